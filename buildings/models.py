@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+
+# Firmware sends the building id as a JSON integer; the database column is 32-bit.
+MAX_BUILDING_ID = 2**31 - 1
+MAX_SECTIONS = 99
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Kyiv).") from None
+
+
+class Building(models.Model):
+    # The id is chosen by the operator: it is what the firmware in the field sends.
+    id = models.IntegerField(
+        primary_key=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_BUILDING_ID)]
+    )
+    name = models.CharField(max_length=120)
+    address = models.CharField(max_length=250, blank=True)
+    latitude = models.DecimalField(
+        max_digits=8, decimal_places=5, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        max_digits=8, decimal_places=5, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    timezone = models.CharField(
+        max_length=64, blank=True, validators=[validate_timezone],
+        help_text="Empty means the server's TIME_ZONE.",
+    )
+    section_count = models.PositiveSmallIntegerField(
+        "sections", default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_SECTIONS)],
+        help_text="Sections (entrances) are numbered 1..N.",
+    )
+    default_section = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1)],
+        help_text="Where heartbeats without a section_id go.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(section_count__gte=1, default_section__gte=1)
+                & models.Q(default_section__lte=models.F("section_count")),
+                name="building_default_section_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.id})"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone or settings.TIME_ZONE)
+
+    def clean(self) -> None:
+        if self.default_section and self.section_count and self.default_section > self.section_count:
+            raise ValidationError({"default_section": f"Must be between 1 and {self.section_count}."})
+        if self.pk is not None and self.section_count:
+            removed = self.sections.filter(number__gt=self.section_count)
+            in_use = removed.filter(models.Q(sensors__isnull=False) | models.Q(aliases__isnull=False))
+            numbers = sorted(set(in_use.values_list("number", flat=True)))
+            if numbers:
+                raise ValidationError(
+                    {"section_count": f"Sections {numbers} still have sensors or aliases; move them first."}
+                )
+
+    def save(self, *args, **kwargs) -> None:
+        # Sections 1..N exist exactly when the building says it has N sections.
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            self.sync_sections()
+
+    def sync_sections(self) -> None:
+        existing = set(self.sections.values_list("number", flat=True))
+        wanted = set(range(1, self.section_count + 1))
+        Section.objects.bulk_create(Section(building=self, number=n) for n in sorted(wanted - existing))
+        if existing - wanted:
+            self.sections.filter(number__gt=self.section_count).delete()
+
+
+class Section(models.Model):
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="sections")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=120, blank=True, help_text='Optional, e.g. "Entrance B".')
+
+    class Meta:
+        ordering = ["building_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["building", "number"], name="section_unique_number"),
+            models.CheckConstraint(condition=models.Q(number__gte=1), name="section_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.building.name} / {self.label}"
+
+    @property
+    def label(self) -> str:
+        return self.name or f"Section {self.number}"

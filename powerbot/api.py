@@ -1,0 +1,142 @@
+"""What every PowerBot API shares: the error body and the health check."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.parsers import BaseParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "Request body too large"
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "Service unavailable"
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _storable(value: Any) -> bool:
+    """False for strings no database stores: NUL characters and lone surrogates."""
+    if isinstance(value, str):
+        return _encodable(value)
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _encodable(text: str) -> bool:
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class JSONObjectParser(BaseParser):
+    """Parses the body as a JSON object whatever the Content-Type says.
+
+    Field firmware sends no Content-Type, text/plain, or curl's form type; all of them
+    carry JSON. Bodies are capped (413) and strictly checked: NaN, infinities, NUL and
+    lone surrogates are refused here rather than failing later in the database.
+    """
+
+    media_type = "*/*"
+
+    def parse(self, stream: IO[bytes] | None, media_type: str | None = None, parser_context: Any = None) -> dict:
+        limit = settings.HEARTBEAT_MAX_BODY_BYTES
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(f"Request body too large (max {limit} bytes)")
+        try:
+            data = json.loads(body, parse_float=_finite_float, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            raise exceptions.ParseError("Invalid JSON") from None
+        if not isinstance(data, dict) or not _storable(data):
+            raise exceptions.ParseError("Invalid JSON")
+        return data
+
+
+def presented_key(request: Request) -> str:
+    """The key from `X-API-Key` or `Authorization: Bearer`, else ""."""
+    key = request.headers.get("X-API-Key", "").strip()
+    if key:
+        return key
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+def client_ip(request: Request) -> str | None:
+    candidate = request.META.get("REMOTE_ADDR", "")
+    if settings.TRUST_X_FORWARDED_FOR:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        # The right-most entry was added by our own proxy; the others are client-supplied.
+        candidate = forwarded.rsplit(",", 1)[-1].strip() or candidate
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
+def error_body(message: str) -> dict[str, str]:
+    """The seed's error shape, which field clients parse: {"status":"error","message":...}."""
+    return {"status": "error", "message": message}
+
+
+def _message(detail: Any) -> str:
+    # A ValidationError may carry a list or dict of messages; clients expect one string.
+    if isinstance(detail, dict):
+        return "; ".join(f"{key}: {_message(value)}" for key, value in detail.items())
+    if isinstance(detail, list):
+        return "; ".join(_message(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException):
+        response.data = error_body(_message(exc.detail))
+    return response
+
+
+ERROR = inline_serializer("Error", {"status": serializers.CharField(), "message": serializers.CharField()})
+
+
+class HealthView(APIView):
+    """Liveness: answers without touching the database, so it stays cheap."""
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Health",
+            {"status": serializers.CharField(), "timestamp": serializers.DateTimeField(), "service": serializers.CharField()},
+        )
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok", "timestamp": timezone.now().isoformat(), "service": "powerbot-api"})

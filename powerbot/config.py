@@ -1,0 +1,159 @@
+"""Strict parsing of PowerBot's environment variables.
+
+Every variable is parsed once, at start-up, so that a typo stops the service with a
+message that names the variable instead of surfacing later as a confusing failure in a
+request. django-environ reads the optional `.env` file and parses database URLs; the
+helpers here add the strictness it does not have (it reads "flase" as False, for one).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import zoneinfo
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+env = environ.Env()
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_MAP_SEPARATORS = re.compile(r"[,;\s]+")
+_ALIAS_VARIABLE = re.compile(r"^SENSOR_ALIAS_(\d+)_(\d+)$")
+
+SectionRef = tuple[int, int]
+
+
+class ConfigError(ImproperlyConfigured):
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"Environment variable {name}: {problem}")
+
+
+def read_env_file(path: Path) -> None:
+    """Load `.env` if present; real environment variables win over the file."""
+    if path.is_file():
+        environ.Env.read_env(str(path), overwrite=False)
+
+
+def get_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def get_bool(name: str, default: bool) -> bool:
+    raw = get_str(name)
+    if not raw:
+        return default
+    if raw.lower() in _TRUE:
+        return True
+    if raw.lower() in _FALSE:
+        return False
+    raise ConfigError(name, f"{raw!r} is not a boolean (use true/false, 1/0, yes/no, on/off)")
+
+
+def get_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    raw = get_str(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a whole number") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(name, f"{value} is below the minimum of {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(name, f"{value} is above the maximum of {maximum}")
+    return value
+
+
+def get_list(name: str, default: list[str]) -> list[str]:
+    raw = get_str(name)
+    if not raw:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def get_timezone(name: str, default: str) -> str:
+    value = get_str(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(name, f"{value!r} is not a known time zone (e.g. Europe/Kyiv)") from None
+    return value
+
+
+def get_url(name: str, default: str) -> str:
+    value = get_str(name, default).rstrip("/")
+    if not re.fullmatch(r"https?://[^/\s?#]+", value):
+        raise ConfigError(name, f"{value!r} must be a root URL such as https://api.telegram.org (no path)")
+    return value
+
+
+def get_database(name: str, default: str) -> dict[str, Any]:
+    raw = get_str(name, default)
+    try:
+        config = environ.Env.db_url_config(raw)
+    except (ImproperlyConfigured, KeyError, ValueError) as exc:
+        raise ConfigError(name, f"cannot parse {raw!r} ({exc})") from None
+    if not config.get("ENGINE"):
+        raise ConfigError(name, f"unsupported database URL scheme in {raw!r}")
+    return config
+
+
+def get_secret_key(name: str, fallback_file: Path) -> str:
+    """The configured key, or one generated once and kept in the data folder.
+
+    The embedded default must run with nothing configured, and sessions must survive a
+    restart, so a random key is written beside the SQLite database on first start.
+    """
+    value = get_str(name)
+    if value:
+        return value
+    if fallback_file.is_file():
+        return fallback_file.read_text().strip()
+    fallback_file.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(50)
+    fallback_file.write_text(value)
+    fallback_file.chmod(0o600)
+    return value
+
+
+def parse_uuid_building_map(name: str, raw: str) -> dict[str, int]:
+    """`SENSOR_UUID_BUILDING_MAP="uuid:10,uuid2=11"` -> {"uuid": 10, "uuid2": 11}.
+
+    Entries are separated by `,`, `;` or white space; uuids are matched
+    case-insensitively, so the keys are lower-cased.
+    """
+    mapping: dict[str, int] = {}
+    for entry in filter(None, _MAP_SEPARATORS.split(raw.strip())):
+        match = re.fullmatch(r"(.+)[:=](\d+)", entry)
+        if not match or len(match.group(1)) > 64:
+            raise ConfigError(name, f"entry {entry!r} must look like uuid:building_id or uuid=building_id")
+        building_id = int(match.group(2))
+        if not 1 <= building_id <= 2**31 - 1:
+            raise ConfigError(name, f"entry {entry!r}: building id must be between 1 and {2**31 - 1}")
+        mapping[match.group(1).lower()] = building_id
+    return mapping
+
+
+def parse_section_aliases(environment: Mapping[str, str]) -> dict[SectionRef, tuple[SectionRef, ...]]:
+    """`SENSOR_ALIAS_<B>_<S>="B:S,B:S"`: the sensors of the listed sections count for B/S too."""
+    aliases: dict[SectionRef, tuple[SectionRef, ...]] = {}
+    for name, raw in environment.items():
+        if not name.startswith("SENSOR_ALIAS_"):
+            continue
+        match = _ALIAS_VARIABLE.match(name)
+        if not match:
+            raise ConfigError(name, "the name must be SENSOR_ALIAS_<building>_<section>, e.g. SENSOR_ALIAS_10_2")
+        sources: list[SectionRef] = []
+        for entry in filter(None, _MAP_SEPARATORS.split(raw.strip())):
+            source = re.fullmatch(r"(\d+):(\d+)", entry)
+            if not source:
+                raise ConfigError(name, f"entry {entry!r} must look like building:section, e.g. 11:1")
+            sources.append((int(source.group(1)), int(source.group(2))))
+        aliases[(int(match.group(1)), int(match.group(2)))] = tuple(sources)
+    return aliases

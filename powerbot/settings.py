@@ -1,0 +1,155 @@
+"""PowerBot settings: everything comes from the environment (and an optional `.env`).
+
+The variable names of the PowerBot seed (SENSOR_API_KEY, SENSOR_TIMEOUT_SEC, ...) are kept
+so an existing deployment's environment works unchanged. README.md lists every variable.
+"""
+
+import os
+from pathlib import Path
+
+from powerbot import config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / "var"
+
+config.read_env_file(BASE_DIR / ".env")
+
+DEBUG = config.get_bool("DEBUG", False)
+SECRET_KEY = config.get_secret_key("SECRET_KEY", DATA_DIR / "secret_key")
+ALLOWED_HOSTS = config.get_list("ALLOWED_HOSTS", ["*"])
+CSRF_TRUSTED_ORIGINS = config.get_list("CSRF_TRUSTED_ORIGINS", [])
+# Behind Traefik the client address is in X-Forwarded-For; only trust it when told to.
+TRUST_X_FORWARDED_FOR = config.get_bool("TRUST_X_FORWARDED_FOR", False)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "buildings",
+    "sensors",
+    "notifications",
+    "publicapi",
+    "telegrambot",
+    "firmware",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "powerbot.urls"
+WSGI_APPLICATION = "powerbot.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": config.get_database("DATABASE_URL", f"sqlite:///{DATA_DIR / 'powerbot.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    if DATABASES["default"]["NAME"] != ":memory:":
+        Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"]["OPTIONS"] = {
+        # Several gunicorn workers share the file: WAL lets readers run beside the
+        # writer, IMMEDIATE transactions take the write lock up front (no deadlocking
+        # lock upgrades), and the timeout waits for the lock instead of failing.
+        "timeout": config.get_int("SQLITE_BUSY_TIMEOUT_SEC", 20, minimum=1),
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = config.get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "uk"
+LANGUAGES = [("uk", "Українська"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = config.get_timezone("TIME_ZONE", "Europe/Kyiv")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "powerbot.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PowerBot API",
+    "DESCRIPTION": "Heartbeats from ESP32 sensors in, per-section power state out.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": config.get_str("LOG_LEVEL", "INFO").upper()},
+}
+
+# --- PowerBot (names kept from the PowerBot seed) -------------------------------------
+SENSOR_API_KEY = config.get_str("SENSOR_API_KEY")
+SENSOR_PUBLIC_API_KEY = config.get_str("SENSOR_PUBLIC_API_KEY")
+if SENSOR_API_KEY and SENSOR_API_KEY == SENSOR_PUBLIC_API_KEY:
+    raise config.ConfigError(
+        "SENSOR_PUBLIC_API_KEY", "must differ from SENSOR_API_KEY (a read key must never write)"
+    )
+SENSOR_TIMEOUT_SEC = config.get_int("SENSOR_TIMEOUT_SEC", 150, minimum=1)
+SENSOR_UUID_BUILDING_MAP = config.parse_uuid_building_map(
+    "SENSOR_UUID_BUILDING_MAP", config.get_str("SENSOR_UUID_BUILDING_MAP")
+)
+SENSOR_SECTION_ALIASES = config.parse_section_aliases(os.environ)
+# Firmware payloads are about 200 bytes; anything far larger is not a heartbeat.
+HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_048_576)
+
+TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")
+TELEGRAM_API_URL = config.get_url("TELEGRAM_API_URL", "https://api.telegram.org")

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from powerbot.api import HealthView
+from publicapi import views as public
+from sensors.api import HeartbeatView
+
+# Field clients call these paths with and without a trailing slash; both must work
+# without a redirect (firmware does not follow one).
+urlpatterns = [
+    re_path(r"^api/v1/heartbeat/?$", HeartbeatView.as_view(), name="heartbeat"),
+    re_path(r"^api/v1/health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^api/v1/public/sensors/status/?$", public.SensorStatusListView.as_view(), name="public-sensors"),
+    re_path(
+        r"^api/v1/public/sensors/(?P<sensor_id>[^/]+)/status/?$",
+        public.SensorStatusView.as_view(),
+        name="public-sensor",
+    ),
+    re_path(r"^api/v1/public/buildings/?$", public.BuildingListView.as_view(), name="public-buildings"),
+    re_path(
+        r"^api/v1/public/buildings/(?P<building_id>[^/]+)/status/?$",
+        public.BuildingStatusView.as_view(),
+        name="public-building",
+    ),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]

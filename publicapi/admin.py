@@ -1,0 +1,6 @@
+from django.contrib import admin
+
+from powerbot.admin import ApiKeyAdmin
+from publicapi.models import ReadKey
+
+admin.site.register(ReadKey, ApiKeyAdmin)

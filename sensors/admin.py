@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from buildings.models import Section
+from powerbot.admin import ApiKeyAdmin
+from sensors import services
+from sensors.models import Sensor, SensorAlias, WriteKey
+from sensors.status import sensor_is_online, sensor_timeout
+
+
+class OnlineFilter(admin.SimpleListFilter):
+    title = "connection"
+    parameter_name = "online"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Online"), ("no", "Offline")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> QuerySet[Sensor]:
+        recent = Q(last_heartbeat__gt=timezone.now() - sensor_timeout())
+        if self.value() == "yes":
+            return queryset.filter(recent)
+        if self.value() == "no":
+            return queryset.exclude(recent)
+        return queryset
+
+
+class FirstSeenFilter(admin.SimpleListFilter):
+    """Newly installed boards show up here, ready to be checked and pinned."""
+
+    title = "first seen"
+    parameter_name = "new"
+    PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7)}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("day", "In the last 24 hours"), ("week", "In the last 7 days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> QuerySet[Sensor]:
+        period = self.PERIODS.get(self.value() or "")
+        return queryset.filter(first_seen_at__gte=timezone.now() - period) if period else queryset
+
+
+class AliasInline(admin.TabularInline):
+    model = SensorAlias
+    extra = 0
+    verbose_name = "also counts for section"
+    verbose_name_plural = "also counts for sections (aliases)"
+
+
+def freeze_action(duration: timedelta | None, label: str):
+    def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
+        count = services.freeze(queryset, duration)
+        model_admin.message_user(request, f"Froze {count} sensor(s) at their current value {label}.")
+
+    action.__name__ = f"freeze_{label.replace(' ', '_')}"
+    return admin.action(description=f"Freeze at current value {label}")(action)
+
+
+@admin.register(Sensor)
+class SensorAdmin(admin.ModelAdmin):
+    list_display = [
+        "id", "uuid", "name", "building", "section_number", "online", "last_heartbeat",
+        "firmware_version", "canonical", "enabled", "frozen", "first_seen_at",
+    ]
+    list_display_links = ["id", "uuid"]
+    list_filter = [OnlineFilter, FirstSeenFilter, "canonical", "enabled", "section__building", "firmware_version"]
+    list_select_related = ["section__building"]
+    search_fields = ["uuid", "name", "comment", "last_ip", "section__building__name", "=section__building__id"]
+    ordering = ["-first_seen_at"]
+    readonly_fields = [
+        "id", "first_seen_at", "last_heartbeat", "online_since", "last_ip", "firmware_version", "telemetry",
+    ]
+    fieldsets = [
+        (None, {"fields": ["id", "uuid", "name", "comment", "enabled"]}),
+        ("Mapping", {"fields": ["section", "canonical"]}),
+        ("Freeze", {"fields": ["frozen_is_up", "frozen_until"]}),
+        ("Reported", {"fields": ["first_seen_at", "last_heartbeat", "online_since", "last_ip",
+                                 "firmware_version", "telemetry"]}),
+    ]
+    inlines = [AliasInline]
+    actions = [
+        "pin", "unpin",
+        freeze_action(timedelta(minutes=15), "for 15 min"),
+        freeze_action(timedelta(hours=1), "for 1 h"),
+        freeze_action(timedelta(hours=6), "for 6 h"),
+        freeze_action(None, "until unfrozen"),
+        "unfreeze",
+    ]
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "section":
+            kwargs["queryset"] = Section.objects.select_related("building")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(ordering="section__building__name")
+    def building(self, sensor: Sensor) -> str:
+        return str(sensor.section.building)
+
+    @admin.display(ordering="section__number", description="section")
+    def section_number(self, sensor: Sensor) -> int:
+        return sensor.section.number
+
+    @admin.display(boolean=True)
+    def online(self, sensor: Sensor) -> bool:
+        return sensor_is_online(sensor)
+
+    @admin.display(description="frozen")
+    def frozen(self, sensor: Sensor) -> str:
+        if not sensor.is_frozen(timezone.now()):
+            return ""
+        value = "up" if sensor.frozen_is_up else "down"
+        return f"{value} until {sensor.frozen_until:%Y-%m-%d %H:%M}" if sensor.frozen_until else f"{value}, until unfrozen"
+
+    @admin.action(description="Pin mapping (ignore building/section sent by the firmware)")
+    def pin(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
+        self.message_user(request, f"Pinned {services.pin(queryset)} sensor(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpin mapping (follow building/section sent by the firmware)")
+    def unpin(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
+        self.message_user(request, f"Unpinned {services.unpin(queryset)} sensor(s).", messages.SUCCESS)
+
+    @admin.action(description="Unfreeze")
+    def unfreeze(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
+        self.message_user(request, f"Unfroze {services.unfreeze(queryset)} sensor(s).", messages.SUCCESS)
+
+
+@admin.register(SensorAlias)
+class SensorAliasAdmin(admin.ModelAdmin):
+    list_display = ["sensor", "section"]
+    list_select_related = ["sensor", "section__building"]
+    search_fields = ["sensor__uuid", "sensor__name", "section__building__name"]
+    autocomplete_fields = ["sensor"]
+
+
+@admin.register(WriteKey)
+class WriteKeyAdmin(ApiKeyAdmin):
+    list_display = [*ApiKeyAdmin.list_display, "sensor_uuid"]
+    search_fields = [*ApiKeyAdmin.search_fields, "sensor_uuid"]
+    fields = ["name", "sensor_uuid", *ApiKeyAdmin.readonly_fields]

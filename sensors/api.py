@@ -1,0 +1,93 @@
+"""The heartbeat endpoint: a thin DRF shell around sensors.heartbeat."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from powerbot.api import ERROR, JSONObjectParser, client_ip, error_body, presented_key
+from sensors.heartbeat import HeartbeatRejected, record_heartbeat
+from sensors.models import WriteKey
+
+
+class WriteKeyAuthentication(BaseAuthentication):
+    """A sensor key from `X-API-Key`, `Authorization: Bearer` or the body's `api_key`."""
+
+    def authenticate(self, request: Request) -> tuple[None, WriteKey]:
+        data = request.data  # parsed first: "Invalid JSON" outranks "Invalid API key"
+        raw = presented_key(request) or data.get("api_key")
+        key = WriteKey.authenticate(raw) if isinstance(raw, str) else None
+        if key is None:
+            raise AuthenticationFailed("Invalid API key")
+        return (None, key)
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="sensors"'
+
+
+class HasWriteKey(BasePermission):
+    message = "Invalid API key"
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return isinstance(request.auth, WriteKey)
+
+
+class WriteKeyScheme(OpenApiAuthenticationExtension):
+    target_class = WriteKeyAuthentication
+    name = "sensorKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                "description": "Or `Authorization: Bearer <key>`, or `api_key` in the JSON body."}
+
+
+HEARTBEAT_REQUEST = inline_serializer("HeartbeatRequest", {
+    "api_key": serializers.CharField(required=False),
+    "building_id": serializers.IntegerField(),
+    "section_id": serializers.IntegerField(required=False, allow_null=True),
+    "sensor_uuid": serializers.CharField(max_length=64),
+    "name": serializers.CharField(required=False, max_length=160),
+    "comment": serializers.CharField(required=False, max_length=160),
+    "firmware_version": serializers.CharField(required=False, max_length=32),
+})
+HEARTBEAT_RESPONSE = inline_serializer("HeartbeatAccepted", {
+    "status": serializers.CharField(),
+    "timestamp": serializers.DateTimeField(),
+    "building": serializers.CharField(),
+    "section_id": serializers.IntegerField(),
+    "sensor_uuid": serializers.CharField(),
+})
+
+
+class HeartbeatView(APIView):
+    authentication_classes = [WriteKeyAuthentication]
+    permission_classes = [HasWriteKey]
+    parser_classes = [JSONObjectParser]
+
+    @extend_schema(
+        request=HEARTBEAT_REQUEST,
+        responses={200: HEARTBEAT_RESPONSE, 400: ERROR, 401: ERROR, 404: ERROR, 413: ERROR},
+        examples=[OpenApiExample("Firmware heartbeat", request_only=True, value={
+            "api_key": "…", "building_id": 10, "section_id": 2, "sensor_uuid": "esp32-london-001",
+        })],
+        description="Posted by each sensor every ~10 s. Extra fields are kept as telemetry.",
+    )
+    def post(self, request: Request) -> Response:
+        try:
+            accepted = record_heartbeat(request.data, key=request.auth, ip=client_ip(request))
+        except HeartbeatRejected as rejected:
+            return Response(error_body(rejected.message), status=rejected.status)
+        return Response({
+            "status": "ok",
+            "timestamp": accepted.timestamp.isoformat(),
+            "building": accepted.building_name,
+            "section_id": accepted.section_number,
+            "sensor_uuid": accepted.sensor_uuid,
+        })

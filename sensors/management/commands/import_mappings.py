@@ -1,0 +1,35 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from sensors.mappings import MappingError, import_document, parse
+
+
+class Command(BaseCommand):
+    help = "Create or update buildings, sensor mappings and aliases from a YAML or JSON file (all or nothing)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="Path to a .yaml/.yml/.json file, or - for standard input.")
+        parser.add_argument("--format", choices=["yaml", "json"], help="Default: from the file name (YAML for -).")
+        parser.add_argument("--dry-run", action="store_true", help="Check the file and report, change nothing.")
+
+    def handle(self, *args, file: str, format: str | None, dry_run: bool, **options) -> None:
+        fmt = format or ("json" if file.lower().endswith(".json") else "yaml")
+        try:
+            text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"cannot read {file}: {exc}") from None
+        try:
+            report = import_document(*parse(text, fmt), dry_run=dry_run)
+        except MappingError as exc:
+            lines = "\n".join(f"  - {error}" for error in exc.errors)
+            raise CommandError(f"{file}: nothing was changed, {len(exc.errors)} problem(s):\n{lines}") from None
+        for line in report.lines():
+            self.stdout.write(line)
+        if dry_run:
+            self.stdout.write(self.style.WARNING("Dry run: nothing was changed."))
+        elif not report.changed:
+            self.stdout.write(self.style.SUCCESS("Already up to date: nothing changed."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Imported."))

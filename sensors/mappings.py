@@ -1,0 +1,290 @@
+"""Buildings, sensor mappings and aliases as a YAML or JSON document.
+
+Import is all-or-nothing (one transaction; any error rolls everything back), reports
+every error it finds naming the entry and, for YAML, its line, and is idempotent:
+an entry that matches the database is left untouched, so importing the same file
+twice changes nothing. Fields an entry omits keep their current value.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from buildings.models import Building, Section
+from sensors.models import Sensor, SensorAlias
+
+Format = Literal["yaml", "json"]
+KINDS = ("buildings", "sensors", "aliases")
+FIELDS = {
+    "buildings": {"id", "name", "address", "sections", "default_section", "latitude", "longitude", "timezone"},
+    "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
+    "aliases": {"sensor", "building", "section"},
+}
+REQUIRED = {"buildings": {"id", "name"}, "sensors": {"uuid", "building", "section"}, "aliases": FIELDS["aliases"]}
+
+
+class MappingError(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+@dataclass
+class ImportReport:
+    counts: dict[str, Counter] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
+
+    def count(self, kind: str, outcome: Literal["created", "updated", "unchanged"]) -> None:
+        self.counts[kind][outcome] += 1
+
+    @property
+    def changed(self) -> bool:
+        return any(c["created"] or c["updated"] for c in self.counts.values())
+
+    def lines(self) -> list[str]:
+        return [
+            f"{kind}: {c['created']} created, {c['updated']} updated, {c['unchanged']} unchanged"
+            for kind, c in self.counts.items()
+        ]
+
+
+def parse(text: str, fmt: Format) -> tuple[dict[str, Any], dict[tuple[str, int], int]]:
+    """The document and, for YAML, the line of each entry: {("sensors", 0): 7}."""
+    try:
+        if fmt == "json":
+            return json.loads(text), {}
+        document, root = yaml.safe_load(text), yaml.compose(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise MappingError([f"not valid {fmt.upper()}: {exc}"]) from None
+    lines: dict[tuple[str, int], int] = {}
+    if isinstance(root, yaml.MappingNode):
+        for key, value in root.value:
+            if isinstance(value, yaml.SequenceNode):
+                for index, item in enumerate(value.value):
+                    lines[(key.value, index)] = item.start_mark.line + 1
+    return document, lines
+
+
+def import_document(document: Any, lines: dict[tuple[str, int], int] | None = None, *, dry_run: bool = False) -> ImportReport:
+    """Apply the document in one transaction; raises MappingError listing every problem."""
+    importer = _Importer(lines or {})
+    entries = importer.check_shape(document)
+    with transaction.atomic():
+        for index, entry in enumerate(entries["buildings"]):
+            importer.run("buildings", index, entry, importer.building)
+        for index, entry in enumerate(entries["sensors"]):
+            importer.run("sensors", index, entry, importer.sensor)
+        for index, entry in enumerate(entries["aliases"]):
+            importer.run("aliases", index, entry, importer.alias)
+        if importer.errors:
+            transaction.set_rollback(True)
+            raise MappingError(importer.errors)
+        if dry_run:
+            transaction.set_rollback(True)
+    return importer.report
+
+
+def export_document() -> dict[str, list[dict[str, Any]]]:
+    buildings = []
+    for building in Building.objects.order_by("id"):
+        entry = {"id": building.id, "name": building.name, "address": building.address,
+                 "sections": building.section_count, "default_section": building.default_section}
+        if building.latitude is not None and building.longitude is not None:
+            entry |= {"latitude": float(building.latitude), "longitude": float(building.longitude)}
+        if building.timezone:
+            entry["timezone"] = building.timezone
+        buildings.append(entry)
+    sensors = [
+        {"uuid": s.uuid, "building": s.section.building_id, "section": s.section.number,
+         "canonical": s.canonical, "name": s.name, "comment": s.comment, "enabled": s.enabled}
+        for s in Sensor.objects.select_related("section").order_by("id")
+    ]
+    aliases = [
+        {"sensor": a.sensor.uuid, "building": a.section.building_id, "section": a.section.number}
+        for a in SensorAlias.objects.select_related("sensor", "section").order_by("sensor_id", "section_id")
+    ]
+    return {"buildings": buildings, "sensors": sensors, "aliases": aliases}
+
+
+def dump(document: dict[str, Any], fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=None, width=120)
+
+
+class _EntryError(Exception):
+    pass
+
+
+class _Importer:
+    def __init__(self, lines: dict[tuple[str, int], int]) -> None:
+        self.lines = lines
+        self.errors: list[str] = []
+        self.report = ImportReport()
+
+    def check_shape(self, document: Any) -> dict[str, list[dict[str, Any]]]:
+        if not isinstance(document, dict):
+            raise MappingError(["the file must be a mapping with the keys buildings, sensors and aliases"])
+        unknown = set(document) - set(KINDS)
+        if unknown:
+            raise MappingError([f"unknown top-level key(s): {', '.join(sorted(map(str, unknown)))}"])
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for kind in KINDS:
+            items = document.get(kind) or []
+            if not isinstance(items, list):
+                raise MappingError([f"{kind}: must be a list"])
+            entries[kind] = items
+            for index, entry in enumerate(items):
+                if not isinstance(entry, dict):
+                    self.errors.append(f"{self.where(kind, index)}: must be a mapping")
+                    continue
+                if extra := set(entry) - FIELDS[kind]:
+                    self.errors.append(f"{self.where(kind, index)}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
+                if missing := REQUIRED[kind] - set(entry):
+                    self.errors.append(f"{self.where(kind, index)}: missing field(s) {', '.join(sorted(missing))}")
+        self.check_duplicates(entries)
+        if self.errors:
+            raise MappingError(self.errors)
+        return entries
+
+    def check_duplicates(self, entries: dict[str, list[dict[str, Any]]]) -> None:
+        keys = {
+            "buildings": lambda e: e.get("id"),
+            "sensors": lambda e: str(e.get("uuid")).lower(),
+            "aliases": lambda e: (str(e.get("sensor")).lower(), e.get("building"), e.get("section")),
+        }
+        for kind, key in keys.items():
+            seen: dict[Any, int] = {}
+            for index, entry in enumerate(entries[kind]):
+                if isinstance(entry, dict) and not isinstance(k := key(entry), list | dict):
+                    if k in seen:
+                        self.errors.append(f"{self.where(kind, index)}: duplicate of {self.where(kind, seen[k])}")
+                    seen.setdefault(k, index)
+
+    def where(self, kind: str, index: int) -> str:
+        line = self.lines.get((kind, index))
+        return f"{kind}[{index}]" + (f" (line {line})" if line else "")
+
+    def run(self, kind: str, index: int, entry: dict[str, Any], apply) -> None:
+        try:
+            with transaction.atomic():
+                self.report.count(kind, apply(entry))
+        except _EntryError as exc:
+            self.errors.append(f"{self.where(kind, index)}: {exc}")
+        except ValidationError as exc:
+            self.errors.append(f"{self.where(kind, index)}: {_describe(exc)}")
+
+    # -- one entry of each kind; each returns created / updated / unchanged ----------------
+
+    def building(self, entry: dict[str, Any]) -> str:
+        building_id = _integer(entry, "id")
+        building = Building.objects.filter(pk=building_id).first()
+        outcome = "unchanged"
+        if building is None:
+            building, outcome = Building(id=building_id), "created"
+        wanted = {
+            "name": _text(entry, "name"),
+            "address": _text(entry, "address", building.address),
+            "section_count": _integer(entry, "sections", building.section_count),
+            "default_section": _integer(entry, "default_section", building.default_section),
+            "latitude": _coordinate(entry, "latitude", building.latitude),
+            "longitude": _coordinate(entry, "longitude", building.longitude),
+            "timezone": _text(entry, "timezone", building.timezone),
+        }
+        return _save_if_changed(building, wanted, outcome)
+
+    def sensor(self, entry: dict[str, Any]) -> str:
+        uuid = _text(entry, "uuid").strip()
+        section = _section(entry)
+        sensor = Sensor.objects.by_uuid(uuid).first() if uuid else None
+        outcome = "unchanged"
+        if sensor is None:
+            sensor, outcome = Sensor(uuid=uuid), "created"
+        wanted = {
+            "section_id": section.pk,
+            "canonical": _boolean(entry, "canonical", sensor.canonical),
+            "name": _text(entry, "name", sensor.name),
+            "comment": _text(entry, "comment", sensor.comment),
+            "enabled": _boolean(entry, "enabled", sensor.enabled),
+        }
+        return _save_if_changed(sensor, wanted, outcome)
+
+    def alias(self, entry: dict[str, Any]) -> str:
+        uuid = _text(entry, "sensor")
+        sensor = Sensor.objects.by_uuid(uuid).first()
+        if sensor is None:
+            raise _EntryError(f"sensor {uuid!r} is neither in the database nor in this file")
+        alias = SensorAlias(sensor=sensor, section=_section(entry))
+        if SensorAlias.objects.filter(sensor=sensor, section=alias.section).exists():
+            return "unchanged"
+        alias.full_clean()
+        alias.save()
+        return "created"
+
+
+def _save_if_changed(obj: Building | Sensor, wanted: dict[str, Any], outcome: str) -> str:
+    if outcome != "created" and all(getattr(obj, name) == value for name, value in wanted.items()):
+        return "unchanged"
+    for name, value in wanted.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    obj.save()
+    return "created" if outcome == "created" else "updated"
+
+
+def _describe(error: ValidationError) -> str:
+    if hasattr(error, "error_dict"):
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+    return " ".join(error.messages)
+
+
+def _section(entry: dict[str, Any]) -> Section:
+    building_id, number = _integer(entry, "building"), _integer(entry, "section")
+    section = Section.objects.filter(building_id=building_id, number=number).first()
+    if section is None:
+        if not Building.objects.filter(pk=building_id).exists():
+            raise _EntryError(f"building {building_id} is neither in the database nor in this file")
+        raise _EntryError(f"building {building_id} has no section {number}")
+    return section
+
+
+_MISSING: Any = object()
+
+
+def _integer(entry: dict[str, Any], name: str, default: Any = _MISSING) -> int:
+    value = entry.get(name, default)
+    if value is _MISSING or not isinstance(value, int) or isinstance(value, bool):
+        raise _EntryError(f"{name} must be a whole number, not {entry.get(name)!r}")
+    return value
+
+
+def _text(entry: dict[str, Any], name: str, default: Any = _MISSING) -> str:
+    value = entry.get(name, default)
+    if value is None and default is not _MISSING:
+        value = ""
+    if not isinstance(value, str):
+        raise _EntryError(f"{name} must be text, not {entry.get(name)!r}")
+    return value
+
+
+def _boolean(entry: dict[str, Any], name: str, default: bool) -> bool:
+    value = entry.get(name, default)
+    if not isinstance(value, bool):
+        raise _EntryError(f"{name} must be true or false, not {value!r}")
+    return value
+
+
+def _coordinate(entry: dict[str, Any], name: str, default: Decimal | None) -> Decimal | None:
+    value = entry.get(name, default)
+    if value is None or isinstance(value, Decimal):
+        return value
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _EntryError(f"{name} must be a number, not {value!r}")
+    return Decimal(str(value)).quantize(Decimal("0.00001"))

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+
+from buildings.models import Section
+from powerbot.apikeys import ApiKey
+
+UUID_MAX_LENGTH = 64
+TEXT_MAX_LENGTH = 160
+
+
+class SensorQuerySet(models.QuerySet):
+    def by_uuid(self, uuid: str) -> Self:
+        """Sensors whose uuid equals `uuid` ignoring case (uses the unique index).
+
+        Both sides are lowered by the database so the comparison always agrees with the
+        unique constraint, whatever the database's idea of lower case is.
+        """
+        return self.alias(uuid_ci=Lower("uuid")).filter(
+            uuid_ci=Lower(models.Value(uuid, output_field=models.CharField()))
+        )
+
+
+class Sensor(models.Model):
+    # The auto-increment id is the sensor's public id: SQLite AUTOINCREMENT and
+    # PostgreSQL sequences never hand out a deleted row's id again.
+    id = models.BigAutoField(primary_key=True)
+    uuid = models.CharField(
+        "sensor uuid", max_length=UUID_MAX_LENGTH,
+        help_text="As the firmware sends it; matched ignoring case, shown as first seen.",
+    )
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="sensors")
+    name = models.CharField(max_length=TEXT_MAX_LENGTH, blank=True)
+    comment = models.CharField(max_length=TEXT_MAX_LENGTH, blank=True)
+    enabled = models.BooleanField(
+        default=True, help_text="Disabled sensors still report, but count for nothing and are not published.",
+    )
+    canonical = models.BooleanField(
+        "pinned", default=False,
+        help_text="Pinned: the building and section sent by the firmware are ignored.",
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True, db_index=True)
+    online_since = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="First heartbeat after the last silence.",
+    )
+    last_ip = models.GenericIPAddressField(null=True, blank=True)
+    firmware_version = models.CharField(max_length=32, blank=True)
+    telemetry = models.JSONField(
+        default=dict, blank=True, help_text="Extra fields of the last heartbeat, as sent.",
+    )
+    frozen_is_up = models.BooleanField(
+        null=True, blank=True, help_text="While frozen the sensor counts as this value, whatever it reports.",
+    )
+    frozen_until = models.DateTimeField(null=True, blank=True, help_text="Empty while frozen means until unfrozen.")
+
+    objects = SensorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Lower("uuid"), name="sensor_uuid_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.uuid
+
+    def clean(self) -> None:
+        if self.frozen_until is not None and self.frozen_is_up is None:
+            raise ValidationError({"frozen_is_up": "Choose the value to freeze at, or clear the end time."})
+
+    def is_frozen(self, now: datetime) -> bool:
+        return self.frozen_is_up is not None and (self.frozen_until is None or self.frozen_until > now)
+
+
+class SensorAlias(models.Model):
+    """A physical sensor that also counts for another section (a shared power line)."""
+
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="aliases")
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="aliases")
+
+    class Meta:
+        verbose_name_plural = "sensor aliases"
+        ordering = ["section__building_id", "section__number", "sensor_id"]
+        constraints = [models.UniqueConstraint(fields=["sensor", "section"], name="alias_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.sensor} → {self.section}"
+
+    def clean(self) -> None:
+        if self.sensor_id and self.section_id and self.sensor.section_id == self.section_id:
+            raise ValidationError("The sensor is already in this section; an alias to it would count it twice.")
+
+
+class WriteKey(ApiKey):
+    """A key that may post heartbeats. Scoped to one sensor, a leaked key is revoked
+    without reflashing the rest of the fleet."""
+
+    PREFIX = "pbw_"
+    ENVIRONMENT_SETTING = "SENSOR_API_KEY"
+
+    sensor_uuid = models.CharField(
+        max_length=UUID_MAX_LENGTH, blank=True,
+        help_text="Only heartbeats of this sensor uuid are accepted. Empty: any sensor.",
+    )
+
+    class Meta(ApiKey.Meta):
+        verbose_name = "sensor (write) key"
+
+    def allows(self, uuid: str) -> bool:
+        return not self.sensor_uuid or self.sensor_uuid.lower() == uuid.lower()

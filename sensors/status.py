@@ -1,0 +1,120 @@
+"""Power status inferred from heartbeats, computed at read time.
+
+A sensor is online while its last heartbeat is younger than SENSOR_TIMEOUT_SEC (a frozen
+sensor counts as its frozen value instead). A section is up while any sensor counting
+for it is online: its own sensors, sensors aliased to it in the admin, and sensors of
+the sections listed in SENSOR_ALIAS_<B>_<S>. Aliases do not recurse: a sensor counts
+for another section only through its own physical section or a direct alias.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from buildings.models import Section
+from sensors.models import Sensor, SensorAlias
+
+
+class PowerState(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    UNKNOWN = "unknown"  # no sensor counts for the section yet
+
+
+@dataclass(frozen=True)
+class SectionStatus:
+    section: Section
+    state: PowerState
+    since: datetime | None
+    sensors_online: int
+    sensors_total: int
+
+
+def sensor_timeout() -> timedelta:
+    return timedelta(seconds=settings.SENSOR_TIMEOUT_SEC)
+
+
+def is_online(
+    now: datetime,
+    last_heartbeat: datetime | None,
+    frozen_is_up: bool | None = None,
+    frozen_until: datetime | None = None,
+) -> bool:
+    if frozen_is_up is not None and (frozen_until is None or frozen_until > now):
+        return frozen_is_up
+    return last_heartbeat is not None and now - last_heartbeat < sensor_timeout()
+
+
+def sensor_is_online(sensor: Sensor, now: datetime | None = None) -> bool:
+    if not sensor.enabled:
+        return False
+    return is_online(now or timezone.now(), sensor.last_heartbeat, sensor.frozen_is_up, sensor.frozen_until)
+
+
+def public_sensor_states(now: datetime | None = None) -> list[tuple[int, bool]]:
+    """(public id, is_up) of every enabled sensor, in id order."""
+    now = now or timezone.now()
+    rows = Sensor.objects.filter(enabled=True).order_by("id").values_list(
+        "id", "last_heartbeat", "frozen_is_up", "frozen_until"
+    )
+    return [(pk, is_online(now, last, frozen, until)) for pk, last, frozen, until in rows]
+
+
+def section_statuses(sections: Iterable[Section], now: datetime | None = None) -> list[SectionStatus]:
+    """The status of each section, in the order given, with three queries in all."""
+    now = now or timezone.now()
+    sections = list(sections)
+    target_by_ref = {(s.building_id, s.number): s.pk for s in sections}
+    counted_for: dict[int, set[int]] = {s.pk: set() for s in sections}  # section pk -> sensor pks
+
+    # Sections named in SENSOR_ALIAS_* whose sensors count for one of ours.
+    env_targets: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for target_ref, sources in settings.SENSOR_SECTION_ALIASES.items():
+        if target_ref in target_by_ref:
+            for source in sources:
+                env_targets[source].append(target_by_ref[target_ref])
+
+    aliased = list(SensorAlias.objects.filter(section__in=sections).values_list("sensor_id", "section_id"))
+    query = Q(section__in=sections) | Q(pk__in={sensor_id for sensor_id, _ in aliased})
+    for building_id, number in env_targets:
+        query |= Q(section__building_id=building_id, section__number=number)
+    sensors = {
+        row[0]: row
+        for row in Sensor.objects.filter(query, enabled=True).values_list(
+            "pk", "section_id", "section__building_id", "section__number",
+            "last_heartbeat", "online_since", "frozen_is_up", "frozen_until",
+        )
+    }
+    for pk, section_id, building_id, number, *_ in sensors.values():
+        if section_id in counted_for:
+            counted_for[section_id].add(pk)
+        for target in env_targets.get((building_id, number), ()):
+            counted_for[target].add(pk)
+    for sensor_id, section_id in aliased:
+        if sensor_id in sensors:
+            counted_for[section_id].add(sensor_id)
+
+    return [_section_status(section, [sensors[pk] for pk in counted_for[section.pk]], now) for section in sections]
+
+
+def _section_status(section: Section, rows: list[tuple], now: datetime) -> SectionStatus:
+    online = [row for row in rows if is_online(now, row[4], row[6], row[7])]
+    if not rows:
+        state, since = PowerState.UNKNOWN, None
+    elif online:
+        # Up since the earliest current run of heartbeats (frozen sensors have none).
+        starts = [row[5] for row in online if row[5] is not None]
+        state, since = PowerState.UP, min(starts, default=None)
+    else:
+        # Down since the last sign of power from any of its sensors.
+        seen = [row[4] for row in rows if row[4] is not None]
+        state, since = PowerState.DOWN, max(seen, default=None)
+    return SectionStatus(section, state, since, len(online), len(rows))
