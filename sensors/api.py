@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +22,8 @@ class WriteKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[None, WriteKey]:
         data = request.data  # parsed first: "Invalid JSON" outranks "Invalid API key"
+        if request.stream is None:  # DRF skips the parser for an empty body
+            raise ParseError("Invalid JSON")
         raw = presented_key(request) or data.get("api_key")
         key = WriteKey.authenticate(raw) if isinstance(raw, str) else None
         if key is None:

@@ -1,0 +1,108 @@
+"""Fixtures shared by every app's tests, and the rule for the PostgreSQL run.
+
+`make test` runs the suite twice: on SQLite, and on PostgreSQL when DATABASE_URL
+points there. A PostgreSQL that cannot be reached skips that run with a message,
+unless REQUIRE_SERVICES=1 (CI), where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+WRITE_KEY = "test-write-key"
+READ_KEY = "test-read-key"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    try:
+        psycopg.connect(**{**params, "dbname": "postgres", "connect_timeout": 3}).close()
+    except psycopg.OperationalError as exc:
+        message = (
+            f"PostgreSQL at {params.get('host')}:{params.get('port')} is not reachable ({exc}).\n"
+            "Install and start PostgreSQL (e.g. `apt-get install postgresql`) or set TEST_POSTGRES_URL; "
+            "the SQLite run covers everything else."
+        )
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.exit(f"REQUIRE_SERVICES=1: {message}", returncode=1)
+        pytest.exit(f"Skipping the PostgreSQL run. {message}", returncode=0)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(settings) -> None:
+    """Every test starts from the documented defaults, whatever the shell or .env says."""
+    settings.SENSOR_API_KEY = WRITE_KEY
+    settings.SENSOR_PUBLIC_API_KEY = READ_KEY
+    settings.SENSOR_TIMEOUT_SEC = 150
+    settings.SENSOR_UUID_BUILDING_MAP = {}
+    settings.SENSOR_SECTION_ALIASES = {}
+    settings.TRUST_X_FORWARDED_FOR = False
+    settings.HEARTBEAT_MAX_BODY_BYTES = 4096
+    settings.STATIC_ROOT = None  # tests serve static files from the apps, no collectstatic
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture
+def time_travel(time_machine) -> Callable[..., None]:
+    """Freeze the clock now; call with timedelta keywords to move it forward."""
+    from datetime import UTC, datetime, timedelta
+
+    time_machine.move_to(datetime.now(UTC), tick=False)
+
+    def shift(**delta: float) -> None:
+        time_machine.shift(timedelta(**delta))
+
+    return shift
+
+
+@pytest.fixture
+def make_building(db) -> Callable[..., Any]:
+    from buildings.models import Building
+
+    def make(id: int = 10, name: str = "London", sections: int = 3, default: int = 1, **fields: Any) -> Building:
+        return Building.objects.create(id=id, name=name, section_count=sections, default_section=default, **fields)
+
+    return make
+
+
+@pytest.fixture
+def make_sensor(db) -> Callable[..., Any]:
+    from buildings.models import Section
+    from sensors.models import Sensor
+
+    def make(uuid: str, building: int = 10, section: int = 1, **fields: Any) -> Sensor:
+        return Sensor.objects.create(
+            uuid=uuid, section=Section.objects.get(building_id=building, number=section), **fields
+        )
+
+    return make
+
+
+@pytest.fixture
+def post_heartbeat(client: Client) -> Callable[..., Any]:
+    """Post a heartbeat as firmware does: JSON body, key in the body unless given."""
+
+    def post(payload: Any = None, *, raw: bytes | None = None, content_type: str = "application/json",
+             **meta: str):
+        if raw is None:
+            body = {"api_key": WRITE_KEY, **payload} if isinstance(payload, dict) else payload
+            raw = json.dumps(body).encode()
+        return client.generic("POST", reverse("heartbeat"), raw, content_type=content_type, **meta)
+
+    return post
