@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +26,7 @@ from django.urls import reverse
 
 WRITE_KEY = "test-write-key"
 READ_KEY = "test-read-key"
+BASE_DIR = Path(__file__).resolve().parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -106,3 +114,58 @@ def post_heartbeat(client: Client) -> Callable[..., Any]:
         return client.generic("POST", reverse("heartbeat"), raw, content_type=content_type, **meta)
 
     return post
+
+
+@dataclass(frozen=True)
+class ServedApp:
+    port: int
+    env: dict[str, str]
+
+    def manage(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, input=stdin,
+            capture_output=True, text=True, timeout=60,
+        )
+
+    def get_json(self, path: str, key: str = READ_KEY) -> Any:
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"X-API-Key": key})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.load(response)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
+    """The app under real gunicorn (two workers) on a fresh SQLite file."""
+    folder = tmp_path_factory.mktemp("served")
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{folder / 'powerbot.sqlite3'}", "SECRET_KEY": "test-secret",
+        "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY,
+    }
+    app = ServedApp(free_port(), env)
+    migrated = app.manage("migrate", "--noinput", "-v", "0")
+    assert migrated.returncode == 0, migrated.stderr
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{app.port}", "--workers", "2"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                app.get_json("/api/v1/health")
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start: {server.stderr.read() if server.stderr else ''}")
+                time.sleep(0.1)
+        yield app
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
