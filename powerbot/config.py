@@ -27,6 +27,7 @@ _MAP_SEPARATORS = re.compile(r"[,;\s]+")
 _ALIAS_VARIABLE = re.compile(r"^SENSOR_ALIAS_(\d+)_(\d+)$")
 
 SectionRef = tuple[int, int]
+SUPPORTED_DATABASES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
 
 
 class ConfigError(ImproperlyConfigured):
@@ -99,8 +100,8 @@ def get_database(name: str, default: str) -> dict[str, Any]:
         config = environ.Env.db_url_config(raw)
     except (ImproperlyConfigured, KeyError, ValueError) as exc:
         raise ConfigError(name, f"cannot parse {raw!r} ({exc})") from None
-    if not config.get("ENGINE"):
-        raise ConfigError(name, f"unsupported database URL scheme in {raw!r}")
+    if config.get("ENGINE") not in SUPPORTED_DATABASES:
+        raise ConfigError(name, f"{raw!r} is not supported: use sqlite:///path or postgres://user@host:port/name")
     return config
 
 

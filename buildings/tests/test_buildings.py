@@ -1,0 +1,68 @@
+"""Buildings own their sections: numbered 1..N, one default, never silently dropped."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
+
+from buildings.models import Building
+
+pytestmark = pytest.mark.django_db
+
+
+def numbers(building: Building) -> list[int]:
+    return list(building.sections.values_list("number", flat=True))
+
+
+def test_sections_follow_the_section_count(make_building):
+    building = make_building(sections=3)
+    assert numbers(building) == [1, 2, 3]
+    building.section_count = 5
+    building.save()
+    assert numbers(building) == [1, 2, 3, 4, 5]
+    building.section_count = 2
+    building.save()
+    assert numbers(building) == [1, 2]
+
+
+def test_default_section_must_be_one_of_the_sections(make_building):
+    building = make_building(sections=2)
+    building.default_section = 3
+    with pytest.raises(ValidationError, match="between 1 and 2"):
+        building.full_clean()
+
+
+def test_database_refuses_a_default_section_out_of_range(db):
+    with pytest.raises(IntegrityError):
+        Building.objects.create(id=1, name="A", section_count=2, default_section=3)
+
+
+def test_sections_with_sensors_cannot_be_removed(make_building, make_sensor):
+    building = make_building(sections=3)
+    make_sensor("a", section=3)
+    building.section_count = 2
+    with pytest.raises(ValidationError, match=r"Sections \[3\] still have sensors"):
+        building.full_clean()
+
+
+def test_admin_edit_changes_section_count_and_names(admin_client, make_building):
+    building = make_building(sections=3)
+    sections = list(building.sections.all())
+    form = {
+        "name": "London", "address": "", "section_count": "2", "default_section": "1",
+        "latitude": "", "longitude": "", "timezone": "",
+        "sections-TOTAL_FORMS": "3", "sections-INITIAL_FORMS": "3",
+        "sections-MIN_NUM_FORMS": "0", "sections-MAX_NUM_FORMS": "1000",
+    }
+    for index, section in enumerate(sections):
+        form |= {f"sections-{index}-id": section.pk, f"sections-{index}-building": building.pk,
+                 f"sections-{index}-name": f"Entrance {index + 1}"}
+    response = admin_client.post(f"/admin/buildings/building/{building.pk}/change/", form)
+    assert response.status_code == 302, response.content
+    assert list(building.sections.values_list("number", "name")) == [(1, "Entrance 1"), (2, "Entrance 2")]
+
+
+def test_building_timezone_defaults_to_the_server(make_building, settings):
+    assert make_building().tz.key == settings.TIME_ZONE
+    assert make_building(id=11, timezone="Europe/London").tz.key == "Europe/London"

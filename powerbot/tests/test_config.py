@@ -1,0 +1,104 @@
+"""Configuration is parsed strictly: a bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BASE_DIR
+from powerbot import config
+
+
+@pytest.fixture
+def environ(monkeypatch):
+    def set_(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+
+    return set_
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("true", True), ("0", False), ("YES", True), ("off", False), ("", True)])
+def test_booleans(environ, raw, expected):
+    environ(FLAG=raw)
+    assert config.get_bool("FLAG", True) is expected
+
+
+def test_a_misspelt_boolean_names_the_variable(environ):
+    environ(DEBUG="flase")
+    with pytest.raises(config.ConfigError, match="Environment variable DEBUG: 'flase' is not a boolean"):
+        config.get_bool("DEBUG", False)
+
+
+@pytest.mark.parametrize(("raw", "problem"), [("abc", "not a whole number"), ("0", "below the minimum of 1"),
+                                              ("1.5", "not a whole number")])
+def test_integers_are_checked(environ, raw, problem):
+    environ(SENSOR_TIMEOUT_SEC=raw)
+    with pytest.raises(config.ConfigError, match=f"SENSOR_TIMEOUT_SEC: .*{problem}"):
+        config.get_int("SENSOR_TIMEOUT_SEC", 150, minimum=1)
+
+
+def test_uuid_building_map_accepts_every_separator():
+    raw = "ESP-A:10, esp-b=11;esp-c:12\n esp-d=13"
+    assert config.parse_uuid_building_map("M", raw) == {"esp-a": 10, "esp-b": 11, "esp-c": 12, "esp-d": 13}
+    assert config.parse_uuid_building_map("M", "") == {}
+
+
+@pytest.mark.parametrize("raw", ["esp-a", "esp-a:x", "esp-a:0", ":10", "esp:99999999999"])
+def test_uuid_building_map_rejects_malformed_entries(raw):
+    with pytest.raises(config.ConfigError, match="SENSOR_UUID_BUILDING_MAP: entry"):
+        config.parse_uuid_building_map("SENSOR_UUID_BUILDING_MAP", raw)
+
+
+def test_section_aliases_from_variables():
+    parsed = config.parse_section_aliases({"SENSOR_ALIAS_10_2": "11:1, 12:3", "OTHER": "x"})
+    assert parsed == {(10, 2): ((11, 1), (12, 3))}
+
+
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("SENSOR_ALIAS_X_2", "1:1", "the name must be SENSOR_ALIAS_<building>_<section>"),
+    ("SENSOR_ALIAS_1_2", "11-1", "entry '11-1' must look like building:section"),
+])
+def test_section_aliases_reject_bad_names_and_entries(name, value, problem):
+    with pytest.raises(config.ConfigError, match=f"{name}: {problem}"):
+        config.parse_section_aliases({name: value})
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("https://api.telegram.org", True), ("http://127.0.0.1:8081/", True),
+                                         ("https://api.telegram.org/bot", False), ("ftp://x", False)])
+def test_telegram_api_url_is_a_root_url(environ, raw, ok):
+    environ(TELEGRAM_API_URL=raw)
+    if ok:
+        assert config.get_url("TELEGRAM_API_URL", "") == raw.rstrip("/")
+    else:
+        with pytest.raises(config.ConfigError, match="TELEGRAM_API_URL"):
+            config.get_url("TELEGRAM_API_URL", "")
+
+
+def test_unparseable_database_url_names_the_variable(environ):
+    environ(DATABASE_URL="nosuchdb://x")
+    with pytest.raises(config.ConfigError, match="DATABASE_URL"):
+        config.get_database("DATABASE_URL", "")
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("SENSOR_TIMEOUT_SEC", "soon"), ("DEBUG", "maybe"), ("SENSOR_UUID_BUILDING_MAP", "broken"),
+    ("TIME_ZONE", "Mars/Olympus"), ("SENSOR_ALIAS_1", "1:1"),
+])
+def test_start_up_stops_on_a_bad_value_and_names_it(name, value):
+    env = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", name: value}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"Environment variable {name}" in result.stderr
+
+
+def test_public_key_equal_to_the_write_key_is_refused():
+    env = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", "SENSOR_API_KEY": "same", "SENSOR_PUBLIC_API_KEY": "same"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "SENSOR_PUBLIC_API_KEY: must differ from SENSOR_API_KEY" in result.stderr
