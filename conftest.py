@@ -140,15 +140,31 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def served_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh database of the kind this run tests, outside the test transaction."""
+    if connection.vendor != "postgresql":
+        return f"sqlite:///{tmp_path_factory.mktemp('served') / 'powerbot.sqlite3'}"
+    import psycopg
+
+    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    name = f"{params['dbname']}_served"
+    with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    from urllib.parse import quote
+
+    credentials = quote(params.get("user") or "", safe="")
+    if params.get("password"):
+        credentials += ":" + quote(params["password"], safe="")
+    return f"postgres://{credentials}@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
+
+
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app under real gunicorn (two workers) on a fresh SQLite file."""
-    folder = tmp_path_factory.mktemp("served")
     env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
-    env |= {
-        "DATABASE_URL": f"sqlite:///{folder / 'powerbot.sqlite3'}", "SECRET_KEY": "test-secret",
-        "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY,
-    }
+    env |= {"DATABASE_URL": served_database_url(tmp_path_factory), "SECRET_KEY": "test-secret",
+            "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY}
     app = ServedApp(free_port(), env)
     migrated = app.manage("migrate", "--noinput", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr
