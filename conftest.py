@@ -60,6 +60,7 @@ def _isolated_settings(settings) -> None:
     settings.SENSOR_SECTION_ALIASES = {}
     settings.TRUST_X_FORWARDED_FOR = False
     settings.HEARTBEAT_MAX_BODY_BYTES = 4096
+    settings.PUBLIC_API_CACHE_SEC = 0
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     settings.STATIC_ROOT = None  # tests serve static files from the apps, no collectstatic
     settings.WHITENOISE_USE_FINDERS = True

@@ -82,9 +82,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-else:
-    DATABASES["default"]["CONN_MAX_AGE"] = config.get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Reopening the database for every request costs more than a heartbeat itself.
+DATABASES["default"]["CONN_MAX_AGE"] = config.get_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -148,6 +148,8 @@ SENSOR_UUID_BUILDING_MAP = config.parse_uuid_building_map(
     "SENSOR_UUID_BUILDING_MAP", config.get_str("SENSOR_UUID_BUILDING_MAP")
 )
 SENSOR_SECTION_ALIASES = config.parse_section_aliases(os.environ)
+# How long the rendered public sensor list is shared between readers (0: never).
+PUBLIC_API_CACHE_SEC = config.get_int("PUBLIC_API_CACHE_SEC", 1, minimum=0, maximum=60)
 # Firmware payloads are about 200 bytes; anything far larger is not a heartbeat.
 HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_048_576)
 

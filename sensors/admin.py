@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin, messages
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -11,7 +11,7 @@ from buildings.models import Section
 from powerbot.admin import ApiKeyAdmin
 from sensors import services
 from sensors.models import Sensor, SensorAlias, WriteKey
-from sensors.status import sensor_is_online, sensor_timeout
+from sensors.status import with_online
 
 
 class OnlineFilter(admin.SimpleListFilter):
@@ -22,11 +22,8 @@ class OnlineFilter(admin.SimpleListFilter):
         return [("yes", "Online"), ("no", "Offline")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> QuerySet[Sensor]:
-        recent = Q(last_heartbeat__gt=timezone.now() - sensor_timeout())
-        if self.value() == "yes":
-            return queryset.filter(recent)
-        if self.value() == "no":
-            return queryset.exclude(recent)
+        if self.value() in ("yes", "no"):
+            return queryset.filter(is_up=self.value() == "yes")
         return queryset
 
 
@@ -105,9 +102,12 @@ class SensorAdmin(admin.ModelAdmin):
     def section_number(self, sensor: Sensor) -> int:
         return sensor.section.number
 
-    @admin.display(boolean=True)
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Sensor]:
+        return with_online(super().get_queryset(request))
+
+    @admin.display(boolean=True, ordering="is_up")
     def online(self, sensor: Sensor) -> bool:
-        return sensor_is_online(sensor)
+        return sensor.is_up
 
     @admin.display(description="frozen")
     def frozen(self, sensor: Sensor) -> str:

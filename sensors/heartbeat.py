@@ -7,13 +7,14 @@ Nothing is written until every check has passed, and the write is a single state
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
@@ -46,6 +47,25 @@ def is_json_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a heartbeat lands; `section_pk` is None when the section still has to be looked up."""
+
+    building_id: int
+    building_name: str
+    number: int
+    section_pk: int | None
+
+
+@dataclass(frozen=True)
+class KnownSensor:
+    pk: int
+    canonical: bool
+    current: Placement
+    section_count: int
+    default_section: int
+
+
 def record_heartbeat(payload: Mapping[str, Any], *, key: WriteKey, ip: str | None) -> HeartbeatAccepted:
     building_id = payload.get("building_id")
     if not is_json_int(building_id):
@@ -57,8 +77,8 @@ def record_heartbeat(payload: Mapping[str, Any], *, key: WriteKey, ip: str | Non
     if not key.allows(uuid):
         raise HeartbeatRejected(401, "Invalid API key")
 
-    sensor = Sensor.objects.by_uuid(uuid).select_related("section__building").first()
-    section = resolve_section(sensor, uuid, building_id, payload.get("section_id"))
+    known = find_sensor(uuid)
+    placement = resolve_placement(known, uuid, building_id, payload.get("section_id"))
     name = _optional_text(payload, "name")
     comment = _optional_text(payload, "comment")
 
@@ -71,42 +91,70 @@ def record_heartbeat(payload: Mapping[str, Any], *, key: WriteKey, ip: str | Non
         fields["name"] = name
     if comment is not None:
         fields["comment"] = comment
-    _save(sensor, uuid, section, fields, now)
-    return HeartbeatAccepted(now, section.building.name, section.number, uuid)
+
+    stays = known is not None and placement.section_pk == known.current.section_pk
+    if not (stays and _touch(known.pk, fields, now)):
+        _place(uuid, placement, fields, now)
+    return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
 
-def resolve_section(sensor: Sensor | None, uuid: str, building_id: int, section_id: Any) -> Section:
+@functools.cache
+def _find_sensor_sql() -> str:
+    sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
+    # LOWER("uuid") is the expression of the unique index, so the lookup is an index search.
+    return (
+        'SELECT s.id, s.canonical, s.section_id, sec.number, b.id, b.name, b.section_count, b.default_section '
+        f'FROM "{sensor}" s JOIN "{section}" sec ON sec.id = s.section_id '
+        f'JOIN "{building}" b ON b.id = sec.building_id WHERE LOWER(s."uuid") = LOWER(%s)'
+    )
+
+
+def find_sensor(uuid: str) -> KnownSensor | None:
+    """The sensor and its building's mapping facts in one indexed query.
+
+    Written as SQL because this runs for every heartbeat: building the same query
+    through the ORM costs more than everything else on the hot path together.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_find_sensor_sql(), [uuid])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, canonical, section_pk, number, building_id, building_name, section_count, default_section = row
+    return KnownSensor(pk, bool(canonical), Placement(building_id, building_name, number, section_pk),
+                       section_count, default_section)
+
+
+def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, section_id: Any) -> Placement:
     """Apply the mapping rules; raises HeartbeatRejected for an unknown building or bad section."""
-    if sensor is not None and sensor.canonical:
-        return sensor.section  # pinned in the admin: what the firmware says is ignored
+    if known is not None and known.canonical:
+        return known.current  # pinned in the admin: what the firmware says is ignored
     pinned_building = settings.SENSOR_UUID_BUILDING_MAP.get(uuid.lower())
     if pinned_building is not None:
         building_id = pinned_building
 
-    current = sensor.section if sensor is not None else None
-    if current is not None and current.building_id == building_id:
-        building = current.building
+    if known is not None and known.current.building_id == building_id:
+        facts = (known.current.building_name, known.section_count, known.default_section)
     elif 1 <= building_id <= MAX_BUILDING_ID:
-        building = Building.objects.filter(pk=building_id).first()
+        facts = Building.objects.filter(pk=building_id).values_list("name", "section_count", "default_section").first()
     else:
-        building = None
-    if building is None:
+        facts = None
+    if facts is None:
         raise HeartbeatRejected(404, f"Building {building_id} not found")
+    building_name, section_count, default_section = facts
 
     if section_id is None:
-        number = building.default_section
-    elif is_json_int(section_id) and 1 <= section_id <= building.section_count:
+        number = default_section
+    elif is_json_int(section_id) and 1 <= section_id <= section_count:
         number = section_id
     elif pinned_building is not None:
-        number = building.default_section
+        number = default_section
     else:
-        raise HeartbeatRejected(400, f"section_id must be integer 1..{building.section_count}")
+        raise HeartbeatRejected(400, f"section_id must be integer 1..{section_count}")
 
-    if current is not None and current.building_id == building.pk and current.number == number:
-        return current
-    section = Section.objects.get(building=building, number=number)
-    section.building = building  # already loaded; spares a query for its name
-    return section
+    current = known.current if known is not None else None
+    same = current is not None and (current.building_id, current.number) == (building_id, number)
+    return Placement(building_id, building_name, number, current.section_pk if same else None)
 
 
 def _optional_text(payload: Mapping[str, Any], field: str) -> str | None:
@@ -122,24 +170,47 @@ def _telemetry(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {field: value for field, value in payload.items() if field not in CONTRACT_FIELDS}
 
 
-def _save(sensor: Sensor | None, uuid: str, section: Section, fields: dict[str, Any], now: datetime) -> None:
-    if sensor is not None:
-        rows = Sensor.objects.filter(pk=sensor.pk)
-        if section.pk != sensor.section_id and not sensor.canonical:
-            fields["section"] = section
-            rows = rows.filter(canonical=False)  # never move a sensor pinned meanwhile
-        # A heartbeat after silence starts a new online run; one statement, no read.
-        silent = Q(last_heartbeat__isnull=True) | Q(last_heartbeat__lte=now - sensor_timeout())
-        fields["online_since"] = Case(When(silent, then=Value(now)), default=F("online_since"))
-        if rows.update(**fields):
-            return
+def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
+    """Record a heartbeat of a sensor that stays in its section: one UPDATE.
+
+    Values are prepared by the model fields themselves, so every database gets what
+    the ORM would send. A heartbeat after silence starts a new online run; the CASE
+    reads the row's previous last_heartbeat (SQL evaluates SET against the old row).
+    """
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    for name, value in fields.items():
+        field = Sensor._meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    last_heartbeat = Sensor._meta.get_field("last_heartbeat")
+    assignments.append(
+        f"{quote('online_since')} = CASE WHEN {quote('last_heartbeat')} IS NULL OR {quote('last_heartbeat')} <= %s "
+        f"THEN %s ELSE {quote('online_since')} END"
+    )
+    params += [last_heartbeat.get_db_prep_save(now - sensor_timeout(), connection),
+               last_heartbeat.get_db_prep_save(now, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(Sensor._meta.db_table)} SET {', '.join(assignments)} WHERE {quote('id')} = %s",
+            [*params, pk],
+        )
+        return cursor.rowcount == 1
+
+
+def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetime) -> None:
+    """A new sensor, or one that moved: the rare paths, through the ORM."""
+    section = Section.objects.get(building_id=placement.building_id, number=placement.number)
+    sensors = Sensor.objects.by_uuid(uuid)
+    silent = Q(last_heartbeat__isnull=True) | Q(last_heartbeat__lte=now - sensor_timeout())
+    online_since = Case(When(silent, then=Value(now)), default=F("online_since"))
+    if sensors.filter(canonical=False).update(section=section, online_since=online_since, **fields):
+        return
+    if sensors.filter(canonical=True).update(online_since=online_since, **fields):
+        return  # pinned by an operator since we looked: it keeps its section
     try:
         with transaction.atomic():
-            fields["online_since"] = now
-            Sensor.objects.create(uuid=uuid, section=section, **fields)
+            Sensor.objects.create(uuid=uuid, section=section, online_since=now, **fields)
     except IntegrityError:
         # Another worker created this sensor between our read and our insert.
-        existing = Sensor.objects.by_uuid(uuid).get()
-        fields.pop("online_since")
-        fields.pop("section", None)
-        _save(existing, uuid, section, fields, now)
+        _place(uuid, placement, fields, now)

@@ -45,7 +45,7 @@ class Sensor(models.Model):
         help_text="Pinned: the building and section sent by the firmware are ignored.",
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
-    last_heartbeat = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
     online_since = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="First heartbeat after the last silence.",
     )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from sensors.models import Sensor
-from sensors.status import sensor_is_online
+from sensors.status import online_expression
 
 
 def pin(sensors: QuerySet[Sensor]) -> int:
@@ -25,12 +24,8 @@ def freeze(sensors: QuerySet[Sensor], duration: timedelta | None, now: datetime 
     """Hold each sensor at the value it has now, for `duration` or (None) until unfrozen."""
     now = now or timezone.now()
     until = now + duration if duration is not None else None
-    with transaction.atomic():
-        frozen = 0
-        for sensor in sensors.select_for_update():
-            value = sensor_is_online(sensor, now)
-            frozen += Sensor.objects.filter(pk=sensor.pk).update(frozen_is_up=value, frozen_until=until)
-    return frozen
+    # One statement: each row's new value is computed from that row as it is now.
+    return sensors.update(frozen_is_up=online_expression(now), frozen_until=until)
 
 
 def unfreeze(sensors: QuerySet[Sensor]) -> int:

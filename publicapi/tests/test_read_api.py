@@ -164,3 +164,16 @@ def test_docs_page_renders_with_local_assets(client):
     assert response.status_code == 200
     assert b"swagger-ui" in response.content
     assert b"cdn.jsdelivr" not in response.content
+
+
+def test_sensor_list_is_shared_for_the_cache_window_then_refreshed(client, fleet, settings, time_travel, make_sensor):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.PUBLIC_API_CACHE_SEC = 5
+    first = client.get(LIST, HTTP_X_API_KEY=READ_KEY).json()
+    make_sensor("new", last_heartbeat=timezone.now())
+    assert client.get(LIST, HTTP_X_API_KEY=READ_KEY).json() == first
+    time_travel(seconds=6)
+    assert len(client.get(LIST, HTTP_X_API_KEY=READ_KEY).json()["sensors"]) == len(first["sensors"]) + 1
+    cache.clear()

@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from buildings.models import Section
-from sensors.models import SensorAlias
-from sensors.status import PowerState, is_online, public_sensor_states, section_statuses, sensor_is_online
+from sensors.models import Sensor, SensorAlias
+from sensors.status import PowerState, public_sensor_states, section_statuses, with_online
 
 pytestmark = pytest.mark.django_db
 
@@ -28,31 +28,40 @@ def status_of(building: int, number: int):
     return section_statuses([Section.objects.get(building_id=building, number=number)])[0]
 
 
-def test_sensor_is_online_until_the_timeout_passes(settings):
-    now = timezone.now()
-    settings.SENSOR_TIMEOUT_SEC = 150
-    assert is_online(now, now - timedelta(seconds=149.9))
-    assert not is_online(now, now - timedelta(seconds=150))
-    assert not is_online(now, None)
+def online(sensor: Sensor, now=None) -> bool:
+    return with_online(Sensor.objects.filter(pk=sensor.pk), now).get().is_up
 
 
-def test_timeout_comes_from_the_setting(settings):
+def test_sensor_is_online_until_the_timeout_passes(make_sensor):
     now = timezone.now()
+    assert online(make_sensor("a", last_heartbeat=now - timedelta(seconds=149.9)), now)
+    assert not online(make_sensor("b", last_heartbeat=now - timedelta(seconds=150)), now)
+    assert not online(make_sensor("c", last_heartbeat=None), now)
+
+
+def test_timeout_comes_from_the_setting(make_sensor, settings):
     settings.SENSOR_TIMEOUT_SEC = 30
-    assert not is_online(now, now - timedelta(seconds=31))
+    assert not online(make_sensor("a", last_heartbeat=ago(31)))
+    assert online(make_sensor("b", last_heartbeat=ago(29)))
 
 
-def test_frozen_sensor_counts_with_its_frozen_value_until_it_thaws():
+@pytest.mark.parametrize(("last", "frozen_is_up", "until", "expected"), [
+    (3600, True, 60, True),      # silent, frozen up for another minute
+    (3600, True, None, True),    # silent, frozen up until unfrozen
+    (0, False, None, False),     # reporting, frozen down
+    (3600, True, -1, False),     # the freeze has ended: back to the heartbeat
+    (0, False, -1, True),
+])
+def test_frozen_sensor_counts_with_its_frozen_value_until_it_thaws(make_sensor, last, frozen_is_up, until, expected):
     now = timezone.now()
-    silent = now - timedelta(hours=1)
-    assert is_online(now, silent, frozen_is_up=True, frozen_until=now + timedelta(minutes=1))
-    assert is_online(now, silent, frozen_is_up=True, frozen_until=None)
-    assert not is_online(now, now, frozen_is_up=False, frozen_until=None)
-    assert not is_online(now, silent, frozen_is_up=True, frozen_until=now - timedelta(seconds=1))
+    sensor = make_sensor("a", last_heartbeat=now - timedelta(seconds=last), frozen_is_up=frozen_is_up,
+                         frozen_until=None if until is None else now + timedelta(seconds=until))
+    assert online(sensor, now) is expected
 
 
 def test_disabled_sensor_is_never_online(make_sensor):
-    assert not sensor_is_online(make_sensor("a", enabled=False, last_heartbeat=ago(1)))
+    assert not online(make_sensor("a", enabled=False, last_heartbeat=ago(1)))
+    assert not online(make_sensor("b", enabled=False, frozen_is_up=True))
 
 
 def test_section_without_sensors_is_unknown():
@@ -119,7 +128,7 @@ def test_many_sections_take_a_constant_number_of_queries(make_sensor, django_ass
     for number in (1, 2, 3):
         make_sensor(f"s{number}", section=number, last_heartbeat=ago(1))
     sections = list(Section.objects.all())
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(2):  # aliases, then sensors
         statuses = section_statuses(sections)
     assert [s.state for s in statuses] == [PowerState.UP] * 3 + [PowerState.UNKNOWN] * 2
 

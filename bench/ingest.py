@@ -1,0 +1,205 @@
+"""Heartbeat ingest and read-list throughput under gunicorn, driven by wrk.
+
+    .venv/bin/python bench/ingest.py                 # SQLite and, if reachable, PostgreSQL
+    .venv/bin/python bench/ingest.py --db sqlite --duration 20 --connections 64
+
+Needs wrk (`apt-get install wrk`). For each database it starts a fresh database, seeds
+buildings and SENSORS known sensors, serves the app under gunicorn and prints
+heartbeats/s, p50/p99 latency, errors and the server's RSS; then the same for the read
+list of READ_SENSORS sensors. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WRITE_KEY = "bench-write-key"
+READ_KEY = "bench-read-key"
+POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/powerbot_bench")
+
+HEARTBEAT_LUA = """
+math.randomseed(os.time())
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local n = math.random(0, %(sensors)d - 1)
+  local body = string.format(
+    '{"api_key":"%(key)s","building_id":%%d,"section_id":%%d,"sensor_uuid":"bench-%%05d","firmware_version":"1.0.0"}',
+    1 + n %% %(buildings)d, 1 + n %% 4, n)
+  return wrk.format(nil, "/api/v1/heartbeat", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def run(args: list[str], env: dict[str, str]) -> str:
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def seed(env: dict[str, str], buildings: int, sensors: int) -> None:
+    """Buildings with 4 sections each, and `sensors` sensors spread over them."""
+    code = f"""
+from buildings.models import Building, Section
+from sensors.models import Sensor
+from django.utils import timezone
+Building.objects.bulk_create([Building(id=b, name=f"Building {{b}}", section_count=4) for b in range(1, {buildings} + 1)])
+for b in Building.objects.all():
+    b.sync_sections()
+sections = {{(s.building_id, s.number): s for s in Section.objects.all()}}
+now = timezone.now()
+Sensor.objects.bulk_create([
+    Sensor(uuid=f"bench-{{n:05d}}", section=sections[(1 + n % {buildings}, 1 + n % 4)], last_heartbeat=now,
+           online_since=now)
+    for n in range({sensors})
+], batch_size=1000)
+print(Sensor.objects.count())
+"""
+    run([sys.executable, "manage.py", "shell", "-c", code], env)
+
+
+def rss_mb(pid: int) -> float:
+    """RSS of the gunicorn master and its workers."""
+    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+    total = 0
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+    return total / 1024
+
+
+def wrk(url: str, duration: int, connections: int, threads: int, script: str | None = None,
+        headers: dict[str, str] | None = None) -> dict[str, float]:
+    args = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration}s"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": latency("50"), "p99": latency("99"),
+        "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
+    }
+
+
+def bench(db: str, args: argparse.Namespace) -> None:
+    work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENSOR_")}
+    env |= {"SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+    if db == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    else:
+        env["DATABASE_URL"] = POSTGRES_URL
+        name = POSTGRES_URL.rsplit("/", 1)[1]
+        admin = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+        run([sys.executable, "-c", f"import psycopg; c = psycopg.connect({admin!r}, autocommit=True); "
+             f"c.execute('DROP DATABASE IF EXISTS {name}'); c.execute('CREATE DATABASE {name}')"], env)
+    run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    seed(env, args.buildings, args.sensors)
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(args.workers), "--log-level", "warning"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        script = work / "heartbeat.lua"
+        script.write_text(HEARTBEAT_LUA % {"sensors": args.sensors, "buildings": args.buildings, "key": WRITE_KEY})
+        base = f"http://127.0.0.1:{port}"
+        wrk(base + "/api/v1/heartbeat", 3, args.connections, args.threads, str(script))  # warm-up
+        hb = wrk(base + "/api/v1/heartbeat", args.duration, args.connections, args.threads, str(script))
+        rss_after_write = rss_mb(server.pid)
+
+        # The read list is measured on READ_SENSORS enabled sensors.
+        run([sys.executable, "manage.py", "shell", "-c",
+             f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
+             f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)"], env)
+        headers = {"X-API-Key": READ_KEY}
+        listed = json.load(urllib.request.urlopen(urllib.request.Request(
+            base + "/api/v1/public/sensors/status", headers=headers)))
+        wrk(base + "/api/v1/public/sensors/status", 3, args.connections, args.threads, headers=headers)
+        rl = wrk(base + "/api/v1/public/sensors/status", args.duration, args.connections, args.threads,
+                 headers=headers)
+        rss = max(rss_after_write, rss_mb(server.pid))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"[{db}] heartbeats: {hb['rps']:.0f}/s  p50 {hb['p50']:.1f} ms  p99 {hb['p99']:.1f} ms  "
+          f"errors {hb['errors']:.0f}  ({args.sensors} sensors known, {args.connections} connections, "
+          f"{args.workers} gunicorn workers)")
+    print(f"[{db}] read list of {len(listed['sensors'])} sensors: {rl['rps']:.0f}/s  p50 {rl['p50']:.1f} ms  "
+          f"p99 {rl['p99']:.1f} ms  errors {rl['errors']:.0f}")
+    print(f"[{db}] server RSS (master + workers): {rss:.0f} MB")
+
+
+def postgres_reachable() -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 is fastest on 2 cores)")
+    parser.add_argument("--sensors", type=int, default=5000)
+    parser.add_argument("--read-sensors", type=int, default=1000)
+    parser.add_argument("--buildings", type=int, default=100)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    for db in ("sqlite", "postgres"):
+        if args.db in (db, "both"):
+            if db == "postgres" and not postgres_reachable():
+                print("[postgres] skipped: PostgreSQL is not reachable on 127.0.0.1:5432")
+                continue
+            bench(db, args)
+
+
+if __name__ == "__main__":
+    main()
