@@ -128,4 +128,6 @@ def test_revoke_action_stops_a_key(admin_client):
                                  "/admin/sensors/sensoralias/", "/admin/sensors/writekey/",
                                  "/admin/publicapi/readkey/"])
 def test_admin_pages_render(admin_client, sensors, url):
-    assert admin_client.get(url).status_code == 200
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert b"PowerBot operators" in response.content
