@@ -181,7 +181,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {server.stderr.read() if server.stderr else ''}")
+                    raise RuntimeError(f"gunicorn did not start: {server.stderr.read() if server.stderr else ''}") from None
                 time.sleep(0.1)
         yield app
     finally:

@@ -11,11 +11,15 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from powerbot.apikeys import ApiKey
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -91,6 +95,38 @@ def presented_key(request: Request) -> str:
         return key
     scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
     return credentials.strip() if scheme.lower() == "bearer" else ""
+
+
+class KeyAuthentication(BaseAuthentication):
+    """Authenticates with one kind of key (write or read), from a header or elsewhere."""
+
+    key_model: type[ApiKey]
+    realm: str
+
+    def key_elsewhere(self, request: Request) -> Any:
+        return ""
+
+    def rejection(self) -> exceptions.APIException:
+        raise NotImplementedError
+
+    def authenticate(self, request: Request) -> tuple[None, ApiKey]:
+        raw = presented_key(request) or self.key_elsewhere(request)
+        key = self.key_model.authenticate(raw) if isinstance(raw, str) else None
+        if key is None:
+            raise self.rejection()
+        return (None, key)
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'Bearer realm="{self.realm}"'
+
+
+class KeyPermission(BasePermission):
+    """Only a key of `key_model` passes: a write key never reads, a read key never writes."""
+
+    key_model: type[ApiKey]
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return isinstance(request.auth, self.key_model)
 
 
 def client_ip(request: Request) -> str | None:

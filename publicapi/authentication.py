@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
-from powerbot.api import ServiceUnavailable, presented_key
+from powerbot.api import KeyAuthentication, KeyPermission, ServiceUnavailable
 from publicapi.models import ReadKey
 
 
-class ReadKeyAuthentication(BaseAuthentication):
-    def authenticate(self, request: Request) -> tuple[None, ReadKey]:
-        key = ReadKey.authenticate(presented_key(request) or request.query_params.get("api_key", ""))
-        if key is not None:
-            return (None, key)
+class ReadKeyAuthentication(KeyAuthentication):
+    key_model = ReadKey
+    realm = "public"
+
+    def key_elsewhere(self, request: Request) -> str:
+        return request.query_params.get("api_key", "")
+
+    def rejection(self) -> APIException:
         if not ReadKey.is_configured():
-            raise ServiceUnavailable("Public sensor API key is not configured")
-        raise AuthenticationFailed("Unauthorized")
-
-    def authenticate_header(self, request: Request) -> str:
-        return 'Bearer realm="public"'
+            return ServiceUnavailable("Public sensor API key is not configured")
+        return AuthenticationFailed("Unauthorized")
 
 
-class HasReadKey(BasePermission):
-    """Only a read key reads: a sensor's write key is refused here."""
-
-    message = "Unauthorized"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return isinstance(request.auth, ReadKey)
+class HasReadKey(KeyPermission):
+    key_model = ReadKey
 
 
 class ReadKeyScheme(OpenApiAuthenticationExtension):

@@ -2,43 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, ParseError
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from powerbot.api import ERROR, JSONObjectParser, client_ip, error_body, presented_key
+from powerbot.api import ERROR, JSONObjectParser, KeyAuthentication, KeyPermission, client_ip, error_body
 from sensors.heartbeat import HeartbeatRejected, record_heartbeat
 from sensors.models import WriteKey
 
 
-class WriteKeyAuthentication(BaseAuthentication):
+class WriteKeyAuthentication(KeyAuthentication):
     """A sensor key from `X-API-Key`, `Authorization: Bearer` or the body's `api_key`."""
 
+    key_model = WriteKey
+    realm = "sensors"
+
     def authenticate(self, request: Request) -> tuple[None, WriteKey]:
-        data = request.data  # parsed first: "Invalid JSON" outranks "Invalid API key"
-        if request.stream is None:  # DRF skips the parser for an empty body
+        # The body is parsed first: "Invalid JSON" outranks "Invalid API key". DRF does
+        # not call the parser for an empty body, which is not JSON either.
+        if not isinstance(request.data, dict) or request.stream is None:
             raise ParseError("Invalid JSON")
-        raw = presented_key(request) or data.get("api_key")
-        key = WriteKey.authenticate(raw) if isinstance(raw, str) else None
-        if key is None:
-            raise AuthenticationFailed("Invalid API key")
-        return (None, key)
+        return super().authenticate(request)
 
-    def authenticate_header(self, request: Request) -> str:
-        return 'Bearer realm="sensors"'
+    def key_elsewhere(self, request: Request) -> Any:
+        return request.data.get("api_key")
+
+    def rejection(self) -> AuthenticationFailed:
+        return AuthenticationFailed("Invalid API key")
 
 
-class HasWriteKey(BasePermission):
-    message = "Invalid API key"
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return isinstance(request.auth, WriteKey)
+class HasWriteKey(KeyPermission):
+    key_model = WriteKey
 
 
 class WriteKeyScheme(OpenApiAuthenticationExtension):

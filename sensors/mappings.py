@@ -185,10 +185,8 @@ class _Importer:
 
     def building(self, entry: dict[str, Any]) -> str:
         building_id = _integer(entry, "id")
-        building = Building.objects.filter(pk=building_id).first()
-        outcome = "unchanged"
-        if building is None:
-            building, outcome = Building(id=building_id), "created"
+        existing = Building.objects.filter(pk=building_id).first()
+        building = existing or Building(id=building_id)
         wanted = {
             "name": _text(entry, "name"),
             "address": _text(entry, "address", building.address),
@@ -198,15 +196,13 @@ class _Importer:
             "longitude": _coordinate(entry, "longitude", building.longitude),
             "timezone": _text(entry, "timezone", building.timezone),
         }
-        return _save_if_changed(building, wanted, outcome)
+        return _save_if_changed(building, wanted, created=existing is None)
 
     def sensor(self, entry: dict[str, Any]) -> str:
         uuid = _text(entry, "uuid").strip()
         section = _section(entry)
-        sensor = Sensor.objects.by_uuid(uuid).first() if uuid else None
-        outcome = "unchanged"
-        if sensor is None:
-            sensor, outcome = Sensor(uuid=uuid), "created"
+        existing = Sensor.objects.by_uuid(uuid).first() if uuid else None
+        sensor = existing or Sensor(uuid=uuid)
         wanted = {
             "section_id": section.pk,
             "canonical": _boolean(entry, "canonical", sensor.canonical),
@@ -214,7 +210,7 @@ class _Importer:
             "comment": _text(entry, "comment", sensor.comment),
             "enabled": _boolean(entry, "enabled", sensor.enabled),
         }
-        return _save_if_changed(sensor, wanted, outcome)
+        return _save_if_changed(sensor, wanted, created=existing is None)
 
     def alias(self, entry: dict[str, Any]) -> str:
         uuid = _text(entry, "sensor")
@@ -229,14 +225,14 @@ class _Importer:
         return "created"
 
 
-def _save_if_changed(obj: Building | Sensor, wanted: dict[str, Any], outcome: str) -> str:
-    if outcome != "created" and all(getattr(obj, name) == value for name, value in wanted.items()):
+def _save_if_changed(obj: Building | Sensor, wanted: dict[str, Any], *, created: bool) -> str:
+    if not created and all(getattr(obj, name) == value for name, value in wanted.items()):
         return "unchanged"
     for name, value in wanted.items():
         setattr(obj, name, value)
     obj.full_clean()
     obj.save()
-    return "created" if outcome == "created" else "updated"
+    return "created" if created else "updated"
 
 
 def _describe(error: ValidationError) -> str:

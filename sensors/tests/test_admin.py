@@ -9,8 +9,8 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from sensors.models import Sensor, SensorAlias, WriteKey
 from publicapi.models import ReadKey
+from sensors.models import Sensor, SensorAlias, WriteKey
 
 pytestmark = pytest.mark.django_db
 
