@@ -91,10 +91,18 @@ class Building(models.Model):
             self.sections.filter(number__gt=self.section_count).delete()
 
 
+class SectionManager(models.Manager["Section"]):
+    def get_queryset(self) -> models.QuerySet["Section"]:
+        # A section is always shown with its building's name (admin choices, aliases).
+        return super().get_queryset().select_related("building")
+
+
 class Section(models.Model):
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="sections")
     number = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120, blank=True, help_text='Optional, e.g. "Entrance B".')
+
+    objects = SectionManager()
 
     class Meta:
         ordering = ["building_id", "number"]

@@ -7,7 +7,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from buildings.models import Section
 from powerbot.admin import ApiKeyAdmin
 from sensors import services
 from sensors.models import Sensor, SensorAlias, WriteKey
@@ -88,11 +87,6 @@ class SensorAdmin(admin.ModelAdmin):
         freeze_action(None, "until unfrozen"),
         "unfreeze",
     ]
-
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "section":
-            kwargs["queryset"] = Section.objects.select_related("building")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(ordering="section__building__name")
     def building(self, sensor: Sensor) -> str:

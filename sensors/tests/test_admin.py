@@ -131,3 +131,13 @@ def test_admin_pages_render(admin_client, sensors, url):
     response = admin_client.get(url)
     assert response.status_code == 200
     assert b"PowerBot operators" in response.content
+
+
+def test_alias_form_lists_sections_with_one_query(admin_client, sensors, django_assert_max_num_queries):
+    from buildings.models import Building
+
+    for n in range(11, 21):
+        Building.objects.create(id=n, name=f"B{n}", section_count=4)
+    with django_assert_max_num_queries(12):  # session, user, and the choices: not one per section
+        response = admin_client.get("/admin/sensors/sensoralias/add/")
+    assert response.content.count(b"<option") >= 42
