@@ -92,7 +92,7 @@ class Building(models.Model):
 
 
 class SectionManager(models.Manager["Section"]):
-    def get_queryset(self) -> models.QuerySet["Section"]:
+    def get_queryset(self) -> models.QuerySet[Section]:
         # A section is always shown with its building's name (admin choices, aliases).
         return super().get_queryset().select_related("building")
 

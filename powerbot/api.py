@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import math
 from typing import IO, Any
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import BaseAuthentication
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -32,44 +32,16 @@ class ServiceUnavailable(exceptions.APIException):
     default_detail = "Service unavailable"
 
 
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError("number out of range")
-    return value
-
-
 def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
-
-
-def _storable(value: Any) -> bool:
-    """False for strings no database stores: NUL characters and lone surrogates."""
-    if isinstance(value, str):
-        return _encodable(value)
-    if isinstance(value, dict):
-        return all(_storable(k) and _storable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_storable(item) for item in value)
-    return True
-
-
-def _encodable(text: str) -> bool:
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 class JSONObjectParser(BaseParser):
     """Parses the body as a JSON object whatever the Content-Type says.
 
     Field firmware sends no Content-Type, text/plain, or curl's form type; all of them
-    carry JSON. Bodies are capped (413) and strictly checked: NaN, infinities, NUL and
-    lone surrogates are refused here rather than failing later in the database.
+    carry JSON. Bodies are capped (413); NaN and Infinity, which Python would accept,
+    are not JSON.
     """
 
     media_type = "*/*"
@@ -80,12 +52,27 @@ class JSONObjectParser(BaseParser):
         if len(body) > limit:
             raise PayloadTooLarge(f"Request body too large (max {limit} bytes)")
         try:
-            data = json.loads(body, parse_float=_finite_float, parse_constant=_reject_constant)
+            data = json.loads(body, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
             raise exceptions.ParseError("Invalid JSON") from None
-        if not isinstance(data, dict) or not _storable(data):
+        if not isinstance(data, dict):
             raise exceptions.ParseError("Invalid JSON")
         return data
+
+
+class JSONOnlyNegotiation(BaseContentNegotiation):
+    """Always JSON, whatever Accept or ?format= say: firmware and scripts send all sorts,
+    and a 406 would silently drop a heartbeat."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
+        return renderers[0], renderers[0].media_type
+
+
+class JSONAPIView(APIView):
+    content_negotiation_class = JSONOnlyNegotiation
 
 
 def presented_key(request: Request) -> str:
@@ -165,7 +152,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 ERROR = inline_serializer("Error", {"status": serializers.CharField(), "message": serializers.CharField()})
 
 
-class HealthView(APIView):
+class HealthView(JSONAPIView):
     """Liveness: answers without touching the database, so it stays cheap."""
 
     @extend_schema(

@@ -11,10 +11,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from buildings.models import MAX_BUILDING_ID, Building
-from powerbot.api import ERROR
+from powerbot.api import ERROR, JSONAPIView
 from publicapi.authentication import HasReadKey, ReadKeyAuthentication
 from publicapi.serializers import (
     BuildingListSerializer,
@@ -43,7 +42,7 @@ def positive_id(raw: str, name: str, maximum: int) -> int | None:
     return value if value <= maximum else None
 
 
-class ReadOnlyView(APIView):
+class ReadOnlyView(JSONAPIView):
     authentication_classes = [ReadKeyAuthentication]
     permission_classes = [HasReadKey]
 

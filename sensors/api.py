@@ -10,9 +10,16 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from powerbot.api import ERROR, JSONObjectParser, KeyAuthentication, KeyPermission, client_ip, error_body
+from powerbot.api import (
+    ERROR,
+    JSONAPIView,
+    JSONObjectParser,
+    KeyAuthentication,
+    KeyPermission,
+    client_ip,
+    error_body,
+)
 from sensors.heartbeat import HeartbeatRejected, record_heartbeat
 from sensors.models import WriteKey
 
@@ -28,7 +35,11 @@ class WriteKeyAuthentication(KeyAuthentication):
         # not call the parser for an empty body, which is not JSON either.
         if not isinstance(request.data, dict) or request.stream is None:
             raise ParseError("Invalid JSON")
-        return super().authenticate(request)
+        user, key = super().authenticate(request)
+        # A key flashed onto one board is good for that board's uuid only.
+        if not key.allows(request.data.get("sensor_uuid")):
+            raise self.rejection()
+        return user, key
 
     def key_elsewhere(self, request: Request) -> Any:
         return request.data.get("api_key")
@@ -68,7 +79,7 @@ HEARTBEAT_RESPONSE = inline_serializer("HeartbeatAccepted", {
 })
 
 
-class HeartbeatView(APIView):
+class HeartbeatView(JSONAPIView):
     authentication_classes = [WriteKeyAuthentication]
     permission_classes = [HasWriteKey]
     parser_classes = [JSONObjectParser]
@@ -83,7 +94,7 @@ class HeartbeatView(APIView):
     )
     def post(self, request: Request) -> Response:
         try:
-            accepted = record_heartbeat(request.data, key=request.auth, ip=client_ip(request))
+            accepted = record_heartbeat(request.data, ip=client_ip(request))
         except HeartbeatRejected as rejected:
             return Response(error_body(rejected.message), status=rejected.status)
         return Response({

@@ -8,6 +8,7 @@ Nothing is written until every check has passed, and the write is a single state
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,12 +20,13 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
-from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, WriteKey
+from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key
 from sensors.status import sensor_timeout
 
 # Fields of the contract; anything else the firmware sends is kept as telemetry.
 CONTRACT_FIELDS = frozenset({"api_key", "building_id", "section_id", "sensor_uuid", "name", "comment"})
 FIRMWARE_VERSION_MAX_LENGTH = 32
+MAX_TELEMETRY_DEPTH = 16
 
 
 class HeartbeatRejected(Exception):
@@ -66,16 +68,16 @@ class KnownSensor:
     default_section: int
 
 
-def record_heartbeat(payload: Mapping[str, Any], *, key: WriteKey, ip: str | None) -> HeartbeatAccepted:
+def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> HeartbeatAccepted:
+    """Validate and record one heartbeat whose key the caller has already checked."""
     building_id = payload.get("building_id")
     if not is_json_int(building_id):
         raise HeartbeatRejected(400, "building_id must be an integer")
     uuid = payload.get("sensor_uuid")
     uuid = uuid.strip() if isinstance(uuid, str) else ""
-    if not uuid or len(uuid) > UUID_MAX_LENGTH:
+    # Unprintable characters (NUL, lone surrogates, controls) cannot be stored or shown.
+    if not uuid or len(uuid) > UUID_MAX_LENGTH or not uuid.isprintable():
         raise HeartbeatRejected(400, "sensor_uuid is required and must be a string")
-    if not key.allows(uuid):
-        raise HeartbeatRejected(401, "Invalid API key")
 
     known = find_sensor(uuid)
     placement = resolve_placement(known, uuid, building_id, payload.get("section_id"))
@@ -84,7 +86,7 @@ def record_heartbeat(payload: Mapping[str, Any], *, key: WriteKey, ip: str | Non
 
     now = timezone.now()
     fields: dict[str, Any] = {"last_heartbeat": now, "last_ip": ip, "telemetry": _telemetry(payload)}
-    firmware_version = payload.get("firmware_version")
+    firmware_version = fields["telemetry"].get("firmware_version")
     if isinstance(firmware_version, str) and len(firmware_version) <= FIRMWARE_VERSION_MAX_LENGTH:
         fields["firmware_version"] = firmware_version
     if name is not None:
@@ -101,11 +103,10 @@ def record_heartbeat(payload: Mapping[str, Any], *, key: WriteKey, ip: str | Non
 @functools.cache
 def _find_sensor_sql() -> str:
     sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
-    # LOWER("uuid") is the expression of the unique index, so the lookup is an index search.
     return (
         'SELECT s.id, s.canonical, s.section_id, sec.number, b.id, b.name, b.section_count, b.default_section '
         f'FROM "{sensor}" s JOIN "{section}" sec ON sec.id = s.section_id '
-        f'JOIN "{building}" b ON b.id = sec.building_id WHERE LOWER(s."uuid") = LOWER(%s)'
+        f'JOIN "{building}" b ON b.id = sec.building_id WHERE s.uuid_key = %s'
     )
 
 
@@ -116,7 +117,7 @@ def find_sensor(uuid: str) -> KnownSensor | None:
     through the ORM costs more than everything else on the hot path together.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_find_sensor_sql(), [uuid])
+        cursor.execute(_find_sensor_sql(), [uuid_key(uuid)])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -129,7 +130,7 @@ def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, se
     """Apply the mapping rules; raises HeartbeatRejected for an unknown building or bad section."""
     if known is not None and known.canonical:
         return known.current  # pinned in the admin: what the firmware says is ignored
-    pinned_building = settings.SENSOR_UUID_BUILDING_MAP.get(uuid.lower())
+    pinned_building = settings.SENSOR_UUID_BUILDING_MAP.get(uuid_key(uuid))
     if pinned_building is not None:
         building_id = pinned_building
 
@@ -163,11 +164,43 @@ def _optional_text(payload: Mapping[str, Any], field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise HeartbeatRejected(400, f"{field} must be string")
-    return value.strip()[:TEXT_MAX_LENGTH]
+    return _storable_text(value).strip()[:TEXT_MAX_LENGTH]
+
+
+def _storable_text(text: str) -> str:
+    """Text every database stores: NUL removed, lone surrogates replaced."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
 def _telemetry(payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {field: value for field, value in payload.items() if field not in CONTRACT_FIELDS}
+    """The extra fields, as sent; a value no database can store is dropped, never refused."""
+    return {
+        field: value for field, value in payload.items()
+        if field not in CONTRACT_FIELDS and _storable(field) and _storable(value)
+    }
+
+
+def _storable(value: Any) -> bool:
+    """Finite numbers and clean text, nested at most MAX_TELEMETRY_DEPTH deep.
+
+    Iterative, so no body can exhaust the stack.
+    """
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_TELEMETRY_DEPTH:
+            return False
+        if isinstance(item, str):
+            if _storable_text(item) != item:
+                return False
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list):
+            pending.extend((part, depth + 1) for part in item)
+    return True
 
 
 def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
@@ -200,7 +233,13 @@ def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
 
 def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetime) -> None:
     """A new sensor, or one that moved: the rare paths, through the ORM."""
-    section = Section.objects.get(building_id=placement.building_id, number=placement.number)
+    section = Section.objects.filter(building_id=placement.building_id, number=placement.number).first()
+    if section is None:
+        # An operator removed the section since we looked: answer as if we had seen it.
+        count = Building.objects.filter(pk=placement.building_id).values_list("section_count", flat=True).first()
+        if count is None:
+            raise HeartbeatRejected(404, f"Building {placement.building_id} not found")
+        raise HeartbeatRejected(400, f"section_id must be integer 1..{count}")
     sensors = Sensor.objects.by_uuid(uuid)
     silent = Q(last_heartbeat__isnull=True) | Q(last_heartbeat__lte=now - sensor_timeout())
     online_since = Case(When(silent, then=Value(now)), default=F("online_since"))

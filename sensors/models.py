@@ -5,7 +5,6 @@ from typing import Self
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
 
 from buildings.models import Section
 from powerbot.apikeys import ApiKey
@@ -14,16 +13,18 @@ UUID_MAX_LENGTH = 64
 TEXT_MAX_LENGTH = 160
 
 
+def uuid_key(uuid: str) -> str:
+    """A sensor's identity: its uuid trimmed and lower-cased.
+
+    Computed here rather than by the database because SQLite's LOWER() folds ASCII only
+    and PostgreSQL's folds everything: the same uuid must be one sensor on both.
+    """
+    return uuid.strip().lower()
+
+
 class SensorQuerySet(models.QuerySet):
     def by_uuid(self, uuid: str) -> Self:
-        """Sensors whose uuid equals `uuid` ignoring case (uses the unique index).
-
-        Both sides are lowered by the database so the comparison always agrees with the
-        unique constraint, whatever the database's idea of lower case is.
-        """
-        return self.alias(uuid_ci=Lower("uuid")).filter(
-            uuid_ci=Lower(models.Value(uuid, output_field=models.CharField()))
-        )
+        return self.filter(uuid_key=uuid_key(uuid))
 
 
 class Sensor(models.Model):
@@ -34,6 +35,8 @@ class Sensor(models.Model):
         "sensor uuid", max_length=UUID_MAX_LENGTH,
         help_text="As the firmware sends it; matched ignoring case, shown as first seen.",
     )
+    # Lower-casing may lengthen a string (e.g. "İ"), hence twice the uuid's length.
+    uuid_key = models.CharField(max_length=2 * UUID_MAX_LENGTH, unique=True, editable=False)
     section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="sensors")
     name = models.CharField(max_length=TEXT_MAX_LENGTH, blank=True)
     comment = models.CharField(max_length=TEXT_MAX_LENGTH, blank=True)
@@ -63,12 +66,13 @@ class Sensor(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(Lower("uuid"), name="sensor_uuid_unique_ci"),
-        ]
 
     def __str__(self) -> str:
         return self.name or self.uuid
+
+    def save(self, *args, **kwargs) -> None:
+        self.uuid_key = uuid_key(self.uuid)
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.frozen_until is not None and self.frozen_is_up is None:
@@ -112,5 +116,8 @@ class WriteKey(ApiKey):
     class Meta(ApiKey.Meta):
         verbose_name = "sensor (write) key"
 
-    def allows(self, uuid: str) -> bool:
-        return not self.sensor_uuid or self.sensor_uuid.lower() == uuid.lower()
+    def allows(self, uuid: object) -> bool:
+        """Whether this key may post heartbeats for `uuid` (as sent, of any JSON type)."""
+        if not self.sensor_uuid:
+            return True
+        return isinstance(uuid, str) and uuid_key(uuid) == uuid_key(self.sensor_uuid)

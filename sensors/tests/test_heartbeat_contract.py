@@ -216,3 +216,67 @@ def test_body_without_api_key_is_401(post_heartbeat):
     response = post_heartbeat(raw=json.dumps(OK).encode())
     assert response.status_code == 401
     assert error(response) == "Invalid API key"
+
+
+def test_deeply_nested_extra_field_is_dropped_not_refused(post_heartbeat):
+    deep = "[" * 300 + "]" * 300
+    raw = json.dumps({**OK, "api_key": WRITE_KEY}).encode()[:-1] + f', "deep": {deep}, "ok": 1}}'.encode()
+    response = post_heartbeat(raw=raw)
+    assert response.status_code == 200
+    assert Sensor.objects.get().telemetry == {"ok": 1}
+
+
+def test_nesting_beyond_what_json_can_parse_is_invalid_json(post_heartbeat):
+    response = post_heartbeat(raw=b'{"x":' + b"[" * 2000 + b"]" * 2000 + b"}")
+    assert response.status_code == 400
+    assert error(response) == "Invalid JSON"
+
+
+@pytest.mark.parametrize("raw_value", ['"a\\u0000b"', '"\\ud800"', "1e400", '{"k\\u0000": 1}'])
+def test_extra_field_no_database_can_store_is_dropped_not_refused(post_heartbeat, raw_value):
+    raw = json.dumps({**OK, "api_key": WRITE_KEY, "fine": "yes"}).encode()[:-1] + f', "odd": {raw_value}}}'.encode()
+    assert post_heartbeat(raw=raw).status_code == 200
+    assert Sensor.objects.get().telemetry == {"fine": "yes"}
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_json_constants_are_invalid_json(post_heartbeat, constant):
+    assert error(post_heartbeat(raw=b'{"building_id": ' + constant + b"}")) == "Invalid JSON"
+
+
+def test_nul_and_lone_surrogates_are_removed_from_name_and_comment(post_heartbeat):
+    raw = json.dumps({**OK, "api_key": WRITE_KEY}).encode()[:-1] + b', "name": "Lob\\u0000by", "comment": "x\\udc00"}'
+    assert post_heartbeat(raw=raw).status_code == 200
+    sensor = Sensor.objects.get()
+    assert (sensor.name, sensor.comment) == ("Lobby", "x?")
+
+
+@pytest.mark.parametrize("uuid", ["a\u0000b", "a\nb", "\ud800"])
+def test_unprintable_sensor_uuid_is_refused(post_heartbeat, uuid):
+    raw = json.dumps({**OK, "api_key": WRITE_KEY, "sensor_uuid": uuid}).encode()
+    assert error(post_heartbeat(raw=raw)) == "sensor_uuid is required and must be a string"
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/xml", "text/plain", "*/*", "image/png"])
+def test_any_accept_header_gets_json(post_heartbeat, accept):
+    response = post_heartbeat(OK, HTTP_ACCEPT=accept)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+
+
+def test_format_parameter_is_ignored(client):
+    body = json.dumps({**OK, "api_key": WRITE_KEY})
+    response = client.post("/api/v1/heartbeat?format=xml", body, content_type="application/json")
+    assert response.status_code == 200
+
+
+def test_scoped_key_is_checked_before_the_payload_fields(post_heartbeat):
+    key = WriteKey(name="board 1", sensor_uuid="s1")
+    raw = key.set_new_key()
+    key.save()
+    for payload in ({"building_id": "x", "sensor_uuid": "other"}, {"building_id": "x", "sensor_uuid": 5}):
+        response = post_heartbeat({**payload, "api_key": raw})
+        assert response.status_code == 401
+        assert error(response) == "Invalid API key"
+    assert error(post_heartbeat({"building_id": "x", "sensor_uuid": " S1 ", "api_key": raw})) == (
+        "building_id must be an integer")

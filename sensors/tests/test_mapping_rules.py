@@ -104,3 +104,10 @@ def test_online_run_starts_at_the_first_heartbeat_after_silence(post_heartbeat, 
     post_heartbeat({"building_id": 10, "sensor_uuid": "a"})
     sensor = Sensor.objects.get()
     assert sensor.online_since == sensor.last_heartbeat > started
+
+
+def test_non_ascii_uuids_match_ignoring_case_on_every_database(post_heartbeat):
+    post_heartbeat({"building_id": 10, "sensor_uuid": "ДАТЧИК-Ä1"})
+    post_heartbeat({"building_id": 10, "sensor_uuid": "датчик-ä1"})
+    assert Sensor.objects.count() == 1
+    assert Sensor.objects.get().uuid == "ДАТЧИК-Ä1"
