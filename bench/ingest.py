@@ -68,7 +68,7 @@ for b in Building.objects.all():
 sections = {{(s.building_id, s.number): s for s in Section.objects.all()}}
 now = timezone.now()
 Sensor.objects.bulk_create([
-    Sensor(uuid=f"bench-{{n:05d}}", section=sections[(1 + n % {buildings}, 1 + n % 4)], last_heartbeat=now,
+    Sensor(uuid=f"bench-{{n:05d}}", uuid_key=f"bench-{{n:05d}}", section=sections[(1 + n % {buildings}, 1 + n % 4)], last_heartbeat=now,
            online_since=now)
     for n in range({sensors})
 ], batch_size=1000)

@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 import yaml
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
-from buildings.models import Building, Section
-from sensors.models import Sensor, SensorAlias
+from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, Building, Section
+from sensors.models import Sensor, SensorAlias, uuid_key
 
 Format = Literal["yaml", "json"]
 KINDS = ("buildings", "sensors", "aliases")
@@ -63,6 +63,8 @@ def parse(text: str, fmt: Format) -> tuple[dict[str, Any], dict[tuple[str, int],
         document, root = yaml.safe_load(text), yaml.compose(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise MappingError([f"not valid {fmt.upper()}: {exc}"]) from None
+    except RecursionError:
+        raise MappingError([f"not valid {fmt.upper()}: nested too deeply"]) from None
     lines: dict[tuple[str, int], int] = {}
     if isinstance(root, yaml.MappingNode):
         for key, value in root.value:
@@ -157,8 +159,8 @@ class _Importer:
     def check_duplicates(self, entries: dict[str, list[dict[str, Any]]]) -> None:
         keys = {
             "buildings": lambda e: e.get("id"),
-            "sensors": lambda e: str(e.get("uuid")).lower(),
-            "aliases": lambda e: (str(e.get("sensor")).lower(), e.get("building"), e.get("section")),
+            "sensors": lambda e: uuid_key(str(e.get("uuid"))),
+            "aliases": lambda e: (uuid_key(str(e.get("sensor"))), e.get("building"), e.get("section")),
         }
         for kind, key in keys.items():
             seen: dict[Any, int] = {}
@@ -184,16 +186,16 @@ class _Importer:
     # -- one entry of each kind; each returns created / updated / unchanged ----------------
 
     def building(self, entry: dict[str, Any]) -> str:
-        building_id = _integer(entry, "id")
+        building_id = _integer(entry, "id", maximum=MAX_BUILDING_ID)
         existing = Building.objects.filter(pk=building_id).first()
         building = existing or Building(id=building_id)
         wanted = {
             "name": _text(entry, "name"),
             "address": _text(entry, "address", building.address),
-            "section_count": _integer(entry, "sections", building.section_count),
-            "default_section": _integer(entry, "default_section", building.default_section),
-            "latitude": _coordinate(entry, "latitude", building.latitude),
-            "longitude": _coordinate(entry, "longitude", building.longitude),
+            "section_count": _integer(entry, "sections", building.section_count, maximum=MAX_SECTIONS),
+            "default_section": _integer(entry, "default_section", building.default_section, maximum=MAX_SECTIONS),
+            "latitude": _coordinate(entry, "latitude", building.latitude, limit=90),
+            "longitude": _coordinate(entry, "longitude", building.longitude, limit=180),
             "timezone": _text(entry, "timezone", building.timezone),
         }
         return _save_if_changed(building, wanted, created=existing is None)
@@ -213,7 +215,7 @@ class _Importer:
         return _save_if_changed(sensor, wanted, created=existing is None)
 
     def alias(self, entry: dict[str, Any]) -> str:
-        uuid = _text(entry, "sensor")
+        uuid = _text(entry, "sensor").strip()
         sensor = Sensor.objects.by_uuid(uuid).first()
         if sensor is None:
             raise _EntryError(f"sensor {uuid!r} is neither in the database nor in this file")
@@ -231,18 +233,26 @@ def _save_if_changed(obj: Building | Sensor, wanted: dict[str, Any], *, created:
     for name, value in wanted.items():
         setattr(obj, name, value)
     obj.full_clean()
-    obj.save()
-    return "created" if created else "updated"
+    if created:
+        obj.save()
+        return "created"
+    # Only the file's fields: heartbeats and operators may be writing the others now.
+    obj.save(update_fields=list(wanted))
+    return "updated"
 
 
 def _describe(error: ValidationError) -> str:
-    if hasattr(error, "error_dict"):
-        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
-    return " ".join(error.messages)
+    if not hasattr(error, "error_dict"):
+        return " ".join(error.messages)
+    return "; ".join(
+        " ".join(messages) if name == NON_FIELD_ERRORS else f"{name}: {' '.join(messages)}"
+        for name, messages in error.message_dict.items()
+    )
 
 
 def _section(entry: dict[str, Any]) -> Section:
-    building_id, number = _integer(entry, "building"), _integer(entry, "section")
+    building_id = _integer(entry, "building", maximum=MAX_BUILDING_ID)
+    number = _integer(entry, "section", maximum=MAX_SECTIONS)
     section = Section.objects.filter(building_id=building_id, number=number).first()
     if section is None:
         if not Building.objects.filter(pk=building_id).exists():
@@ -254,10 +264,12 @@ def _section(entry: dict[str, Any]) -> Section:
 _MISSING: Any = object()
 
 
-def _integer(entry: dict[str, Any], name: str, default: Any = _MISSING) -> int:
+def _integer(entry: dict[str, Any], name: str, default: Any = _MISSING, *, maximum: int) -> int:
     value = entry.get(name, default)
     if value is _MISSING or not isinstance(value, int) or isinstance(value, bool):
         raise _EntryError(f"{name} must be a whole number, not {entry.get(name)!r}")
+    if not 1 <= value <= maximum:
+        raise _EntryError(f"{name} must be between 1 and {maximum}, not {value}")
     return value
 
 
@@ -277,10 +289,10 @@ def _boolean(entry: dict[str, Any], name: str, default: bool) -> bool:
     return value
 
 
-def _coordinate(entry: dict[str, Any], name: str, default: Decimal | None) -> Decimal | None:
+def _coordinate(entry: dict[str, Any], name: str, default: Decimal | None, *, limit: int) -> Decimal | None:
     value = entry.get(name, default)
     if value is None or isinstance(value, Decimal):
         return value
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise _EntryError(f"{name} must be a number, not {value!r}")
+    if not isinstance(value, int | float) or isinstance(value, bool) or not -limit <= value <= limit:
+        raise _EntryError(f"{name} must be a number from -{limit} to {limit}, not {value!r}")
     return Decimal(str(value)).quantize(Decimal("0.00001"))

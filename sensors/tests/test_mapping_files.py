@@ -168,3 +168,53 @@ def test_import_reads_standard_input_and_json(tmp_path):
 def test_missing_file_is_a_clear_error():
     with pytest.raises(CommandError, match="cannot read /nonexistent.yaml"):
         run("import_mappings", "/nonexistent.yaml")
+
+
+@pytest.mark.parametrize(("document", "expected"), [
+    ("buildings: [{id: 1, name: A, latitude: .inf}]\n", "latitude must be a number from -90 to 90"),
+    ("buildings: [{id: 1, name: A, longitude: 1.0e+30}]\n", "longitude must be a number from -180 to 180"),
+    ("buildings: [{id: 99999999999999999999999, name: A}]\n", "id must be between 1 and 2147483647"),
+    ("buildings: [{id: 1, name: A, sections: 0}]\n", "sections must be between 1 and 99"),
+    ("sensors: [{uuid: a, building: 99999999999999999999999, section: 1}]\n", "building must be between 1 and"),
+    ("buildings: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+])
+def test_out_of_range_values_are_listed_errors_not_tracebacks(tmp_path, document, expected):
+    (path := tmp_path / "bad.yaml").write_text(document)
+    with pytest.raises(CommandError) as raised:
+        run("import_mappings", str(path))
+    assert expected in str(raised.value)
+    assert snapshot() == ([], [], [], [])
+
+
+def test_uuids_are_trimmed_everywhere_in_a_file(tmp_path):
+    document = GOOD + "  - {sensor: ' ESP32-LONDON-001 ', building: 10, section: 1}\n"
+    (path := tmp_path / "map.yaml").write_text(document)
+    run("import_mappings", str(path))
+    assert SensorAlias.objects.count() == 2
+    twice = "buildings: [{id: 1, name: A, sections: 2}]\nsensors:\n  - {uuid: d1, building: 1, section: 1}\n" \
+            "  - {uuid: ' D1 ', building: 1, section: 2}\n"
+    (dup := tmp_path / "dup.yaml").write_text(twice)
+    with pytest.raises(CommandError, match=r"sensors\[1\] \(line 4\): duplicate of sensors\[0\]"):
+        run("import_mappings", str(dup))
+
+
+def test_import_writes_only_the_files_fields(tmp_path, make_building, make_sensor):
+    make_building(id=10, sections=3)
+    sensor = make_sensor("a", section=1)
+    (path := tmp_path / "map.yaml").write_text("sensors: [{uuid: a, building: 10, section: 2, name: renamed}]\n")
+    stale = Sensor.objects.get(pk=sensor.pk)  # what the importer reads before a heartbeat lands
+    Sensor.objects.filter(pk=sensor.pk).update(last_ip="192.0.2.7", frozen_is_up=True)
+    from sensors.mappings import _save_if_changed
+
+    assert _save_if_changed(stale, {"name": "renamed"}, created=False) == "updated"
+    sensor.refresh_from_db()
+    assert (sensor.name, sensor.last_ip, sensor.frozen_is_up) == ("renamed", "192.0.2.7", True)
+
+
+def test_alias_to_the_sensors_own_section_reads_plainly(tmp_path):
+    document = GOOD + "  - {sensor: esp32-paris-001, building: 11, section: 1}\n"
+    (path := tmp_path / "map.yaml").write_text(document)
+    with pytest.raises(CommandError) as raised:
+        run("import_mappings", str(path))
+    assert "aliases[1] (line 9): The sensor is already in this section" in str(raised.value)
+    assert "__all__" not in str(raised.value)
