@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from powerbot.apikeys import ApiKey
 
@@ -23,13 +25,19 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return key.is_active
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
-        raw = None if change else obj.set_new_key()
+        if not change:
+            request.new_api_key = obj.set_new_key()
         super().save_model(request, obj, form, change)
-        if raw is not None:
-            self.message_user(
-                request, f"New key for “{obj.name}”: {raw} — copy it now, it is not stored and will not be shown again.",
-                messages.WARNING,
-            )
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
+        # The key is shown in this one response only: not in a message, which would carry
+        # it in a cookie or the session table.
+        response = TemplateResponse(request, "admin/apikey_created.html", {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta, "title": "Copy the new key", "key": obj, "raw_key": request.new_api_key,
+        })
+        add_never_cache_headers(response)
+        return response
 
     @admin.action(description="Revoke selected keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
