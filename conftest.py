@@ -16,6 +16,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,14 @@ def pytest_configure(config: pytest.Config) -> None:
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.exit(f"REQUIRE_SERVICES=1: {message}", returncode=1)
         pytest.exit(f"Skipping the PostgreSQL run. {message}", returncode=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """SQLite tests use a file, as production does: WAL and write locks behave for real
+    (an in-memory database shares one cache and locks differently)."""
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)
@@ -92,11 +101,17 @@ def make_building(db) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def make_sensor(db) -> Callable[..., Any]:
+def make_sensor(db, settings) -> Callable[..., Any]:
+    from django.utils import timezone
+
     from buildings.models import Section
     from sensors.models import Sensor
 
     def make(uuid: str, building: int = 10, section: int = 1, **fields: Any) -> Sensor:
+        """A sensor as heartbeats would have left it: online until last_heartbeat + timeout."""
+        if fields.get("last_heartbeat") is not None:
+            fields.setdefault("offline_after", fields["last_heartbeat"] + timedelta(seconds=settings.SENSOR_TIMEOUT_SEC))
+            fields.setdefault("online", fields["offline_after"] > timezone.now())
         return Sensor.objects.create(
             uuid=uuid, section=Section.objects.get(building_id=building, number=section), **fields
         )

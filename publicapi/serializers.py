@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from sensors.status import PowerState
+from sensors.models import PowerState
 
 
 class SensorStatusSerializer(serializers.Serializer):

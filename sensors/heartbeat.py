@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key
+from sensors.power import sensor_heard
 from sensors.status import sensor_timeout
 
 # Fields of the contract; anything else the firmware sends is kept as telemetry.
@@ -63,6 +64,7 @@ class Placement:
 class KnownSensor:
     pk: int
     canonical: bool
+    online: bool
     current: Placement
     section_count: int
     default_section: int
@@ -85,7 +87,9 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     comment = _optional_text(payload, "comment")
 
     now = timezone.now()
-    fields: dict[str, Any] = {"last_heartbeat": now, "last_ip": ip, "telemetry": _telemetry(payload)}
+    fields: dict[str, Any] = {
+        "last_heartbeat": now, "offline_after": now + sensor_timeout(), "last_ip": ip, "telemetry": _telemetry(payload),
+    }
     firmware_version = fields["telemetry"].get("firmware_version")
     if isinstance(firmware_version, str) and len(firmware_version) <= FIRMWARE_VERSION_MAX_LENGTH:
         fields["firmware_version"] = firmware_version
@@ -95,8 +99,12 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
         fields["comment"] = comment
 
     stays = known is not None and placement.section_pk == known.current.section_pk
-    if not (stays and _touch(known.pk, fields, now)):
-        _place(uuid, placement, fields, now)
+    if stays and _touch(known.pk, fields, now):
+        if not known.online:
+            sensor_heard(known.pk, now)  # power may be back: one conditional write
+    else:
+        left = [known.current.section_pk] if known is not None else []
+        sensor_heard(_place(uuid, placement, fields, now), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
 
@@ -104,7 +112,7 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
 def _find_sensor_sql() -> str:
     sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
     return (
-        'SELECT s.id, s.canonical, s.section_id, sec.number, b.id, b.name, b.section_count, b.default_section '
+        'SELECT s.id, s.canonical, s.online, s.section_id, sec.number, b.id, b.name, b.section_count, b.default_section '
         f'FROM "{sensor}" s JOIN "{section}" sec ON sec.id = s.section_id '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE s.uuid_key = %s'
     )
@@ -121,8 +129,8 @@ def find_sensor(uuid: str) -> KnownSensor | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, canonical, section_pk, number, building_id, building_name, section_count, default_section = row
-    return KnownSensor(pk, bool(canonical), Placement(building_id, building_name, number, section_pk),
+    pk, canonical, online, section_pk, number, building_id, building_name, section_count, default_section = row
+    return KnownSensor(pk, bool(canonical), bool(online), Placement(building_id, building_name, number, section_pk),
                        section_count, default_section)
 
 
@@ -231,8 +239,8 @@ def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
         return cursor.rowcount == 1
 
 
-def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetime) -> None:
-    """A new sensor, or one that moved: the rare paths, through the ORM."""
+def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetime) -> int:
+    """A new sensor, or one that moved: the rare paths, through the ORM. Returns its id."""
     section = Section.objects.filter(building_id=placement.building_id, number=placement.number).first()
     if section is None:
         # An operator removed the section since we looked: answer as if we had seen it.
@@ -243,13 +251,14 @@ def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetim
     sensors = Sensor.objects.by_uuid(uuid)
     silent = Q(last_heartbeat__isnull=True) | Q(last_heartbeat__lte=now - sensor_timeout())
     online_since = Case(When(silent, then=Value(now)), default=F("online_since"))
-    if sensors.filter(canonical=False).update(section=section, online_since=online_since, **fields):
-        return
-    if sensors.filter(canonical=True).update(online_since=online_since, **fields):
-        return  # pinned by an operator since we looked: it keeps its section
+    if sensors.filter(canonical=False).update(section=section, online_since=online_since, **fields) or (
+        # pinned by an operator since we looked: it keeps its section
+        sensors.filter(canonical=True).update(online_since=online_since, **fields)
+    ):
+        return sensors.values_list("pk", flat=True).get()
     try:
         with transaction.atomic():
-            Sensor.objects.create(uuid=uuid, section=section, online_since=now, **fields)
+            return Sensor.objects.create(uuid=uuid, section=section, online_since=now, **fields).pk
     except IntegrityError:
         # Another worker created this sensor between our read and our insert.
-        _place(uuid, placement, fields, now)
+        return _place(uuid, placement, fields, now)

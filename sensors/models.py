@@ -49,6 +49,10 @@ class Sensor(models.Model):
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_heartbeat = models.DateTimeField(null=True, blank=True)
+    # The power-state engine's view: online until offline_after (last heartbeat + timeout,
+    # or later after a server restart), when the detector takes it offline.
+    online = models.BooleanField(default=False, editable=False)
+    offline_after = models.DateTimeField(null=True, blank=True, editable=False)
     online_since = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="First heartbeat after the last silence.",
     )
@@ -66,6 +70,10 @@ class Sensor(models.Model):
 
     class Meta:
         ordering = ["id"]
+        indexes = [
+            # The detector's only query on a quiet tick: online sensors past their deadline.
+            models.Index(fields=["offline_after"], condition=models.Q(online=True), name="sensor_deadline"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.uuid
@@ -121,3 +129,75 @@ class WriteKey(ApiKey):
         if not self.sensor_uuid:
             return True
         return isinstance(uuid, str) and uuid_key(uuid) == uuid_key(self.sensor_uuid)
+
+
+class PowerCause(models.TextChoices):
+    INITIAL = "initial", "first seen"  # a section's first state: nobody is told
+    HEARTBEAT = "heartbeat", "heartbeat"
+    TIMEOUT = "timeout", "heartbeats stopped"
+    OPERATOR = "operator", "operator"
+    RESTORED = "restored", "restored after a guard"
+
+
+class PowerState(models.TextChoices):
+    UP = "up", "power on"
+    DOWN = "down", "power off"
+    UNKNOWN = "unknown", "unknown"  # no sensor counts for the section yet
+
+
+class SectionPower(models.Model):
+    """A section's current power state, as last recorded by the engine.
+
+    `version` counts its changes: every change is a conditional UPDATE on the version
+    read, so of two workers seeing the same transition exactly one records it.
+    """
+
+    section = models.OneToOneField(Section, on_delete=models.CASCADE, primary_key=True, related_name="power")
+    state = models.CharField(max_length=8, choices=PowerState.choices)
+    since = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.state}"
+
+
+class PowerEvent(models.Model):
+    """Append-only history of section power transitions."""
+
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="power_events")
+    sequence = models.PositiveIntegerField(help_text="The section's version after this change.")
+    state = models.CharField(max_length=8, choices=PowerState.choices)
+    at = models.DateTimeField(help_text="When the new state began.")
+    cause = models.CharField(max_length=10, choices=PowerCause.choices)
+    previous_state = models.CharField(max_length=8, choices=PowerState.choices, blank=True)
+    previous_since = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["section", "sequence"], name="power_event_unique_sequence")]
+        indexes = [models.Index(fields=["section", "at"], name="power_event_section_at")]
+
+    def __str__(self) -> str:
+        return f"{self.section}: {self.state} at {self.at:%Y-%m-%d %H:%M} ({self.cause})"
+
+
+class SensorTransition(models.Model):
+    """Append-only history of a sensor going online or offline."""
+
+    sensor = models.ForeignKey(Sensor, on_delete=models.CASCADE, related_name="transitions")
+    online = models.BooleanField()
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["sensor", "at"], name="sensor_transition_sensor_at")]
+
+
+class DetectorClock(models.Model):
+    """When the offline detector last ran: a gap longer than the timeout means the server
+    itself was down, and silence during it proves nothing about the mains."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last_tick_at = models.DateTimeField()

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from sensors.models import Sensor
-from sensors.status import online_expression
+from sensors.models import PowerCause, Sensor
+from sensors.power import record_section_states
+from sensors.status import online_expression, sections_counting
 
 
 def pin(sensors: QuerySet[Sensor]) -> int:
@@ -24,9 +25,15 @@ def freeze(sensors: QuerySet[Sensor], duration: timedelta | None, now: datetime 
     """Hold each sensor at the value it has now, for `duration` or (None) until unfrozen."""
     now = now or timezone.now()
     until = now + duration if duration is not None else None
+    ids = list(sensors.values_list("pk", flat=True))
     # One statement: each row's new value is computed from that row as it is now.
-    return sensors.update(frozen_is_up=online_expression(now), frozen_until=until)
+    frozen = Sensor.objects.filter(pk__in=ids).update(frozen_is_up=online_expression(now), frozen_until=until)
+    record_section_states(sections_counting(ids), now, PowerCause.OPERATOR, reason="sensor frozen")
+    return frozen
 
 
-def unfreeze(sensors: QuerySet[Sensor]) -> int:
-    return sensors.filter(frozen_is_up__isnull=False).update(frozen_is_up=None, frozen_until=None)
+def unfreeze(sensors: QuerySet[Sensor], now: datetime | None = None) -> int:
+    ids = list(sensors.filter(frozen_is_up__isnull=False).values_list("pk", flat=True))
+    thawed = Sensor.objects.filter(pk__in=ids).update(frozen_is_up=None, frozen_until=None)
+    record_section_states(sections_counting(ids), now or timezone.now(), PowerCause.OPERATOR, reason="sensor unfrozen")
+    return thawed

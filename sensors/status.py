@@ -13,7 +13,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from django.conf import settings
 from django.db import connection
@@ -21,13 +20,7 @@ from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from buildings.models import Section
-from sensors.models import Sensor, SensorAlias
-
-
-class PowerState(StrEnum):
-    UP = "up"
-    DOWN = "down"
-    UNKNOWN = "unknown"  # no sensor counts for the section yet
+from sensors.models import PowerState, Sensor, SensorAlias
 
 
 @dataclass(frozen=True)
@@ -46,6 +39,10 @@ def sensor_timeout() -> timedelta:
 def online_expression(now: datetime) -> Case:
     """The one definition of "this sensor is online at `now`", evaluated by the database.
 
+    A sensor is online until its deadline, offline_after: its last heartbeat plus
+    SENSOR_TIMEOUT_SEC, or later when the detector granted a fresh timeout after the
+    server itself was down.
+
     Computed in SQL so the read list of thousands of sensors needs no per-row Python,
     and so the API, the admin and the bot can never disagree about it.
     """
@@ -53,7 +50,7 @@ def online_expression(now: datetime) -> Case:
     return Case(
         When(enabled=False, then=Value(False)),
         When(frozen, then=F("frozen_is_up")),
-        When(last_heartbeat__gt=now - sensor_timeout(), then=Value(True)),
+        When(offline_after__gt=now, then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
     )
@@ -129,3 +126,19 @@ def _section_status(section: Section, rows: list[tuple]) -> SectionStatus:
         seen = [row[5] for row in rows if row[5] is not None]
         state, since = PowerState.DOWN, max(seen, default=None)
     return SectionStatus(section, state, since, len(online), len(rows))
+
+
+def sections_counting(sensor_ids: Iterable[int]) -> set[int]:
+    """The sections these sensors count for: their own, admin aliases, SENSOR_ALIAS_*."""
+    sensor_ids = list(sensor_ids)
+    own = Sensor.objects.filter(pk__in=sensor_ids).values_list("section_id", "section__building_id", "section__number")
+    section_ids = {section_id for section_id, _, _ in own}
+    section_ids |= set(SensorAlias.objects.filter(sensor_id__in=sensor_ids).values_list("section_id", flat=True))
+    refs = {(building_id, number) for _, building_id, number in own}
+    targets = [target for target, sources in settings.SENSOR_SECTION_ALIASES.items() if refs & set(sources)]
+    if targets:
+        query = Q()
+        for building_id, number in targets:
+            query |= Q(building_id=building_id, number=number)
+        section_ids |= set(Section.objects.filter(query).values_list("pk", flat=True))
+    return section_ids

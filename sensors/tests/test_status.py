@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from buildings.models import Section
-from sensors.models import Sensor, SensorAlias
-from sensors.status import PowerState, public_sensor_states, section_statuses, with_online
+from sensors.models import PowerState, Sensor, SensorAlias
+from sensors.status import public_sensor_states, section_statuses, with_online
 
 pytestmark = pytest.mark.django_db
 
