@@ -26,11 +26,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 
+# Web (gunicorn) and one Celery worker with beat, logs prefixed; Ctrl-C stops them all.
 run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "PowerBot on http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/v1/docs/)"
 	@echo "First admin user: $(BIN)/python manage.py createsuperuser"
-	$(BIN)/gunicorn powerbot.wsgi --bind 127.0.0.1:$(PORT) --workers $(WEB_WORKERS) --access-logfile -
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/honcho start --port $(PORT) web worker
 
 test: test-sqlite test-postgres
 

@@ -51,6 +51,31 @@ def pytest_configure(config: pytest.Config) -> None:
         pytest.exit(f"Skipping the PostgreSQL run. {message}", returncode=0)
 
 
+def require_service(name: str, reachable: bool, how_to_get_it: str) -> None:
+    """Skip a test whose server is missing, saying what to install; fail under REQUIRE_SERVICES=1."""
+    if reachable:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is not reachable and REQUIRE_SERVICES=1")
+    pytest.skip(f"{name} is not reachable: {how_to_get_it}")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A real Redis database of its own (TEST_REDIS_URL, default db 15 on 127.0.0.1), emptied."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.flushdb()
+        reachable = True
+    except redis.ConnectionError:
+        reachable = False
+    require_service("Redis", reachable, "install and start Redis (apt-get install redis-server) or set TEST_REDIS_URL")
+    return url
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
     """SQLite tests use a file, as production does: WAL and write locks behave for real

@@ -153,5 +153,28 @@ PUBLIC_API_CACHE_SEC = config.get_int("PUBLIC_API_CACHE_SEC", 1, minimum=0, maxi
 # Firmware payloads are about 200 bytes; anything far larger is not a heartbeat.
 HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_048_576)
 
+SENSOR_CHECK_INTERVAL_SEC = config.get_int("SENSOR_CHECK_INTERVAL_SEC", 10, minimum=1, maximum=3600)
+
+# --- Background work (Celery) --------------------------------------------------------
+# Redis in production; the embedded default needs no server: kombu's SQLAlchemy
+# transport keeps the queue in a SQLite file (its filesystem transport loses messages
+# under beat, kombu#1551).
+REDIS_URL = config.get_str("REDIS_URL")
+CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "detect-offline-sensors": {
+        "task": "sensors.tasks.detect_offline_sensors",
+        "schedule": SENSOR_CHECK_INTERVAL_SEC,
+        # A tick that waited longer than the interval is stale: the next one will do.
+        "options": {"expires": SENSOR_CHECK_INTERVAL_SEC},
+    },
+}
+
 TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")
 TELEGRAM_API_URL = config.get_url("TELEGRAM_API_URL", "https://api.telegram.org")
