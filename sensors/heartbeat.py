@@ -2,7 +2,9 @@
 
 Checks run in the order field clients rely on: (JSON object and key, in the view) then
 building_id type, sensor_uuid, canonical mapping, building exists, section, name, comment.
-Nothing is written until every check has passed, and the write is a single statement.
+Nothing is written until every check has passed. A sensor that stays where it was costs
+one SELECT and one UPDATE; the power-state engine adds a conditional write only when the
+sensor was offline.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
@@ -99,12 +100,12 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
         fields["comment"] = comment
 
     stays = known is not None and placement.section_pk == known.current.section_pk
-    if stays and _touch(known.pk, fields, now):
+    if stays and _touch(known.pk, fields):
         if not known.online:
             sensor_heard(known.pk, now)  # power may be back: one conditional write
     else:
         left = [known.current.section_pk] if known is not None else []
-        sensor_heard(_place(uuid, placement, fields, now), now, also_sections=left)
+        sensor_heard(_place(uuid, placement, fields), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
 
@@ -211,12 +212,11 @@ def _storable(value: Any) -> bool:
     return True
 
 
-def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
+def _touch(pk: int, fields: dict[str, Any]) -> bool:
     """Record a heartbeat of a sensor that stays in its section: one UPDATE.
 
     Values are prepared by the model fields themselves, so every database gets what
-    the ORM would send. A heartbeat after silence starts a new online run; the CASE
-    reads the row's previous last_heartbeat (SQL evaluates SET against the old row).
+    the ORM would send.
     """
     quote = connection.ops.quote_name
     assignments, params = [], []
@@ -224,13 +224,6 @@ def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
         field = Sensor._meta.get_field(name)
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
-    last_heartbeat = Sensor._meta.get_field("last_heartbeat")
-    assignments.append(
-        f"{quote('online_since')} = CASE WHEN {quote('last_heartbeat')} IS NULL OR {quote('last_heartbeat')} <= %s "
-        f"THEN %s ELSE {quote('online_since')} END"
-    )
-    params += [last_heartbeat.get_db_prep_save(now - sensor_timeout(), connection),
-               last_heartbeat.get_db_prep_save(now, connection)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(Sensor._meta.db_table)} SET {', '.join(assignments)} WHERE {quote('id')} = %s",
@@ -239,7 +232,7 @@ def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
         return cursor.rowcount == 1
 
 
-def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetime) -> int:
+def _place(uuid: str, placement: Placement, fields: dict[str, Any]) -> int:
     """A new sensor, or one that moved: the rare paths, through the ORM. Returns its id."""
     section = Section.objects.filter(building_id=placement.building_id, number=placement.number).first()
     if section is None:
@@ -249,16 +242,14 @@ def _place(uuid: str, placement: Placement, fields: dict[str, Any], now: datetim
             raise HeartbeatRejected(404, f"Building {placement.building_id} not found")
         raise HeartbeatRejected(400, f"section_id must be integer 1..{count}")
     sensors = Sensor.objects.by_uuid(uuid)
-    silent = Q(last_heartbeat__isnull=True) | Q(last_heartbeat__lte=now - sensor_timeout())
-    online_since = Case(When(silent, then=Value(now)), default=F("online_since"))
-    if sensors.filter(canonical=False).update(section=section, online_since=online_since, **fields) or (
+    if sensors.filter(canonical=False).update(section=section, **fields) or (
         # pinned by an operator since we looked: it keeps its section
-        sensors.filter(canonical=True).update(online_since=online_since, **fields)
+        sensors.filter(canonical=True).update(**fields)
     ):
         return sensors.values_list("pk", flat=True).get()
     try:
         with transaction.atomic():
-            return Sensor.objects.create(uuid=uuid, section=section, online_since=now, **fields).pk
+            return Sensor.objects.create(uuid=uuid, section=section, **fields).pk
     except IntegrityError:
         # Another worker created this sensor between our read and our insert.
-        return _place(uuid, placement, fields, now)
+        return _place(uuid, placement, fields)

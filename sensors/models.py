@@ -54,7 +54,7 @@ class Sensor(models.Model):
     online = models.BooleanField(default=False, editable=False)
     offline_after = models.DateTimeField(null=True, blank=True, editable=False)
     online_since = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="First heartbeat after the last silence.",
+        null=True, blank=True, editable=False, help_text="When the engine last took it online: the first heartbeat after silence.",
     )
     last_ip = models.GenericIPAddressField(null=True, blank=True)
     firmware_version = models.CharField(max_length=32, blank=True)

@@ -34,12 +34,10 @@ class DetectorReport:
 def sensor_heard(sensor_id: int, now: datetime, also_sections: Iterable[int] = ()) -> list[PowerEvent]:
     """After a heartbeat of a sensor that was offline (or new, or moved): take it online
     and record what that changes. `also_sections` are sections it just left."""
-    events: list[PowerEvent] = []
-    if Sensor.objects.filter(pk=sensor_id, online=False).update(online=True):
+    if Sensor.objects.filter(pk=sensor_id, online=False).update(online=True, online_since=now):
         SensorTransition.objects.create(sensor_id=sensor_id, online=True, at=now)
     sections = sections_counting([sensor_id]) | set(also_sections)
-    events += record_section_states(sections, now, PowerCause.HEARTBEAT)
-    return events
+    return record_section_states(sections, now, PowerCause.HEARTBEAT)
 
 
 def detect_offline(now: datetime | None = None) -> DetectorReport:

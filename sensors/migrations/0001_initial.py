@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
                 ('canonical', models.BooleanField(default=False, help_text='Pinned: the building and section sent by the firmware are ignored.', verbose_name='pinned')),
                 ('first_seen_at', models.DateTimeField(auto_now_add=True)),
                 ('last_heartbeat', models.DateTimeField(blank=True, null=True)),
-                ('online_since', models.DateTimeField(blank=True, editable=False, help_text='First heartbeat after the last silence.', null=True)),
+                ('online_since', models.DateTimeField(blank=True, editable=False, help_text='When the engine last took it online: the first heartbeat after silence.', null=True)),
                 ('last_ip', models.GenericIPAddressField(blank=True, null=True)),
                 ('firmware_version', models.CharField(blank=True, max_length=32)),
                 ('telemetry', models.JSONField(blank=True, default=dict, help_text='Extra fields of the last heartbeat, as sent.')),

@@ -94,18 +94,6 @@ def test_public_id_is_never_reused_after_a_delete(post_heartbeat):
     assert Sensor.objects.get(uuid="c").pk > highest
 
 
-def test_online_run_starts_at_the_first_heartbeat_after_silence(post_heartbeat, time_travel):
-    post_heartbeat({"building_id": 10, "sensor_uuid": "a"})
-    started = Sensor.objects.get().online_since
-    time_travel(seconds=100)
-    post_heartbeat({"building_id": 10, "sensor_uuid": "a"})
-    assert Sensor.objects.get().online_since == started
-    time_travel(seconds=151)
-    post_heartbeat({"building_id": 10, "sensor_uuid": "a"})
-    sensor = Sensor.objects.get()
-    assert sensor.online_since == sensor.last_heartbeat > started
-
-
 def test_non_ascii_uuids_match_ignoring_case_on_every_database(post_heartbeat):
     post_heartbeat({"building_id": 10, "sensor_uuid": "ДАТЧИК-Ä1"})
     post_heartbeat({"building_id": 10, "sensor_uuid": "датчик-ä1"})

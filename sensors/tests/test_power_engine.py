@@ -92,6 +92,19 @@ def test_heartbeat_after_silence_is_power_on_with_the_outage_length(beat, elapse
     assert event.at == Sensor.objects.get().last_heartbeat
 
 
+def test_online_run_starts_at_the_first_heartbeat_after_silence(beat, elapse):
+    detect_offline()
+    beat()
+    started = Sensor.objects.get().online_since
+    elapse(100)
+    beat()
+    assert Sensor.objects.get().online_since == started
+    elapse(TIMEOUT + 1)
+    beat()
+    sensor = Sensor.objects.get()
+    assert sensor.online_since == sensor.last_heartbeat > started
+
+
 def test_regular_heartbeats_record_nothing_new(beat, time_travel, django_assert_num_queries):
     detect_offline()
     beat()
