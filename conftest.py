@@ -158,6 +158,33 @@ def post_heartbeat(client: Client) -> Callable[..., Any]:
     return post
 
 
+@pytest.fixture
+def beat(post_heartbeat) -> Callable[..., Any]:
+    """A firmware heartbeat of sensor `uuid` from a building's section; must be accepted."""
+
+    def send(uuid: str = "a", building: int = 10, section: int = 1):
+        response = post_heartbeat({"building_id": building, "section_id": section, "sensor_uuid": uuid})
+        assert response.status_code == 200, response.content
+        return response
+
+    return send
+
+
+@pytest.fixture
+def elapse(time_travel) -> Callable[[int], None]:
+    """Let time pass as in production: the offline detector ticks every 10 seconds."""
+    from sensors.power import detect_offline
+
+    def run(seconds: int) -> None:
+        for _ in range(seconds // 10):
+            time_travel(seconds=10)
+            detect_offline()
+        time_travel(seconds=seconds % 10)
+        detect_offline()
+
+    return run
+
+
 @dataclass(frozen=True)
 class ServedApp:
     port: int

@@ -125,6 +125,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PowerStateEnum": "sensors.models.PowerState", "PowerCauseEnum": "sensors.models.PowerCause"},
     "REDOC_DIST": "SIDECAR",
 }
 
@@ -154,6 +155,17 @@ PUBLIC_API_CACHE_SEC = config.get_int("PUBLIC_API_CACHE_SEC", 1, minimum=0, maxi
 HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_048_576)
 
 SENSOR_CHECK_INTERVAL_SEC = config.get_int("SENSOR_CHECK_INTERVAL_SEC", 10, minimum=1, maximum=3600)
+# A section goes back up only once a sensor has been heard for this long (0: at once).
+POWER_ON_CONFIRM_SEC = config.get_int("POWER_ON_CONFIRM_SEC", 0, minimum=0, maximum=3600)
+# Mass silence: at least MIN_SENSORS sensors in MIN_BUILDINGS buildings, PERCENT of those
+# heard lately, falling silent within WINDOW_SEC is the server's trouble, not the mains'.
+MASS_SILENCE_MIN_SENSORS = config.get_int("MASS_SILENCE_MIN_SENSORS", 10, minimum=0)  # 0: guard off
+MASS_SILENCE_MIN_BUILDINGS = config.get_int("MASS_SILENCE_MIN_BUILDINGS", 3, minimum=1)
+MASS_SILENCE_PERCENT = config.get_int("MASS_SILENCE_PERCENT", 70, minimum=1, maximum=100)
+MASS_SILENCE_WINDOW_SEC = config.get_int("MASS_SILENCE_WINDOW_SEC", 60, minimum=1, maximum=3600)
+# Sensor online/offline history and the telemetry of long-silent sensors are pruned after
+# this many days; section power events are kept for good.
+TELEMETRY_RETENTION_DAYS = config.get_int("TELEMETRY_RETENTION_DAYS", 90, minimum=1)
 
 # --- Background work (Celery) --------------------------------------------------------
 # Redis in production; the embedded default needs no server: kombu's SQLAlchemy
@@ -173,6 +185,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SENSOR_CHECK_INTERVAL_SEC,
         # A tick that waited longer than the interval is stale: the next one will do.
         "options": {"expires": SENSOR_CHECK_INTERVAL_SEC},
+    },
+    "prune-telemetry": {
+        "task": "sensors.tasks.prune_telemetry",
+        "schedule": 3600,
+        "options": {"expires": 3600},
     },
 }
 

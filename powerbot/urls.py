@@ -23,6 +23,16 @@ urlpatterns = [
         public.BuildingStatusView.as_view(),
         name="public-building",
     ),
+    re_path(
+        r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/events/?$",
+        public.SectionEventsView.as_view(),
+        name="public-section-events",
+    ),
+    re_path(
+        r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/stats/?$",
+        public.SectionStatsView.as_view(),
+        name="public-section-stats",
+    ),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

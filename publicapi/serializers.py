@@ -2,7 +2,8 @@
 
 from rest_framework import serializers
 
-from sensors.models import PowerState
+from sensors.history import Period
+from sensors.models import PowerEvent, PowerState
 
 
 class SensorStatusSerializer(serializers.Serializer):
@@ -34,7 +35,7 @@ class BuildingListSerializer(serializers.Serializer):
 class SectionStatusSerializer(serializers.Serializer):
     number = serializers.IntegerField(source="section.number")
     name = serializers.CharField(source="section.label")
-    state = serializers.ChoiceField(choices=[state.value for state in PowerState])
+    state = serializers.ChoiceField(choices=PowerState.choices)
     since = serializers.DateTimeField(allow_null=True)
     sensors_online = serializers.IntegerField()
     sensors_total = serializers.IntegerField()
@@ -42,3 +43,41 @@ class SectionStatusSerializer(serializers.Serializer):
 
 class BuildingStatusSerializer(BuildingSerializer):
     sections = SectionStatusSerializer(many=True, source="statuses")
+
+
+class PowerEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PowerEvent
+        fields = ["sequence", "state", "at", "cause", "previous_state", "reason"]
+
+
+class EventsQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False, help_text="Only events that began at or after this time.")
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=[p.value for p in Period], default=Period.DAY.value)
+
+
+class SectionStatsSerializer(serializers.Serializer):
+    building_id = serializers.IntegerField(source="section.building_id")
+    section = serializers.IntegerField(source="section.number")
+    period = serializers.ChoiceField(choices=[p.value for p in Period], source="stats.period")
+    start = serializers.DateTimeField(source="stats.start", help_text="Start of the period, in the building's timezone.")
+    end = serializers.DateTimeField(source="stats.end")
+    uptime_share = serializers.FloatField(
+        source="stats.uptime_share", allow_null=True, help_text="Share of the known time with power, 0..1.",
+    )
+    up_seconds = serializers.IntegerField(source="stats.up_seconds")
+    down_seconds = serializers.IntegerField(source="stats.down_seconds")
+    unknown_seconds = serializers.IntegerField(source="stats.unknown_seconds")
+    outages = serializers.IntegerField(source="stats.outages")
+    total_outage_seconds = serializers.IntegerField(source="stats.total_outage_seconds")
+    longest_outage_seconds = serializers.IntegerField(source="stats.longest_outage_seconds")
+    current_state = serializers.ChoiceField(choices=PowerState.choices, source="stats.current_state")
+    current_since = serializers.DateTimeField(source="stats.current_since", allow_null=True)
+    current_seconds = serializers.IntegerField(source="stats.current_seconds", allow_null=True)
+    previous_state = serializers.ChoiceField(
+        choices=PowerState.choices, source="stats.previous_state", allow_null=True,
+    )
+    previous_seconds = serializers.IntegerField(source="stats.previous_seconds", allow_null=True)

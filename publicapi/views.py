@@ -6,23 +6,33 @@ import json
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from buildings.models import MAX_BUILDING_ID, Building
+from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.api import ERROR, JSONAPIView
 from publicapi.authentication import HasReadKey, ReadKeyAuthentication
 from publicapi.serializers import (
     BuildingListSerializer,
     BuildingSerializer,
     BuildingStatusSerializer,
+    EventsQuerySerializer,
+    PowerEventSerializer,
+    SectionStatsSerializer,
     SensorStatusListSerializer,
     SensorStatusSerializer,
+    StatsQuerySerializer,
 )
-from sensors.status import public_sensor_state, public_sensor_states, section_statuses
+from sensors.history import Period, section_events, section_stats
+from sensors.models import PowerEvent
+from sensors.power import recorded_section_statuses
+from sensors.status import public_sensor_state, public_sensor_states
 
 MAX_ID = 2**63 - 1
 SENSOR_LIST_CACHE_KEY = "publicapi:sensor-list"
@@ -48,7 +58,7 @@ class ReadOnlyView(JSONAPIView):
 
 
 class SensorStatusListView(ReadOnlyView):
-    @extend_schema(responses={200: SensorStatusListSerializer, **AUTH_ERRORS})
+    @extend_schema(operation_id="public_sensors_status_list", responses={200: SensorStatusListSerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         """Every active sensor; a silent one stays listed with is_up false."""
         # Third parties poll this list of thousands many times a second: the rendered
@@ -83,5 +93,52 @@ class BuildingStatusView(ReadOnlyView):
         building = Building.objects.filter(pk=pk).first() if pk else None
         if building is None:
             raise NotFound("Building not found")
-        building.statuses = section_statuses(building.sections.all())
+        building.statuses = recorded_section_statuses(building.sections.all())
         return Response(BuildingStatusSerializer(building).data)
+
+
+def find_section(building_id: str, number: str) -> Section:
+    pk = positive_id(building_id, "building_id", MAX_BUILDING_ID)
+    section_number = positive_id(number, "section", MAX_BUILDING_ID)
+    section = Section.objects.filter(building_id=pk, number=section_number).first() if pk and section_number else None
+    if section is None:
+        raise NotFound("Section not found")
+    return section
+
+
+class EventPages(CursorPagination):
+    ordering = "sequence"  # unique per section, so pages never skip or repeat an event
+    page_size = 200
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+class SectionEventsView(ReadOnlyView, ListAPIView):
+    """The section's power history, oldest first, a page at a time (follow `next`)."""
+
+    serializer_class = PowerEventSerializer
+    pagination_class = EventPages
+
+    def get_queryset(self) -> QuerySet[PowerEvent]:
+        section = find_section(self.kwargs["building_id"], self.kwargs["section"])
+        query = EventsQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return section_events(section, query.validated_data.get("since"))
+
+    @extend_schema(parameters=[EventsQuerySerializer], responses={
+        200: PowerEventSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS})
+    def get(self, request: Request, *args: str, **kwargs: str) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class SectionStatsView(ReadOnlyView):
+    @extend_schema(
+        parameters=[StatsQuerySerializer], responses={200: SectionStatsSerializer, 400: ERROR, 404: ERROR, **AUTH_ERRORS},
+    )
+    def get(self, request: Request, building_id: str, section: str) -> Response:
+        """Uptime and outages of the current day, week or month in the building's timezone."""
+        found = find_section(building_id, section)
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stats = section_stats(found, Period(query.validated_data["period"]))
+        return Response(SectionStatsSerializer({"section": found, "stats": stats}).data)

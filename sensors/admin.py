@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,8 +10,9 @@ from django.utils import timezone
 
 from powerbot.admin import ApiKeyAdmin
 from sensors import services
-from sensors.models import Sensor, SensorAlias, WriteKey
-from sensors.status import with_online
+from sensors.models import MassSilence, PowerEvent, PowerState, SectionPower, Sensor, SensorAlias, WriteKey
+from sensors.power import release_mass_silence, set_section_state
+from sensors.status import with_frozen, with_online
 
 
 class OnlineFilter(admin.SimpleListFilter):
@@ -50,7 +52,7 @@ class AliasInline(admin.TabularInline):
 
 def freeze_action(duration: timedelta | None, label: str):
     def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
-        count = services.freeze(queryset, duration)
+        count = services.freeze(queryset, duration, operator=request.user.get_username())
         model_admin.message_user(request, f"Froze {count} sensor(s) at their current value {label}.")
 
     action.__name__ = f"freeze_{label.replace(' ', '_')}"
@@ -97,7 +99,8 @@ class SensorAdmin(admin.ModelAdmin):
         return sensor.section.number
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Sensor]:
-        return with_online(super().get_queryset(request))
+        now = timezone.now()
+        return with_frozen(with_online(super().get_queryset(request), now), now)
 
     @admin.display(boolean=True, ordering="is_up")
     def online(self, sensor: Sensor) -> bool:
@@ -105,7 +108,7 @@ class SensorAdmin(admin.ModelAdmin):
 
     @admin.display(description="frozen")
     def frozen(self, sensor: Sensor) -> str:
-        if not sensor.is_frozen(timezone.now()):
+        if not sensor.is_frozen:
             return ""
         value = "up" if sensor.frozen_is_up else "down"
         return f"{value} until {sensor.frozen_until:%Y-%m-%d %H:%M}" if sensor.frozen_until else f"{value}, until unfrozen"
@@ -120,7 +123,8 @@ class SensorAdmin(admin.ModelAdmin):
 
     @admin.action(description="Unfreeze")
     def unfreeze(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
-        self.message_user(request, f"Unfroze {services.unfreeze(queryset)} sensor(s).", messages.SUCCESS)
+        count = services.unfreeze(queryset, operator=request.user.get_username())
+        self.message_user(request, f"Unfroze {count} sensor(s).", messages.SUCCESS)
 
 
 @admin.register(SensorAlias)
@@ -136,3 +140,73 @@ class WriteKeyAdmin(ApiKeyAdmin):
     list_display = [*ApiKeyAdmin.list_display, "sensor_uuid"]
     search_fields = [*ApiKeyAdmin.search_fields, "sensor_uuid"]
     fields = ["name", "sensor_uuid", *ApiKeyAdmin.readonly_fields]
+
+
+@admin.register(SectionPower)
+class SectionPowerAdmin(admin.ModelAdmin):
+    """The engine's current record; changed only through "Set section state" (power events)."""
+
+    list_display = ["section", "state", "since", "cause"]
+    list_filter = ["state", "cause", "section__building"]
+    list_select_related = ["section__building"]
+    search_fields = ["section__building__name", "=section__building__id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SectionPower | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: SectionPower | None = None) -> bool:
+        return False
+
+
+class SetSectionStateForm(forms.ModelForm):
+    state = forms.ChoiceField(choices=[(s.value, s.label) for s in (PowerState.UP, PowerState.DOWN)])
+    reason = forms.CharField(max_length=200, help_text="Shown in the section's history.")
+
+    class Meta:
+        model = PowerEvent
+        fields = ["section", "state", "reason"]
+
+
+@admin.register(PowerEvent)
+class PowerEventAdmin(admin.ModelAdmin):
+    """The append-only history. "Add" is the operator's "set section state"."""
+
+    list_display = ["section", "state", "at", "cause", "previous_state", "reason", "operator"]
+    list_filter = ["state", "cause", "section__building"]
+    list_select_related = ["section__building"]
+    search_fields = ["section__building__name", "=section__building__id", "reason", "operator"]
+    date_hierarchy = "at"
+    form = SetSectionStateForm
+
+    def has_change_permission(self, request: HttpRequest, obj: PowerEvent | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: PowerEvent | None = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: PowerEvent, form: forms.Form, change: bool) -> None:
+        event = set_section_state(obj.section, obj.state, obj.reason, operator=request.user.get_username())
+        obj.pk, obj.sequence, obj.at, obj.cause = event.pk, event.sequence, event.at, event.cause
+
+
+@admin.register(MassSilence)
+class MassSilenceAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "silent_sensors", "active_sensors", "buildings", "recovering_since", "ended_at",
+                    "ended_by", "open"]
+    list_filter = ["open"]
+    actions = ["release"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: MassSilence | None = None) -> bool:
+        return False
+
+    @admin.action(description="Release the hold: record each held section's true state now")
+    def release(self, request: HttpRequest, queryset: QuerySet[MassSilence]) -> None:
+        now, operator = timezone.now(), request.user.get_username()
+        changes = sum(len(release_mass_silence(silence, now, by=operator)) for silence in queryset.filter(open=True))
+        self.message_user(request, f"Released; {changes} section(s) recorded with their true state.", messages.SUCCESS)

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key
-from sensors.power import sensor_heard
+from sensors.power import confirms_power_on, power_on_confirmed, sensor_heard
 from sensors.status import sensor_timeout
 
 # Fields of the contract; anything else the firmware sends is kept as telemetry.
@@ -66,6 +66,8 @@ class KnownSensor:
     pk: int
     canonical: bool
     online: bool
+    online_since: datetime | None
+    last_heartbeat: datetime | None
     current: Placement
     section_count: int
     default_section: int
@@ -103,6 +105,8 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     if stays and _touch(known.pk, fields):
         if not known.online:
             sensor_heard(known.pk, now)  # power may be back: one conditional write
+        elif confirms_power_on(known.online_since, known.last_heartbeat, now):
+            power_on_confirmed(known.pk, now)
     else:
         left = [known.current.section_pk] if known is not None else []
         sensor_heard(_place(uuid, placement, fields), now, also_sections=left)
@@ -113,7 +117,8 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
 def _find_sensor_sql() -> str:
     sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
     return (
-        'SELECT s.id, s.canonical, s.online, s.section_id, sec.number, b.id, b.name, b.section_count, b.default_section '
+        'SELECT s.id, s.canonical, s.online, s.online_since, s.last_heartbeat, s.section_id, sec.number, '
+        'b.id, b.name, b.section_count, b.default_section '
         f'FROM "{sensor}" s JOIN "{section}" sec ON sec.id = s.section_id '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE s.uuid_key = %s'
     )
@@ -130,9 +135,20 @@ def find_sensor(uuid: str) -> KnownSensor | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, canonical, online, section_pk, number, building_id, building_name, section_count, default_section = row
-    return KnownSensor(pk, bool(canonical), bool(online), Placement(building_id, building_name, number, section_pk),
-                       section_count, default_section)
+    (pk, canonical, online, online_since, last_heartbeat, section_pk, number, building_id, building_name,
+     section_count, default_section) = row
+    return KnownSensor(
+        pk, bool(canonical), bool(online), _as_datetime(online_since), _as_datetime(last_heartbeat),
+        Placement(building_id, building_name, number, section_pk), section_count, default_section,
+    )
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """A datetime column as the ORM would return it (SQLite hands raw SQL a string)."""
+    field = Sensor._meta.get_field("last_heartbeat")
+    for converter in connection.ops.get_db_converters(field.get_col(Sensor._meta.db_table)):
+        value = converter(value, field, connection)
+    return value
 
 
 def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, section_id: Any) -> Placement:

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Self
 
 from django.core.exceptions import ValidationError
@@ -86,9 +85,6 @@ class Sensor(models.Model):
         if self.frozen_until is not None and self.frozen_is_up is None:
             raise ValidationError({"frozen_is_up": "Choose the value to freeze at, or clear the end time."})
 
-    def is_frozen(self, now: datetime) -> bool:
-        return self.frozen_is_up is not None and (self.frozen_until is None or self.frozen_until > now)
-
 
 class SensorAlias(models.Model):
     """A physical sensor that also counts for another section (a shared power line)."""
@@ -136,6 +132,7 @@ class PowerCause(models.TextChoices):
     HEARTBEAT = "heartbeat", "heartbeat"
     TIMEOUT = "timeout", "heartbeats stopped"
     OPERATOR = "operator", "operator"
+    GUARD = "guard", "held: mass silence"  # nobody is told; an operator is alerted
     RESTORED = "restored", "restored after a guard"
 
 
@@ -155,7 +152,12 @@ class SectionPower(models.Model):
     section = models.OneToOneField(Section, on_delete=models.CASCADE, primary_key=True, related_name="power")
     state = models.CharField(max_length=8, choices=PowerState.choices)
     since = models.DateTimeField(null=True, blank=True)
+    cause = models.CharField(max_length=10, choices=PowerCause.choices, default=PowerCause.INITIAL)
     version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "section power"
+        verbose_name_plural = "section power"
 
     def __str__(self) -> str:
         return f"{self.section}: {self.state}"
@@ -172,6 +174,7 @@ class PowerEvent(models.Model):
     previous_state = models.CharField(max_length=8, choices=PowerState.choices, blank=True)
     previous_since = models.DateTimeField(null=True, blank=True)
     reason = models.CharField(max_length=200, blank=True)
+    operator = models.CharField(max_length=150, blank=True, help_text="Who made the change, for operator causes.")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -201,3 +204,32 @@ class DetectorClock(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_tick_at = models.DateTimeField()
+
+
+class MassSilence(models.Model):
+    """A time when so many sensors in so many buildings fell silent together that the
+    server, not the mains, is the likely cause. While it is open, sections that would go
+    down are held as unknown and nobody is told; it closes once the silence has not been
+    massive for a whole timeout, or when an operator releases it.
+    """
+
+    started_at = models.DateTimeField()
+    silent_sensors = models.PositiveIntegerField(help_text="Silent sensors when the hold began.")
+    active_sensors = models.PositiveIntegerField(help_text="Sensors heard within the window when the hold began.")
+    buildings = models.PositiveIntegerField(help_text="Buildings with silent sensors when the hold began.")
+    recovering_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the silence stopped being massive; the hold ends a timeout later.",
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=150, blank=True, help_text="The operator who released it, if one did.")
+    open = models.BooleanField(default=True, editable=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # However many detectors see the same silence, one hold is opened.
+            models.UniqueConstraint(fields=["open"], condition=models.Q(open=True), name="one_open_mass_silence"),
+        ]
+
+    def __str__(self) -> str:
+        return f"mass silence from {self.started_at:%Y-%m-%d %H:%M}"

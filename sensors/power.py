@@ -2,25 +2,45 @@
 transitions, recorded once each however many workers see them.
 
 Power-on is seen at the first heartbeat after silence (from the heartbeat path, one
-conditional write when the sensor was offline). Power-off is found by the detector,
-run every SENSOR_CHECK_INTERVAL_SEC, which only asks the index for online sensors past
-their deadline. When the detector itself has not run for longer than the timeout, the
-server was down: silence during the gap proves nothing, so silent sensors get a fresh
-timeout instead of being declared off.
+conditional write when the sensor was offline), or with POWER_ON_CONFIRM_SEC at the first
+heartbeat that long into the run, so a flicker of power tells nobody anything. Power-off
+is found by the detector, run every SENSOR_CHECK_INTERVAL_SEC, which only asks the index
+for online sensors past their deadline.
+
+Two guards keep the server's own trouble from being announced as an outage:
+- when the detector has not run for longer than the timeout, the server was down:
+  silence during the gap proves nothing, so silent sensors get a fresh timeout;
+- when a large share of sensors in several buildings falls silent at once (a
+  MassSilence), sections that would go down are held as unknown until the silence has
+  not been massive for a whole timeout; then each gets its true state, cause "restored".
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from buildings.models import Section
-from sensors.models import DetectorClock, PowerCause, PowerEvent, SectionPower, Sensor, SensorTransition
+from sensors.models import (
+    DetectorClock,
+    MassSilence,
+    PowerCause,
+    PowerEvent,
+    PowerState,
+    SectionPower,
+    Sensor,
+    SensorTransition,
+)
 from sensors.status import SectionStatus, section_statuses, sections_counting, sensor_timeout
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,7 +48,26 @@ class DetectorReport:
     server_was_down: bool = False
     granted_fresh_timeout: int = 0
     went_offline: int = 0
+    mass_silence: MassSilence | None = None
     events: list[PowerEvent] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Silence:
+    """Sensors heard lately (`active`), how many of them are silent, in how many buildings."""
+
+    active: int
+    silent: int
+    buildings: int
+
+    @property
+    def is_massive(self) -> bool:
+        return (
+            settings.MASS_SILENCE_MIN_SENSORS > 0
+            and self.silent >= settings.MASS_SILENCE_MIN_SENSORS
+            and self.buildings >= settings.MASS_SILENCE_MIN_BUILDINGS
+            and self.silent * 100 >= self.active * settings.MASS_SILENCE_PERCENT
+        )
 
 
 def sensor_heard(sensor_id: int, now: datetime, also_sections: Iterable[int] = ()) -> list[PowerEvent]:
@@ -40,82 +79,224 @@ def sensor_heard(sensor_id: int, now: datetime, also_sections: Iterable[int] = (
     return record_section_states(sections, now, PowerCause.HEARTBEAT)
 
 
+def confirms_power_on(online_since: datetime | None, previous_heartbeat: datetime | None, now: datetime) -> bool:
+    """Whether the heartbeat at `now` is the one that completes POWER_ON_CONFIRM_SEC of
+    an online run: exactly one heartbeat of each run is, so this costs nothing otherwise."""
+    confirm = timedelta(seconds=settings.POWER_ON_CONFIRM_SEC)
+    if not confirm or online_since is None or previous_heartbeat is None:
+        return False
+    return previous_heartbeat - online_since < confirm <= now - online_since
+
+
+def power_on_confirmed(sensor_id: int, now: datetime) -> list[PowerEvent]:
+    return record_section_states(sections_counting([sensor_id]), now, PowerCause.HEARTBEAT)
+
+
 def detect_offline(now: datetime | None = None) -> DetectorReport:
     """One detector tick: take sensors past their deadline offline and record the result."""
     now = now or timezone.now()
-    report = DetectorReport(server_was_down=_tick_clock(now))
+    server_was_down, silence_id = _tick_clock(now)
+    report = DetectorReport(server_was_down=server_was_down)
     if report.server_was_down:
         report.granted_fresh_timeout = Sensor.objects.filter(online=True, offline_after__lte=now).update(
             offline_after=now + sensor_timeout()
         )
     due = Sensor.objects.filter(online=True, offline_after__lte=now)
-    if not due.exists():
-        return report  # the quiet tick: three indexed queries, whatever the fleet's size
+    if silence_id is None and not due.exists():
+        return report  # the quiet tick: two indexed queries and one write, whatever the fleet's size
+
+    silence = MassSilence.objects.filter(pk=silence_id, open=True).first() if silence_id else None
+    if silence is None:
+        measured = measure_silence(now - mass_silence_window(), now)
+        if measured.is_massive:
+            silence = _open_mass_silence(measured, now)
+    report.mass_silence = silence
+
     with transaction.atomic():
         # Row locks keep two detectors from taking the same sensor (PostgreSQL); on SQLite
         # the IMMEDIATE transaction serialises them whole.
         expired = list(due.select_for_update(skip_locked=True).values_list("pk", "last_heartbeat"))
-        if not expired:
-            return report
-        Sensor.objects.filter(pk__in=[pk for pk, _ in expired]).update(online=False)
-        SensorTransition.objects.bulk_create(
-            SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last in expired
-        )
+        if expired:
+            Sensor.objects.filter(pk__in=[pk for pk, _ in expired]).update(online=False)
+            SensorTransition.objects.bulk_create(
+                SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last in expired
+            )
     report.went_offline = len(expired)
-    report.events = record_section_states(sections_counting(pk for pk, _ in expired), now, PowerCause.TIMEOUT)
+    if expired:
+        sections = sections_counting(pk for pk, _ in expired)
+        report.events = record_section_states(sections, now, PowerCause.TIMEOUT, hold=silence is not None)
+    if silence is not None:
+        report.events += _review_mass_silence(silence, now)
     return report
 
 
+def mass_silence_window() -> timedelta:
+    return timedelta(seconds=settings.MASS_SILENCE_WINDOW_SEC)
+
+
+def measure_silence(since: datetime, now: datetime) -> Silence:
+    """How many of the sensors heard since `since` are silent at `now`, in one query.
+
+    A sensor counts as silent a little before its deadline (half a timeout at most):
+    boards cut off together expire over a heartbeat interval or two, and the first to
+    expire must already see the rest of them.
+    """
+    lookahead = min(mass_silence_window(), sensor_timeout() / 2)
+    silent = Q(offline_after__lte=now + lookahead)
+    counts = Sensor.objects.filter(enabled=True, offline_after__gt=since).aggregate(
+        active=Count("pk"),
+        silent=Count("pk", filter=silent),
+        buildings=Count("section__building_id", filter=silent, distinct=True),
+    )
+    return Silence(**counts)
+
+
+def release_mass_silence(silence: MassSilence, now: datetime, by: str = "") -> list[PowerEvent]:
+    """End the hold: every held section gets its true state now, cause "restored"."""
+    if not MassSilence.objects.filter(pk=silence.pk, open=True).update(open=False, ended_at=now, ended_by=by):
+        return []  # another detector, or an operator, ended it first
+    logger.warning("mass silence from %s ended; held sections get their true state", silence.started_at)
+    held = SectionPower.objects.filter(cause=PowerCause.GUARD).values_list("section_id", flat=True)
+    return record_section_states(held, now, PowerCause.RESTORED)
+
+
+def _open_mass_silence(measured: Silence, now: datetime) -> MassSilence:
+    try:
+        with transaction.atomic():
+            silence = MassSilence.objects.create(
+                started_at=now, silent_sensors=measured.silent, active_sensors=measured.active,
+                buildings=measured.buildings,
+            )
+    except IntegrityError:
+        return MassSilence.objects.get(open=True)  # another detector saw it first
+    logger.error(
+        "MASS SILENCE: %d of %d sensors in %d buildings fell silent together; holding power-off "
+        "transitions (sections show unknown) until they return. Check the server's network.",
+        measured.silent, measured.active, measured.buildings,
+    )
+    return silence
+
+
+def _review_mass_silence(silence: MassSilence, now: datetime) -> list[PowerEvent]:
+    """Hold while the silence is massive; release a whole timeout after it stopped being so."""
+    massive = measure_silence(silence.started_at - mass_silence_window(), now).is_massive
+    if massive:
+        if silence.recovering_since is not None:
+            MassSilence.objects.filter(pk=silence.pk).update(recovering_since=None)
+        return []
+    if silence.recovering_since is None:
+        MassSilence.objects.filter(pk=silence.pk, recovering_since__isnull=True).update(recovering_since=now)
+        return []
+    if now - silence.recovering_since < sensor_timeout():
+        return []
+    return release_mass_silence(silence, now)
+
+
 def record_section_states(
-    section_ids: Iterable[int], now: datetime, cause: PowerCause, reason: str = ""
+    section_ids: Iterable[int], now: datetime, cause: PowerCause, *, reason: str = "", operator: str = "",
+    hold: bool = False,
 ) -> list[PowerEvent]:
-    """Compare each section's computed status with its recorded state; record changes."""
+    """Compare each section's computed status with its recorded state; record changes.
+
+    With `hold` (a mass silence is open), a section that would go down is recorded as
+    unknown, cause "guard", and nobody is told.
+    """
     section_ids = set(section_ids)
     recorded = {power.section_id: power for power in SectionPower.objects.filter(section_id__in=section_ids)}
     events = []
     for status in section_statuses(Section.objects.filter(pk__in=section_ids), now):
-        event = _record(status, recorded.get(status.section.pk), now, cause, reason)
+        event = _record(status, recorded.get(status.section.pk), now, cause, hold, reason=reason, operator=operator)
         if event is not None:
             events.append(event)
     return events
 
 
-def _record(status: SectionStatus, power: SectionPower | None, now: datetime, cause: PowerCause,
-            reason: str) -> PowerEvent | None:
-    at = status.since or now
+def recorded_section_statuses(sections: Iterable[Section], now: datetime | None = None) -> list[SectionStatus]:
+    """Each section's status with the state the engine recorded, which is what residents
+    were told: it holds through a mass silence, a pending confirmation or an operator's
+    correction. Sensor counts are live."""
+    statuses = section_statuses(sections, now)
+    recorded = SectionPower.objects.filter(section__in=[s.section for s in statuses]).values_list(
+        "section_id", "state", "since"
+    )
+    by_section = {section_id: (state, since) for section_id, state, since in recorded}
+    return [
+        replace(status, state=PowerState(by_section[status.section.pk][0]), since=by_section[status.section.pk][1])
+        if status.section.pk in by_section else status
+        for status in statuses
+    ]
+
+
+def set_section_state(
+    section: Section, state: PowerState, reason: str, operator: str, now: datetime | None = None
+) -> PowerEvent:
+    """An operator's correction of the recorded state. The sensors' next transition
+    records their state again; to hold a section against its sensors, freeze them."""
+    now = now or timezone.now()
+    while True:  # a concurrent change wins the race; the operator's then follows it
+        power = SectionPower.objects.filter(section=section).first()
+        event = _write(section, power, state, now, now, PowerCause.OPERATOR, reason=reason, operator=operator)
+        if event is not None:
+            return event
+
+
+def _record(status: SectionStatus, power: SectionPower | None, now: datetime, cause: PowerCause, hold: bool,
+            **note: str) -> PowerEvent | None:
+    state, since = status.state, status.since
     if power is None:
         # A section seen for the first time is initialised without telling anyone.
-        try:
-            with transaction.atomic():
-                SectionPower.objects.create(section=status.section, state=status.state, since=status.since)
-                return PowerEvent.objects.create(
-                    section=status.section, sequence=1, state=status.state, at=at, cause=PowerCause.INITIAL
-                )
-        except IntegrityError:
-            return None  # another worker initialised it first
-    if power.state == status.state:
+        return _write(status.section, None, state, since, since or now, PowerCause.INITIAL, **note)
+    if state == PowerState.UP and not status.confirmed and power.state != PowerState.UP:
+        return None  # back on too briefly to say so: wait for POWER_ON_CONFIRM_SEC
+    if hold and state == PowerState.DOWN:
+        state, since, cause = PowerState.UNKNOWN, now, PowerCause.GUARD
+    elif power.cause == PowerCause.GUARD:
+        cause = PowerCause.RESTORED
+    if power.state == state:
+        if cause == PowerCause.RESTORED:  # held, and truly unknown: no longer held, nothing to tell
+            SectionPower.objects.filter(pk=power.pk, version=power.version).update(cause=cause)
         return None
-    with transaction.atomic():
-        changed = SectionPower.objects.filter(pk=power.pk, version=power.version).update(
-            state=status.state, since=status.since, version=power.version + 1
-        )
-        if not changed:
-            return None  # another worker recorded this change first
-        return PowerEvent.objects.create(
-            section=status.section, sequence=power.version + 1, state=status.state, at=at, cause=cause,
-            previous_state=power.state, previous_since=power.since, reason=reason,
-        )
+    return _write(status.section, power, state, since, since or now, cause, **note)
 
 
-def _tick_clock(now: datetime) -> bool:
-    """Note this tick; True when the previous one is older than the timeout (or none)."""
-    previous = DetectorClock.objects.filter(pk=1).values_list("last_tick_at", flat=True).first()
+def _write(section: Section, power: SectionPower | None, state: PowerState, since: datetime | None,
+           at: datetime, cause: PowerCause, *, reason: str = "", operator: str = "") -> PowerEvent | None:
+    """Record a transition: a conditional update of the section's state (insert for the
+    first) and its event, together. None when another worker recorded a change first."""
+    try:
+        with transaction.atomic():
+            if power is None:
+                SectionPower.objects.create(section=section, state=state, since=since, cause=cause)
+                sequence = 1
+            else:
+                sequence = power.version + 1
+                if not SectionPower.objects.filter(pk=power.pk, version=power.version).update(
+                    state=state, since=since, cause=cause, version=sequence
+                ):
+                    return None
+            return PowerEvent.objects.create(
+                section=section, sequence=sequence, state=state, at=at, cause=cause, reason=reason, operator=operator,
+                previous_state=power.state if power else "", previous_since=power.since if power else None,
+            )
+    except IntegrityError:
+        return None  # another worker initialised the section first
+
+
+def _tick_clock(now: datetime) -> tuple[bool, int | None]:
+    """Note this tick. Returns whether the previous one is older than the timeout (or
+    there was none: a first start), and the open mass silence, in the same query."""
+    open_silence = MassSilence.objects.filter(open=True).values("pk")[:1]
+    previous = (
+        DetectorClock.objects.filter(pk=1).annotate(silence=Subquery(open_silence))
+        .values_list("last_tick_at", "silence").first()
+    )
     if previous is None:
         try:
             with transaction.atomic():
                 DetectorClock.objects.create(pk=1, last_tick_at=now)
         except IntegrityError:
             pass  # another detector started at the same moment
-        return True
+        return True, MassSilence.objects.filter(open=True).values_list("pk", flat=True).first()
+    last_tick_at, silence_id = previous
     DetectorClock.objects.filter(pk=1, last_tick_at__lt=now).update(last_tick_at=now)
-    return now - previous > sensor_timeout()
+    return now - last_tick_at > sensor_timeout(), silence_id

@@ -21,19 +21,21 @@ def unpin(sensors: QuerySet[Sensor]) -> int:
     return sensors.filter(canonical=True).update(canonical=False)
 
 
-def freeze(sensors: QuerySet[Sensor], duration: timedelta | None, now: datetime | None = None) -> int:
+def freeze(sensors: QuerySet[Sensor], duration: timedelta | None, operator: str = "", now: datetime | None = None) -> int:
     """Hold each sensor at the value it has now, for `duration` or (None) until unfrozen."""
     now = now or timezone.now()
     until = now + duration if duration is not None else None
     ids = list(sensors.values_list("pk", flat=True))
     # One statement: each row's new value is computed from that row as it is now.
     frozen = Sensor.objects.filter(pk__in=ids).update(frozen_is_up=online_expression(now), frozen_until=until)
-    record_section_states(sections_counting(ids), now, PowerCause.OPERATOR, reason="sensor frozen")
+    record_section_states(sections_counting(ids), now, PowerCause.OPERATOR, reason="sensor frozen", operator=operator)
     return frozen
 
 
-def unfreeze(sensors: QuerySet[Sensor], now: datetime | None = None) -> int:
+def unfreeze(sensors: QuerySet[Sensor], operator: str = "", now: datetime | None = None) -> int:
     ids = list(sensors.filter(frozen_is_up__isnull=False).values_list("pk", flat=True))
     thawed = Sensor.objects.filter(pk__in=ids).update(frozen_is_up=None, frozen_until=None)
-    record_section_states(sections_counting(ids), now or timezone.now(), PowerCause.OPERATOR, reason="sensor unfrozen")
+    record_section_states(
+        sections_counting(ids), now or timezone.now(), PowerCause.OPERATOR, reason="sensor unfrozen", operator=operator
+    )
     return thawed

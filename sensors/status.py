@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from buildings.models import Section
@@ -30,10 +30,18 @@ class SectionStatus:
     since: datetime | None
     sensors_online: int
     sensors_total: int
+    # False while the section is up only through sensors heard for less than
+    # POWER_ON_CONFIRM_SEC: the engine waits before recording power back on.
+    confirmed: bool = True
 
 
 def sensor_timeout() -> timedelta:
     return timedelta(seconds=settings.SENSOR_TIMEOUT_SEC)
+
+
+def frozen_condition(now: datetime) -> Q:
+    """A sensor is frozen while it has a frozen value and its freeze has not run out."""
+    return Q(frozen_is_up__isnull=False) & (Q(frozen_until__isnull=True) | Q(frozen_until__gt=now))
 
 
 def online_expression(now: datetime) -> Case:
@@ -46,10 +54,9 @@ def online_expression(now: datetime) -> Case:
     Computed in SQL so the read list of thousands of sensors needs no per-row Python,
     and so the API, the admin and the bot can never disagree about it.
     """
-    frozen = Q(frozen_is_up__isnull=False) & (Q(frozen_until__isnull=True) | Q(frozen_until__gt=now))
     return Case(
         When(enabled=False, then=Value(False)),
-        When(frozen, then=F("frozen_is_up")),
+        When(frozen_condition(now), then=F("frozen_is_up")),
         When(offline_after__gt=now, then=Value(True)),
         default=Value(False),
         output_field=BooleanField(),
@@ -59,6 +66,11 @@ def online_expression(now: datetime) -> Case:
 def with_online(sensors: QuerySet[Sensor], now: datetime | None = None) -> QuerySet[Sensor]:
     """`sensors` annotated with `is_up`."""
     return sensors.annotate(is_up=online_expression(now or timezone.now()))
+
+
+def with_frozen(sensors: QuerySet[Sensor], now: datetime | None = None) -> QuerySet[Sensor]:
+    """`sensors` annotated with `is_frozen`."""
+    return sensors.annotate(is_frozen=ExpressionWrapper(frozen_condition(now or timezone.now()), output_field=BooleanField()))
 
 
 def public_sensor_states() -> list[tuple[int, bool]]:
@@ -97,8 +109,9 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
         query |= Q(section__building_id=building_id, section__number=number)
     sensors = {
         row[0]: row
-        for row in with_online(Sensor.objects.filter(query, enabled=True), now).values_list(
+        for row in with_frozen(with_online(Sensor.objects.filter(query, enabled=True), now), now).values_list(
             "pk", "section_id", "section__building_id", "section__number", "is_up", "last_heartbeat", "online_since",
+            "is_frozen",
         )
     }
     for pk, section_id, building_id, number, *_ in sensors.values():
@@ -110,22 +123,25 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
         if sensor_id in sensors:
             counted_for[section_id].add(sensor_id)
 
-    return [_section_status(section, [sensors[pk] for pk in counted_for[section.pk]]) for section in sections]
+    return [_section_status(section, [sensors[pk] for pk in counted_for[section.pk]], now) for section in sections]
 
 
-def _section_status(section: Section, rows: list[tuple]) -> SectionStatus:
+def _section_status(section: Section, rows: list[tuple], now: datetime) -> SectionStatus:
     online = [row for row in rows if row[4]]
+    confirmed = True
     if not rows:
         state, since = PowerState.UNKNOWN, None
     elif online:
         # Up since the earliest current run of heartbeats (frozen sensors have none).
         starts = [row[6] for row in online if row[6] is not None]
         state, since = PowerState.UP, min(starts, default=None)
+        confirm_before = now - timedelta(seconds=settings.POWER_ON_CONFIRM_SEC)
+        confirmed = any(row[7] or row[6] is None or row[6] <= confirm_before for row in online)
     else:
         # Down since the last sign of power from any of its sensors.
         seen = [row[5] for row in rows if row[5] is not None]
         state, since = PowerState.DOWN, max(seen, default=None)
-    return SectionStatus(section, state, since, len(online), len(rows))
+    return SectionStatus(section, state, since, len(online), len(rows), confirmed)
 
 
 def sections_counting(sensor_ids: Iterable[int]) -> set[int]:

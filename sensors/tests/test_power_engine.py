@@ -13,6 +13,7 @@ from buildings.models import Section
 from sensors.models import PowerCause, PowerEvent, PowerState, SectionPower, Sensor, SensorAlias, SensorTransition
 from sensors.power import detect_offline
 from sensors.services import freeze, unfreeze
+from sensors.tests.history import events, recorded
 
 pytestmark = pytest.mark.django_db
 
@@ -23,39 +24,6 @@ TIMEOUT = 150
 def london(make_building):
     make_building(id=10, sections=3)
     make_building(id=11, name="Paris", sections=2)
-
-
-@pytest.fixture
-def beat(post_heartbeat):
-    def send(uuid: str = "a", building: int = 10, section: int = 1):
-        response = post_heartbeat({"building_id": building, "section_id": section, "sensor_uuid": uuid})
-        assert response.status_code == 200, response.content
-        return response
-
-    return send
-
-
-@pytest.fixture
-def elapse(time_travel):
-    """Let time pass as in production: the detector ticks every 10 seconds."""
-
-    def run(seconds: int) -> None:
-        for _ in range(seconds // 10):
-            time_travel(seconds=10)
-            detect_offline()
-        time_travel(seconds=seconds % 10)
-        detect_offline()
-
-    return run
-
-
-def events(building: int = 10, number: int = 1) -> list[tuple[str, str]]:
-    section = Section.objects.get(building_id=building, number=number)
-    return [(e.state, e.cause) for e in PowerEvent.objects.filter(section=section).order_by("sequence")]
-
-
-def recorded(building: int = 10, number: int = 1) -> str:
-    return SectionPower.objects.get(section__building_id=building, section__number=number).state
 
 
 def test_first_heartbeat_initialises_the_section_silently(beat, time_travel):

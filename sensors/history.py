@@ -1,0 +1,121 @@
+"""Power history of a section: its timeline and statistics, for the bot, the API and pages.
+
+The timeline is rebuilt from the append-only PowerEvent log. Events are read in the order
+they were recorded; an event may begin before the one recorded just ahead of it (a
+section held as unknown during a mass silence, then found to have been down since its
+last heartbeat): the later knowledge wins, and the earlier stretch is overwritten.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
+
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from buildings.models import Section
+from sensors.models import PowerEvent, PowerState
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True)
+class Stretch:
+    state: PowerState
+    start: datetime
+    end: datetime
+
+    @property
+    def seconds(self) -> int:
+        return int((self.end - self.start).total_seconds())
+
+
+@dataclass(frozen=True)
+class SectionStats:
+    period: Period
+    start: datetime
+    end: datetime
+    up_seconds: int
+    down_seconds: int
+    unknown_seconds: int  # before the first record, and while held or without sensors
+    uptime_share: float | None  # of the time whose state is known; None when none is
+    outages: int  # down stretches overlapping the period, an ongoing one included
+    total_outage_seconds: int
+    longest_outage_seconds: int
+    current_state: PowerState
+    current_since: datetime | None
+    current_seconds: int | None
+    previous_state: PowerState | None
+    previous_seconds: int | None
+
+
+def section_events(section: Section, since: datetime | None = None) -> QuerySet[PowerEvent]:
+    """The section's events in the order they were recorded, from `since` if given."""
+    events = PowerEvent.objects.filter(section=section).order_by("sequence")
+    return events.filter(at__gte=since) if since is not None else events
+
+
+def period_start(period: Period, now: datetime, tz: zoneinfo.ZoneInfo) -> datetime:
+    """Start of the current day, week (Monday) or month in the building's timezone, in UTC
+    (aware datetimes sharing a tzinfo subtract as wall clocks: wrong across DST)."""
+    today = timezone.localtime(now, tz).date()
+    if period == Period.WEEK:
+        today -= timedelta(days=today.weekday())
+    elif period == Period.MONTH:
+        today = today.replace(day=1)
+    return datetime.combine(today, time(), tzinfo=tz).astimezone(UTC)
+
+
+def timeline(section: Section, since: datetime, now: datetime) -> list[Stretch]:
+    """The section's stretches of one state that reach past `since`, and the two last
+    ones whenever they began, up to `now`. Two queries, however long the history."""
+    bounds = PowerEvent.objects.filter(section=section).aggregate(
+        base=Max("sequence", filter=Q(at__lte=since)), last=Max("sequence"),
+    )
+    if bounds["last"] is None:
+        return []
+    first = min(bounds["base"] or 1, bounds["last"] - 2)
+    starts: list[tuple[PowerState, datetime]] = []
+    for state, at in PowerEvent.objects.filter(section=section, sequence__gte=first).order_by("sequence").values_list(
+        "state", "at"
+    ):
+        while starts and starts[-1][1] >= at:
+            starts.pop()  # recorded later, begun earlier: the later record wins
+        if starts and starts[-1][0] == state:
+            continue
+        starts.append((PowerState(state), at))
+    ends = [at for _, at in starts[1:]] + [now]
+    return [Stretch(state, start, end) for (state, start), end in zip(starts, ends, strict=True)]
+
+
+def section_stats(section: Section, period: Period, now: datetime | None = None) -> SectionStats:
+    now = now or timezone.now()
+    start = period_start(period, now, section.building.tz)
+    stretches = timeline(section, start, now)
+    within = [
+        Stretch(s.state, max(s.start, start), s.end) for s in stretches if s.end > start
+    ]
+    seconds = {state: sum(s.seconds for s in within if s.state == state) for state in PowerState}
+    unknown = int((now - start).total_seconds()) - seconds[PowerState.UP] - seconds[PowerState.DOWN]
+    known = seconds[PowerState.UP] + seconds[PowerState.DOWN]
+    outages = [s.seconds for s in within if s.state == PowerState.DOWN]
+    current = stretches[-1] if stretches else None
+    previous = stretches[-2] if len(stretches) > 1 else None
+    return SectionStats(
+        period=period, start=start, end=now,
+        up_seconds=seconds[PowerState.UP], down_seconds=seconds[PowerState.DOWN], unknown_seconds=unknown,
+        uptime_share=round(seconds[PowerState.UP] / known, 4) if known else None,
+        outages=len(outages), total_outage_seconds=sum(outages), longest_outage_seconds=max(outages, default=0),
+        current_state=current.state if current else PowerState.UNKNOWN,
+        current_since=current.start if current else None,
+        current_seconds=current.seconds if current else None,
+        previous_state=previous.state if previous else None,
+        previous_seconds=previous.seconds if previous else None,
+    )
