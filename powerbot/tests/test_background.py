@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
+from django.utils import timezone
 from kombu import Connection
-
-from sensors.models import DetectorClock
 
 
 @pytest.fixture(params=["redis", "embedded"])
@@ -66,13 +66,33 @@ def test_an_unacknowledged_message_is_delivered_again(broker_url):
         queue.close()
 
 
+def wait_for(condition, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_runs_the_offline_detector(celery_app):
+def test_a_real_worker_records_power_off_and_prunes_old_data(celery_app, beat, time_travel, settings):
     import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for start_worker)
+
+    from buildings.models import Building
+    from sensors.models import PowerCause, PowerState, SectionPower, Sensor, SensorTransition
+    from sensors.power import detect_offline
+
+    Building.objects.create(id=10, name="London", section_count=1)
+    detect_offline()
+    beat()
+    SensorTransition.objects.create(sensor=Sensor.objects.get(), online=False, at=timezone.now() - timedelta(days=400))
+    time_travel(seconds=settings.SENSOR_TIMEOUT_SEC - 5)
+    detect_offline()
+    time_travel(seconds=10)  # the sensor is now past its deadline: the worker's tick finds it
 
     with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=10):
         celery_app.send_task("sensors.tasks.detect_offline_sensors")
-        deadline = time.monotonic() + 20
-        while not DetectorClock.objects.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-    assert DetectorClock.objects.exists()
+        celery_app.send_task("sensors.tasks.prune_telemetry")
+        recorded = wait_for(lambda: SectionPower.objects.filter(state=PowerState.DOWN).exists())
+        pruned = wait_for(lambda: SensorTransition.objects.count() == 2)  # online, then offline
+    assert recorded and SectionPower.objects.get().cause == PowerCause.TIMEOUT
+    assert pruned
