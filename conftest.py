@@ -185,6 +185,37 @@ def elapse(time_travel) -> Callable[[int], None]:
     return run
 
 
+@pytest.fixture
+def at_once() -> Callable[[Callable[[], Any], int], None]:
+    """Run `work` in `count` threads released together, each on its own connection;
+    fails with the threads' exceptions if any raised."""
+    import threading
+
+    from django.db import connection
+
+    def run(work: Callable[[], Any], count: int) -> None:
+        barrier = threading.Barrier(count)
+        failures: list[BaseException] = []
+
+        def thread() -> None:
+            try:
+                barrier.wait()
+                work()
+            except BaseException as exc:  # reported below, with the thread's own traceback
+                failures.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=thread) for _ in range(count)]
+        for started in threads:
+            started.start()
+        for started in threads:
+            started.join()
+        assert not failures, failures
+
+    return run
+
+
 @dataclass(frozen=True)
 class ServedApp:
     port: int

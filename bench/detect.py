@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,27 +27,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/powerbot_bench")
+from benchlib import POSTGRES_URL, ROOT, postgres_reachable, recreate_postgres_database
+
 SENSORS_PER_BUILDING = 20  # 5 in each of 4 sections
 E2E_TIMEOUT, E2E_INTERVAL = 5, 1
-
-
-def postgres_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-def recreate_postgres_database() -> None:
-    import psycopg
-
-    name = POSTGRES_URL.rsplit("/", 1)[1]
-    with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
 
 
 # --- Run inside a child process whose environment names the database --------------------

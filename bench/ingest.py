@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,10 +23,10 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchlib import POSTGRES_URL, ROOT, free_port, postgres_reachable, recreate_postgres_database
+
 WRITE_KEY = "bench-write-key"
 READ_KEY = "bench-read-key"
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/powerbot_bench")
 
 HEARTBEAT_LUA = """
 math.randomseed(os.time())
@@ -41,12 +40,6 @@ request = function()
   return wrk.format(nil, "/api/v1/heartbeat", nil, body)
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run(args: list[str], env: dict[str, str]) -> str:
@@ -122,10 +115,7 @@ def bench(db: str, args: argparse.Namespace) -> None:
         env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     else:
         env["DATABASE_URL"] = POSTGRES_URL
-        name = POSTGRES_URL.rsplit("/", 1)[1]
-        admin = POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
-        run([sys.executable, "-c", f"import psycopg; c = psycopg.connect({admin!r}, autocommit=True); "
-             f"c.execute('DROP DATABASE IF EXISTS {name}'); c.execute('CREATE DATABASE {name}')"], env)
+        recreate_postgres_database()
     run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
     seed(env, args.buildings, args.sensors)
 
@@ -171,14 +161,6 @@ def bench(db: str, args: argparse.Namespace) -> None:
     print(f"[{db}] read list of {len(listed['sensors'])} sensors: {rl['rps']:.0f}/s  p50 {rl['p50']:.1f} ms  "
           f"p99 {rl['p99']:.1f} ms  errors {rl['errors']:.0f}")
     print(f"[{db}] server RSS (master + workers): {rss:.0f} MB")
-
-
-def postgres_reachable() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 def main() -> None:

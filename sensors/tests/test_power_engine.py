@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from buildings.models import Section
@@ -157,31 +155,14 @@ def test_freezing_holds_a_section_and_is_recorded_as_an_operator_action(beat, el
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_detectors_at_once_record_each_transition_once(beat, time_travel):
+def test_two_detectors_at_once_record_each_transition_once(beat, time_travel, at_once):
     detect_offline()
     for n in range(12):
         beat(f"s{n}", section=1 + n % 3)
     time_travel(seconds=TIMEOUT - 5)
     detect_offline()
     time_travel(seconds=10)
-    barrier = threading.Barrier(4)
-    failures: list[BaseException] = []
-
-    def detector() -> None:
-        try:
-            barrier.wait()
-            detect_offline()
-        except BaseException as exc:  # reported below, with the thread's own traceback
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=detector) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    at_once(detect_offline, 4)
     for number in (1, 2, 3):
         assert events(10, number) == [(PowerState.UP, PowerCause.INITIAL), (PowerState.DOWN, PowerCause.TIMEOUT)]
     assert SensorTransition.objects.filter(online=False).count() == 12

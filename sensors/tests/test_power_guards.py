@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from buildings.models import Section
@@ -124,28 +122,11 @@ def test_an_operator_releases_the_hold_and_silent_sections_go_down(fleet, elapse
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_detectors_in_a_mass_silence_open_one_hold_and_hold_each_section_once(fleet, time_travel):
+def test_two_detectors_in_a_mass_silence_open_one_hold_and_hold_each_section_once(fleet, time_travel, at_once):
     time_travel(seconds=TIMEOUT - 20)
     detect_offline()
     time_travel(seconds=25)
-    barrier = threading.Barrier(3)
-    failures: list[BaseException] = []
-
-    def detector() -> None:
-        try:
-            barrier.wait()
-            detect_offline()
-        except BaseException as exc:  # reported below, with the thread's own traceback
-            failures.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=detector) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not failures, failures
+    at_once(detect_offline, 3)
     assert MassSilence.objects.count() == 1
     for building in BUILDINGS:
         assert events(building) == HELD
