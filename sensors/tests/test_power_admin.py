@@ -54,3 +54,18 @@ def test_releasing_a_mass_silence_in_the_admin_records_held_sections(admin_clien
     assert not silence.open and silence.ended_by == admin_user.username
     # No sensor counts for the section: its true state is unknown, now no longer held.
     assert SectionPower.objects.get(section=section).cause == PowerCause.RESTORED
+
+
+@pytest.mark.parametrize("page", [
+    "/admin/sensors/sectionpower/", "/admin/sensors/powerevent/", "/admin/sensors/powerevent/add/",
+    "/admin/sensors/masssilence/", "/admin/notifications/notificationpause/",
+    "/admin/notifications/notificationpause/add/",
+])
+def test_engine_pages_render(admin_client, section, page):
+    from sensors.power import set_section_state
+
+    set_section_state(section, PowerState.UP, "checked on site", operator="alice")
+    MassSilence.objects.create(started_at=timezone.now(), silent_sensors=12, active_sensors=12, buildings=3)
+    response = admin_client.get(page)
+    assert response.status_code == 200
+    assert b"<form" in response.content
