@@ -100,6 +100,53 @@ def _isolated_settings(settings) -> None:
     settings.WHITENOISE_USE_FINDERS = True
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.TELEGRAM_BOT_TOKEN = ""  # no delivery unless a test brings the fake Telegram
+    settings.TELEGRAM_RATE_PER_SEC = 25
+    settings.POWER_ON_CONFIRM_SEC = 0
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_inline() -> None:
+    """Tasks queued by the code under test run at once, in the test, through the real task
+    code. The brokers and a real worker are tested in powerbot/tests/test_background.py
+    (whose worker makes its own app current: the project's is made current again here)."""
+    from powerbot.celery import app
+
+    app.set_current()
+    app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def telegram(settings) -> Iterator[Any]:
+    """The fake Telegram Bot API server, with the project pointed at it."""
+    from testsupport.fake_telegram import FakeTelegram
+
+    with FakeTelegram() as fake:
+        settings.TELEGRAM_API_URL = fake.url
+        settings.TELEGRAM_BOT_TOKEN = fake.token
+        yield fake
+
+
+def database_url(params: dict[str, Any]) -> str:
+    """A DATABASE_URL for PostgreSQL connection parameters."""
+    from urllib.parse import quote
+
+    credentials = quote(params.get("user") or "", safe="")
+    if params.get("password"):
+        credentials += ":" + quote(params["password"], safe="")
+    return f"postgres://{credentials}@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{params['dbname']}"
+
+
+def _connection_params() -> dict[str, Any]:
+    return {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+
+
+@pytest.fixture
+def test_database_url(transactional_db) -> str:
+    """The URL of this test's own database, for a subprocess to share its committed rows."""
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{connection.settings_dict['NAME']}"
+    return database_url(_connection_params())
 
 
 @pytest.fixture
@@ -245,17 +292,12 @@ def served_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
         return f"sqlite:///{tmp_path_factory.mktemp('served') / 'powerbot.sqlite3'}"
     import psycopg
 
-    params = {k: v for k, v in connection.get_connection_params().items() if k not in ("cursor_factory", "context")}
+    params = _connection_params()
     name = f"{params['dbname']}_served"
     with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')
-    from urllib.parse import quote
-
-    credentials = quote(params.get("user") or "", safe="")
-    if params.get("password"):
-        credentials += ":" + quote(params["password"], safe="")
-    return f"postgres://{credentials}@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{name}"
+    return database_url({**params, "dbname": name})
 
 
 @pytest.fixture(scope="session")

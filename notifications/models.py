@@ -1,6 +1,15 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+from buildings.models import Building, Section
+from sensors.models import PowerEvent
+
+TELEGRAM_TEXT_MAX_LENGTH = 4096
 
 
 class NotificationPause(models.Model):
@@ -24,3 +33,143 @@ class NotificationPause(models.Model):
 
     def __str__(self) -> str:
         return f"pause from {self.started_at:%Y-%m-%d %H:%M}: {self.reason}"
+
+
+class Subscriber(models.Model):
+    """A Telegram chat that receives notifications."""
+
+    chat_id = models.BigIntegerField(unique=True)
+    name = models.CharField(max_length=200, blank=True)
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
+    active = models.BooleanField(
+        default=True, help_text="Inactive chats get nothing: they blocked the bot, or an operator stopped them.",
+    )
+    deactivated_reason = models.CharField(max_length=200, blank=True)
+    broadcasts = models.BooleanField("operator broadcasts", default=True)
+    quiet_start = models.TimeField(null=True, blank=True, help_text="Quiet hours, in TIME_ZONE; empty: none.")
+    quiet_end = models.TimeField(null=True, blank=True)
+    hold_in_quiet_hours = models.BooleanField(
+        default=False, help_text="Hold messages until quiet hours end, instead of sending them without sound.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quiet_start__isnull=True, quiet_end__isnull=True)
+                | models.Q(quiet_start__isnull=False, quiet_end__isnull=False),
+                name="subscriber_quiet_hours_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or str(self.chat_id)
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """The end of the quiet hours `now` falls in, or None outside them."""
+        if self.quiet_start is None or self.quiet_end is None or self.quiet_start == self.quiet_end:
+            return None
+        local = timezone.localtime(now)
+        start, end = self.quiet_start, self.quiet_end
+        clock = local.time()
+        inside = start <= clock < end if start < end else clock >= start or clock < end
+        if not inside:
+            return None
+        end_day = local.date() if clock < end else local.date() + timedelta(days=1)
+        return timezone.make_aware(datetime.combine(end_day, end))
+
+
+class Subscription(models.Model):
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="subscriptions")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="subscriptions")
+    power = models.BooleanField("power changes", default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscriber", "section"], name="subscription_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} → {self.section}"
+
+
+class Broadcast(models.Model):
+    """An operator's message to all subscribers, a building's, or a section's."""
+
+    text = models.TextField(max_length=TELEGRAM_TEXT_MAX_LENGTH)
+    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT,
+                                 help_text="Empty: every subscriber who accepts broadcasts.")
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.PROTECT,
+                                help_text="Only this section's subscribers (the building is then ignored).")
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class Message(models.Model):
+    """The outbox: one row per notification and subscriber, unique, so a repeated fan-out
+    never duplicates. Rows are claimed with a lease by the one sender at a time."""
+
+    class Kind(models.TextChoices):
+        POWER = "power", "power change"
+        BROADCAST = "broadcast", "broadcast"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "queued"
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        SKIPPED = "skipped", "skipped"  # superseded by a newer change, or nothing new to say
+        FAILED = "failed", "failed"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    event = models.ForeignKey(PowerEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    broadcast = models.ForeignKey(Broadcast, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    not_before = models.DateTimeField(help_text="Not sent before this time (quiet hours, a retry's backoff).")
+    silent = models.BooleanField(default=False, help_text="Sent without sound (quiet hours).")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    text = models.TextField(blank=True, help_text="As sent.")
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "subscriber"], name="message_unique_per_event",
+                                    condition=models.Q(event__isnull=False)),
+            models.UniqueConstraint(fields=["broadcast", "subscriber"], name="message_unique_per_broadcast",
+                                    condition=models.Q(broadcast__isnull=False)),
+        ]
+        indexes = [
+            # The sender's claim: queued rows that are due, oldest first.
+            models.Index(fields=["not_before", "id"], condition=models.Q(state="pending"), name="message_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.subscriber} ({self.state})"
+
+
+class Announcement(models.Model):
+    """A power event whose messages have been queued: the sweep that catches a lost
+    trigger looks for events without one."""
+
+    event = models.OneToOneField(PowerEvent, on_delete=models.CASCADE, primary_key=True, related_name="announcement")
+    at = models.DateTimeField(auto_now_add=True)
+    messages = models.PositiveIntegerField()
+    paused = models.BooleanField(default=False, help_text="Notifications were paused: nobody was told.")
+
+
+class SenderLease(models.Model):
+    """Who sends right now: one sender at a time keeps Telegram's global rate."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    owner = models.CharField(max_length=64)
+    until = models.DateTimeField()

@@ -177,6 +177,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The sender paces itself to Telegram's limits for minutes at a time: it has a queue and
+# a worker of its own, so offline detection never waits behind a broadcast.
+CELERY_TASK_ROUTES = {"notifications.tasks.deliver": {"queue": "telegram"}}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
@@ -186,6 +189,16 @@ CELERY_BEAT_SCHEDULE = {
         # A tick that waited longer than the interval is stale: the next one will do.
         "options": {"expires": SENSOR_CHECK_INTERVAL_SEC},
     },
+    "deliver-notifications": {
+        "task": "notifications.tasks.deliver",
+        "schedule": 5,
+        "options": {"expires": 5},
+    },
+    "announce-missed-events": {
+        "task": "notifications.tasks.announce_missed",
+        "schedule": 30,
+        "options": {"expires": 30},
+    },
     "prune-telemetry": {
         "task": "sensors.tasks.prune_telemetry",
         "schedule": 3600,
@@ -194,4 +207,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")
+# python-telegram-bot's coming behaviour, now: time periods such as retry_after are timedeltas.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 TELEGRAM_API_URL = config.get_url("TELEGRAM_API_URL", "https://api.telegram.org")
+# Telegram allows about 30 messages a second overall and one a second per chat.
+TELEGRAM_RATE_PER_SEC = config.get_int("TELEGRAM_RATE_PER_SEC", 25, minimum=1, maximum=1000)

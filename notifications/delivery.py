@@ -1,0 +1,187 @@
+"""The sender: delivers the outbox through python-telegram-bot at Telegram's limits.
+
+One sender runs at a time (a lease in the database), so one process keeps the global
+rate: TELEGRAM_RATE_PER_SEC messages a second overall and one a second per chat. Calls
+run concurrently (Telegram answers in tens of milliseconds; the rate, not the latency,
+sets the pace). On 429 the whole sender waits `retry_after`; a chat that is gone
+deactivates its subscriber; network errors are retried with backoff, then failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, connections, transaction
+from django.utils import timezone
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
+
+from notifications import outbox
+from notifications.models import SenderLease
+
+logger = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 32
+SENDER_LEASE = timedelta(seconds=30)
+MAX_WAIT_SEC = 3  # a sender waits this long at most for a row coming due (a retry)
+# Telegram's descriptions of a chat that will never accept a message again.
+GONE = ("bot was blocked", "chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
+
+
+@dataclass
+class DeliveryReport:
+    ran: bool = False
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    interrupted: int = 0
+
+
+class Pacer:
+    """Start times for sends: the global rate, one a second per chat, and pauses on 429."""
+
+    def __init__(self, rate: float) -> None:
+        self.interval = 1 / rate
+        self.next_start = time.monotonic()
+        self.paused_until = 0.0
+        self.chat_next: dict[int, float] = {}
+
+    async def slot(self, chat_id: int) -> None:
+        while True:
+            now = time.monotonic()
+            start = max(self.next_start, self.paused_until, self.chat_next.get(chat_id, 0.0))
+            if start <= now:
+                break
+            await asyncio.sleep(start - now)
+        # An idle sender does not bank slots for a burst later.
+        self.next_start = max(self.next_start, now - self.interval) + self.interval
+        self.chat_next[chat_id] = now + 1.0
+
+    def pause(self, seconds: float) -> None:
+        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+
+
+def deliver(max_seconds: float = 60) -> DeliveryReport:
+    """Send what is due for up to `max_seconds`, if no other sender is running."""
+    report = DeliveryReport()
+    if not settings.TELEGRAM_BOT_TOKEN:
+        return report  # messages wait in the outbox until a token is configured
+    owner = uuid.uuid4().hex
+    if not _take_lease(owner):
+        return report
+    report.ran = True
+    try:
+        report.interrupted = outbox.fail_interrupted()
+        if report.interrupted:
+            logger.error("%d messages were interrupted mid-send by a dead sender; failed, not resent",
+                         report.interrupted)
+        asyncio.run(_deliver(owner, time.monotonic() + max_seconds, report))
+    finally:
+        SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now())
+    return report
+
+
+def _take_lease(owner: str) -> bool:
+    now = timezone.now()
+    if SenderLease.objects.filter(pk=1, until__lt=now).update(owner=owner, until=now + SENDER_LEASE):
+        return True
+    try:
+        with transaction.atomic():
+            SenderLease.objects.create(pk=1, owner=owner, until=now + SENDER_LEASE)
+        return True
+    except IntegrityError:
+        return False  # another sender holds it
+
+
+def _renew_lease(owner: str) -> bool:
+    return bool(SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now() + SENDER_LEASE))
+
+
+def telegram_bot() -> Bot:
+    return Bot(
+        settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot",
+        request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT, connect_timeout=5, read_timeout=10),
+    )
+
+
+async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
+    pacer = Pacer(settings.TELEGRAM_RATE_PER_SEC)
+    in_flight: set[asyncio.Task] = set()
+    db = sync_to_async  # every database call runs on one thread, in order
+    # No bot.initialize(): it only asks getMe, and sending needs no answer from it.
+    bot = telegram_bot()
+    try:
+        while time.monotonic() < deadline:
+            batch = await db(outbox.claim)(max(1, int(settings.TELEGRAM_RATE_PER_SEC * 2)))
+            if not batch:
+                if in_flight:  # their outcome may queue retries
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    continue
+                wait = await db(_seconds_to_next_due)()
+                if wait is None or wait > MAX_WAIT_SEC or time.monotonic() + wait > deadline:
+                    break  # beat starts a sender again every few seconds
+                await asyncio.sleep(max(wait, 0.05))
+                continue
+            for message_id, chat_id in batch:
+                outgoing = await db(outbox.prepare)(message_id)
+                if outgoing is None:
+                    continue
+                await pacer.slot(chat_id)
+                task = asyncio.create_task(_send(bot, pacer, outgoing, report))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+                if len(in_flight) >= MAX_IN_FLIGHT:
+                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+            if not await db(_renew_lease)(owner):
+                logger.error("the sender lease was lost; stopping")
+                break
+        if in_flight:
+            await asyncio.wait(in_flight)
+    finally:
+        await bot.shutdown()
+    await db(connections.close_all)()  # the database thread's own connection
+
+
+def _seconds_to_next_due() -> float | None:
+    due = outbox.next_due()
+    return None if due is None else (due - timezone.now()).total_seconds()
+
+
+async def _send(bot: Bot, pacer: Pacer, outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
+    db = sync_to_async
+    if not await db(outbox.mark_sending)(outgoing):
+        return
+    try:
+        await bot.send_message(outgoing.chat_id, outgoing.text, disable_notification=outgoing.silent)
+    except RetryAfter as exc:
+        seconds = _seconds(exc)
+        pacer.pause(seconds)
+        report.retried += 1
+        await db(outbox.retry_later)(outgoing.pk, timedelta(seconds=seconds), str(exc))
+    except (Forbidden, BadRequest) as exc:
+        report.failed += 1
+        if any(phrase in exc.message.lower() for phrase in GONE):
+            await db(outbox.deactivate)(outgoing.pk, exc.message)
+        else:
+            await db(outbox.fail)(outgoing.pk, exc.message)
+    except (NetworkError, TelegramError) as exc:
+        if await db(outbox.retry_with_backoff)(outgoing.pk, str(exc)):
+            report.retried += 1
+        else:
+            report.failed += 1
+    else:
+        report.sent += 1
+        await db(outbox.mark_sent)(outgoing.pk)
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after  # a timedelta under PTB_TIMEDELTA (settings), seconds otherwise
+    return max(value.total_seconds() if isinstance(value, timedelta) else float(value), 0.0)

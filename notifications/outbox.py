@@ -1,0 +1,194 @@
+"""The outbox: queuing notifications once per subscriber, and the rules each row is sent by.
+
+A power event fans out to one Message per subscriber of its section; a broadcast to one
+per subscriber in its audience. Unique constraints make a repeated fan-out harmless.
+Each row is sent by exactly one sender: it is claimed with a lease, marked "sending"
+right before the Telegram call and "sent" right after it, each a conditional update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from notifications.models import Announcement, Broadcast, Message, Subscriber
+from notifications.services import notifications_paused
+from notifications.texts import power_text
+from sensors.models import PowerCause, PowerEvent, PowerState
+
+# Residents hear of real changes; a first state, or one held by a guard, says nothing new.
+ANNOUNCED_CAUSES = {PowerCause.HEARTBEAT, PowerCause.TIMEOUT, PowerCause.OPERATOR, PowerCause.RESTORED}
+ANNOUNCED_STATES = {PowerState.UP, PowerState.DOWN}
+MESSAGE_LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+INTERRUPTED = "interrupted while sending: it may or may not have arrived"
+
+
+def queued(subscriber: Subscriber, now: datetime, **fields: object) -> Message:
+    """A new outbox row for `subscriber`, shaped by its quiet hours."""
+    quiet_until = subscriber.quiet_until(now)
+    if quiet_until is not None and subscriber.hold_in_quiet_hours:
+        return Message(subscriber=subscriber, not_before=quiet_until, **fields)
+    return Message(subscriber=subscriber, not_before=now, silent=quiet_until is not None, **fields)
+
+
+def announce(event_id: int, now: datetime | None = None) -> int:
+    """Queue a power event's message for each subscriber of its section, once; returns
+    how many were queued now."""
+    now = now or timezone.now()
+    event = PowerEvent.objects.filter(pk=event_id).select_related("section").first()
+    if event is None or Announcement.objects.filter(event=event).exists():
+        return 0
+    paused = False
+    messages: list[Message] = []
+    if event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES:
+        paused = notifications_paused()
+        if not paused:
+            subscribers = Subscriber.objects.filter(
+                active=True, subscriptions__section=event.section_id, subscriptions__power=True,
+            )
+            messages = [queued(s, now, kind=Message.Kind.POWER, event=event, section=event.section)
+                        for s in subscribers]
+    with transaction.atomic():
+        created = Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+        _, fresh = Announcement.objects.get_or_create(event=event, defaults={"messages": len(created), "paused": paused})
+    return len(created) if fresh else 0
+
+
+def announce_missed(since: timedelta, now: datetime | None = None) -> int:
+    """Announce the events of the last `since` whose trigger was lost (a crash between
+    the commit and the queue, a broker down); returns how many events."""
+    now = now or timezone.now()
+    missed = list(
+        PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
+        .order_by("id").values_list("pk", flat=True)
+    )
+    for event_id in missed:
+        announce(event_id, now)
+    return len(missed)
+
+
+def queue_broadcast(broadcast: Broadcast, now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    audience = Subscriber.objects.filter(active=True, broadcasts=True)
+    if broadcast.section_id is not None:
+        audience = audience.filter(subscriptions__section=broadcast.section_id)
+    elif broadcast.building_id is not None:
+        audience = audience.filter(subscriptions__section__building=broadcast.building_id)
+    messages = [queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast) for s in audience.distinct()]
+    return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
+
+
+def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:
+    """How many of the broadcast's messages are in each state."""
+    counts = dict(broadcast.messages.order_by().values("state").annotate(n=Count("pk")).values_list("state", "n"))
+    return {state: counts.get(state, 0) for state in Message.State.values}
+
+
+# --- The sender's side ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Outgoing:
+    pk: int
+    chat_id: int
+    text: str
+    silent: bool
+
+
+def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Lease up to `limit` due rows to this sender: (message id, chat id), oldest first."""
+    now = now or timezone.now()
+    due = Message.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), state=Message.State.PENDING,
+                                 not_before__lte=now)
+    with transaction.atomic():
+        rows = list(due.order_by("not_before", "id").select_for_update(skip_locked=True)
+                    .values_list("pk", "subscriber__chat_id")[:limit])
+        Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(lease_until=now + MESSAGE_LEASE)
+    return rows
+
+
+def next_due() -> datetime | None:
+    return Message.objects.filter(state=Message.State.PENDING).order_by("not_before").values_list(
+        "not_before", flat=True).first()
+
+
+def prepare(message_id: int) -> Outgoing | None:
+    """The text to send now, or None when the row is skipped: its subscriber is gone,
+    its section changed again since (the newer change has its own message), or the
+    subscriber was last told this very state."""
+    message = Message.objects.select_related("subscriber", "broadcast", "event__section__building").get(pk=message_id)
+    if not message.subscriber.active:
+        return _skip(message, "the subscriber is inactive")
+    if message.kind == Message.Kind.BROADCAST:
+        text = message.broadcast.text
+    else:
+        event = message.event
+        if event.section.power.version != event.sequence:
+            return _skip(message, "superseded by a newer change")
+        last_told = (
+            Message.objects.filter(subscriber=message.subscriber, section=message.section, kind=Message.Kind.POWER,
+                                   state=Message.State.SENT)
+            .order_by("-sent_at").values_list("event__state", flat=True).first()
+        )
+        if last_told == event.state:
+            return _skip(message, "nothing new since the last message")
+        text = power_text(event, message.subscriber.language)
+    return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
+
+
+def _skip(message: Message, why: str) -> None:
+    Message.objects.filter(pk=message.pk, state=Message.State.PENDING).update(
+        state=Message.State.SKIPPED, error=why, lease_until=None)
+    return None
+
+
+def mark_sending(outgoing: Outgoing) -> bool:
+    """Right before the Telegram call: from here on, a crash leaves the row ambiguous."""
+    return bool(Message.objects.filter(pk=outgoing.pk, state=Message.State.PENDING).update(
+        state=Message.State.SENDING, text=outgoing.text, attempts=F("attempts") + 1, lease_until=timezone.now() + MESSAGE_LEASE,
+    ))
+
+
+def mark_sent(message_id: int) -> None:
+    Message.objects.filter(pk=message_id, state=Message.State.SENDING).update(
+        state=Message.State.SENT, sent_at=timezone.now(), lease_until=None, error="")
+
+
+def retry_later(message_id: int, delay: timedelta, why: str) -> None:
+    Message.objects.filter(pk=message_id, state=Message.State.SENDING).update(
+        state=Message.State.PENDING, not_before=timezone.now() + delay, lease_until=None, error=why[:300])
+
+
+def retry_with_backoff(message_id: int, why: str) -> bool:
+    """After a network error: try again later (2, 4, 8... s), or fail after MAX_ATTEMPTS.
+    Returns whether it will be retried."""
+    attempts = Message.objects.filter(pk=message_id).values_list("attempts", flat=True).get()
+    if attempts >= MAX_ATTEMPTS:
+        fail(message_id, f"gave up after {attempts} attempts: {why}")
+        return False
+    retry_later(message_id, timedelta(seconds=min(2**attempts, 300)), why)
+    return True
+
+
+def fail(message_id: int, why: str) -> None:
+    Message.objects.filter(pk=message_id).exclude(state=Message.State.SENT).update(
+        state=Message.State.FAILED, lease_until=None, error=why[:300])
+
+
+def deactivate(message_id: int, why: str) -> None:
+    """The chat is gone (blocked the bot, deleted, deactivated): stop writing to it."""
+    with transaction.atomic():
+        subscriber_id = Message.objects.filter(pk=message_id).values_list("subscriber_id", flat=True).get()
+        Subscriber.objects.filter(pk=subscriber_id).update(active=False, deactivated_reason=why[:200])
+        fail(message_id, why)
+
+
+def fail_interrupted(now: datetime | None = None) -> int:
+    """Rows left "sending" by a sender that died mid-call. Telegram may have delivered
+    them, so they are not sent again (never twice); they are failed, visibly."""
+    return Message.objects.filter(state=Message.State.SENDING, lease_until__lt=now or timezone.now()).update(
+        state=Message.State.FAILED, lease_until=None, error=INTERRUPTED)

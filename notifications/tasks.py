@@ -1,0 +1,38 @@
+"""Background jobs of the notifications app: thin wrappers around outbox and delivery."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from notifications import delivery, outbox
+
+logger = logging.getLogger(__name__)
+
+MISSED_EVENTS_WINDOW = timedelta(hours=1)  # older news is not news any more
+
+
+@shared_task(ignore_result=True)
+def announce(event_id: int) -> None:
+    if outbox.announce(event_id):
+        deliver.delay()
+
+
+@shared_task(ignore_result=True)
+def announce_missed() -> None:
+    if missed := outbox.announce_missed(MISSED_EVENTS_WINDOW):
+        logger.warning("announced %d power events whose trigger was lost", missed)
+        deliver.delay()
+
+
+@shared_task(ignore_result=True)
+def deliver() -> None:
+    report = delivery.deliver()
+    if report.sent or report.failed or report.retried:
+        logger.info("sent %d, retried %d, failed %d", report.sent, report.retried, report.failed)
+    due = outbox.next_due()
+    if report.ran and due is not None and due <= timezone.now():
+        deliver.delay()  # more is due: go on in a fresh task, so a restart loses nothing

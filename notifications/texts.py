@@ -1,0 +1,53 @@
+"""What residents read, in their language (Ukrainian by default, English)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, override
+
+from sensors.models import PowerEvent, PowerState
+
+
+def duration(length: timedelta) -> str:
+    """"3 h 12 min", "2 d 4 h", "45 min", "less than a minute"."""
+    minutes = int(length.total_seconds()) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    if hours:
+        parts.append(_("%(n)d h") % {"n": hours})
+    if minutes and not days:
+        parts.append(_("%(n)d min") % {"n": minutes})
+    return " ".join(parts) or _("less than a minute")
+
+
+def power_text(event: PowerEvent, language: str) -> str:
+    """The message for a section's power change: where, when, and how long the state
+    before it lasted."""
+    section = event.section
+    building = section.building
+    with override(language):
+        facts = {
+            "section": section.name or _("Section %(number)d") % {"number": section.number},
+            "building": building.name,
+            "time": timezone.localtime(event.at, building.tz).strftime("%H:%M"),
+        }
+        lasted = (
+            duration(event.at - event.previous_since)
+            if event.previous_since is not None and event.previous_state in (PowerState.UP, PowerState.DOWN)
+            else None
+        )
+        if event.state == PowerState.UP:
+            if lasted:
+                return _("💡 Power is back in %(section)s of %(building)s after %(duration)s (at %(time)s).") % {
+                    **facts, "duration": lasted}
+            return _("💡 Power is on in %(section)s of %(building)s (since %(time)s).") % facts
+        if lasted:
+            return _("🔌 Power is off in %(section)s of %(building)s since %(time)s. It had been on for "
+                     "%(duration)s.") % {**facts, "duration": lasted}
+        return _("🔌 Power is off in %(section)s of %(building)s since %(time)s.") % facts
