@@ -31,7 +31,7 @@ run: migrate
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo "PowerBot on http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/v1/docs/)"
 	@echo "First admin user: $(BIN)/python manage.py createsuperuser"
-	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/honcho start --port $(PORT) web worker
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/honcho start --port $(PORT) web worker sender
 
 test: test-sqlite test-postgres
 

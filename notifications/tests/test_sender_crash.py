@@ -1,0 +1,67 @@
+"""A sender killed in the middle of a broadcast: the restarted one sends the rest, nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+from celery import Celery
+from django.utils import timezone
+
+from conftest import BASE_DIR
+from notifications.delivery import MAX_IN_FLIGHT, deliver
+from notifications.models import Broadcast, Message, Subscriber
+from notifications.outbox import INTERRUPTED, queue_broadcast
+
+CHATS = 150
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_killed_mid_broadcast_is_restarted_and_sends_the_rest_once(
+    telegram, test_database_url, tmp_path, time_machine, settings,
+):
+    Subscriber.objects.bulk_create(Subscriber(chat_id=1000 + n, name=f"chat {n}") for n in range(CHATS))
+    broadcast = Broadcast.objects.create(text="Water is off on Monday, 9:00-13:00.", created_by="alice")
+    assert queue_broadcast(broadcast) == CHATS
+
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": test_database_url, "TELEGRAM_API_URL": telegram.url,
+           "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_RATE_PER_SEC": "50", "LOG_LEVEL": "WARNING"}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "powerbot", "-b", broker, "worker", "--queues", "telegram",
+         "--concurrency", "1", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        cwd=BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        sender = Celery("powerbot-test", broker=broker, set_as_current=False)
+        sender.send_task("notifications.tasks.deliver", queue="telegram")
+        deadline = time.monotonic() + 60
+        while len(telegram.sent()) < CHATS // 3 and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.02)
+        assert len(telegram.sent()) >= CHATS // 3, worker.stderr.read().decode() if worker.poll() else "too slow"
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)  # mid-broadcast, as a crash or OOM kill would
+        worker.wait(timeout=10)
+    before_restart = len(telegram.sent())
+    assert before_restart < CHATS
+
+    # Restarted once the dead sender's leases have run out.
+    time_machine.move_to(timezone.now() + timedelta(seconds=61), tick=True)
+    settings.TELEGRAM_RATE_PER_SEC = 200
+    report = deliver()
+
+    received = Counter(int(params["chat_id"]) for params in telegram.sent())
+    assert max(received.values()) == 1  # nobody got it twice
+    states = Counter(Message.objects.values_list("state", flat=True))
+    interrupted = set(Message.objects.filter(error=INTERRUPTED).values_list("subscriber__chat_id", flat=True))
+    assert report.sent > 0 and len(telegram.sent()) > before_restart
+    assert states[Message.State.SENT] + states[Message.State.FAILED] == CHATS
+    assert len(interrupted) == states[Message.State.FAILED] <= MAX_IN_FLIGHT
+    sent_chats = set(Message.objects.filter(state=Message.State.SENT).values_list("subscriber__chat_id", flat=True))
+    assert sent_chats <= set(received) and set(received) - sent_chats <= interrupted  # nobody forgotten
