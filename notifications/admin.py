@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.html import format_html
 
-from notifications.models import NotificationPause
+from notifications import outbox
+from notifications.models import Broadcast, Message, NotificationPause, Subscriber, Subscription
 from notifications.services import AlreadyPaused, pause_notifications, resume_notifications
+from notifications.tasks import deliver
 
 
 class PauseForm(forms.ModelForm):
@@ -49,3 +53,112 @@ class NotificationPauseAdmin(admin.ModelAdmin):
             self.message_user(request, "Power notifications resumed.", messages.SUCCESS)
         else:
             self.message_user(request, "Notifications were not paused.", messages.WARNING)
+
+
+class SubscriptionInline(admin.TabularInline):
+    model = Subscription
+    extra = 0
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(admin.ModelAdmin):
+    list_display = ["chat_id", "name", "language", "active", "broadcasts", "quiet_start", "quiet_end",
+                    "deactivated_reason", "created_at"]
+    list_filter = ["active", "language", "broadcasts", "hold_in_quiet_hours"]
+    search_fields = ["=chat_id", "name", "deactivated_reason"]
+    inlines = [SubscriptionInline]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate (they get nothing more)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
+        count = queryset.filter(active=True).update(
+            active=False, deactivated_reason=f"deactivated by {request.user.get_username()}")
+        self.message_user(request, f"Deactivated {count} subscriber(s).", messages.SUCCESS)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "section", "power"]
+    list_filter = ["power", "section__building"]
+    list_select_related = ["subscriber", "section__building"]
+    search_fields = ["=subscriber__chat_id", "subscriber__name", "section__building__name"]
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The outbox, read-only; failed messages can be queued again."""
+
+    list_display = ["id", "kind", "subscriber", "section", "broadcast", "state", "attempts", "not_before",
+                    "sent_at", "silent", "error"]
+    list_filter = ["state", "kind", "silent"]
+    list_select_related = ["subscriber", "section__building", "broadcast"]
+    search_fields = ["=subscriber__chat_id", "subscriber__name", "error"]
+    actions = ["requeue"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
+        return False
+
+    @admin.action(description="Queue failed messages again")
+    def requeue(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
+        count = outbox.requeue(queryset)
+        transaction.on_commit(deliver.delay)
+        self.message_user(request, f"Queued {count} message(s) again.", messages.SUCCESS)
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(admin.ModelAdmin):
+    """Write, choose the audience, save to preview, then "Send now"; progress shows while it runs."""
+
+    change_form_template = "admin/notifications/broadcast/change_form.html"
+    list_display = ["__str__", "building", "section", "created_by", "created_at", "queued_at", "progress"]
+    autocomplete_fields = ["building"]
+    readonly_fields = ["preview", "audience", "progress", "created_by", "queued_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> list[str]:
+        if obj is None:
+            return ["text", "building", "section"]
+        return ["preview", "audience", "progress", "created_by", "queued_at"] if obj.queued_at else [
+            "text", "building", "section", "preview", "audience"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
+        return obj is None or obj.queued_at is None
+
+    def save_model(self, request: HttpRequest, obj: Broadcast, form: forms.Form, change: bool) -> None:
+        obj.created_by = obj.created_by or request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="as subscribers will read it")
+    def preview(self, broadcast: Broadcast) -> str:
+        return format_html('<div style="white-space: pre-wrap; max-width: 40em; padding: .5em; '
+                           'border: 1px solid #ccc; border-radius: 6px">{}</div>', broadcast.text)
+
+    @admin.display(description="audience")
+    def audience(self, broadcast: Broadcast) -> str:
+        where = broadcast.section or broadcast.building or "everyone"
+        return f"{outbox.broadcast_audience(broadcast).count()} subscriber(s): {where}"
+
+    @admin.display(description="progress")
+    def progress(self, broadcast: Broadcast) -> str:
+        if broadcast.queued_at is None:
+            return "draft"
+        counts = outbox.broadcast_progress(broadcast)
+        return " · ".join(f"{label} {counts[state]}" for state, label in Message.State.choices)
+
+    def render_change_form(self, request: HttpRequest, context: dict, add: bool = False, change: bool = False,
+                           form_url: str = "", obj: Broadcast | None = None):
+        if obj is not None and obj.queued_at is not None:
+            counts = outbox.broadcast_progress(obj)
+            context["in_progress"] = counts[Message.State.PENDING] + counts[Message.State.SENDING] > 0
+        context["can_send"] = obj is not None and obj.queued_at is None
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def response_change(self, request: HttpRequest, obj: Broadcast):
+        if "_send" in request.POST:
+            count = outbox.queue_broadcast(obj)
+            transaction.on_commit(deliver.delay)  # the admin's transaction holds the new rows
+            self.message_user(request, f"Sending to {count} subscriber(s).", messages.SUCCESS)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)

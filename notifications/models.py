@@ -102,6 +102,7 @@ class Broadcast(models.Model):
                                 help_text="Only this section's subscribers (the building is then ignored).")
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Empty: a draft, not sent.")
 
     class Meta:
         ordering = ["-created_at"]

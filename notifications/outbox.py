@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from notifications.models import Announcement, Broadcast, Message, Subscriber
@@ -72,15 +72,31 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     return len(missed)
 
 
-def queue_broadcast(broadcast: Broadcast, now: datetime | None = None) -> int:
-    now = now or timezone.now()
+def broadcast_audience(broadcast: Broadcast) -> QuerySet[Subscriber]:
+    """Active subscribers who accept broadcasts: all, or those following the building or section."""
     audience = Subscriber.objects.filter(active=True, broadcasts=True)
     if broadcast.section_id is not None:
         audience = audience.filter(subscriptions__section=broadcast.section_id)
     elif broadcast.building_id is not None:
         audience = audience.filter(subscriptions__section__building=broadcast.building_id)
-    messages = [queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast) for s in audience.distinct()]
-    return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
+    return audience.distinct()
+
+
+def queue_broadcast(broadcast: Broadcast, now: datetime | None = None) -> int:
+    """Queue the broadcast for its audience, once (a second call queues nothing)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        if not Broadcast.objects.filter(pk=broadcast.pk, queued_at__isnull=True).update(queued_at=now):
+            return 0
+        messages = [queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast)
+                    for s in broadcast_audience(broadcast)]
+        return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
+
+
+def requeue(messages: QuerySet[Message], now: datetime | None = None) -> int:
+    """Queue failed messages again (an operator's decision: an interrupted one may arrive twice)."""
+    return messages.filter(state=Message.State.FAILED).update(
+        state=Message.State.PENDING, not_before=now or timezone.now(), lease_until=None)
 
 
 def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:

@@ -1,0 +1,78 @@
+"""Operators' notification pages: subscribers, the outbox, and broadcasts with preview and progress."""
+
+from __future__ import annotations
+
+import pytest
+
+from buildings.models import Section
+from notifications.models import Broadcast, Message, Subscriber, Subscription
+
+
+@pytest.fixture
+def audience(make_building) -> list[Subscriber]:
+    make_building(id=10, name="London", sections=2)
+    make_building(id=11, name="Paris", sections=1)
+    subscribers = []
+    for chat_id, building, number in [(1, 10, 1), (2, 10, 2), (3, 11, 1)]:
+        subscriber = Subscriber.objects.create(chat_id=chat_id, name=f"chat {chat_id}")
+        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building,
+                                                                                      number=number))
+        subscribers.append(subscriber)
+    Subscriber.objects.create(chat_id=4, name="no broadcasts", broadcasts=False)
+    return subscribers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broadcast_is_previewed_then_sent_to_its_audience_once(admin_client, audience, telegram):
+    response = admin_client.post("/admin/notifications/broadcast/add/",
+                                 {"text": "Water is off <b>tomorrow</b>", "building": 10, "_continue": "1"})
+    broadcast = Broadcast.objects.get()
+    page = admin_client.get(f"/admin/notifications/broadcast/{broadcast.pk}/change/").content.decode()
+    assert response.status_code == 302 and broadcast.queued_at is None and telegram.sent() == []
+    assert "Water is off &lt;b&gt;tomorrow&lt;/b&gt;" in page and "2 subscriber(s): London" in page
+    assert 'name="_send"' in page
+
+    admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/",
+                      {"text": broadcast.text, "building": 10, "_send": "1"})
+    assert sorted(int(p["chat_id"]) for p in telegram.sent()) == [1, 2]
+    page = admin_client.get(f"/admin/notifications/broadcast/{broadcast.pk}/change/").content.decode()
+    assert "sent 2" in page and 'name="_send"' not in page
+    admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/", {"_send": "1"})
+    assert len(telegram.sent()) == 2  # a second "send" queues nothing
+
+
+@pytest.mark.django_db
+def test_a_broadcast_to_a_section_or_everyone(audience):
+    from notifications.outbox import broadcast_audience
+
+    section = Section.objects.get(building_id=10, number=2)
+    assert [s.chat_id for s in broadcast_audience(Broadcast(text="x", section=section))] == [2]
+    assert sorted(s.chat_id for s in broadcast_audience(Broadcast(text="x"))) == [1, 2, 3]
+
+
+@pytest.mark.django_db
+def test_subscribers_are_searched_and_deactivated(admin_client, audience):
+    listing = admin_client.get("/admin/notifications/subscriber/", {"q": "2"}).content.decode()
+    assert "chat 2" in listing and "chat 3" not in listing
+    admin_client.post("/admin/notifications/subscriber/", {"action": "deactivate",
+                                                           "_selected_action": [audience[0].pk]})
+    audience[0].refresh_from_db()
+    assert not audience[0].active and audience[0].deactivated_reason.startswith("deactivated by ")
+
+
+@pytest.mark.django_db
+def test_the_outbox_is_filtered_by_state_and_failed_rows_are_queued_again(admin_client, audience):
+    from django.utils import timezone
+
+    failed = Message.objects.create(subscriber=audience[0], kind=Message.Kind.BROADCAST, not_before=timezone.now(),
+                                    state=Message.State.FAILED, error="gave up")
+    Message.objects.create(subscriber=audience[1], kind=Message.Kind.BROADCAST, not_before=timezone.now(),
+                           state=Message.State.SENT)
+    listing = admin_client.get("/admin/notifications/message/", {"state__exact": "failed"})
+    assert list(listing.context["cl"].queryset) == [failed]
+    admin_client.post("/admin/notifications/message/", {"action": "requeue", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.state == Message.State.PENDING  # no token in tests: it waits in the outbox
+    for page in ("/admin/notifications/subscription/", "/admin/notifications/broadcast/",
+                 "/admin/notifications/broadcast/add/"):
+        assert admin_client.get(page).status_code == 200
