@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -34,6 +35,7 @@ def child(args: argparse.Namespace) -> None:
 
     django.setup()
     from django.core.management import call_command
+    from django.db import connections
     from django.utils import timezone
 
     from buildings.models import Building, Section
@@ -64,12 +66,28 @@ def child(args: argparse.Namespace) -> None:
 
         settings.TELEGRAM_API_URL, settings.TELEGRAM_BOT_TOKEN = telegram.url, telegram.token
         settings.TELEGRAM_RATE_PER_SEC = args.rate
+        # The sender is a worker of its own, as in production: here a thread that starts
+        # a delivery whenever it is told to (the announcement's kick) or finds work.
+        kicked = threading.Event()
+        finished = threading.Event()
+
+        def sender() -> None:
+            while not finished.is_set():
+                kicked.wait(0.5)
+                kicked.clear()
+                delivery.deliver(max_seconds=600)
+            connections.close_all()
+
+        thread = threading.Thread(target=sender)
+        thread.start()
         started = time.monotonic()
         [event] = detect_offline().events  # the sensor falls silent: power off
-        outbox.announce(event.pk)
+        outbox.announce(event.pk, first_batch_queued=kicked.set)
         announced = time.monotonic()
-        while Message.objects.filter(state=Message.State.PENDING).exists():
-            delivery.deliver(max_seconds=600)
+        while Message.objects.filter(state__in=[Message.State.PENDING, Message.State.SENDING]).exists():
+            time.sleep(0.5)
+        finished.set()
+        thread.join()
         done = time.monotonic()
         accepted = [c for c in telegram.calls if c.method == "sendMessage" and c.params.get("_accepted")]
         refused = [c for c in telegram.calls if c.method == "sendMessage" and not c.params.get("_accepted")]

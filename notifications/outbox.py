@@ -8,6 +8,7 @@ right before the Telegram call and "sent" right after it, each a conditional upd
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ ANNOUNCED_CAUSES = {PowerCause.HEARTBEAT, PowerCause.TIMEOUT, PowerCause.OPERATO
 ANNOUNCED_STATES = {PowerState.UP, PowerState.DOWN}
 MESSAGE_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
+FANOUT_BATCH = 500
 INTERRUPTED = "interrupted while sending: it may or may not have arrived"
 
 
@@ -36,27 +38,38 @@ def queued(subscriber: Subscriber, now: datetime, **fields: object) -> Message:
     return Message(subscriber=subscriber, not_before=now, silent=quiet_until is not None, **fields)
 
 
-def announce(event_id: int, now: datetime | None = None) -> int:
+def announce(event_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None) -> int:
     """Queue a power event's message for each subscriber of its section, once; returns
-    how many were queued now."""
+    how many were queued now. Rows are committed FANOUT_BATCH at a time and
+    `first_batch_queued` is called after the first, so the sender starts on them while
+    the rest of a large audience is still being queued."""
     now = now or timezone.now()
     event = PowerEvent.objects.filter(pk=event_id).select_related("section").first()
     if event is None or Announcement.objects.filter(event=event).exists():
         return 0
-    paused = False
-    messages: list[Message] = []
-    if event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES:
-        paused = notifications_paused()
-        if not paused:
-            subscribers = Subscriber.objects.filter(
-                active=True, subscriptions__section=event.section_id, subscriptions__power=True,
-            )
-            messages = [queued(s, now, kind=Message.Kind.POWER, event=event, section=event.section)
-                        for s in subscribers]
-    with transaction.atomic():
-        created = Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
-        _, fresh = Announcement.objects.get_or_create(event=event, defaults={"messages": len(created), "paused": paused})
-    return len(created) if fresh else 0
+    announced = event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES
+    paused = announced and notifications_paused()
+    queued_now = 0
+    if announced and not paused:
+        subscribers = Subscriber.objects.filter(
+            active=True, subscriptions__section=event.section_id, subscriptions__power=True,
+        ).order_by("pk")
+        for number, batch in enumerate(_batches(subscribers, FANOUT_BATCH)):
+            messages = [queued(s, now, kind=Message.Kind.POWER, event=event, section=event.section) for s in batch]
+            queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
+            if number == 0:
+                first_batch_queued()
+    _, fresh = Announcement.objects.get_or_create(event=event, defaults={"messages": queued_now, "paused": paused})
+    return queued_now if fresh else 0
+
+
+def _batches(subscribers: QuerySet[Subscriber], size: int) -> Iterator[list[Subscriber]]:
+    """Pages of `size`, each read whole before the caller writes: no cursor stays open
+    across writes (SQLite cannot turn such a read into a write while another writer runs)."""
+    last = 0
+    while batch := list(subscribers.filter(pk__gt=last)[:size]):
+        yield batch
+        last = batch[-1].pk
 
 
 def announce_missed(since: timedelta, now: datetime | None = None) -> int:

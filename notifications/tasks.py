@@ -17,8 +17,7 @@ MISSED_EVENTS_WINDOW = timedelta(hours=1)  # older news is not news any more
 
 @shared_task(ignore_result=True)
 def announce(event_id: int) -> None:
-    if outbox.announce(event_id):
-        deliver.delay()
+    outbox.announce(event_id, first_batch_queued=deliver.delay)
 
 
 @shared_task(ignore_result=True)
