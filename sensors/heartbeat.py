@@ -66,8 +66,10 @@ class KnownSensor:
     pk: int
     canonical: bool
     online: bool
-    online_since: datetime | None
-    last_heartbeat: datetime | None
+    # As the database returns them (SQLite: text); converted only when POWER_ON_CONFIRM_SEC
+    # needs them, so a plain heartbeat pays nothing for the feature.
+    online_since_raw: Any
+    last_heartbeat_raw: Any
     current: Placement
     section_count: int
     default_section: int
@@ -105,7 +107,9 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     if stays and _touch(known.pk, fields):
         if not known.online:
             sensor_heard(known.pk, now)  # power may be back: one conditional write
-        elif confirms_power_on(known.online_since, known.last_heartbeat, now):
+        elif settings.POWER_ON_CONFIRM_SEC and confirms_power_on(
+            _as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now,
+        ):
             power_on_confirmed(known.pk, now)
     else:
         left = [known.current.section_pk] if known is not None else []
@@ -138,7 +142,7 @@ def find_sensor(uuid: str) -> KnownSensor | None:
     (pk, canonical, online, online_since, last_heartbeat, section_pk, number, building_id, building_name,
      section_count, default_section) = row
     return KnownSensor(
-        pk, bool(canonical), bool(online), _as_datetime(online_since), _as_datetime(last_heartbeat),
+        pk, bool(canonical), bool(online), online_since, last_heartbeat,
         Placement(building_id, building_name, number, section_pk), section_count, default_section,
     )
 
