@@ -88,10 +88,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
 class MessageAdmin(admin.ModelAdmin):
     """The outbox, read-only; failed messages can be queued again."""
 
-    list_display = ["id", "kind", "subscriber", "section", "broadcast", "state", "attempts", "not_before",
+    list_display = ["id", "kind", "subscriber", "event", "broadcast", "state", "attempts", "not_before",
                     "sent_at", "silent", "error"]
     list_filter = ["state", "kind", "silent"]
-    list_select_related = ["subscriber", "section__building", "broadcast"]
+    list_select_related = ["subscriber", "event__section__building", "broadcast"]
     search_fields = ["=subscriber__chat_id", "subscriber__name", "error"]
     actions = ["requeue"]
 

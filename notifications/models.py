@@ -129,7 +129,6 @@ class Message(models.Model):
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     event = models.ForeignKey(PowerEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
-    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     broadcast = models.ForeignKey(Broadcast, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     not_before = models.DateTimeField(help_text="Not sent before this time (quiet hours, a retry's backoff).")
@@ -164,7 +163,6 @@ class Announcement(models.Model):
 
     event = models.OneToOneField(PowerEvent, on_delete=models.CASCADE, primary_key=True, related_name="announcement")
     at = models.DateTimeField(auto_now_add=True)
-    messages = models.PositiveIntegerField()
     paused = models.BooleanField(default=False, help_text="Notifications were paused: nobody was told.")
 
 

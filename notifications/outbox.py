@@ -44,7 +44,7 @@ def announce(event_id: int, now: datetime | None = None, first_batch_queued: Cal
     `first_batch_queued` is called after the first, so the sender starts on them while
     the rest of a large audience is still being queued."""
     now = now or timezone.now()
-    event = PowerEvent.objects.filter(pk=event_id).select_related("section").first()
+    event = PowerEvent.objects.filter(pk=event_id).first()
     if event is None or Announcement.objects.filter(event=event).exists():
         return 0
     announced = event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES
@@ -55,11 +55,11 @@ def announce(event_id: int, now: datetime | None = None, first_batch_queued: Cal
             active=True, subscriptions__section=event.section_id, subscriptions__power=True,
         ).order_by("pk")
         for number, batch in enumerate(_batches(subscribers, FANOUT_BATCH)):
-            messages = [queued(s, now, kind=Message.Kind.POWER, event=event, section=event.section) for s in batch]
+            messages = [queued(s, now, kind=Message.Kind.POWER, event=event) for s in batch]
             queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
             if number == 0:
                 first_batch_queued()
-    _, fresh = Announcement.objects.get_or_create(event=event, defaults={"messages": queued_now, "paused": paused})
+    _, fresh = Announcement.objects.get_or_create(event=event, defaults={"paused": paused})
     return queued_now if fresh else 0
 
 
@@ -149,7 +149,8 @@ def prepare(message_id: int) -> Outgoing | None:
     """The text to send now, or None when the row is skipped: its subscriber is gone,
     its section changed again since (the newer change has its own message), or the
     subscriber was last told this very state."""
-    message = Message.objects.select_related("subscriber", "broadcast", "event__section__building").get(pk=message_id)
+    message = Message.objects.select_related(
+        "subscriber", "broadcast", "event__section__building", "event__section__power").get(pk=message_id)
     if not message.subscriber.active:
         return _skip(message, "the subscriber is inactive")
     if message.kind == Message.Kind.BROADCAST:
@@ -159,7 +160,7 @@ def prepare(message_id: int) -> Outgoing | None:
         if event.section.power.version != event.sequence:
             return _skip(message, "superseded by a newer change")
         last_told = (
-            Message.objects.filter(subscriber=message.subscriber, section=message.section, kind=Message.Kind.POWER,
+            Message.objects.filter(subscriber=message.subscriber, event__section=event.section_id,
                                    state=Message.State.SENT)
             .order_by("-sent_at").values_list("event__state", flat=True).first()
         )
