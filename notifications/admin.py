@@ -7,9 +7,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.utils.html import format_html
 
-from notifications import outbox
+from notifications import outbox, services
 from notifications.models import Broadcast, Message, NotificationPause, Subscriber, Subscription
-from notifications.services import AlreadyPaused, pause_notifications, resume_notifications
+from notifications.services import (
+    AlreadyPaused,
+    notifications_paused,
+    pause_notifications,
+    resume_notifications,
+)
 from notifications.tasks import deliver
 
 
@@ -19,7 +24,7 @@ class PauseForm(forms.ModelForm):
         fields = ["reason"]
 
     def clean(self) -> dict:
-        if NotificationPause.objects.filter(open=True).exists():
+        if notifications_paused():
             raise forms.ValidationError("Notifications are already paused.")
         return super().clean()
 
@@ -71,8 +76,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate (they get nothing more)")
     def deactivate(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        count = queryset.filter(active=True).update(
-            active=False, deactivated_reason=f"deactivated by {request.user.get_username()}")
+        count = services.deactivate(queryset, f"deactivated by {request.user.get_username()}")
         self.message_user(request, f"Deactivated {count} subscriber(s).", messages.SUCCESS)
 
 

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from notifications import services
 from notifications.models import Announcement, Broadcast, Message, Subscriber
 from notifications.services import notifications_paused
 from notifications.texts import power_text
@@ -212,8 +213,7 @@ def fail(message_id: int, why: str) -> None:
 def deactivate(message_id: int, why: str) -> None:
     """The chat is gone (blocked the bot, deleted, deactivated): stop writing to it."""
     with transaction.atomic():
-        subscriber_id = Message.objects.filter(pk=message_id).values_list("subscriber_id", flat=True).get()
-        Subscriber.objects.filter(pk=subscriber_id).update(active=False, deactivated_reason=why[:200])
+        services.deactivate(Subscriber.objects.filter(messages=message_id), why)
         fail(message_id, why)
 
 
