@@ -43,6 +43,10 @@ from sensors.status import SectionStatus, section_statuses, sections_counting, s
 logger = logging.getLogger(__name__)
 
 
+class SectionBusy(Exception):
+    pass
+
+
 @dataclass
 class DetectorReport:
     server_was_down: bool = False
@@ -233,11 +237,12 @@ def set_section_state(
     """An operator's correction of the recorded state. The sensors' next transition
     records their state again; to hold a section against its sensors, freeze them."""
     now = now or timezone.now()
-    while True:  # a concurrent change wins the race; the operator's then follows it
+    for _ in range(3):  # a concurrent change wins the race; the operator's then follows it
         power = SectionPower.objects.filter(section=section).first()
         event = _write(section, power, state, now, now, PowerCause.OPERATOR, reason=reason, operator=operator)
         if event is not None:
             return event
+    raise SectionBusy(f"{section} kept changing while its state was being set; try again.")
 
 
 def _record(status: SectionStatus, power: SectionPower | None, now: datetime, cause: PowerCause, hold: bool,
