@@ -16,6 +16,7 @@ from notifications.services import (
     resume_notifications,
 )
 from notifications.tasks import deliver
+from powerbot.admin import RecordAdmin
 
 
 class PauseForm(forms.ModelForm):
@@ -30,19 +31,14 @@ class PauseForm(forms.ModelForm):
 
 
 @admin.register(NotificationPause)
-class NotificationPauseAdmin(admin.ModelAdmin):
+class NotificationPauseAdmin(RecordAdmin):
     """The global switch: "add" pauses power notifications, the action resumes them."""
 
     list_display = ["started_at", "started_by", "reason", "ended_at", "ended_by", "open"]
     list_filter = ["open"]
     form = PauseForm
     actions = ["resume"]
-
-    def has_change_permission(self, request: HttpRequest, obj: NotificationPause | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: NotificationPause | None = None) -> bool:
-        return False
+    can_add = True
 
     def save_model(self, request: HttpRequest, obj: NotificationPause, form: forms.Form, change: bool) -> None:
         try:
@@ -89,7 +85,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(RecordAdmin):
     """The outbox, read-only; failed messages can be queued again."""
 
     list_display = ["id", "kind", "subscriber", "event", "broadcast", "state", "attempts", "not_before",
@@ -98,12 +94,7 @@ class MessageAdmin(admin.ModelAdmin):
     list_select_related = ["subscriber", "event__section__building", "broadcast"]
     search_fields = ["=subscriber__chat_id", "subscriber__name", "error"]
     actions = ["requeue"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Message | None = None) -> bool:
-        return False
+    can_delete = True
 
     @admin.action(description="Queue failed messages again")
     def requeue(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:

@@ -11,6 +11,24 @@ from django.utils.cache import add_never_cache_headers
 from powerbot.apikeys import ApiKey
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """Records the application keeps (history, holds, the outbox): listed and filtered,
+    never edited or deleted by hand. `can_add` lets "add" stand for an operator's action;
+    `can_delete` lets rows go with what they belong to (a subscriber's messages)."""
+
+    can_add = False
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.can_add and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return self.can_delete and super().has_delete_permission(request, obj)
+
+
 class ApiKeyAdmin(admin.ModelAdmin):
     """Keys are generated here, shown once, and revoked rather than edited."""
 

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from powerbot.admin import ApiKeyAdmin
+from powerbot.admin import ApiKeyAdmin, RecordAdmin
 from sensors import services
 from sensors.models import MassSilence, PowerEvent, PowerState, SectionPower, Sensor, SensorAlias, WriteKey
 from sensors.power import release_mass_silence, set_section_state
@@ -143,22 +143,13 @@ class WriteKeyAdmin(ApiKeyAdmin):
 
 
 @admin.register(SectionPower)
-class SectionPowerAdmin(admin.ModelAdmin):
+class SectionPowerAdmin(RecordAdmin):
     """The engine's current record; changed only through "Set section state" (power events)."""
 
     list_display = ["section", "state", "since", "cause"]
     list_filter = ["state", "cause", "section__building"]
     list_select_related = ["section__building"]
     search_fields = ["section__building__name", "=section__building__id"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: SectionPower | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: SectionPower | None = None) -> bool:
-        return False
 
 
 class SetSectionStateForm(forms.ModelForm):
@@ -171,7 +162,7 @@ class SetSectionStateForm(forms.ModelForm):
 
 
 @admin.register(PowerEvent)
-class PowerEventAdmin(admin.ModelAdmin):
+class PowerEventAdmin(RecordAdmin):
     """The append-only history. "Add" is the operator's "set section state"."""
 
     list_display = ["section", "state", "at", "cause", "previous_state", "reason", "operator"]
@@ -180,12 +171,7 @@ class PowerEventAdmin(admin.ModelAdmin):
     search_fields = ["section__building__name", "=section__building__id", "reason", "operator"]
     date_hierarchy = "at"
     form = SetSectionStateForm
-
-    def has_change_permission(self, request: HttpRequest, obj: PowerEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: PowerEvent | None = None) -> bool:
-        return False
+    can_add = True
 
     def save_model(self, request: HttpRequest, obj: PowerEvent, form: forms.Form, change: bool) -> None:
         event = set_section_state(obj.section, obj.state, obj.reason, operator=request.user.get_username())
@@ -193,17 +179,11 @@ class PowerEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(MassSilence)
-class MassSilenceAdmin(admin.ModelAdmin):
+class MassSilenceAdmin(RecordAdmin):
     list_display = ["started_at", "silent_sensors", "active_sensors", "buildings", "recovering_since", "ended_at",
                     "ended_by", "open"]
     list_filter = ["open"]
     actions = ["release"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: MassSilence | None = None) -> bool:
-        return False
 
     @admin.action(description="Release the hold: record each held section's true state now")
     def release(self, request: HttpRequest, queryset: QuerySet[MassSilence]) -> None:
