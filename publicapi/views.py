@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
@@ -113,6 +113,8 @@ class EventPages(CursorPagination):
     max_page_size = 1000
 
 
+@extend_schema_view(get=extend_schema(parameters=[EventsQuerySerializer], responses={
+    200: PowerEventSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS}))
 class SectionEventsView(ReadOnlyView, ListAPIView):
     """The section's power history, oldest first, a page at a time (follow `next`)."""
 
@@ -124,11 +126,6 @@ class SectionEventsView(ReadOnlyView, ListAPIView):
         query = EventsQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return section_events(section, query.validated_data.get("since"))
-
-    @extend_schema(parameters=[EventsQuerySerializer], responses={
-        200: PowerEventSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS})
-    def get(self, request: Request, *args: str, **kwargs: str) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 class SectionStatsView(ReadOnlyView):
