@@ -158,8 +158,8 @@ class Message(models.Model):
 
 
 class Announcement(models.Model):
-    """A power event whose messages have been queued: the sweep that catches a lost
-    trigger looks for events without one."""
+    """A power event residents hear of whose messages have been queued: the sweep that
+    catches a lost trigger looks for such events without one."""
 
     event = models.OneToOneField(PowerEvent, on_delete=models.CASCADE, primary_key=True, related_name="announcement")
     at = models.DateTimeField(auto_now_add=True)

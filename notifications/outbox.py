@@ -39,6 +39,11 @@ def queued(subscriber: Subscriber, now: datetime, **fields: object) -> Message:
     return Message(subscriber=subscriber, not_before=now, silent=quiet_until is not None, **fields)
 
 
+def is_news(event: PowerEvent) -> bool:
+    """Whether residents hear of this event at all."""
+    return event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES
+
+
 def announce(event_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None) -> int:
     """Queue a power event's message for each subscriber of its section, once; returns
     how many were queued now. Rows are committed FANOUT_BATCH at a time and
@@ -46,12 +51,11 @@ def announce(event_id: int, now: datetime | None = None, first_batch_queued: Cal
     the rest of a large audience is still being queued."""
     now = now or timezone.now()
     event = PowerEvent.objects.filter(pk=event_id).first()
-    if event is None or Announcement.objects.filter(event=event).exists():
+    if event is None or not is_news(event) or Announcement.objects.filter(event=event).exists():
         return 0
-    announced = event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES
-    paused = announced and notifications_paused()
+    paused = notifications_paused()
     queued_now = 0
-    if announced and not paused:
+    if not paused:
         subscribers = Subscriber.objects.filter(
             active=True, subscriptions__section=event.section_id, subscriptions__power=True,
         ).order_by("pk")
@@ -78,7 +82,8 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     the commit and the queue, a broker down); returns how many events."""
     now = now or timezone.now()
     missed = list(
-        PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
+        PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True,
+                                  cause__in=ANNOUNCED_CAUSES, state__in=ANNOUNCED_STATES)
         .order_by("id").values_list("pk", flat=True)
     )
     for event_id in missed:

@@ -32,6 +32,5 @@ def deliver() -> None:
     report = delivery.deliver()
     if report.sent or report.failed or report.retried:
         logger.info("sent %d, retried %d, failed %d", report.sent, report.retried, report.failed)
-    due = outbox.next_due()
-    if report.ran and due is not None and due <= timezone.now():
+    if report.ran and (due := outbox.next_due()) is not None and due <= timezone.now():
         deliver.delay()  # more is due: go on in a fresh task, so a restart loses nothing
