@@ -78,6 +78,15 @@ def get_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def get_int_set(name: str) -> frozenset[int]:
+    """Whole numbers separated by commas or white space, e.g. Telegram user ids."""
+    items = [item for item in _MAP_SEPARATORS.split(get_str(name)) if item]
+    try:
+        return frozenset(int(item) for item in items)
+    except ValueError:
+        raise ConfigError(name, f"{get_str(name)!r} must be whole numbers separated by commas") from None
+
+
 def get_timezone(name: str, default: str) -> str:
     value = get_str(name, default)
     try:

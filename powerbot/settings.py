@@ -212,3 +212,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 TELEGRAM_API_URL = config.get_url("TELEGRAM_API_URL", "https://api.telegram.org")
 # Telegram allows about 30 messages a second overall and one a second per chat.
 TELEGRAM_RATE_PER_SEC = config.get_int("TELEGRAM_RATE_PER_SEC", 25, minimum=1, maximum=1000)
+# Telegram user ids of operators: the bot shows them the fleet and a link to the admin.
+ADMIN_TELEGRAM_IDS = config.get_int_set("ADMIN_TELEGRAM_IDS")
+# Where people reach this service, for links the bot gives (the admin).
+SITE_URL = config.get_url("SITE_URL", "http://127.0.0.1:8000")
+# Updates the bot handles at once; database work is still done one call at a time.
+BOT_CONCURRENT_UPDATES = config.get_int("BOT_CONCURRENT_UPDATES", 64, minimum=1, maximum=1024)

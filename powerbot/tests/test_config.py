@@ -78,6 +78,17 @@ def test_telegram_api_url_is_a_root_url(environ, raw, ok):
             config.get_url("TELEGRAM_API_URL", "")
 
 
+def test_admin_telegram_ids_take_commas_or_spaces(environ):
+    environ(ADMIN_TELEGRAM_IDS="42, 7 1001")
+    assert config.get_int_set("ADMIN_TELEGRAM_IDS") == {42, 7, 1001}
+
+
+def test_admin_telegram_ids_refuse_a_name(environ):
+    environ(ADMIN_TELEGRAM_IDS="42,@operator")
+    with pytest.raises(config.ConfigError, match="ADMIN_TELEGRAM_IDS: '42,@operator' must be whole numbers"):
+        config.get_int_set("ADMIN_TELEGRAM_IDS")
+
+
 def test_unparseable_database_url_names_the_variable(environ):
     environ(DATABASE_URL="nosuchdb://x")
     with pytest.raises(config.ConfigError, match="DATABASE_URL"):
