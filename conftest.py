@@ -327,3 +327,39 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+@pytest.fixture
+def bot(telegram, transactional_db) -> Iterator[Any]:
+    """The real bot (`runbot`'s application) polling the fake Telegram in a thread of its
+    own; its database calls commit, so tests see them. Yields the fake Telegram."""
+    import asyncio
+    import threading
+
+    from telegrambot.application import build
+
+    application = build()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    async def start() -> None:
+        await application.initialize()
+        await application.post_init(application)
+        await application.start()
+        await application.updater.start_polling(poll_interval=0, timeout=1)
+
+    async def stop() -> None:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        await application.post_shutdown(application)
+
+    asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=15)
+    try:
+        yield telegram
+    finally:
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(timeout=15)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=5)
+        loop.close()

@@ -1,14 +1,17 @@
-"""Operators' controls of notifications: the global pause switch, stopping subscribers."""
+"""Who hears what: operators' controls (the global pause, stopping chats) and residents'
+choices (sections followed, language, quiet hours), made by the admin and the bot alike."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from notifications.models import NotificationPause, Subscriber
+from buildings.models import Section
+from notifications.models import NotificationPause, Subscriber, Subscription
 
 
 class AlreadyPaused(Exception):
@@ -36,3 +39,80 @@ def resume_notifications(by: str, now: datetime | None = None) -> bool:
 def deactivate(subscribers: QuerySet[Subscriber], reason: str) -> int:
     """Stop writing to these chats: they blocked the bot, are gone, or an operator said so."""
     return subscribers.filter(active=True).update(active=False, deactivated_reason=reason[:200])
+
+
+# --- What residents choose, through the bot -----------------------------------------------
+
+def language_for(code: str | None) -> str:
+    """One of our languages for a Telegram language code ("en-GB" -> "en"); the default otherwise."""
+    short = (code or "").split("-")[0].lower()
+    return short if short in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def chat_subscriber(chat_id: int, name: str = "", language_code: str | None = None) -> Subscriber:
+    """The chat's subscriber; created at its first word to the bot, in the user's language."""
+    subscriber, _ = Subscriber.objects.get_or_create(
+        chat_id=chat_id, defaults={"name": name[:200], "language": language_for(language_code)},
+    )
+    return subscriber
+
+
+def reactivate(subscriber: Subscriber) -> None:
+    """The chat started the bot again: it wants messages again, whoever stopped them."""
+    if not subscriber.active:
+        Subscriber.objects.filter(pk=subscriber.pk).update(active=True, deactivated_reason="")
+        subscriber.active, subscriber.deactivated_reason = True, ""
+
+
+def follow(subscriber: Subscriber, section: Section) -> bool:
+    """Follow the section's power changes; False when it was followed already (then with
+    power notifications switched back on)."""
+    subscription, created = Subscription.objects.get_or_create(subscriber=subscriber, section=section)
+    if not created and not subscription.power:
+        Subscription.objects.filter(pk=subscription.pk).update(power=True)
+    return created
+
+
+def unfollow(subscriber: Subscriber, section_id: int | None = None) -> int:
+    """Stop following one section, or every section; the number of sections dropped."""
+    subscriptions = subscriber.subscriptions.all()
+    if section_id is not None:
+        subscriptions = subscriptions.filter(section_id=section_id)
+    return subscriptions.delete()[0]
+
+
+def toggle_power(subscriber: Subscriber, section_id: int) -> bool | None:
+    """Switch power notifications of one followed section; the new value, None if not followed."""
+    subscription = subscriber.subscriptions.filter(section_id=section_id).first()
+    if subscription is None:
+        return None
+    subscription.power = not subscription.power
+    subscription.save(update_fields=["power"])
+    return subscription.power
+
+
+TOGGLES = ("broadcasts", "hold_in_quiet_hours")
+
+
+def toggle(subscriber: Subscriber, preference: str) -> bool:
+    """Switch one of the chat's yes/no preferences; the new value."""
+    if preference not in TOGGLES:
+        raise ValueError(f"{preference!r} is not one of {TOGGLES}")
+    setattr(subscriber, preference, not getattr(subscriber, preference))
+    subscriber.save(update_fields=[preference])
+    return getattr(subscriber, preference)
+
+
+def set_language(subscriber: Subscriber, language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not one of {[code for code, _ in settings.LANGUAGES]}")
+    subscriber.language = language
+    subscriber.save(update_fields=["language"])
+
+
+def set_quiet_hours(subscriber: Subscriber, start: time | None, end: time | None) -> None:
+    """Quiet hours from `start` to `end` (across midnight when end < start); None, None: none."""
+    if (start is None) != (end is None) or (start is not None and start == end):
+        raise ValueError("Quiet hours need a start and an end that differ.")
+    subscriber.quiet_start, subscriber.quiet_end = start, end
+    subscriber.save(update_fields=["quiet_start", "quiet_end"])

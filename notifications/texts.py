@@ -12,7 +12,7 @@ from sensors.models import PowerEvent, PowerState
 
 
 def duration(length: timedelta) -> str:
-    """"3 h 12 min", "2 d 4 h", "45 min", "less than a minute"."""
+    """"3 hours 12 minutes", "2 days 4 hours", "45 minutes", "less than a minute"."""
     minutes = int(length.total_seconds()) // 60
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
@@ -20,9 +20,9 @@ def duration(length: timedelta) -> str:
     if days:
         parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
     if hours:
-        parts.append(_("%(n)d h") % {"n": hours})
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
     if minutes and not days:
-        parts.append(_("%(n)d min") % {"n": minutes})
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
     return " ".join(parts) or _("less than a minute")
 
 

@@ -135,6 +135,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": config.get_str("LOG_LEVEL", "INFO").upper()},
+    # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token.
+    "loggers": {"httpx": {"level": "WARNING"}},
 }
 
 # --- PowerBot (names kept from the PowerBot seed) -------------------------------------

@@ -4,10 +4,14 @@ It answers the Bot API methods PowerBot uses over real HTTP, records every call,
 can refuse calls as Telegram does: 429 with `retry_after` (once, n times, or at random),
 403 for a chat that blocked the bot, 400 for a chat that does not exist.
 
+It also plays the users: `getUpdates` long-polls for the messages and button presses that
+`user(...)` sends, so the real bot can be driven end to end.
+
     with FakeTelegram() as telegram:
         settings.TELEGRAM_API_URL = telegram.url
         ...
         assert telegram.texts(chat_id=42) == ["..."]
+        reply = telegram.user(42).send("/start")
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -54,6 +59,12 @@ class FakeTelegram:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_id: int = 0
     _random: random.Random = field(default_factory=lambda: random.Random(7))
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _update_id: int = 0
+    _closed: bool = False
+
+    def __post_init__(self) -> None:
+        self._changed = threading.Condition(self._lock)
 
     # --- Controls -----------------------------------------------------------------------
     def refuse_next(self, times: int = 1, *, status: int = 429, retry_after: int = 1,
@@ -80,6 +91,47 @@ class FakeTelegram:
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [params["text"] for params in self.sent(chat_id)]
 
+    def replies(self, chat_id: int) -> list[Call]:
+        """What the chat sees arrive or change: messages, edits and photos, in order."""
+        with self._lock:
+            return [c for c in self.calls if c.method in VISIBLE and _chat(c.params) == chat_id]
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 10) -> Any:
+        """Wait until `condition()` is true (it is checked after each call arrives)."""
+        deadline = time.monotonic() + timeout
+        while not (result := condition()):
+            with self._changed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"timed out after {timeout} s; last calls: {self.calls[-5:]}")
+                self._changed.wait(min(remaining, 0.1))
+        return result
+
+    # --- Users --------------------------------------------------------------------------
+    def user(self, user_id: int, *, language_code: str = "uk", first_name: str = "Olena") -> User:
+        return User(self, user_id, language_code, first_name)
+
+    def push(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates; returns its update_id."""
+        with self._changed:
+            self._update_id += 1
+            self._updates.append({"update_id": self._update_id, **update})
+            self._changed.notify_all()
+            return self._update_id
+
+    def _next_message_id(self) -> int:
+        with self._lock:
+            self._message_id += 1
+            return self._message_id
+
+    def pending_updates(self) -> int:
+        with self._lock:
+            return len(self._updates)
+
     # --- Server -------------------------------------------------------------------------
     def __enter__(self) -> FakeTelegram:
         self.start()
@@ -103,7 +155,10 @@ class FakeTelegram:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up waiting (a long poll at shutdown)
 
             do_GET = do_POST  # noqa: N815
 
@@ -117,6 +172,9 @@ class FakeTelegram:
         return self.url
 
     def stop(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
         self._server.shutdown()
         self._server.server_close()
 
@@ -133,13 +191,16 @@ class FakeTelegram:
         method = path[len(prefix):].split("?", 1)[0]
         params = _parse(content_type, body)
         call = Call(method, params, time.monotonic())
-        with self._lock:
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._poll(params)}
+        with self._changed:
             self.calls.append(call)
             refusal = self._refusal(method, params)
-            if refusal is None and method == "sendMessage":
+            if refusal is None and method in ("sendMessage", "sendPhoto"):
                 params["_accepted"] = True
                 self._message_id += 1
-                message_id = self._message_id
+                message_id = params["_message_id"] = self._message_id
+            self._changed.notify_all()
         if refusal is not None:
             error: dict[str, Any] = {"ok": False, "error_code": refusal.status, "description": refusal.description}
             if refusal.retry_after is not None:
@@ -148,14 +209,27 @@ class FakeTelegram:
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
         if method == "sendMessage":
-            chat_id = int(params["chat_id"])
-            return 200, {"ok": True, "result": {
-                "message_id": message_id, "date": int(time.time()), "text": params.get("text", ""),
-                "chat": {"id": chat_id, "type": "private"},
-            }}
-        if method == "getUpdates":
-            return 200, {"ok": True, "result": []}
+            return 200, {"ok": True, "result": _message(message_id, _chat(params), text=params.get("text", ""))}
+        if method == "sendPhoto":
+            return 200, {"ok": True, "result": _message(message_id, _chat(params), caption=params.get("caption", ""),
+                                                         photo=[PHOTO])}
+        if method == "editMessageText":
+            return 200, {"ok": True, "result": _message(int(params["message_id"]), _chat(params),
+                                                         text=params.get("text", ""))}
+        if method == "editMessageMedia":
+            return 200, {"ok": True, "result": _message(int(params["message_id"]), _chat(params), photo=[PHOTO])}
         return 200, {"ok": True, "result": True}
+
+    def _poll(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Long polling: confirm updates below `offset`, wait up to `timeout` for new ones."""
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + float(params.get("timeout") or 0)
+        with self._changed:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            while not self._updates and not self._closed and (remaining := deadline - time.monotonic()) > 0:
+                self._changed.wait(remaining)
+            return self._updates[:limit]
 
     def _refusal(self, method: str, params: dict[str, Any]) -> Refusal | None:
         if method != "sendMessage":
@@ -168,6 +242,87 @@ class FakeTelegram:
         if self.random_429 and self._random.random() < self.random_429:
             return Refusal(429, f"Too Many Requests: retry after {self.random_retry_after}", self.random_retry_after)
         return None
+
+
+VISIBLE = ("sendMessage", "editMessageText", "sendPhoto", "editMessageMedia")
+PHOTO = {"file_id": "photo-1", "file_unique_id": "p1", "width": 800, "height": 400}
+
+
+@dataclass
+class User:
+    """A person writing to the bot from a private chat whose id is their user id."""
+
+    telegram: FakeTelegram
+    id: int
+    language_code: str
+    first_name: str
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return {"id": self.id, "is_bot": False, "first_name": self.first_name, "language_code": self.language_code}
+
+    def send(self, text: str, replies: int = 1, timeout: float = 10) -> Call:
+        """Write `text` (a command when it starts with /), wait for the bot's `replies`
+        messages, and return the last."""
+        entities = []
+        if text.startswith("/"):
+            entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self._expect_reply(lambda: {"message": {
+            "message_id": self.telegram._next_message_id(), "date": int(time.time()), "text": text,
+            "entities": entities, "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+            "from": self.profile,
+        }}, timeout, replies)
+
+    def press(self, data: str, message_id: int = 1, replies: int = 1, timeout: float = 10, *,
+              photo: bool = False) -> Call:
+        """Press an inline button with callback data `data` under message `message_id`
+        (a text message, or a photo)."""
+        content = {"photo": [PHOTO]} if photo else {"text": "..."}
+        return self._expect_reply(lambda: {"callback_query": {
+            "id": f"cq-{self.id}-{time.monotonic_ns()}", "from": self.profile, "chat_instance": str(self.id),
+            "data": data, "message": {**_message(message_id, self.id, **content), "from": BOT_USER},
+        }}, timeout, replies)
+
+    def tap(self, label: str, replies: int = 1, timeout: float = 10) -> Call:
+        """Press the button labelled `label` (or starting so) on the newest message that has it."""
+        for call in reversed(self.telegram.replies(self.id)):
+            for data in _buttons(call.params, label):
+                message_id = int(call.params.get("message_id") or call.params["_message_id"])
+                return self.press(data, message_id, replies, timeout,
+                                  photo=call.method in ("sendPhoto", "editMessageMedia"))
+        raise AssertionError(f"no button {label!r} in {[c.params.get('text') for c in self.telegram.replies(self.id)]}")
+
+    def replies(self) -> list[Call]:
+        return self.telegram.replies(self.id)
+
+    def _expect_reply(self, update: Callable[[], dict[str, Any]], timeout: float, replies: int = 1) -> Call:
+        expected = len(self.replies()) + replies
+        self.telegram.push(update())
+        return self.telegram.wait_for(
+            lambda: self.replies()[expected - 1] if len(self.replies()) >= expected else None, timeout)
+
+
+def keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """The rows of buttons a call attached, inline or reply keyboard."""
+    markup = params.get("reply_markup")
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    if not markup:
+        return []
+    return markup.get("inline_keyboard") or markup.get("keyboard") or []
+
+
+def _buttons(params: dict[str, Any], label: str) -> list[str]:
+    return [button["callback_data"] for row in keyboard(params) for button in row
+            if isinstance(button, dict) and "callback_data" in button and button["text"].startswith(label)]
+
+
+def _chat(params: dict[str, Any]) -> int:
+    return int(params.get("chat_id") or 0)
+
+
+def _message(message_id: int, chat_id: int, **content: Any) -> dict[str, Any]:
+    return {"message_id": message_id, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, **content}
 
 
 def _parse(content_type: str, body: bytes) -> dict[str, Any]:

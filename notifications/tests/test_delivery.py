@@ -73,7 +73,7 @@ def test_an_outage_reaches_each_subscriber_once(telegram, subscribe, outage, set
     for chat_id in (101, 102):
         [text] = telegram.texts(chat_id)
         assert text.startswith("🔌 Power is off in Section 2 of London since ")
-        assert text.endswith("It had been on for 2 min.")
+        assert text.endswith("It had been on for 2 minutes.")
     [ukrainian] = telegram.texts(103)
     assert ukrainian.startswith("🔌 Світло зникло: Секція 2, London, о ")
     assert set(Message.objects.values_list("state", flat=True)) == {Message.State.SENT}
@@ -85,7 +85,7 @@ def test_power_back_names_how_long_it_was_off(telegram, subscribe, outage, beat,
     outage()
     elapse(3 * 3600 + 12 * 60 - TIMEOUT - 10)  # silent for 3 h 12 min since the last heartbeat
     beat(section=2)
-    assert telegram.texts(101)[-1].startswith("💡 Power is back in Section 2 of London after 3 h 12 min (at ")
+    assert telegram.texts(101)[-1].startswith("💡 Power is back in Section 2 of London after 3 hours 12 minutes (at ")
 
 
 def test_announcing_twice_queues_nothing_more(subscribe, outage):

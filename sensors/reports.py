@@ -1,0 +1,74 @@
+"""What a resident's status card and an operator's fleet summary show, from the recorded
+state (what residents were told) and live sensor counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from buildings.models import Building, Section
+from sensors.history import Period, SectionStats, section_stats
+from sensors.models import MassSilence, PowerCause, PowerState, SectionPower, Sensor
+from sensors.power import recorded_section_statuses
+from sensors.status import SectionStatus, with_online
+
+
+@dataclass(frozen=True)
+class SectionReport:
+    status: SectionStatus  # the recorded state; sensor counts are live
+    cause: PowerCause | None  # why the recorded state is what it is; None before the first record
+    building_online: int
+    building_total: int
+    today: SectionStats
+
+
+@dataclass(frozen=True)
+class FleetSummary:
+    buildings: int
+    sensors: int
+    sensors_offline: int
+    sections_down: int
+    sections_unknown: int
+    mass_silence: MassSilence | None
+
+
+def section_reports(sections: Iterable[Section], now: datetime | None = None) -> list[SectionReport]:
+    now = now or timezone.now()
+    statuses = recorded_section_statuses(sections, now)
+    ids = [status.section.pk for status in statuses]
+    causes = dict(SectionPower.objects.filter(section_id__in=ids).values_list("section_id", "cause"))
+    online: Counter[int] = Counter()
+    total: Counter[int] = Counter()
+    buildings = {status.section.building_id for status in statuses}
+    for building_id, is_up in with_online(Sensor.objects.filter(section__building__in=buildings, enabled=True),
+                                          now).values_list("section__building_id", "is_up"):
+        total[building_id] += 1
+        online[building_id] += bool(is_up)
+    return [
+        SectionReport(
+            status=status,
+            cause=PowerCause(causes[status.section.pk]) if status.section.pk in causes else None,
+            building_online=online[status.section.building_id],
+            building_total=total[status.section.building_id],
+            today=section_stats(status.section, Period.DAY, now),
+        )
+        for status in statuses
+    ]
+
+
+def fleet_summary(now: datetime | None = None) -> FleetSummary:
+    now = now or timezone.now()
+    sensors = with_online(Sensor.objects.filter(enabled=True), now)
+    states = Counter(SectionPower.objects.values_list("state", flat=True))
+    return FleetSummary(
+        buildings=Building.objects.count(),
+        sensors=sensors.count(),
+        sensors_offline=sensors.filter(is_up=False).count(),
+        sections_down=states[PowerState.DOWN],
+        sections_unknown=states[PowerState.UNKNOWN],
+        mass_silence=MassSilence.objects.filter(open=True).first(),
+    )

@@ -1,0 +1,53 @@
+"""The data inline buttons carry (Telegram allows 64 bytes). Each action has a pattern;
+anything else pressed is out of date or forged and gets a polite answer."""
+
+from __future__ import annotations
+
+import re
+
+BUILDINGS = re.compile(r"^b:(\d{1,4})$")  # the building list, page
+SECTIONS = re.compile(r"^s:(\d{1,10})$")  # a building's sections
+FOLLOW = re.compile(r"^f:(\d{1,10}):(\d{1,2})$")  # follow building:section
+STATUS = re.compile(r"^st$")
+STATS = re.compile(r"^x:(\d{1,10}):(day|week|month)$")  # section pk, period
+NOTIFICATIONS = re.compile(r"^n$")
+TOGGLE_POWER = re.compile(r"^np:(\d{1,10})$")  # section pk
+UNFOLLOW = re.compile(r"^nu:(\d{1,10})$")  # section pk
+TOGGLE = re.compile(r"^nt:(broadcasts|hold_in_quiet_hours)$")
+LANGUAGE = re.compile(r"^l:([a-z]{2})$")
+
+
+def buildings(page: int) -> str:
+    return f"b:{page}"
+
+
+def sections(building_id: int) -> str:
+    return f"s:{building_id}"
+
+
+def follow(building_id: int, number: int) -> str:
+    return f"f:{building_id}:{number}"
+
+
+def stats(section_id: int, period: str) -> str:
+    return f"x:{section_id}:{period}"
+
+
+def toggle_power(section_id: int) -> str:
+    return f"np:{section_id}"
+
+
+def unfollow(section_id: int) -> str:
+    return f"nu:{section_id}"
+
+
+def toggle(preference: str) -> str:
+    return f"nt:{preference}"
+
+
+def language(code: str) -> str:
+    return f"l:{code}"
+
+
+OPEN_STATUS = "st"
+OPEN_NOTIFICATIONS = "n"

@@ -1,0 +1,392 @@
+"""What the bot shows for each command and button: synchronous functions that read and
+change the database through the apps' services and return the screens to show. The
+handlers run them in the database thread and only send what they return."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import time, timedelta
+from functools import cache, wraps
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from buildings.models import Building, Section
+from notifications import services
+from notifications.models import Subscriber
+from sensors.history import Period, period_start, section_stats, timeline
+from sensors.reports import fleet_summary, section_reports
+from telegrambot import callbacks, texts
+from telegrambot.charts import power_chart
+
+PAGE_SIZE = 8
+MAX_CARDS = 10  # a status message stays well under Telegram's 4,096 characters
+MAX_CHARTS = 5
+PLACE = re.compile(r"^place_(\d{1,10})(?:_(\d{1,2}))?$")
+QUIET = re.compile(r"^(\d{1,2})(?::00)?$")
+DAYS = {Period.DAY: 1, Period.WEEK: 7}
+Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who wrote: a Telegram user in a chat."""
+
+    chat_id: int
+    user_id: int
+    name: str = ""
+    language_code: str | None = None
+
+    @property
+    def operator(self) -> bool:
+        return self.user_id in settings.ADMIN_TELEGRAM_IDS
+
+
+@dataclass(frozen=True)
+class Screen:
+    text: str
+    keyboard: Keyboard = None
+    photo: bytes | None = None
+    notice: str = ""  # after a button press: a short note shown over the chat
+
+    @property
+    def editable(self) -> bool:
+        """Can replace the message whose button was pressed (a reply keyboard needs a new one)."""
+        return not isinstance(self.keyboard, ReplyKeyboardMarkup)
+
+
+def _subscriber(person: Person) -> Subscriber:
+    return services.chat_subscriber(person.chat_id, person.name, person.language_code)
+
+
+def _in_language(function):
+    """Run a screen in the chat's language, with the chat's subscriber."""
+
+    @wraps(function)
+    def screen(person: Person, *args):
+        subscriber = _subscriber(person)
+        with override(subscriber.language):
+            return function(person, subscriber, *args)
+
+    return screen
+
+
+# --- The main menu ------------------------------------------------------------------------
+
+MENU_ACTIONS = ("status", "stats", "notifications", "follow", "help")
+
+
+def _menu_labels() -> dict[str, str]:
+    return {"status": _("💡 Status"), "stats": _("📊 Statistics"), "notifications": _("🔔 Notifications"),
+            "follow": _("🏠 Add a section"), "help": _("❓ Help")}
+
+
+@cache
+def _labels_in(language: str) -> dict[str, str]:
+    with override(language):
+        return {label: action for action, label in _menu_labels().items()}
+
+
+def menu_action(text: str) -> str | None:
+    """The main-menu button whose label this is, in any language; None for other text."""
+    for language, _name in settings.LANGUAGES:
+        if (action := _labels_in(language).get(text.strip())) is not None:
+            return action
+    return None
+
+
+def _main_menu() -> ReplyKeyboardMarkup:
+    labels = _menu_labels()
+    rows = [["status", "stats"], ["notifications", "follow"], ["help"]]
+    return ReplyKeyboardMarkup([[KeyboardButton(labels[action]) for action in row] for row in rows],
+                               resize_keyboard=True, is_persistent=True)
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+# --- Choosing a place ------------------------------------------------------------------------
+
+@_in_language
+def start(person: Person, subscriber: Subscriber, payload: str = "") -> list[Screen]:
+    services.reactivate(subscriber)
+    first_time = not subscriber.subscriptions.exists()
+    greeting = texts.welcome(first_time)
+    match = PLACE.match(payload)
+    if match is None:
+        return [Screen(greeting, _main_menu()), _building_list(0)]
+    building = Building.objects.filter(pk=int(match[1])).first()
+    if building is None:
+        return [Screen(f"{greeting}\n\n{texts.place_not_found()}", _main_menu()), _building_list(0)]
+    if match[2] is None:
+        return [Screen(greeting, _main_menu()), _section_choice(building)]
+    section = Section.objects.filter(building=building, number=int(match[2])).first()
+    if section is None:
+        return [Screen(f"{greeting}\n\n{texts.place_not_found()}", _main_menu()), _section_choice(building)]
+    new = services.follow(subscriber, section)
+    return [Screen(texts.followed(section, new), _main_menu()), _status([section])]
+
+
+@_in_language
+def buildings(person: Person, subscriber: Subscriber, page: int = 0) -> Screen:
+    return _building_list(page)
+
+
+def _building_list(page: int, notice: str = "") -> Screen:
+    count = Building.objects.count()
+    pages = max(1, -(-count // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = Building.objects.order_by("name", "id")[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    rows = _building_rows(shown)
+    nav = []
+    if page > 0:
+        nav.append(_button("◀", callbacks.buildings(page - 1)))
+    if page < pages - 1:
+        nav.append(_button("▶", callbacks.buildings(page + 1)))
+    if nav:
+        rows.append(nav)
+    return Screen(texts.choose_building(page, pages), InlineKeyboardMarkup(rows), notice=notice)
+
+
+def _building_rows(shown) -> list[list[InlineKeyboardButton]]:
+    buttons = [_button(building.name[:40], callbacks.sections(building.pk)) for building in shown]
+    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+
+
+@_in_language
+def search(person: Person, subscriber: Subscriber, query: str) -> Screen:
+    """Free text: a main-menu button, or part of a building's name or address."""
+    query = query.strip()[:100]
+    found = Building.objects.filter(Q(name__icontains=query) | Q(address__icontains=query)).order_by("name", "id")
+    count = found.count()
+    all_buildings = [_button(_("🏠 All buildings"), callbacks.buildings(0))]
+    if not count:
+        return Screen(texts.not_understood(), InlineKeyboardMarkup([all_buildings]))
+    rows = _building_rows(found[:PAGE_SIZE])
+    return Screen(texts.found_buildings(query, count), InlineKeyboardMarkup([*rows, all_buildings]))
+
+
+@_in_language
+def sections(person: Person, subscriber: Subscriber, building_id: int) -> Screen:
+    building = Building.objects.filter(pk=building_id).first()
+    if building is None:
+        return _building_list(0, notice=texts.building_gone())
+    if building.section_count == 1:
+        return _follow(subscriber, building, 1)
+    return _section_choice(building)
+
+
+def _section_choice(building: Building) -> Screen:
+    buttons = [_button(texts.section_name(section), callbacks.follow(building.pk, section.number))
+               for section in building.sections.all()]
+    rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    rows.append([_button(_("◀ Buildings"), callbacks.buildings(0))])
+    return Screen(texts.choose_section(building), InlineKeyboardMarkup(rows))
+
+
+@_in_language
+def follow(person: Person, subscriber: Subscriber, building_id: int, number: int) -> Screen:
+    building = Building.objects.filter(pk=building_id).first()
+    if building is None:
+        return _building_list(0, notice=texts.building_gone())
+    return _follow(subscriber, building, number)
+
+
+def _follow(subscriber: Subscriber, building: Building, number: int) -> Screen:
+    section = Section.objects.filter(building=building, number=number).first()
+    if section is None:
+        return replace_notice(_section_choice(building), texts.stale_button())
+    new = services.follow(subscriber, section)
+    card = _status([section])
+    return Screen(f"{texts.followed(section, new)}\n\n{card.text}", card.keyboard)
+
+
+def replace_notice(screen: Screen, notice: str) -> Screen:
+    return Screen(screen.text, screen.keyboard, screen.photo, notice)
+
+
+# --- Status and statistics ----------------------------------------------------------------
+
+def _followed_sections(subscriber: Subscriber) -> list[Section]:
+    return [subscription.section for subscription in
+            subscriber.subscriptions.select_related("section__building").order_by("section__building__name",
+                                                                                    "section__number")]
+
+
+@_in_language
+def status(person: Person, subscriber: Subscriber) -> Screen:
+    followed = _followed_sections(subscriber)
+    if not followed:
+        listing = _building_list(0)
+        return Screen(f"{texts.nothing_followed()}\n\n{listing.text}", listing.keyboard)
+    return _status(followed[:MAX_CARDS])
+
+
+def _status(followed: list[Section]) -> Screen:
+    now = timezone.now()
+    cards = [texts.status_card(report, now) for report in section_reports(followed, now)]
+    rows = [[_button(_("🔄 Refresh"), callbacks.OPEN_STATUS)]]
+    if len(followed) == 1:
+        rows.append([_button(_("📊 Statistics"), callbacks.stats(followed[0].pk, Period.DAY))])
+    else:
+        rows += [[_button(f"📊 {section.building.name[:30]}, {texts.section_name(section)}",
+                          callbacks.stats(section.pk, Period.DAY))] for section in followed]
+    return Screen("\n\n".join(cards), InlineKeyboardMarkup(rows))
+
+
+@_in_language
+def stats(person: Person, subscriber: Subscriber, period: str = Period.DAY, section_id: int | None = None
+          ) -> list[Screen]:
+    """Charts of one section, or of each section followed; a bad period gets the usage."""
+    try:
+        period = Period(period.lower())
+    except ValueError:
+        return [Screen(texts.bad_period())]
+    if section_id is None:
+        chosen = _followed_sections(subscriber)[:MAX_CHARTS]
+        if not chosen:
+            return [status.__wrapped__(person, subscriber)]
+    else:
+        chosen = list(Section.objects.filter(pk=section_id))
+        if not chosen:
+            return [replace_notice(_status(_followed_sections(subscriber)), texts.stale_button())
+                    if subscriber.subscriptions.exists() else _building_list(0, notice=texts.stale_button())]
+    return [_chart(section, period) for section in chosen]
+
+
+def _chart(section: Section, period: Period) -> Screen:
+    now = timezone.now()
+    tz = section.building.tz
+    start = period_start(period, now, tz)
+    local_start = timezone.localtime(start, tz).date()
+    if period == Period.MONTH:
+        following = (local_start.replace(day=28) + timedelta(days=4)).replace(day=1)
+        days = (following - local_start).days
+    else:
+        days = DAYS[period]
+    picture = power_chart(timeline(section, start, now), start, now, days, tz)
+    choices = [_button(("• " if choice == period else "") + texts.period_name(choice),
+                       callbacks.stats(section.pk, choice)) for choice in Period]
+    return Screen(texts.stats_caption(section, section_stats(section, period, now)), InlineKeyboardMarkup([choices]),
+                  photo=picture)
+
+
+# --- Preferences ----------------------------------------------------------------------------
+
+@_in_language
+def notifications(person: Person, subscriber: Subscriber, notice: str = "") -> Screen:
+    followed = list(subscriber.subscriptions.select_related("section__building").order_by(
+        "section__building__name", "section__number"))
+    rows = [[_button(f"{'🔔' if s.power else '🔕'} {s.section.building.name[:28]}, {texts.section_name(s.section)}",
+                     callbacks.toggle_power(s.section_id)),
+             _button("✖", callbacks.unfollow(s.section_id))] for s in followed]
+    rows.append([_button(_("📢 Announcements: %(state)s") % {"state": texts.on_off(subscriber.broadcasts)},
+                         callbacks.toggle("broadcasts"))])
+    if subscriber.quiet_start is not None:
+        label = _("🌙 In quiet hours: wait") if subscriber.hold_in_quiet_hours else _("🌙 In quiet hours: no sound")
+        rows.append([_button(label, callbacks.toggle("hold_in_quiet_hours"))])
+    rows.append([_button(_("➕ Follow another section"), callbacks.buildings(0))])
+    text = texts.notifications(subscriber, [(s.section, s.power) for s in followed])
+    return Screen(text, InlineKeyboardMarkup(rows), notice=notice)
+
+
+def toggle_power(person: Person, section_id: int) -> Screen:
+    subscriber = _subscriber(person)
+    switched = services.toggle_power(subscriber, section_id)
+    with override(subscriber.language):
+        return notifications.__wrapped__(person, subscriber, "" if switched is not None else texts.stale_button())
+
+
+def unfollow(person: Person, section_id: int) -> Screen:
+    subscriber = _subscriber(person)
+    services.unfollow(subscriber, section_id)
+    return notifications(person)
+
+
+def toggle(person: Person, preference: str) -> Screen:
+    services.toggle(_subscriber(person), preference)
+    return notifications(person)
+
+
+@_in_language
+def language_choice(person: Person, subscriber: Subscriber) -> Screen:
+    choices = [_button(name, callbacks.language(code)) for code, name in settings.LANGUAGES]
+    return Screen(texts.choose_language(), InlineKeyboardMarkup([choices]))
+
+
+def set_language(person: Person, language: str) -> list[Screen]:
+    subscriber = _subscriber(person)
+    if language not in dict(settings.LANGUAGES):
+        with override(subscriber.language):
+            return [replace_notice(language_choice.__wrapped__(person, subscriber), texts.stale_button())]
+    services.set_language(subscriber, language)
+    with override(language):
+        # The main menu's labels change language: a reply keyboard needs a new message.
+        return [Screen(texts.language_set()), Screen(texts.menu(), _main_menu())]
+
+
+@_in_language
+def quiet(person: Person, subscriber: Subscriber, args: list[str]) -> Screen:
+    if not args:
+        return Screen(f"{texts.quiet_hours(subscriber)}\n{texts.quiet_usage()}")
+    if len(args) == 1 and args[0].lower() in ("off", "вимк", "ні"):
+        services.set_quiet_hours(subscriber, None, None)
+        return Screen(texts.quiet_hours(subscriber))
+    hours = [QUIET.match(arg) for arg in args]
+    if len(args) != 2 or not all(hours) or any(int(h[1]) > 23 for h in hours) or hours[0][1] == hours[1][1]:
+        return Screen(texts.quiet_usage())
+    start_hour, end_hour = (int(h[1]) for h in hours)
+    services.set_quiet_hours(subscriber, time(start_hour), time(end_hour))
+    return Screen(texts.quiet_hours(subscriber))
+
+
+@_in_language
+def unsubscribe(person: Person, subscriber: Subscriber) -> Screen:
+    return Screen(texts.unfollowed_all(services.unfollow(subscriber)))
+
+
+# --- Help and the rest ------------------------------------------------------------------------
+
+@_in_language
+def help(person: Person, subscriber: Subscriber) -> Screen:  # noqa: A001 (the command's name)
+    return Screen(texts.help_text(person.operator), _main_menu())
+
+
+@_in_language
+def menu(person: Person, subscriber: Subscriber) -> Screen:
+    return Screen(texts.menu(), _main_menu())
+
+
+@_in_language
+def my_id(person: Person, subscriber: Subscriber) -> Screen:
+    return Screen(texts.my_id(person.user_id, person.chat_id))
+
+
+@_in_language
+def admin(person: Person, subscriber: Subscriber) -> Screen:
+    if not person.operator:
+        return Screen(texts.unknown_command())
+    return Screen(texts.fleet(fleet_summary(), f"{settings.SITE_URL}/admin/"))
+
+
+@_in_language
+def unknown_command(person: Person, subscriber: Subscriber) -> Screen:
+    return Screen(texts.unknown_command())
+
+
+@_in_language
+def stale(person: Person, subscriber: Subscriber) -> Screen:
+    return Screen(texts.menu(), _main_menu(), notice=texts.stale_button())
+
+
+def apology(chat_id: int) -> str:
+    """The apology after a failure, in the chat's language if the database still answers."""
+    language = Subscriber.objects.filter(chat_id=chat_id).values_list("language", flat=True).first()
+    with override(language or settings.LANGUAGE_CODE):
+        return texts.apology()

@@ -1,0 +1,263 @@
+"""What the bot says. Called inside `translation.override(language)`; times are shown in
+the building's timezone. Messages use Telegram's HTML mode, so names are escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from html import escape
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from buildings.models import Building, Section
+from notifications.models import Subscriber
+from notifications.texts import duration
+from sensors.history import Period, SectionStats
+from sensors.models import PowerCause, PowerState
+from sensors.reports import FleetSummary, SectionReport
+
+BAR_CELLS = 10
+
+
+def section_name(section: Section) -> str:
+    return escape(section.name) if section.name else _("Section %(number)d") % {"number": section.number}
+
+
+def place(section: Section) -> str:
+    return f"{escape(section.building.name)}, {section_name(section)}"
+
+
+def bar(part: int, whole: int) -> str:
+    filled = round(BAR_CELLS * part / whole) if whole else 0
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def clock(moment: datetime, building: Building, now: datetime) -> str:
+    """"14:05" today, "23.11 14:05" another day, in the building's time."""
+    local = timezone.localtime(moment, building.tz)
+    if local.date() == timezone.localtime(now, building.tz).date():
+        return local.strftime("%H:%M")
+    return local.strftime("%d.%m %H:%M")
+
+
+def unknown_why(report: SectionReport) -> str:
+    if report.status.sensors_total == 0:
+        return _("no sensor is installed in this section yet")
+    if report.cause == PowerCause.GUARD:
+        return _("many sensors across the city fell silent at once; we are checking whether the fault is ours")
+    if report.cause == PowerCause.OPERATOR:
+        return _("set so by an operator")
+    return _("not enough data yet")
+
+
+def total(seconds: int) -> str:
+    """A day's total: "0 minutes" rather than "less than a minute" when there was none."""
+    if seconds:
+        return duration(timedelta(seconds=seconds))
+    return ngettext("%(n)d minute", "%(n)d minutes", 0) % {"n": 0}
+
+
+def state_line(state: PowerState) -> str:
+    return {
+        PowerState.UP: _("💡 <b>Power is on</b>"),
+        PowerState.DOWN: _("🔌 <b>Power is off</b>"),
+        PowerState.UNKNOWN: _("❔ <b>Power state unknown</b>"),
+    }[state]
+
+
+def status_card(report: SectionReport, now: datetime) -> str:
+    status, today = report.status, report.today
+    section = status.section
+    building = section.building
+    lines = [f"🏠 <b>{place(section)}</b>", state_line(status.state)]
+    if status.state == PowerState.UNKNOWN:
+        lines[-1] += f": {unknown_why(report)}"
+    if status.since is not None and status.state != PowerState.UNKNOWN:
+        lines.append(_("Since %(time)s (%(duration)s)") % {
+            "time": clock(status.since, building, now), "duration": duration(now - status.since)})
+    if today.previous_state in (PowerState.UP, PowerState.DOWN) and today.previous_seconds is not None:
+        lasted = duration(timedelta(seconds=today.previous_seconds))
+        lines.append(_("Before that it was on for %(duration)s") % {"duration": lasted}
+                     if today.previous_state == PowerState.UP
+                     else _("Before that it was off for %(duration)s") % {"duration": lasted})
+    lines.append(_("Sensors online in the section: %(online)d/%(total)d %(bar)s") % {
+        "online": status.sensors_online, "total": status.sensors_total,
+        "bar": bar(status.sensors_online, status.sensors_total)})
+    lines.append(_("Sensors online in the building: %(online)d/%(total)d %(bar)s") % {
+        "online": report.building_online, "total": report.building_total,
+        "bar": bar(report.building_online, report.building_total)})
+    if today.up_seconds or today.down_seconds:
+        lines.append(_("Today: on %(on)s, off %(off)s") % {"on": total(today.up_seconds),
+                                                            "off": total(today.down_seconds)})
+    lines.append(_("Updated at %(time)s") % {"time": timezone.localtime(now, building.tz).strftime("%H:%M:%S")})
+    return "\n".join(lines)
+
+
+def period_name(period: Period) -> str:
+    return {Period.DAY: _("today"), Period.WEEK: _("this week"), Period.MONTH: _("this month")}[period]
+
+
+def stats_caption(section: Section, stats: SectionStats) -> str:
+    lines = [f"📊 <b>{place(section)}</b>, {period_name(stats.period)}"]
+    if stats.uptime_share is None:
+        lines.append(_("No power data for this period yet."))
+    else:
+        lines.append(_("Power was on %(share)s%% of the time") % {"share": f"{stats.uptime_share * 100:.1f}"})
+    lines.append(ngettext("%(n)d outage", "%(n)d outages", stats.outages) % {"n": stats.outages})
+    if stats.outages:
+        lines.append(_("Without power in all: %(total)s, the longest outage: %(longest)s") % {
+            "total": duration(timedelta(seconds=stats.total_outage_seconds)),
+            "longest": duration(timedelta(seconds=stats.longest_outage_seconds))})
+    lines.append(_("🟩 on  🟥 off  ⬜ unknown"))
+    return "\n".join(lines)
+
+
+def welcome(first_time: bool) -> str:
+    if first_time:
+        return _("Hello! I tell you whether your building has electricity, and write the moment it goes off "
+                 "or comes back.\nChoose your building and section below. /language changes the language.")
+    return _("Welcome back! Choose a building and section to follow, or press 💡 Status.")
+
+
+def choose_building(page: int, pages: int) -> str:
+    text = _("🏠 Choose your building, or type part of its name to search.")
+    if pages > 1:
+        text += "\n" + _("Page %(page)d of %(pages)d") % {"page": page + 1, "pages": pages}
+    return text
+
+
+def found_buildings(query: str, count: int) -> str:
+    if not count:
+        return _("No building matches “%(query)s”. Type another part of the name, or choose from the list.") % {
+            "query": escape(query)}
+    return ngettext("%(n)d building matches “%(query)s”:", "%(n)d buildings match “%(query)s”:", count) % {
+        "n": count, "query": escape(query)}
+
+
+def choose_section(building: Building) -> str:
+    return _("🏠 <b>%(building)s</b>\nChoose your section (entrance).") % {"building": escape(building.name)}
+
+
+def followed(section: Section, new: bool) -> str:
+    if new:
+        return _("✅ You will be told when power goes off or comes back in %(place)s.") % {"place": place(section)}
+    return _("✅ You already follow %(place)s.") % {"place": place(section)}
+
+
+def nothing_followed() -> str:
+    return _("You don't follow any section yet. Choose your building:")
+
+
+def notifications(subscriber: Subscriber, sections: list[tuple[Section, bool]]) -> str:
+    lines = [_("🔔 <b>Notifications</b>")]
+    if sections:
+        lines.append(_("Sections you follow (tap to switch power notifications, ✖ to stop following):"))
+        lines += [f"{'🔔' if power else '🔕'} {place(section)}" for section, power in sections]
+    else:
+        lines.append(_("You don't follow any section."))
+    lines.append(_("Operator announcements: %(state)s") % {"state": on_off(subscriber.broadcasts)})
+    lines.append(quiet_hours(subscriber))
+    return "\n".join(lines)
+
+
+def on_off(value: bool) -> str:
+    return _("on") if value else _("off")
+
+
+def quiet_hours(subscriber: Subscriber) -> str:
+    if subscriber.quiet_start is None or subscriber.quiet_end is None:
+        return _("Quiet hours: none. Set them with /quiet 23 7")
+    hours = {"start": subscriber.quiet_start.strftime("%H:%M"), "end": subscriber.quiet_end.strftime("%H:%M")}
+    if subscriber.hold_in_quiet_hours:
+        return _("Quiet hours %(start)s–%(end)s: messages wait until they end.") % hours
+    return _("Quiet hours %(start)s–%(end)s: messages come without sound.") % hours
+
+
+def quiet_usage() -> str:
+    return _("Write /quiet START END with hours 0–23, e.g. /quiet 23 7 for 23:00–07:00, or /quiet off.")
+
+
+def unfollowed_all(count: int) -> str:
+    if not count:
+        return _("You didn't follow any section. /start to choose one.")
+    return ngettext("You no longer follow %(n)d section. /start to follow again.",
+                    "You no longer follow %(n)d sections. /start to follow again.", count) % {"n": count}
+
+
+def help_text(operator: bool) -> str:
+    text = _(
+        "I tell you whether your building has electricity.\n\n"
+        "/status: is the power on now\n"
+        "/stats [day|week|month]: outages and a chart\n"
+        "/notifications: what I tell you, and the sections you follow\n"
+        "/start: follow a building and section\n"
+        "/quiet 23 7: quiet hours (/quiet off to end them)\n"
+        "/language: Українська or English\n"
+        "/unsubscribe: stop all power notifications\n"
+        "/myid: your Telegram id\n"
+        "/menu: the main menu"
+    )
+    if operator:
+        text += "\n/admin: " + _("fleet summary and the admin link")
+    return text
+
+
+def menu() -> str:
+    return _("Main menu. Choose below, or see /help.")
+
+
+def my_id(user_id: int, chat_id: int) -> str:
+    return _("Your Telegram id: <code>%(user)d</code>\nThis chat: <code>%(chat)d</code>") % {
+        "user": user_id, "chat": chat_id}
+
+
+def choose_language() -> str:
+    return _("Choose the language:")
+
+
+def language_set() -> str:
+    return _("Done: I will write in English.")
+
+
+def fleet(summary: FleetSummary, admin_url: str) -> str:
+    lines = [
+        _("🛠 <b>Fleet</b>"),
+        _("Buildings: %(n)d") % {"n": summary.buildings},
+        _("Sensors offline: %(offline)d of %(total)d") % {"offline": summary.sensors_offline, "total": summary.sensors},
+        _("Sections without power: %(n)d") % {"n": summary.sections_down},
+        _("Sections in an unknown state: %(n)d") % {"n": summary.sections_unknown},
+    ]
+    if summary.mass_silence is not None:
+        lines.append(_("⚠️ Mass silence since %(time)s: outages are on hold. Check the server and the uplink.") % {
+            "time": timezone.localtime(summary.mass_silence.started_at).strftime("%d.%m %H:%M")})
+    lines.append(_("Edit buildings, sensors and messages in the admin: %(url)s") % {"url": escape(admin_url)})
+    return "\n".join(lines)
+
+
+def not_understood() -> str:
+    return _("I didn't understand that. Type part of a building's name to find it, or see /help.")
+
+
+def unknown_command() -> str:
+    return _("I don't know that command. See /help.")
+
+
+def stale_button() -> str:
+    return _("This button is out of date. Here is the current view.")
+
+
+def building_gone() -> str:
+    return _("That building is no longer listed. Choose again.")
+
+
+def place_not_found() -> str:
+    return _("The link names a building or section I don't know. Choose yours from the list.")
+
+
+def bad_period() -> str:
+    return _("Write /stats day, /stats week or /stats month.")
+
+
+def apology() -> str:
+    return _("Sorry, something went wrong on our side. Please try again in a minute.")
