@@ -62,6 +62,8 @@ class FakeTelegram:
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _update_id: int = 0
     _closed: bool = False
+    _failing_polls: int = 0
+    failed_polls: int = 0
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -74,6 +76,11 @@ class FakeTelegram:
         with self._lock:
             self._refusals.extend(Refusal(status, description, retry_after if status == 429 else None)
                                   for _ in range(times))
+
+    def fail_polls(self, times: int) -> None:
+        """Answer the next `times` getUpdates with 502, as a proxy does while Telegram is away."""
+        with self._lock:
+            self._failing_polls += times
 
     def block(self, chat_id: int, description: str = "Forbidden: bot was blocked by the user") -> None:
         self._gone[chat_id] = Refusal(403, description)
@@ -192,6 +199,11 @@ class FakeTelegram:
         params = _parse(content_type, body)
         call = Call(method, params, time.monotonic())
         if method == "getUpdates":
+            with self._lock:
+                failing, self._failing_polls = self._failing_polls > 0, max(self._failing_polls - 1, 0)
+            if failing:
+                self.failed_polls += 1
+                return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
             return 200, {"ok": True, "result": self._poll(params)}
         with self._changed:
             self.calls.append(call)
