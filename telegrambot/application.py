@@ -12,6 +12,9 @@ from telegram.request import HTTPXRequest
 
 from telegrambot import handlers
 
+# Replies take Telegram milliseconds: a few connections carry them all, and httpcore's
+# pool costs CPU for every connection it holds, on every request.
+POOL_SIZE = 8
 POLL_TIMEOUT_SEC = 30  # long polling: Telegram holds getUpdates open this long when idle
 COMMANDS = ("status", "stats", "notifications", "start", "quiet", "language", "unsubscribe", "myid", "menu", "help")
 
@@ -23,7 +26,7 @@ def build() -> Application:
         .token(settings.TELEGRAM_BOT_TOKEN)
         .base_url(f"{settings.TELEGRAM_API_URL}/bot")
         .base_file_url(f"{settings.TELEGRAM_API_URL}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=concurrent + 4, connect_timeout=5, read_timeout=15,
+        .request(HTTPXRequest(connection_pool_size=POOL_SIZE, connect_timeout=5, read_timeout=15,
                               write_timeout=15, pool_timeout=30))
         .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=POLL_TIMEOUT_SEC + 10))
         .concurrent_updates(concurrent)

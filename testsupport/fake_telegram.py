@@ -54,6 +54,7 @@ class FakeTelegram:
     random_429: float = 0.0  # share of sendMessage calls refused with 429 at random
     random_retry_after: int = 1
     calls: list[Call] = field(default_factory=list)
+    _visible: dict[int, list[Call]] = field(default_factory=dict)  # replies by chat, for many users at once
     _refusals: list[Refusal] = field(default_factory=list)
     _gone: dict[int, Refusal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -101,7 +102,7 @@ class FakeTelegram:
     def replies(self, chat_id: int) -> list[Call]:
         """What the chat sees arrive or change: messages, edits and photos, in order."""
         with self._lock:
-            return [c for c in self.calls if c.method in VISIBLE and _chat(c.params) == chat_id]
+            return list(self._visible.get(chat_id, ()))
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -207,6 +208,8 @@ class FakeTelegram:
             return 200, {"ok": True, "result": self._poll(params)}
         with self._changed:
             self.calls.append(call)
+            if method in VISIBLE:
+                self._visible.setdefault(_chat(params), []).append(call)
             refusal = self._refusal(method, params)
             if refusal is None and method in ("sendMessage", "sendPhoto"):
                 params["_accepted"] = True
