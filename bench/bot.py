@@ -6,16 +6,20 @@
 On a fresh database: 20 buildings of 4 sections with 3 sensors each (heartbeats recorded),
 and USERS subscribers, each following one section. `manage.py runbot` runs as its own
 process, long polling the fake Bot API server on loopback. Each round, every user presses
-one button at the same moment: the status card's Refresh (half of them), the
-notifications screen, the building list or the day's chart. Printed: updates handled per
-second, time from update to reply (median, p95, max) overall and per button, and the bot
-process's memory (RSS now and at its peak). Never asserted.
+one button: the status card's Refresh (half of them), the notifications screen, the
+building list or the day's chart. Two runs: a burst (every user presses at the same moment,
+ROUNDS times: the bot's capacity, and the queue a crowd makes) and a steady crowd (each
+user presses, reads the reply, waits THINK seconds on average and presses again). Printed
+for each: updates handled per second, time from update to reply (median, p95, max) overall
+and per button, the bot's CPU per update; and the bot process's memory (RSS now and at its
+peak). Never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -78,6 +82,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=20, help="length of the steady run")
+    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a reply and the next press")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args()
 
@@ -104,45 +110,75 @@ def main() -> None:
         try:
             users = [telegram.user(1000 + n, language_code="uk") for n in range(args.users)]
             users[0].send("/status", timeout=60)  # started and warmed up
-            print(f"bot pid {bot.pid}: {args.users} users, {args.rounds} rounds, {args.db}")
-            latencies: dict[str, list[float]] = {}
-            cpu_before = cpu_seconds(bot.pid)
-            started = time.monotonic()
-            for _ in range(args.rounds):
-                pushed = []
-                for n, user in enumerate(users):
-                    kind = BUTTONS[n % len(BUTTONS)]
-                    data = f"x:{sections[n]}:day" if kind == "chart" else kind
-                    before = len(user.replies())
-                    at = time.monotonic()
-                    telegram.push({"callback_query": {
-                        "id": f"cq-{user.id}-{at}", "from": user.profile, "chat_instance": str(user.id),
-                        "data": data, "message": {"message_id": 1, "date": 0, "text": "...",
-                                                  "chat": {"id": user.id, "type": "private"}},
-                    }})
-                    pushed.append((user, kind, before, at))
-                for user, kind, before, at in pushed:
-                    reply = telegram.wait_for(
-                        lambda user=user, before=before: user.replies()[before] if len(user.replies()) > before
-                        else None, timeout=120)
-                    latencies.setdefault(kind, []).append(reply.at - at)
-            elapsed = time.monotonic() - started
-            cpu = cpu_seconds(bot.pid) - cpu_before
+            print(f"bot pid {bot.pid}: {args.users} users, {args.db}")
+            burst = measure(telegram, bot.pid, users, sections, args.rounds, think=None)
+            steady = measure(telegram, bot.pid, users, sections, args.seconds, think=args.think)
             now_kib, peak_kib = rss_kib(bot.pid)
         finally:
             bot.terminate()
             bot.wait(timeout=30)
 
-    every = [value for values in latencies.values() for value in values]
-    print(f"updates handled: {len(every)} in {elapsed:.2f} s = {len(every) / elapsed:.0f} updates/s")
-    print(f"update to reply: median {statistics.median(every) * 1000:.0f} ms, "
-          f"p95 {percentile(every, 0.95) * 1000:.0f} ms, max {max(every) * 1000:.0f} ms")
-    for kind, values in sorted(latencies.items()):
-        print(f"  {kind:>5}: {len(values):5d} updates, median {statistics.median(values) * 1000:.0f} ms, "
-              f"p95 {percentile(values, 0.95) * 1000:.0f} ms")
-    print(f"bot CPU: {cpu / len(every) * 1000:.1f} ms per update ({cpu / elapsed * 100:.0f}% of one core)")
+    report(f"burst: all {args.users} press at the same moment, {args.rounds} times", *burst)
+    report(f"steady: each user presses, reads the reply, waits {args.think} s on average, for {args.seconds} s",
+           *steady)
     print(f"bot RSS: {now_kib / 1024:.0f} MB now, {peak_kib / 1024:.0f} MB peak")
 
+
+def press(telegram, user, data: str) -> None:
+    telegram.push({"callback_query": {
+        "id": f"cq-{user.id}-{time.monotonic_ns()}", "from": user.profile, "chat_instance": str(user.id),
+        "data": data, "message": {"message_id": 1, "date": 0, "text": "...",
+                                  "chat": {"id": user.id, "type": "private"}},
+    }})
+
+
+def measure(telegram, pid: int, users: list, sections: list[int], amount: float, think: float | None
+            ) -> tuple[dict[str, list[float]], float, float]:
+    """Burst (think None): `amount` rounds of every user pressing at once. Steady: for
+    `amount` seconds, each user presses again `think` s (on average) after its reply."""
+    rng = random.Random(5)
+    latencies: dict[str, list[float]] = {}
+    waiting: dict[int, tuple[str, int, float]] = {}  # user index -> (kind, replies before, pressed at)
+    next_press = [0.0] * len(users)
+    cpu_before, started = cpu_seconds(pid), time.monotonic()
+    rounds = 0
+    while True:
+        now = time.monotonic()
+        if think is None and not waiting:
+            if rounds == amount:
+                break
+            rounds += 1
+            next_press = [now] * len(users)
+        stopping = think is not None and now - started >= amount
+        if stopping and not waiting:
+            break
+        for n, user in enumerate(users):
+            if n not in waiting and not stopping and next_press[n] <= now and (think is not None or rounds):
+                kind = BUTTONS[(n + rounds) % len(BUTTONS)]
+                waiting[n] = (kind, len(user.replies()), time.monotonic())
+                press(telegram, user, f"x:{sections[n]}:day" if kind == "chart" else kind)
+                next_press[n] = float("inf")
+        for n, (kind, before, at) in list(waiting.items()):
+            replies = users[n].replies()
+            if len(replies) > before:
+                latencies.setdefault(kind, []).append(replies[before].at - at)
+                del waiting[n]
+                next_press[n] = (replies[before].at + rng.uniform(0, 2 * think)) if think is not None else float("inf")
+        time.sleep(0.002)
+    elapsed = time.monotonic() - started
+    return latencies, elapsed, cpu_seconds(pid) - cpu_before
+
+
+def report(title: str, latencies: dict[str, list[float]], elapsed: float, cpu: float) -> None:
+    every = [value for values in latencies.values() for value in values]
+    print(title)
+    print(f"  updates handled: {len(every)} in {elapsed:.1f} s = {len(every) / elapsed:.0f} updates/s")
+    print(f"  update to reply: median {statistics.median(every) * 1000:.0f} ms, "
+          f"p95 {percentile(every, 0.95) * 1000:.0f} ms, max {max(every) * 1000:.0f} ms")
+    for kind, values in sorted(latencies.items()):
+        print(f"    {kind:>5}: {len(values):5d} updates, median {statistics.median(values) * 1000:.0f} ms, "
+              f"p95 {percentile(values, 0.95) * 1000:.0f} ms")
+    print(f"  bot CPU: {cpu / len(every) * 1000:.1f} ms per update ({cpu / elapsed * 100:.0f}% of one core)")
 
 if __name__ == "__main__":
     main()

@@ -221,11 +221,12 @@ def recorded_section_statuses(sections: Iterable[Section], now: datetime | None 
     correction. Sensor counts are live."""
     statuses = section_statuses(sections, now)
     recorded = SectionPower.objects.filter(section__in=[s.section for s in statuses]).values_list(
-        "section_id", "state", "since"
+        "section_id", "state", "since", "cause"
     )
-    by_section = {section_id: (state, since) for section_id, state, since in recorded}
+    by_section = {section_id: (state, since, cause) for section_id, state, since, cause in recorded}
     return [
-        replace(status, state=PowerState(by_section[status.section.pk][0]), since=by_section[status.section.pk][1])
+        replace(status, state=PowerState(by_section[status.section.pk][0]), since=by_section[status.section.pk][1],
+                cause=PowerCause(by_section[status.section.pk][2]))
         if status.section.pk in by_section else status
         for status in statuses
     ]

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from buildings.models import Building, Section
 from sensors.history import Period, SectionStats, section_stats
-from sensors.models import MassSilence, PowerCause, PowerState, SectionPower, Sensor
+from sensors.models import MassSilence, PowerState, SectionPower, Sensor
 from sensors.power import recorded_section_statuses
 from sensors.status import SectionStatus, with_online
 
@@ -20,7 +20,6 @@ from sensors.status import SectionStatus, with_online
 @dataclass(frozen=True)
 class SectionReport:
     status: SectionStatus  # the recorded state; sensor counts are live
-    cause: PowerCause | None  # why the recorded state is what it is; None before the first record
     building_online: int
     building_total: int
     today: SectionStats
@@ -39,19 +38,16 @@ class FleetSummary:
 def section_reports(sections: Iterable[Section], now: datetime | None = None) -> list[SectionReport]:
     now = now or timezone.now()
     statuses = recorded_section_statuses(sections, now)
-    ids = [status.section.pk for status in statuses]
-    causes = dict(SectionPower.objects.filter(section_id__in=ids).values_list("section_id", "cause"))
     online: Counter[int] = Counter()
     total: Counter[int] = Counter()
     buildings = {status.section.building_id for status in statuses}
-    for building_id, is_up in with_online(Sensor.objects.filter(section__building__in=buildings, enabled=True),
-                                          now).values_list("section__building_id", "is_up"):
+    in_buildings = Sensor.objects.filter(section__building__in=buildings, enabled=True).order_by()
+    for building_id, is_up in with_online(in_buildings, now).values_list("section__building_id", "is_up"):
         total[building_id] += 1
         online[building_id] += bool(is_up)
     return [
         SectionReport(
             status=status,
-            cause=PowerCause(causes[status.section.pk]) if status.section.pk in causes else None,
             building_online=online[status.section.building_id],
             building_total=total[status.section.building_id],
             today=section_stats(status.section, Period.DAY, now),

@@ -20,7 +20,7 @@ from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QueryS
 from django.utils import timezone
 
 from buildings.models import Section
-from sensors.models import PowerState, Sensor, SensorAlias
+from sensors.models import PowerCause, PowerState, Sensor, SensorAlias
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,8 @@ class SectionStatus:
     # False while the section is up only through sensors heard for less than
     # POWER_ON_CONFIRM_SEC: the engine waits before recording power back on.
     confirmed: bool = True
+    # Why the recorded state is what it is (recorded_section_statuses); None when computed.
+    cause: PowerCause | None = None
 
 
 def sensor_timeout() -> timedelta:
@@ -103,13 +105,13 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
             for source in sources:
                 env_targets[source].append(target_by_ref[target_ref])
 
-    aliased = list(SensorAlias.objects.filter(section__in=sections).values_list("sensor_id", "section_id"))
+    aliased = list(SensorAlias.objects.filter(section__in=sections).order_by().values_list("sensor_id", "section_id"))
     query = Q(section__in=sections) | Q(pk__in={sensor_id for sensor_id, _ in aliased})
     for building_id, number in env_targets:
         query |= Q(section__building_id=building_id, section__number=number)
     sensors = {
         row[0]: row
-        for row in with_frozen(with_online(Sensor.objects.filter(query, enabled=True), now), now).values_list(
+        for row in with_frozen(with_online(Sensor.objects.filter(query, enabled=True).order_by(), now), now).values_list(
             "pk", "section_id", "section__building_id", "section__number", "is_up", "last_heartbeat", "online_since",
             "is_frozen",
         )

@@ -53,5 +53,5 @@ def power_chart(stretches: list[Stretch], start: datetime, now: datetime, days: 
                 draw.rectangle((x_of(begin), top, x_of(end), bottom), fill=COLOURS[stretch.state])
         draw.text((LEFT - 6, (top + bottom) / 2), day.strftime("%d.%m"), fill=INK, font=font, anchor="rm")
     buffer = BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG")
     return buffer.getvalue()

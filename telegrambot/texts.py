@@ -44,9 +44,9 @@ def clock(moment: datetime, building: Building, now: datetime) -> str:
 def unknown_why(report: SectionReport) -> str:
     if report.status.sensors_total == 0:
         return _("no sensor is installed in this section yet")
-    if report.cause == PowerCause.GUARD:
+    if report.status.cause == PowerCause.GUARD:
         return _("many sensors across the city fell silent at once; we are checking whether the fault is ours")
-    if report.cause == PowerCause.OPERATOR:
+    if report.status.cause == PowerCause.OPERATOR:
         return _("set so by an operator")
     return _("not enough data yet")
 
