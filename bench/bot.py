@@ -139,8 +139,9 @@ def measure(telegram, pid: int, users: list, sections: list[int], amount: float,
     rng = random.Random(5)
     latencies: dict[str, list[float]] = {}
     waiting: dict[int, tuple[str, int, float]] = {}  # user index -> (kind, replies before, pressed at)
-    next_press = [0.0] * len(users)
     cpu_before, started = cpu_seconds(pid), time.monotonic()
+    # A steady crowd arrives spread over one think time, not all at once.
+    next_press = [started + rng.uniform(0, 2 * think) if think is not None else 0.0 for _ in users]
     rounds = 0
     while True:
         now = time.monotonic()
