@@ -5,7 +5,7 @@ handlers run them in the database thread and only send what they return."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time, timedelta
 from functools import cache, wraps
 
@@ -201,14 +201,10 @@ def follow(person: Person, subscriber: Subscriber, building_id: int, number: int
 def _follow(subscriber: Subscriber, building: Building, number: int) -> Screen:
     section = Section.objects.filter(building=building, number=number).first()
     if section is None:
-        return replace_notice(_section_choice(building), texts.stale_button())
+        return replace(_section_choice(building), notice=texts.stale_button())
     new = services.follow(subscriber, section)
     card = _status([section])
     return Screen(f"{texts.followed(section, new)}\n\n{card.text}", card.keyboard)
-
-
-def replace_notice(screen: Screen, notice: str) -> Screen:
-    return Screen(screen.text, screen.keyboard, screen.photo, notice)
 
 
 # --- Status and statistics ----------------------------------------------------------------
@@ -255,7 +251,7 @@ def stats(person: Person, subscriber: Subscriber, period: str = Period.DAY, sect
     else:
         chosen = list(Section.objects.filter(pk=section_id))
         if not chosen:
-            return [replace_notice(_status(_followed_sections(subscriber)), texts.stale_button())
+            return [replace(_status(_followed_sections(subscriber)), notice=texts.stale_button())
                     if subscriber.subscriptions.exists() else _building_list(0, notice=texts.stale_button())]
     return [_chart(section, period) for section in chosen]
 
@@ -324,7 +320,7 @@ def set_language(person: Person, language: str) -> list[Screen]:
     subscriber = _subscriber(person)
     if language not in dict(settings.LANGUAGES):
         with override(subscriber.language):
-            return [replace_notice(language_choice.__wrapped__(person, subscriber), texts.stale_button())]
+            return [replace(language_choice.__wrapped__(person, subscriber), notice=texts.stale_button())]
     services.set_language(subscriber, language)
     with override(language):
         # The main menu's labels change language: a reply keyboard needs a new message.
