@@ -336,7 +336,7 @@ def bot(telegram, transactional_db) -> Iterator[Any]:
     import asyncio
     import threading
 
-    from telegrambot.application import build
+    from telegrambot.application import ALLOWED_UPDATES, build
 
     application = build()
     loop = asyncio.new_event_loop()
@@ -347,7 +347,7 @@ def bot(telegram, transactional_db) -> Iterator[Any]:
         await application.initialize()
         await application.post_init(application)
         await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1)
+        await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
 
     async def stop() -> None:
         await application.updater.stop()

@@ -73,6 +73,12 @@ def follow(subscriber: Subscriber, section: Section) -> bool:
     return created
 
 
+def followed(subscriber: Subscriber) -> list[Subscription]:
+    """The chat's subscriptions with their sections and buildings, by building name and section."""
+    return list(subscriber.subscriptions.select_related("section__building").order_by(
+        "section__building__name", "section__number"))
+
+
 def unfollow(subscriber: Subscriber, section_id: int | None = None) -> int:
     """Stop following one section, or every section; the number of sections dropped."""
     subscriptions = subscriber.subscriptions.all()

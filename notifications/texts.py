@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
+from buildings.models import Section
 from sensors.models import PowerEvent, PowerState
 
 
@@ -26,6 +27,11 @@ def duration(length: timedelta) -> str:
     return " ".join(parts) or _("less than a minute")
 
 
+def section_name(section: Section) -> str:
+    """The section's own name, or "Section 3" in the reader's language."""
+    return section.name or _("Section %(number)d") % {"number": section.number}
+
+
 def power_text(event: PowerEvent, language: str) -> str:
     """The message for a section's power change: where, when, and how long the state
     before it lasted."""
@@ -33,7 +39,7 @@ def power_text(event: PowerEvent, language: str) -> str:
     building = section.building
     with override(language):
         facts = {
-            "section": section.name or _("Section %(number)d") % {"number": section.number},
+            "section": section_name(section),
             "building": building.name,
             "time": timezone.localtime(event.at, building.tz).strftime("%H:%M"),
         }

@@ -54,6 +54,7 @@ class SectionStats:
     current_seconds: int | None
     previous_state: PowerState | None
     previous_seconds: int | None
+    stretches: tuple[Stretch, ...]  # the timeline the figures come from, for charts
 
 
 def section_events(section: Section, since: datetime | None = None) -> QuerySet[PowerEvent]:
@@ -71,6 +72,17 @@ def period_start(period: Period, now: datetime, tz: zoneinfo.ZoneInfo) -> dateti
     elif period == Period.MONTH:
         today = today.replace(day=1)
     return datetime.combine(today, time(), tzinfo=tz).astimezone(UTC)
+
+
+def period_days(period: Period, start: datetime, tz: zoneinfo.ZoneInfo) -> int:
+    """Calendar days in the period beginning at `start` (its start in UTC, as period_start gives)."""
+    if period == Period.DAY:
+        return 1
+    if period == Period.WEEK:
+        return 7
+    first = timezone.localtime(start, tz).date()
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return (following - first).days
 
 
 def timeline(section: Section, since: datetime, now: datetime) -> list[Stretch]:
@@ -118,4 +130,5 @@ def section_stats(section: Section, period: Period, now: datetime | None = None)
         current_seconds=current.seconds if current else None,
         previous_state=previous.state if previous else None,
         previous_seconds=previous.seconds if previous else None,
+        stretches=tuple(stretches),
     )

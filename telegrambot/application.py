@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -16,6 +16,8 @@ from telegrambot import handlers
 # pool costs CPU for every connection it holds, on every request.
 POOL_SIZE = 8
 POLL_TIMEOUT_SEC = 30  # long polling: Telegram holds getUpdates open this long when idle
+# What the bot asks Telegram for (edited messages, channel posts and the like it never reads).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 COMMANDS = ("status", "stats", "notifications", "start", "quiet", "language", "unsubscribe", "myid", "menu", "help")
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from notifications.services import TOGGLES
+
 BUILDINGS = re.compile(r"^b:(\d{1,4})$")  # the building list, page
 SECTIONS = re.compile(r"^s:(\d{1,10})$")  # a building's sections
 FOLLOW = re.compile(r"^f:(\d{1,10}):(\d{1,2})$")  # follow building:section
@@ -13,7 +15,7 @@ STATS = re.compile(r"^x:(\d{1,10}):(day|week|month)$")  # section pk, period
 NOTIFICATIONS = re.compile(r"^n$")
 TOGGLE_POWER = re.compile(r"^np:(\d{1,10})$")  # section pk
 UNFOLLOW = re.compile(r"^nu:(\d{1,10})$")  # section pk
-TOGGLE = re.compile(r"^nt:(broadcasts|hold_in_quiet_hours)$")
+TOGGLE = re.compile(rf"^nt:({'|'.join(TOGGLES)})$")
 LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 
 

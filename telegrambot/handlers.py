@@ -50,7 +50,7 @@ async def db(function: Callable[..., Any], *args: Any) -> Any:
 
 def person(update: Update) -> Person:
     user, chat = update.effective_user, update.effective_chat
-    name = (user.full_name if user else "") or (chat.effective_name if chat else "") or ""
+    name = (user.full_name if user else "") or chat.effective_name or ""
     return Person(chat.id, user.id if user else chat.id, name, user.language_code if user else None)
 
 
@@ -112,7 +112,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     period = context.args[0] if context.args else "day"
-    await show(update, await db(screens.stats, person(update), period))
+    await show(update, await db(screens.stats, person(update), None, period))
 
 
 MENU_SCREENS: dict[str, Callable[..., Any]] = {
@@ -141,11 +141,6 @@ def button(screen: Callable[..., Any], *convert: Callable[[str], Any]) -> Handle
         await show(update, await db(screen, person(update), *values))
 
     return handle
-
-
-async def stats_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    section_id, period = int(context.match[1]), context.match[2]
-    await show(update, await db(screens.stats, person(update), period, section_id))
 
 
 async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -178,9 +173,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:  # the database itself may be what failed
         logger.exception("no apology text for chat %s", chat_id)
         apology = "Вибачте, сталася помилка. Спробуйте за хвилину. / Sorry, something went wrong."
-    try:
-        if update.callback_query is not None:
+    if update.callback_query is not None:
+        try:  # stops the button's spinner, unless the handler had answered it already
             await update.callback_query.answer()
+        except TelegramError:
+            pass
+    try:
         await context.bot.send_message(chat_id, apology)
     except TelegramError as exc:
         logger.warning("could not apologise to chat %s: %s", chat_id, exc)
@@ -195,9 +193,6 @@ def _what(update: Update) -> str:
 
 
 def register(application: Application) -> None:
-    def number(value: str) -> int:
-        return int(value)
-
     for name, handler in [
         ("start", start), ("stats", stats),
         ("status", command(screens.status)), ("notifications", command(screens.notifications)),
@@ -210,14 +205,14 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(filters.TEXT, text))
     application.add_handler(MessageHandler(~filters.TEXT & ~filters.StatusUpdate.ALL, command(screens.help)))
     for pattern, handler in [
-        (callbacks.BUILDINGS, button(screens.buildings, number)),
-        (callbacks.SECTIONS, button(screens.sections, number)),
-        (callbacks.FOLLOW, button(screens.follow, number, number)),
+        (callbacks.BUILDINGS, button(screens.buildings, int)),
+        (callbacks.SECTIONS, button(screens.sections, int)),
+        (callbacks.FOLLOW, button(screens.follow, int, int)),
         (callbacks.STATUS, button(screens.status)),
-        (callbacks.STATS, stats_button),
+        (callbacks.STATS, button(screens.stats, int, str)),
         (callbacks.NOTIFICATIONS, button(screens.notifications)),
-        (callbacks.TOGGLE_POWER, button(screens.toggle_power, number)),
-        (callbacks.UNFOLLOW, button(screens.unfollow, number)),
+        (callbacks.TOGGLE_POWER, button(screens.toggle_power, int)),
+        (callbacks.UNFOLLOW, button(screens.unfollow, int)),
         (callbacks.TOGGLE, button(screens.toggle, str)),
         (callbacks.LANGUAGE, button(screens.set_language, str)),
     ]:

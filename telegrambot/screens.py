@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import time, timedelta
+from datetime import time
 from functools import cache, wraps
 
 from django.conf import settings
@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from buildings.models import Building, Section
 from notifications import services
 from notifications.models import Subscriber
-from sensors.history import Period, period_start, section_stats, timeline
+from sensors.history import Period, period_days, section_stats
 from sensors.reports import fleet_summary, section_reports
 from telegrambot import callbacks, texts
 from telegrambot.charts import power_chart
@@ -29,8 +29,6 @@ MAX_CARDS = 10  # a status message stays well under Telegram's 4,096 characters
 MAX_CHARTS = 5
 PLACE = re.compile(r"^place_(\d{1,10})(?:_(\d{1,2}))?$")
 QUIET = re.compile(r"^(\d{1,2})(?::00)?$")
-DAYS = {Period.DAY: 1, Period.WEEK: 7}
-Keyboard = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ class Person:
 @dataclass(frozen=True)
 class Screen:
     text: str
-    keyboard: Keyboard = None
+    keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
     photo: bytes | None = None
     notice: str = ""  # after a button press: a short note shown over the chat
 
@@ -77,9 +75,6 @@ def _in_language(function):
 
 
 # --- The main menu ------------------------------------------------------------------------
-
-MENU_ACTIONS = ("status", "stats", "notifications", "follow", "help")
-
 
 def _menu_labels() -> dict[str, str]:
     return {"status": _("💡 Status"), "stats": _("📊 Statistics"), "notifications": _("🔔 Notifications"),
@@ -164,7 +159,7 @@ def search(person: Person, subscriber: Subscriber, query: str) -> Screen:
     """Free text: a main-menu button, or part of a building's name or address."""
     query = query.strip()[:100]
     found = Building.objects.filter(Q(name__icontains=query) | Q(address__icontains=query)).order_by("name", "id")
-    count = found.count()
+    count = found.count() if query else 0
     all_buildings = [_button(_("🏠 All buildings"), callbacks.buildings(0))]
     if not count:
         return Screen(texts.not_understood(), InlineKeyboardMarkup([all_buildings]))
@@ -209,25 +204,29 @@ def _follow(subscriber: Subscriber, building: Building, number: int) -> Screen:
 
 # --- Status and statistics ----------------------------------------------------------------
 
-def _followed_sections(subscriber: Subscriber) -> list[Section]:
-    return [subscription.section for subscription in
-            subscriber.subscriptions.select_related("section__building").order_by("section__building__name",
-                                                                                    "section__number")]
+def _sections(subscriber: Subscriber) -> list[Section]:
+    return [subscription.section for subscription in services.followed(subscriber)]
 
 
 @_in_language
 def status(person: Person, subscriber: Subscriber) -> Screen:
-    followed = _followed_sections(subscriber)
+    return _status_or_choice(subscriber)
+
+
+def _status_or_choice(subscriber: Subscriber, notice: str = "") -> Screen:
+    """The followed sections' cards, or the building list for a chat that follows none."""
+    followed = _sections(subscriber)
     if not followed:
         listing = _building_list(0)
-        return Screen(f"{texts.nothing_followed()}\n\n{listing.text}", listing.keyboard)
-    return _status(followed[:MAX_CARDS])
+        return Screen(f"{texts.nothing_followed()}\n\n{listing.text}", listing.keyboard, notice=notice)
+    return replace(_status(followed), notice=notice)
 
 
 def _status(followed: list[Section]) -> Screen:
+    followed = followed[:MAX_CARDS]  # one message stays within Telegram's 4,096 characters
     now = timezone.now()
     cards = [texts.status_card(report, now) for report in section_reports(followed, now)]
-    rows = [[_button(_("🔄 Refresh"), callbacks.OPEN_STATUS)]]
+    rows = [[_button(_("🔄 Refresh"), callbacks.OPEN_STATUS), _button(_("🔔 Notifications"), callbacks.OPEN_NOTIFICATIONS)]]
     if len(followed) == 1:
         rows.append([_button(_("📊 Statistics"), callbacks.stats(followed[0].pk, Period.DAY))])
     else:
@@ -237,48 +236,43 @@ def _status(followed: list[Section]) -> Screen:
 
 
 @_in_language
-def stats(person: Person, subscriber: Subscriber, period: str = Period.DAY, section_id: int | None = None
-          ) -> list[Screen]:
+def stats(person: Person, subscriber: Subscriber, section_id: int | None = None, period: str = Period.DAY
+          ) -> Screen | list[Screen]:
     """Charts of one section, or of each section followed; a bad period gets the usage."""
     try:
         period = Period(period.lower())
     except ValueError:
-        return [Screen(texts.bad_period())]
+        return Screen(texts.bad_period())
     if section_id is None:
-        chosen = _followed_sections(subscriber)[:MAX_CHARTS]
+        chosen = _sections(subscriber)[:MAX_CHARTS]
         if not chosen:
-            return [status.__wrapped__(person, subscriber)]
+            return _status_or_choice(subscriber)
     else:
         chosen = list(Section.objects.filter(pk=section_id))
         if not chosen:
-            return [replace(_status(_followed_sections(subscriber)), notice=texts.stale_button())
-                    if subscriber.subscriptions.exists() else _building_list(0, notice=texts.stale_button())]
+            return _status_or_choice(subscriber, notice=texts.stale_button())
     return [_chart(section, period) for section in chosen]
 
 
 def _chart(section: Section, period: Period) -> Screen:
     now = timezone.now()
     tz = section.building.tz
-    start = period_start(period, now, tz)
-    local_start = timezone.localtime(start, tz).date()
-    if period == Period.MONTH:
-        following = (local_start.replace(day=28) + timedelta(days=4)).replace(day=1)
-        days = (following - local_start).days
-    else:
-        days = DAYS[period]
-    picture = power_chart(timeline(section, start, now), start, now, days, tz)
+    summary = section_stats(section, period, now)
+    picture = power_chart(list(summary.stretches), summary.start, now, period_days(period, summary.start, tz), tz)
     choices = [_button(("• " if choice == period else "") + texts.period_name(choice),
                        callbacks.stats(section.pk, choice)) for choice in Period]
-    return Screen(texts.stats_caption(section, section_stats(section, period, now)), InlineKeyboardMarkup([choices]),
-                  photo=picture)
+    return Screen(texts.stats_caption(section, summary), InlineKeyboardMarkup([choices]), photo=picture)
 
 
 # --- Preferences ----------------------------------------------------------------------------
 
 @_in_language
-def notifications(person: Person, subscriber: Subscriber, notice: str = "") -> Screen:
-    followed = list(subscriber.subscriptions.select_related("section__building").order_by(
-        "section__building__name", "section__number"))
+def notifications(person: Person, subscriber: Subscriber) -> Screen:
+    return _notifications(subscriber)
+
+
+def _notifications(subscriber: Subscriber, notice: str = "") -> Screen:
+    followed = services.followed(subscriber)
     rows = [[_button(f"{'🔔' if s.power else '🔕'} {s.section.building.name[:28]}, {texts.section_name(s.section)}",
                      callbacks.toggle_power(s.section_id)),
              _button("✖", callbacks.unfollow(s.section_id))] for s in followed]
@@ -292,36 +286,40 @@ def notifications(person: Person, subscriber: Subscriber, notice: str = "") -> S
     return Screen(text, InlineKeyboardMarkup(rows), notice=notice)
 
 
-def toggle_power(person: Person, section_id: int) -> Screen:
-    subscriber = _subscriber(person)
+@_in_language
+def toggle_power(person: Person, subscriber: Subscriber, section_id: int) -> Screen:
     switched = services.toggle_power(subscriber, section_id)
-    with override(subscriber.language):
-        return notifications.__wrapped__(person, subscriber, "" if switched is not None else texts.stale_button())
+    return _notifications(subscriber, "" if switched is not None else texts.stale_button())
 
 
-def unfollow(person: Person, section_id: int) -> Screen:
-    subscriber = _subscriber(person)
+@_in_language
+def unfollow(person: Person, subscriber: Subscriber, section_id: int) -> Screen:
     services.unfollow(subscriber, section_id)
-    return notifications(person)
+    return _notifications(subscriber)
 
 
-def toggle(person: Person, preference: str) -> Screen:
-    services.toggle(_subscriber(person), preference)
-    return notifications(person)
+@_in_language
+def toggle(person: Person, subscriber: Subscriber, preference: str) -> Screen:
+    services.toggle(subscriber, preference)
+    return _notifications(subscriber)
 
 
 @_in_language
 def language_choice(person: Person, subscriber: Subscriber) -> Screen:
+    return _language_choice()
+
+
+def _language_choice(notice: str = "") -> Screen:
     choices = [_button(name, callbacks.language(code)) for code, name in settings.LANGUAGES]
-    return Screen(texts.choose_language(), InlineKeyboardMarkup([choices]))
+    return Screen(texts.choose_language(), InlineKeyboardMarkup([choices]), notice=notice)
 
 
-def set_language(person: Person, language: str) -> list[Screen]:
-    subscriber = _subscriber(person)
-    if language not in dict(settings.LANGUAGES):
-        with override(subscriber.language):
-            return [replace(language_choice.__wrapped__(person, subscriber), notice=texts.stale_button())]
-    services.set_language(subscriber, language)
+@_in_language
+def set_language(person: Person, subscriber: Subscriber, language: str) -> list[Screen]:
+    try:
+        services.set_language(subscriber, language)
+    except ValueError:
+        return [_language_choice(notice=texts.stale_button())]
     with override(language):
         # The main menu's labels change language: a reply keyboard needs a new message.
         return [Screen(texts.language_set()), Screen(texts.menu(), _main_menu())]
@@ -334,11 +332,13 @@ def quiet(person: Person, subscriber: Subscriber, args: list[str]) -> Screen:
     if len(args) == 1 and args[0].lower() in ("off", "вимк", "ні"):
         services.set_quiet_hours(subscriber, None, None)
         return Screen(texts.quiet_hours(subscriber))
-    hours = [QUIET.match(arg) for arg in args]
-    if len(args) != 2 or not all(hours) or any(int(h[1]) > 23 for h in hours) or hours[0][1] == hours[1][1]:
+    hours = [int(match[1]) for match in map(QUIET.match, args) if match and int(match[1]) <= 23]
+    if len(args) != 2 or len(hours) != 2:
         return Screen(texts.quiet_usage())
-    start_hour, end_hour = (int(h[1]) for h in hours)
-    services.set_quiet_hours(subscriber, time(start_hour), time(end_hour))
+    try:
+        services.set_quiet_hours(subscriber, time(hours[0]), time(hours[1]))
+    except ValueError:  # the same hour twice
+        return Screen(texts.quiet_usage())
     return Screen(texts.quiet_hours(subscriber))
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from buildings.models import Building, Section
+from notifications import texts as notification_texts
 from notifications.models import Subscriber
 from notifications.texts import duration
 from sensors.history import Period, SectionStats
@@ -21,7 +22,7 @@ BAR_CELLS = 10
 
 
 def section_name(section: Section) -> str:
-    return escape(section.name) if section.name else _("Section %(number)d") % {"number": section.number}
+    return escape(notification_texts.section_name(section))
 
 
 def place(section: Section) -> str:

@@ -136,9 +136,6 @@ class FakeTelegram:
             self._message_id += 1
             return self._message_id
 
-    def pending_updates(self) -> int:
-        with self._lock:
-            return len(self._updates)
 
     # --- Server -------------------------------------------------------------------------
     def __enter__(self) -> FakeTelegram:

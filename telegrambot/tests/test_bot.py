@@ -140,6 +140,19 @@ def test_refresh_edits_the_card_in_place(bot, london):
     assert "London, Section 1" in refreshed.params["text"]
 
 
+def test_status_card_leads_to_the_notifications_screen(bot, london):
+    olena = bot.user(42, language_code="en")
+    olena.send("/start place_10_1", replies=2)
+    olena.send("/status")
+    screen = olena.tap("🔔 Notifications")
+    assert screen.method == "editMessageText"
+    assert screen.params["text"].startswith("🔔 <b>Notifications</b>")
+
+
+def test_blank_text_is_not_a_search(bot, london):
+    assert bot.user(42, language_code="en").send("   ").params["text"].startswith("I didn't understand that.")
+
+
 def test_stats_come_as_a_chart_and_switch_period_in_place(bot, london, make_sensor, beat, elapse):
     make_sensor("a", section=1)
     beat("a", section=1)
@@ -172,7 +185,7 @@ def test_quiet_hours_are_set_and_ended(bot, london):
     assert Subscriber.objects.get(chat_id=42).quiet_start is None
 
 
-@pytest.mark.parametrize("words", ["25 7", "7 7", "late", "23"])
+@pytest.mark.parametrize("words", ["25 7", "7 7", "7 07", "late", "23"])
 def test_bad_quiet_hours_get_the_usage_and_change_nothing(bot, london, words):
     olena = bot.user(42, language_code="en")
     olena.send("/quiet 22 6")

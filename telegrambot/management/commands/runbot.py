@@ -6,9 +6,8 @@ import logging
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from telegram import Update
 
-from telegrambot.application import POLL_TIMEOUT_SEC, build
+from telegrambot.application import ALLOWED_UPDATES, POLL_TIMEOUT_SEC, build
 
 logger = logging.getLogger("telegrambot")
 
@@ -24,6 +23,6 @@ class Command(BaseCommand):
         # cleanly on SIGINT and SIGTERM.
         build().run_polling(
             poll_interval=0, timeout=POLL_TIMEOUT_SEC, bootstrap_retries=-1,
-            allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER],
+            allowed_updates=ALLOWED_UPDATES,
         )
         logger.info("bot: stopped")
