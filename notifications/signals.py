@@ -16,5 +16,8 @@ from sensors.models import PowerEvent
 @receiver(post_save, sender=PowerEvent, dispatch_uid="announce_power_event")
 def announce_power_event(sender: type[PowerEvent], instance: PowerEvent, created: bool, **kwargs: Any) -> None:
     # Only news is queued: a mass silence records hundreds of held events in one tick.
+    # Robust: a broker that is down must not fail the heartbeat or the detector tick that
+    # recorded the change (the rest of their sections would stay unrecorded); the sweep
+    # announce_missed queues it within 30 s.
     if created and is_news(instance):
-        transaction.on_commit(lambda: announce.delay(instance.pk))
+        transaction.on_commit(lambda: announce.delay(instance.pk), robust=True)
