@@ -1,5 +1,7 @@
 """Response shapes of the read-only API, also the source of its OpenAPI schema."""
 
+from datetime import datetime
+
 from rest_framework import serializers
 
 from sensors.history import Period
@@ -51,8 +53,19 @@ class PowerEventSerializer(serializers.ModelSerializer):
         fields = ["sequence", "state", "at", "cause", "previous_state", "reason"]
 
 
+class BoundedDateTimeField(serializers.DateTimeField):
+    """DRF's field, but a time that cannot be placed in the timezone (the year 1 east of
+    UTC) is its "out of range" error rather than an OverflowError from its own check."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        try:
+            return super().enforce_timezone(value)
+        except OverflowError:
+            self.fail("overflow")
+
+
 class EventsQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False, help_text="Only events that began at or after this time.")
+    since = BoundedDateTimeField(required=False, help_text="Only events that began at or after this time.")
 
 
 class StatsQuerySerializer(serializers.Serializer):

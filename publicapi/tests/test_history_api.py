@@ -49,8 +49,9 @@ def test_events_since_a_time(client, history):
     assert [e["sequence"] for e in body["results"]] == [3, 4]
 
 
-def test_a_bad_since_is_a_clear_400(client, history):
-    response = get(client, EVENTS, since="yesterday")
+@pytest.mark.parametrize("since", ["yesterday", "0001-01-01T00:00:00"])
+def test_a_bad_since_is_a_clear_400(client, history, since):
+    response = get(client, EVENTS, since=since)
     assert response.status_code == 400
     assert response.json()["status"] == "error" and "since" in response.json()["message"]
 
