@@ -119,7 +119,8 @@ class BroadcastAdmin(admin.ModelAdmin):
             "text", "building", "section", "preview", "audience"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
-        return obj is None or obj.queued_at is None
+        # Drafts only, and only for those allowed to delete broadcasts at all.
+        return super().has_delete_permission(request, obj) and (obj is None or obj.queued_at is None)
 
     def save_model(self, request: HttpRequest, obj: Broadcast, form: forms.Form, change: bool) -> None:
         obj.created_by = obj.created_by or request.user.get_username()

@@ -154,9 +154,11 @@ def next_due() -> datetime | None:
 def prepare(message_id: int) -> Outgoing | None:
     """The text to send now, or None when the row is skipped: its subscriber is gone,
     its section changed again since (the newer change has its own message), or the
-    subscriber was last told this very state."""
+    subscriber was last told this very state, or the row was deleted since it was claimed."""
     message = Message.objects.select_related(
-        "subscriber", "broadcast", "event__section__building", "event__section__power").get(pk=message_id)
+        "subscriber", "broadcast", "event__section__building", "event__section__power").filter(pk=message_id).first()
+    if message is None:
+        return None
     if not message.subscriber.active:
         return _skip(message, "the subscriber is inactive")
     if message.kind == Message.Kind.BROADCAST:
@@ -202,7 +204,9 @@ def retry_later(message_id: int, delay: timedelta, why: str) -> None:
 def retry_with_backoff(message_id: int, why: str) -> bool:
     """After a network error: try again later (2, 4, 8... s), or fail after MAX_ATTEMPTS.
     Returns whether it will be retried."""
-    attempts = Message.objects.filter(pk=message_id).values_list("attempts", flat=True).get()
+    attempts = Message.objects.filter(pk=message_id).values_list("attempts", flat=True).first()
+    if attempts is None:
+        return False  # deleted meanwhile (its subscriber was, or an operator removed it)
     if attempts >= MAX_ATTEMPTS:
         fail(message_id, f"gave up after {attempts} attempts: {why}")
         return False

@@ -5,13 +5,13 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
 from powerbot.admin import ApiKeyAdmin, RecordAdmin
 from sensors import services
 from sensors.models import MassSilence, PowerEvent, PowerState, SectionPower, Sensor, SensorAlias, WriteKey
-from sensors.power import release_mass_silence, set_section_state
+from sensors.power import SectionBusy, release_mass_silence, set_section_state
 from sensors.status import with_frozen, with_online
 
 
@@ -172,6 +172,14 @@ class PowerEventAdmin(RecordAdmin):
     date_hierarchy = "at"
     form = SetSectionStateForm
     can_add = True
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict | None = None) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except SectionBusy as exc:  # the sensors kept changing it: say so, keep the operator on the form
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: PowerEvent, form: forms.Form, change: bool) -> None:
         event = set_section_state(obj.section, obj.state, obj.reason, operator=request.user.get_username())

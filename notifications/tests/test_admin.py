@@ -76,3 +76,15 @@ def test_the_outbox_is_filtered_by_state_and_failed_rows_are_queued_again(admin_
     for page in ("/admin/notifications/subscription/", "/admin/notifications/broadcast/",
                  "/admin/notifications/broadcast/add/"):
         assert admin_client.get(page).status_code == 200
+
+
+def test_only_operators_allowed_to_delete_broadcasts_may_delete_drafts(client, audience, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    draft = Broadcast.objects.create(text="Draft")
+    editor = django_user_model.objects.create_user("editor", password="x", is_staff=True)
+    editor.user_permissions.set(Permission.objects.filter(codename__in=["view_broadcast", "change_broadcast"]))
+    client.force_login(editor)
+    assert client.get(f"/admin/notifications/broadcast/{draft.pk}/delete/").status_code == 403
+    assert client.post(f"/admin/notifications/broadcast/{draft.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Broadcast.objects.filter(pk=draft.pk).exists()

@@ -218,3 +218,17 @@ class TestQuietHours:
         time_machine.move_to(message.not_before + timedelta(seconds=1), tick=True)
         deliver()
         assert len(telegram.sent(101)) == 1
+
+
+def test_a_claimed_row_deleted_before_its_send_is_passed_over(subscribe, outage):
+    subscribe(101)
+    subscribe(102)
+    outage()
+    claimed = [message_id for message_id, _ in outbox.claim(10)]
+    assert len(claimed) == 2
+    Subscriber.objects.filter(chat_id=101).delete()  # an operator removed the chat meanwhile
+    gone = next(pk for pk in claimed if not Message.objects.filter(pk=pk).exists())
+    assert outbox.prepare(gone) is None
+    assert outbox.retry_with_backoff(gone, "timed out") is False
+    kept = next(pk for pk in claimed if pk != gone)
+    assert outbox.prepare(kept).chat_id == 102
