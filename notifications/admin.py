@@ -109,6 +109,7 @@ class BroadcastAdmin(admin.ModelAdmin):
 
     change_form_template = "admin/notifications/broadcast/change_form.html"
     list_display = ["__str__", "building", "section", "created_by", "created_at", "queued_at", "progress"]
+    list_select_related = ["building", "section__building"]  # both may be empty: named, or Django skips them
     autocomplete_fields = ["building"]
     readonly_fields = ["preview", "audience", "progress", "created_by", "queued_at"]
 

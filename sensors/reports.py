@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from buildings.models import Building, Section
@@ -58,12 +59,13 @@ def section_reports(sections: Iterable[Section], now: datetime | None = None) ->
 
 def fleet_summary(now: datetime | None = None) -> FleetSummary:
     now = now or timezone.now()
-    sensors = with_online(Sensor.objects.filter(enabled=True), now)
+    sensors = with_online(Sensor.objects.filter(enabled=True), now).aggregate(
+        total=Count("pk"), offline=Count("pk", filter=Q(is_up=False)))
     states = Counter(SectionPower.objects.values_list("state", flat=True))
     return FleetSummary(
         buildings=Building.objects.count(),
-        sensors=sensors.count(),
-        sensors_offline=sensors.filter(is_up=False).count(),
+        sensors=sensors["total"],
+        sensors_offline=sensors["offline"],
         sections_down=states[PowerState.DOWN],
         sections_unknown=states[PowerState.UNKNOWN],
         mass_silence=MassSilence.objects.filter(open=True).first(),
