@@ -18,14 +18,14 @@ def broker_down():
     from powerbot.celery import app
 
     saved = app.conf.broker_url, app.conf.task_publish_retry
+    app._after_fork()  # drop pooled connections to the broker earlier tests used, as a forked worker does
     app.conf.task_always_eager = False
     app.conf.broker_url, app.conf.task_publish_retry = "sqla+sqlite:////nonexistent/broker.sqlite3", False
     try:
         yield
     finally:
         app.conf.broker_url, app.conf.task_publish_retry = saved
-        app.pool.force_close_all()
-        app._pool = None
+        app._after_fork()
 
 
 @pytest.mark.django_db(transaction=True)
