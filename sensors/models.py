@@ -70,8 +70,10 @@ class Sensor(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [
-            # The detector's only query on a quiet tick: online sensors past their deadline.
+            # The detector's one query on a quiet tick: online sensors past their deadline ...
             models.Index(fields=["offline_after"], condition=models.Q(online=True), name="sensor_deadline"),
+            # ... and sensors whose freeze runs out.
+            models.Index(fields=["frozen_until"], condition=models.Q(frozen_until__isnull=False), name="sensor_freeze_end"),
         ]
 
     def __str__(self) -> str:

@@ -97,16 +97,18 @@ def power_on_confirmed(sensor_id: int, now: datetime) -> list[PowerEvent]:
 
 
 def detect_offline(now: datetime | None = None) -> DetectorReport:
-    """One detector tick: take sensors past their deadline offline and record the result."""
+    """One detector tick: take sensors past their deadline offline, let sensors whose
+    freeze ran out count as themselves again, and record the result."""
     now = now or timezone.now()
-    server_was_down, silence_id = _tick_clock(now)
+    server_was_down, silence_id, last_tick_at = _tick_clock(now)
     report = DetectorReport(server_was_down=server_was_down)
     if report.server_was_down:
         report.granted_fresh_timeout = Sensor.objects.filter(online=True, offline_after__lte=now).update(
             offline_after=now + sensor_timeout()
         )
     due = Sensor.objects.filter(online=True, offline_after__lte=now)
-    if silence_id is None and not due.exists():
+    thawed = Sensor.objects.filter(frozen_until__gt=last_tick_at or now, frozen_until__lte=now)
+    if silence_id is None and not (due | thawed).exists():
         return report  # the quiet tick: two indexed queries and one write, whatever the fleet's size
 
     silence = MassSilence.objects.filter(pk=silence_id, open=True).first() if silence_id else None
@@ -129,6 +131,10 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
     if expired:
         sections = sections_counting(pk for pk, _ in expired)
         report.events = record_section_states(sections, now, PowerCause.TIMEOUT, hold=silence is not None)
+    thawed_ids = list(thawed.values_list("pk", flat=True))
+    if thawed_ids:
+        report.events += record_section_states(sections_counting(thawed_ids), now, PowerCause.OPERATOR,
+                                               reason="sensor freeze ended", hold=silence is not None)
     if silence is not None:
         report.events += _review_mass_silence(silence, now)
     return report
@@ -288,9 +294,10 @@ def _write(section: Section, power: SectionPower | None, state: PowerState, sinc
         return None  # another worker initialised the section first
 
 
-def _tick_clock(now: datetime) -> tuple[bool, int | None]:
+def _tick_clock(now: datetime) -> tuple[bool, int | None, datetime | None]:
     """Note this tick. Returns whether the previous one is older than the timeout (or
-    there was none: a first start), and the open mass silence, in the same query."""
+    there was none: a first start), the open mass silence, read in the same query, and
+    when the previous tick was."""
     open_silence = MassSilence.objects.filter(open=True).values("pk")[:1]
     previous = (
         DetectorClock.objects.filter(pk=1).annotate(silence=Subquery(open_silence))
@@ -302,7 +309,7 @@ def _tick_clock(now: datetime) -> tuple[bool, int | None]:
                 DetectorClock.objects.create(pk=1, last_tick_at=now)
         except IntegrityError:
             pass  # another detector started at the same moment
-        return True, MassSilence.objects.filter(open=True).values_list("pk", flat=True).first()
+        return True, MassSilence.objects.filter(open=True).values_list("pk", flat=True).first(), None
     last_tick_at, silence_id = previous
     DetectorClock.objects.filter(pk=1, last_tick_at__lt=now).update(last_tick_at=now)
-    return now - last_tick_at > sensor_timeout(), silence_id
+    return now - last_tick_at > sensor_timeout(), silence_id, last_tick_at

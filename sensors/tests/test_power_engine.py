@@ -154,6 +154,31 @@ def test_freezing_holds_a_section_and_is_recorded_as_an_operator_action(beat, el
     assert events()[-1] == (PowerState.DOWN, PowerCause.OPERATOR)
 
 
+def test_a_freeze_that_runs_out_lets_a_silent_sensor_go_down(beat, elapse):
+    detect_offline()
+    beat()
+    freeze(Sensor.objects.all(), timedelta(minutes=15))
+    elapse(TIMEOUT + 1)
+    assert recorded() == PowerState.UP  # held at its frozen value
+    elapse(15 * 60)
+    assert events()[-1] == (PowerState.DOWN, PowerCause.OPERATOR)
+
+
+def test_a_freeze_that_runs_out_lets_a_heard_sensor_come_back(beat, elapse):
+    detect_offline()
+    beat()
+    elapse(TIMEOUT + 1)
+    freeze(Sensor.objects.all(), timedelta(minutes=15))  # held "off"
+    for _ in range(14):
+        beat()  # power is back
+        elapse(60)
+    assert recorded() == PowerState.DOWN
+    for _ in range(2):
+        beat()
+        elapse(60)
+    assert events()[-1] == (PowerState.UP, PowerCause.OPERATOR)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_detectors_at_once_record_each_transition_once(beat, time_travel, at_once):
     detect_offline()
