@@ -84,6 +84,17 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
         connection.settings_dict["TEST"]["NAME"] = str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _counters_end_in_the_test_database(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """Counts the tests made are flushed before the test database goes, not at exit into
+    whatever database the settings name then."""
+    yield
+    from ops import counters
+
+    with django_db_blocker.unblock():
+        counters.flush(force=True)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings) -> None:
     """Every test starts from the documented defaults, whatever the shell or .env says."""
@@ -305,7 +316,7 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app under real gunicorn (two workers) on a fresh SQLite file."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
     env |= {"DATABASE_URL": served_database_url(tmp_path_factory), "SECRET_KEY": "test-secret",
-            "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY}
+            "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY, "METRICS_FLUSH_SEC": "0"}
     app = ServedApp(free_port(), env)
     migrated = app.manage("migrate", "--noinput", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr

@@ -26,6 +26,8 @@ from telegram.request import HTTPXRequest
 
 from notifications import outbox
 from notifications.models import SenderLease
+from ops import counters
+from powerbot.logs import log_event
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +45,16 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     interrupted: int = 0
+
+    def add(self, result: str) -> None:
+        """One send's result (sent, retried, failed, deactivated), here and in the shared counters."""
+        counters.count("deliveries", result)
+        if result == "sent":
+            self.sent += 1
+        elif result == "retried":
+            self.retried += 1
+        else:
+            self.failed += 1
 
 
 class Pacer:
@@ -164,22 +176,27 @@ async def _send(bot: Bot, pacer: Pacer, outgoing: outbox.Outgoing, report: Deliv
     except RetryAfter as exc:
         seconds = _seconds(exc)
         pacer.pause(seconds)
-        report.retried += 1
+        counters.count("telegram_rate_limited")
+        report.add("retried")
         await db(outbox.retry_later)(outgoing.pk, timedelta(seconds=seconds), str(exc))
     except (Forbidden, BadRequest) as exc:
-        report.failed += 1
-        if any(phrase in exc.message.lower() for phrase in GONE):
-            await db(outbox.deactivate)(outgoing.pk, exc.message)
-        else:
-            await db(outbox.fail)(outgoing.pk, exc.message)
+        gone = any(phrase in exc.message.lower() for phrase in GONE)
+        _failed(report, outgoing, "deactivated" if gone else "failed", exc.message)
+        await db(outbox.deactivate if gone else outbox.fail)(outgoing.pk, exc.message)
     except (NetworkError, TelegramError) as exc:
         if await db(outbox.retry_with_backoff)(outgoing.pk, str(exc)):
-            report.retried += 1
+            report.add("retried")
         else:
-            report.failed += 1
+            _failed(report, outgoing, "failed", str(exc))
     else:
-        report.sent += 1
+        report.add("sent")
         await db(outbox.mark_sent)(outgoing.pk)
+
+
+def _failed(report: DeliveryReport, outgoing: outbox.Outgoing, result: str, error: str) -> None:
+    report.add(result)
+    log_event(logger, "delivery_failed", logging.WARNING, result=result, message_id=outgoing.pk,
+              chat_id=outgoing.chat_id, error=error)
 
 
 def _seconds(exc: RetryAfter) -> float:

@@ -146,6 +146,12 @@ def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
     return rows
 
 
+def depth() -> dict[str, int]:
+    """Messages not yet sent (queued or being sent), by kind."""
+    waiting = Message.objects.filter(state__in=[Message.State.PENDING, Message.State.SENDING])
+    return dict(waiting.order_by().values_list("kind").annotate(n=Count("pk")))
+
+
 def next_due() -> datetime | None:
     return Message.objects.filter(state=Message.State.PENDING).order_by("not_before").values_list(
         "not_before", flat=True).first()

@@ -8,6 +8,7 @@ helpers here add the strictness it does not have (it reads "flase" as False, for
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -85,6 +86,22 @@ def get_int_set(name: str) -> frozenset[int]:
         return frozenset(int(item) for item in items)
     except ValueError:
         raise ConfigError(name, f"{get_str(name)!r} must be whole numbers separated by commas") from None
+
+
+def get_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = get_str(name, default).lower()
+    if value not in choices:
+        raise ConfigError(name, f"{value!r} is not one of: {', '.join(choices)}")
+    return value
+
+
+def get_networks(name: str, default: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Addresses or CIDR networks separated by commas or white space; a lone address is a /32 (/128)."""
+    items = [item for item in _MAP_SEPARATORS.split(get_str(name, default)) if item]
+    try:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in items)
+    except ValueError as exc:
+        raise ConfigError(name, f"{exc} (use addresses or networks such as 10.0.0.0/8, separated by commas)") from None
 
 
 def get_timezone(name: str, default: str) -> str:

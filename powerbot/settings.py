@@ -4,10 +4,12 @@ The variable names of the PowerBot seed (SENSOR_API_KEY, SENSOR_TIMEOUT_SEC, ...
 so an existing deployment's environment works unchanged. README.md lists every variable.
 """
 
+import logging
 import os
 from pathlib import Path
 
 from powerbot import config
+from powerbot.logs import configured_format_and_level, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "var"
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "publicapi",
     "telegrambot",
     "firmware",
+    "ops",
 ]
 
 MIDDLEWARE = [
@@ -129,15 +132,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": config.get_str("LOG_LEVEL", "INFO").upper()},
-    # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token.
-    "loggers": {"httpx": {"level": "WARNING"}},
-}
+# LOG_FORMAT=json: one JSON object a line, for a log collector. Secrets are redacted either way.
+LOG_FORMAT, LOG_LEVEL = configured_format_and_level()
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+logging.captureWarnings(True)  # Python warnings become log lines too, in the same format
 
 # --- PowerBot (names kept from the PowerBot seed) -------------------------------------
 SENSOR_API_KEY = config.get_str("SENSOR_API_KEY")
@@ -165,6 +163,12 @@ MASS_SILENCE_MIN_SENSORS = config.get_int("MASS_SILENCE_MIN_SENSORS", 10, minimu
 MASS_SILENCE_MIN_BUILDINGS = config.get_int("MASS_SILENCE_MIN_BUILDINGS", 3, minimum=1)
 MASS_SILENCE_PERCENT = config.get_int("MASS_SILENCE_PERCENT", 70, minimum=1, maximum=100)
 MASS_SILENCE_WINDOW_SEC = config.get_int("MASS_SILENCE_WINDOW_SEC", 60, minimum=1, maximum=3600)
+# /metrics (Prometheus): scrapers present METRICS_KEY as a bearer token, or come from
+# an address in METRICS_ALLOWED_IPS (addresses or networks; loopback by default).
+METRICS_KEY = config.get_str("METRICS_KEY")
+METRICS_ALLOWED_IPS = config.get_networks("METRICS_ALLOWED_IPS", "127.0.0.1, ::1")
+# Each process writes its counts to the database at most this often (0: after every request).
+METRICS_FLUSH_SEC = config.get_int("METRICS_FLUSH_SEC", 5, minimum=0, maximum=300)
 # Sensor online/offline history and the telemetry of long-silent sensors are pruned after
 # this many days; section power events are kept for good.
 TELEMETRY_RETENTION_DAYS = config.get_int("TELEMETRY_RETENTION_DAYS", 90, minimum=1)
@@ -183,6 +187,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # a worker of its own, so offline detection never waits behind a broadcast.
 CELERY_TASK_ROUTES = {"notifications.tasks.deliver": {"queue": "telegram"}}
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING, as web and bot do
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "detect-offline-sensors": {

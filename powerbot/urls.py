@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from ops import views as ops
 from powerbot.api import HealthView
 from publicapi import views as public
 from sensors.api import HeartbeatView
@@ -11,6 +12,8 @@ from sensors.api import HeartbeatView
 urlpatterns = [
     re_path(r"^api/v1/heartbeat/?$", HeartbeatView.as_view(), name="heartbeat"),
     re_path(r"^api/v1/health/?$", HealthView.as_view(), name="health"),
+    re_path(r"^api/v1/ready/?$", ops.ReadyView.as_view(), name="ready"),
+    re_path(r"^metrics/?$", ops.metrics_view, name="metrics"),
     re_path(r"^api/v1/public/sensors/status/?$", public.SensorStatusListView.as_view(), name="public-sensors"),
     re_path(
         r"^api/v1/public/sensors/(?P<sensor_id>[^/]+)/status/?$",

@@ -2,26 +2,39 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed, ParseError
+from rest_framework.exceptions import (
+    APIException,
+    AuthenticationFailed,
+    MethodNotAllowed,
+    NotAuthenticated,
+    ParseError,
+    PermissionDenied,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ops import counters
 from powerbot.api import (
     ERROR,
     JSONAPIView,
     JSONObjectParser,
     KeyAuthentication,
     KeyPermission,
+    PayloadTooLarge,
     client_ip,
     error_body,
 )
+from powerbot.logs import log_event
 from sensors.heartbeat import HeartbeatRejected, record_heartbeat
 from sensors.models import WriteKey
+
+logger = logging.getLogger(__name__)
 
 
 class WriteKeyAuthentication(KeyAuthentication):
@@ -79,6 +92,25 @@ HEARTBEAT_RESPONSE = inline_serializer("HeartbeatAccepted", {
 })
 
 
+# Why DRF refused a heartbeat before our checks ran, for the metrics' reason label.
+_REFUSALS: tuple[tuple[type[APIException], str], ...] = (
+    (PayloadTooLarge, "too_large"),
+    (ParseError, "invalid_json"),
+    (AuthenticationFailed, "invalid_key"),
+    (NotAuthenticated, "invalid_key"),
+    (PermissionDenied, "invalid_key"),
+    (MethodNotAllowed, "method_not_allowed"),
+)
+
+
+def _rejected(request: Request, reason: str, status: int, message: str) -> None:
+    counters.count("heartbeats_rejected", reason)
+    # The uuid only when it is what the contract says it is: the log line stays one short line.
+    uuid = request.data.get("sensor_uuid") if isinstance(request.data, dict) else None
+    log_event(logger, "heartbeat_rejected", logging.WARNING, reason=reason, status=status, error=message,
+              ip=client_ip(request) or "-", sensor_uuid=uuid if isinstance(uuid, str) and len(uuid) <= 64 else "-")
+
+
 class HeartbeatView(JSONAPIView):
     authentication_classes = [WriteKeyAuthentication]
     permission_classes = [HasWriteKey]
@@ -96,7 +128,9 @@ class HeartbeatView(JSONAPIView):
         try:
             accepted = record_heartbeat(request.data, ip=client_ip(request))
         except HeartbeatRejected as rejected:
+            _rejected(request, rejected.reason, rejected.status, rejected.message)
             return Response(error_body(rejected.message), status=rejected.status)
+        counters.count("heartbeats_accepted")
         return Response({
             "status": "ok",
             "timestamp": accepted.timestamp.isoformat(),
@@ -104,3 +138,9 @@ class HeartbeatView(JSONAPIView):
             "section_id": accepted.section_number,
             "sensor_uuid": accepted.sensor_uuid,
         })
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        reason = next((reason for kind, reason in _REFUSALS if isinstance(exc, kind)), "other")
+        _rejected(self.request, reason, response.status_code, str(getattr(exc, "detail", exc)))
+        return response

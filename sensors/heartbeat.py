@@ -32,10 +32,13 @@ MAX_TELEMETRY_DEPTH = 16
 
 
 class HeartbeatRejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """A heartbeat refused with an HTTP status, the contract's message, and a reason for metrics."""
+
+    def __init__(self, status: int, message: str, reason: str) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -79,12 +82,12 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     """Validate and record one heartbeat whose key the caller has already checked."""
     building_id = payload.get("building_id")
     if not is_json_int(building_id):
-        raise HeartbeatRejected(400, "building_id must be an integer")
+        raise HeartbeatRejected(400, "building_id must be an integer", "bad_building_id")
     uuid = payload.get("sensor_uuid")
     uuid = uuid.strip() if isinstance(uuid, str) else ""
     # Unprintable characters (NUL, lone surrogates, controls) cannot be stored or shown.
     if not uuid or len(uuid) > UUID_MAX_LENGTH or not uuid.isprintable():
-        raise HeartbeatRejected(400, "sensor_uuid is required and must be a string")
+        raise HeartbeatRejected(400, "sensor_uuid is required and must be a string", "bad_sensor_uuid")
 
     known = find_sensor(uuid)
     placement = resolve_placement(known, uuid, building_id, payload.get("section_id"))
@@ -170,7 +173,7 @@ def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, se
     else:
         facts = None
     if facts is None:
-        raise HeartbeatRejected(404, f"Building {building_id} not found")
+        raise HeartbeatRejected(404, f"Building {building_id} not found", "unknown_building")
     building_name, section_count, default_section = facts
 
     if section_id is None:
@@ -180,7 +183,7 @@ def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, se
     elif pinned_building is not None:
         number = default_section
     else:
-        raise HeartbeatRejected(400, f"section_id must be integer 1..{section_count}")
+        raise HeartbeatRejected(400, f"section_id must be integer 1..{section_count}", "bad_section")
 
     current = known.current if known is not None else None
     same = current is not None and (current.building_id, current.number) == (building_id, number)
@@ -192,7 +195,7 @@ def _optional_text(payload: Mapping[str, Any], field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise HeartbeatRejected(400, f"{field} must be string")
+        raise HeartbeatRejected(400, f"{field} must be string", "bad_text")
     return _storable_text(value).strip()[:TEXT_MAX_LENGTH]
 
 
@@ -259,8 +262,8 @@ def _place(uuid: str, placement: Placement, fields: dict[str, Any]) -> int:
         # An operator removed the section since we looked: answer as if we had seen it.
         count = Building.objects.filter(pk=placement.building_id).values_list("section_count", flat=True).first()
         if count is None:
-            raise HeartbeatRejected(404, f"Building {placement.building_id} not found")
-        raise HeartbeatRejected(400, f"section_id must be integer 1..{count}")
+            raise HeartbeatRejected(404, f"Building {placement.building_id} not found", "unknown_building")
+        raise HeartbeatRejected(400, f"section_id must be integer 1..{count}", "bad_section")
     sensors = Sensor.objects.by_uuid(uuid)
     if sensors.filter(canonical=False).update(section=section, **fields) or (
         # pinned by an operator since we looked: it keeps its section

@@ -28,6 +28,7 @@ from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 
 from buildings.models import Section
+from powerbot.logs import log_event
 from sensors.models import (
     DetectorClock,
     MassSilence,
@@ -286,12 +287,25 @@ def _write(section: Section, power: SectionPower | None, state: PowerState, sinc
                     state=state, since=since, cause=cause, version=sequence
                 ):
                     return None
-            return PowerEvent.objects.create(
+            event = PowerEvent.objects.create(
                 section=section, sequence=sequence, state=state, at=at, cause=cause, reason=reason, operator=operator,
                 previous_state=power.state if power else "", previous_since=power.since if power else None,
             )
+            transaction.on_commit(lambda: _log_change(event, section))
+            return event
     except IntegrityError:
         return None  # another worker initialised the section first
+
+
+def _log_change(event: PowerEvent, section: Section) -> None:
+    log_event(logger, "power_changed", building=section.building_id, section=section.number, state=event.state,
+              previous=event.previous_state or "-", cause=event.cause, at=event.at.isoformat(),
+              sequence=event.sequence, reason=event.reason or "-")
+
+
+def last_tick() -> datetime | None:
+    """When the offline detector last ran (None: never)."""
+    return DetectorClock.objects.filter(pk=1).values_list("last_tick_at", flat=True).first()
 
 
 def _tick_clock(now: datetime) -> tuple[bool, int | None, datetime | None]:

@@ -31,6 +31,7 @@ class FleetSummary:
     buildings: int
     sensors: int
     sensors_offline: int
+    sections_up: int
     sections_down: int
     sections_unknown: int
     mass_silence: MassSilence | None
@@ -66,6 +67,7 @@ def fleet_summary(now: datetime | None = None) -> FleetSummary:
         buildings=Building.objects.count(),
         sensors=sensors["total"],
         sensors_offline=sensors["offline"],
+        sections_up=states[PowerState.UP],
         sections_down=states[PowerState.DOWN],
         sections_unknown=states[PowerState.UNKNOWN],
         mass_silence=MassSilence.objects.filter(open=True).first(),

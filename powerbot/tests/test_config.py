@@ -97,7 +97,8 @@ def test_unparseable_database_url_names_the_variable(environ):
 
 @pytest.mark.parametrize(("name", "value"), [
     ("SENSOR_TIMEOUT_SEC", "soon"), ("DEBUG", "maybe"), ("SENSOR_UUID_BUILDING_MAP", "broken"),
-    ("TIME_ZONE", "Mars/Olympus"), ("SENSOR_ALIAS_1", "1:1"),
+    ("TIME_ZONE", "Mars/Olympus"), ("SENSOR_ALIAS_1", "1:1"), ("LOG_FORMAT", "yaml"), ("LOG_LEVEL", "loud"),
+    ("METRICS_ALLOWED_IPS", "10.0.0.0/8, intranet"), ("METRICS_FLUSH_SEC", "-1"),
 ])
 def test_start_up_stops_on_a_bad_value_and_names_it(name, value):
     env = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", name: value}
@@ -113,3 +114,17 @@ def test_public_key_equal_to_the_write_key_is_refused():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SENSOR_PUBLIC_API_KEY: must differ from SENSOR_API_KEY" in result.stderr
+
+
+def test_metrics_networks_take_addresses_and_networks(environ):
+    environ(METRICS_ALLOWED_IPS="10.0.0.0/8 192.168.1.7,::1")
+    assert [str(net) for net in config.get_networks("METRICS_ALLOWED_IPS", "")] == [
+        "10.0.0.0/8", "192.168.1.7/32", "::1/128"]
+
+
+def test_log_format_and_metrics_networks_errors_say_what_is_allowed(environ):
+    environ(LOG_FORMAT="yaml", METRICS_ALLOWED_IPS="10.0.0.0/8 intranet")
+    with pytest.raises(config.ConfigError, match="LOG_FORMAT: 'yaml' is not one of: plain, json"):
+        config.get_choice("LOG_FORMAT", "plain", ("plain", "json"))
+    with pytest.raises(config.ConfigError, match="METRICS_ALLOWED_IPS: 'intranet' does not appear to be"):
+        config.get_networks("METRICS_ALLOWED_IPS", "")

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class OpsConfig(AppConfig):
+    """Running PowerBot: readiness, metrics, backups and the process launcher."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "ops"
+
+    def ready(self) -> None:
+        from ops import counters
+
+        counters.connect()

@@ -1,0 +1,79 @@
+"""PowerBot's metrics in Prometheus' text format, read from the database at scrape time.
+
+Counters come from `ops.counters` (every process's events, flushed to the database);
+gauges are computed from the current state. Any web process answers for the whole
+deployment, so a scrape through a load balancer sees the same figures whichever process
+it reaches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from django.utils import timezone
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from notifications import outbox
+from notifications.models import Message
+from ops import counters
+from sensors.power import last_tick
+from sensors.reports import fleet_summary
+
+# Counter name -> (help, label name or "" for none). Every name counted anywhere is listed here.
+COUNTERS: dict[str, tuple[str, str]] = {
+    "heartbeats_accepted": ("Heartbeats accepted.", ""),
+    "heartbeats_rejected": ("Heartbeats rejected, by reason.", "reason"),
+    "deliveries": ("Telegram deliveries by result: sent, retried, failed, deactivated.", "result"),
+    "telegram_rate_limited": ("Telegram answers 429 Too Many Requests.", ""),
+}
+# Labels that exist from the start, so a rate() over them works before the first event.
+KNOWN_LABELS = {"deliveries": ("sent", "retried", "failed", "deactivated")}
+
+
+class PowerBotCollector:
+    def collect(self) -> Iterator[Metric]:
+        yield from self._counters()
+        yield from self._gauges()
+
+    def _counters(self) -> Iterator[Metric]:
+        counters.flush(force=True)  # this process's own recent events too
+        for name, (help_text, label) in COUNTERS.items():
+            family = CounterMetricFamily(f"powerbot_{name}", help_text, labels=[label] if label else None)
+            values = dict.fromkeys(KNOWN_LABELS.get(name, ()), 0) | counters.totals(name)
+            if label:
+                for key, value in sorted(values.items()):
+                    family.add_metric([key], value)
+            else:
+                family.add_metric([], values.get("", 0))
+            yield family
+
+    def _gauges(self) -> Iterator[Metric]:
+        fleet = fleet_summary()
+        sensors = GaugeMetricFamily("powerbot_sensors", "Enabled sensors by state.", labels=["state"])
+        sensors.add_metric(["online"], fleet.sensors - fleet.sensors_offline)
+        sensors.add_metric(["offline"], fleet.sensors_offline)
+        yield sensors
+        sections = GaugeMetricFamily("powerbot_sections", "Sections by recorded power state.", labels=["state"])
+        for state, value in (("up", fleet.sections_up), ("down", fleet.sections_down), ("unknown", fleet.sections_unknown)):
+            sections.add_metric([state], value)
+        yield sections
+        yield GaugeMetricFamily("powerbot_mass_silence_open", "1 while a mass silence holds power-off changes.",
+                                value=int(fleet.mass_silence is not None))
+        ticked = last_tick()
+        lag = math.inf if ticked is None else max((timezone.now() - ticked).total_seconds(), 0.0)
+        yield GaugeMetricFamily("powerbot_detector_tick_lag_seconds",
+                                "Seconds since the offline detector last ran (+Inf: never).", value=lag)
+        depth = outbox.depth()
+        family = GaugeMetricFamily("powerbot_outbox_messages", "Messages queued or being sent, by kind.",
+                                   labels=["kind"])
+        for kind in Message.Kind.values:
+            family.add_metric([kind], depth.get(kind, 0))
+        yield family
+
+
+def render() -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(PowerBotCollector())
+    return generate_latest(registry)

@@ -1,0 +1,84 @@
+"""Readiness and metrics: for the orchestrator and for Prometheus, not for residents."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from prometheus_client import CONTENT_TYPE_LATEST
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ops import metrics
+from powerbot.api import JSONAPIView, client_ip, presented_key
+from powerbot.celery import app
+
+logger = logging.getLogger(__name__)
+
+BROKER_TIMEOUT_SEC = 3
+
+
+def _database() -> str | None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError as exc:
+        return f"cannot query the database ({type(exc).__name__})"
+    return None
+
+
+def _broker() -> str | None:
+    try:
+        with app.connection_for_write() as broker:
+            broker.ensure_connection(max_retries=1, interval_start=0, timeout=BROKER_TIMEOUT_SEC)
+    except Exception as exc:  # kombu raises the transport's own errors, of many kinds
+        return f"cannot reach the broker ({type(exc).__name__})"
+    return None
+
+
+class ReadyView(JSONAPIView):
+    """Readiness: the database answers and the broker accepts a connection.
+
+    The failure says which part failed and the kind of error, never a URL (it may hold a password).
+    """
+
+    @extend_schema(responses={
+        (200, "application/json"): inline_serializer("Ready", {"status": serializers.CharField(),
+                                                                "checks": serializers.DictField()}),
+        (503, "application/json"): inline_serializer("NotReady", {"status": serializers.CharField(),
+                                                                   "checks": serializers.DictField()}),
+    })
+    def get(self, request: Request) -> Response:
+        problems = {"database": _database(), "broker": _broker()}
+        checks = {part: problem or "ok" for part, problem in problems.items()}
+        failing = {part: problem for part, problem in problems.items() if problem}
+        if failing:
+            logger.warning("not ready: %s", "; ".join(f"{part}: {problem}" for part, problem in failing.items()))
+            return Response({"status": "unavailable", "checks": checks}, status=503)
+        return Response({"status": "ok", "checks": checks})
+
+
+def _may_scrape(request: HttpRequest) -> bool:
+    key = presented_key(request)
+    if settings.METRICS_KEY and key and hmac.compare_digest(key.encode(), settings.METRICS_KEY.encode()):
+        return True
+    address = client_ip(request)
+    return address is not None and any(ipaddress.ip_address(address) in network
+                                       for network in settings.METRICS_ALLOWED_IPS)
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, for METRICS_KEY (bearer) or an address in METRICS_ALLOWED_IPS."""
+    if request.method != "GET":
+        return HttpResponse("GET only\n", status=405, content_type="text/plain", headers={"Allow": "GET"})
+    if not _may_scrape(request):
+        return HttpResponse(
+            "Forbidden: send METRICS_KEY as `Authorization: Bearer <key>`, or scrape from an address in "
+            "METRICS_ALLOWED_IPS.\n", status=403, content_type="text/plain")
+    return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,103 @@
+"""Logging for every PowerBot process: plain lines or JSON, and never a secret.
+
+Web (gunicorn, through `powerbot/gunicorn.conf.py`), the Celery workers and the bot all
+use `logging_config`, so `LOG_FORMAT=json` turns every line of every process into one
+JSON object. Important events are logged with `log_event`: a stable event name and
+fields, readable as `key=value` in plain lines and as JSON keys in JSON lines.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
+
+# Settings (or, before Django is set up, environment variables) whose values never appear in a log line.
+SECRET_SETTINGS = ("TELEGRAM_BOT_TOKEN", "SENSOR_API_KEY", "SENSOR_PUBLIC_API_KEY", "METRICS_KEY", "SECRET_KEY")
+# A Bot API URL carries the token in its path: /bot123456:ABC-def/sendMessage.
+_BOT_TOKEN_IN_URL = re.compile(r"/bot\d+:[\w-]+")
+REDACTED = "[redacted]"
+PLAIN_FORMAT = "%(asctime)sZ %(levelname)s %(name)s %(message)s"
+
+
+def _secrets() -> list[str]:
+    from django.conf import settings
+
+    if settings.configured:
+        values = [str(getattr(settings, name, "") or "") for name in SECRET_SETTINGS]
+        values.append(str(settings.DATABASES.get("default", {}).get("PASSWORD") or ""))
+    else:
+        values = [os.environ.get(name, "") for name in SECRET_SETTINGS]
+    # Very short values would blank out ordinary words; no real key is that short.
+    return [value for value in values if len(value) >= 6]
+
+
+def redact(text: str) -> str:
+    text = _BOT_TOKEN_IN_URL.sub(f"/bot{REDACTED}", text)
+    for secret in _secrets():
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+class PlainFormatter(logging.Formatter):
+    converter = time.gmtime  # every process in UTC: Django sets TZ in some of them, not in others
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+class JSONFormatter(JsonFormatter):
+    """One JSON object a line: time (UTC), level, logger, message, and the event's fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("rename_fields", {"levelname": "level", "name": "logger"})
+        kwargs.setdefault("timestamp", "time")  # ISO 8601 in UTC
+        super().__init__("%(levelname)s %(name)s %(message)s", *args, **kwargs)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configured_format_and_level() -> tuple[str, str]:
+    """LOG_FORMAT (plain or json) and LOG_LEVEL, parsed strictly."""
+    from powerbot import config
+
+    log_format = config.get_choice("LOG_FORMAT", "plain", ("plain", "json"))
+    level = config.get_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error", "critical"))
+    return log_format, level.upper()
+
+
+def logging_config(log_format: str, level: str) -> dict[str, Any]:
+    """The `LOGGING` dict for Django, and gunicorn's `logconfig_dict`."""
+    formatter = {"()": JSONFormatter} if log_format == "json" else {"()": PlainFormatter, "format": PLAIN_FORMAT}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"powerbot": formatter},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "powerbot"}},
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token.
+            "httpx": {"level": "WARNING"},
+            # gunicorn's own loggers, when gunicorn takes this dict: through our handler only.
+            "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        },
+    }
+
+
+def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
+    """One line for an important event: `event key=value ...`, the fields as JSON keys too."""
+    text = " ".join(f"{key}={_plain(value)}" for key, value in fields.items())
+    logger.log(level, "%s %s", event, text, extra={"event": event, **fields})
+
+
+def _plain(value: Any) -> str:
+    text = str(value)
+    needs_quotes = not text or any(char.isspace() or char in '"=' for char in text)
+    return json.dumps(text, ensure_ascii=False) if needs_quotes else text

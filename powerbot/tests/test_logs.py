@@ -1,0 +1,70 @@
+"""Logs: one line per important event, JSON under LOG_FORMAT=json, and never a secret."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import BASE_DIR, WRITE_KEY
+
+BOT_TOKEN = "123456789:AAFakeTokenForTheLogTest_abcdef"
+# Run in a separate process so the real LOGGING of the settings applies, as in production.
+SCRIPT = f"""
+import logging
+from django.test import Client
+client = Client()
+post = lambda body: client.post("/api/v1/heartbeat", data=body, content_type="application/json")
+post('{{"api_key": "a-wrong-key-0001", "building_id": 10, "sensor_uuid": "log-a"}}')
+post('{{"api_key": "{WRITE_KEY}", "building_id": 10, "section_id": 9, "sensor_uuid": "log-a"}}')
+post('{{"api_key": "{WRITE_KEY}", "building_id": 10, "section_id": 1, "sensor_uuid": "log-a"}}')
+logging.getLogger("telegram.ext").error("request failed: https://api.telegram.org/bot{BOT_TOKEN}/getUpdates")
+logging.getLogger("powerbot").warning("configured with %s", "{BOT_TOKEN} and {WRITE_KEY}")
+"""
+
+
+@pytest.fixture
+def run_logged(test_database_url, make_building):
+    make_building(id=10, sections=2)
+
+    def run(log_format: str) -> str:
+        env = {**os.environ, "DATABASE_URL": test_database_url, "LOG_FORMAT": log_format, "LOG_LEVEL": "INFO",
+               "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": "log-test-read-key",
+               "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "SECRET_KEY": "log-test-secret-key"}
+        result = subprocess.run([sys.executable, "manage.py", "shell", "-c", SCRIPT], cwd=BASE_DIR, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stderr
+
+    return run
+
+
+def test_json_logs_are_one_object_a_line_with_the_events_fields(run_logged):
+    lines = [json.loads(line) for line in run_logged("json").splitlines()]
+
+    rejected = [line for line in lines if line.get("event") == "heartbeat_rejected"]
+    assert [(line["reason"], line["status"]) for line in rejected] == [("invalid_key", 401), ("bad_section", 400)]
+    assert rejected[0]["sensor_uuid"] == "log-a" and rejected[0]["level"] == "WARNING"
+    changed = [line for line in lines if line.get("event") == "power_changed"]
+    assert [(line["building"], line["section"], line["state"], line["cause"]) for line in changed] == [
+        (10, 1, "up", "initial")]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+
+
+def test_plain_logs_carry_the_event_and_its_fields(run_logged):
+    text = run_logged("plain")
+
+    assert "heartbeat_rejected reason=invalid_key status=401 " in text
+    assert "power_changed building=10 section=1 state=up previous=- cause=initial " in text
+
+
+@pytest.mark.parametrize("log_format", ["plain", "json"])
+def test_no_key_or_token_reaches_a_log_line(run_logged, log_format):
+    text = run_logged(log_format)
+
+    assert "[redacted]" in text
+    for secret in (BOT_TOKEN, WRITE_KEY, "a-wrong-key-0001", "AAFakeToken"):
+        assert secret not in text
