@@ -9,17 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from conftest import WRITE_KEY, ServedApp
+from sensors.simulator import firmware_request
 
 
 def firmware_post(port: int, payload: dict) -> bytes:
     """Raw HTTP/1.1 over plain TCP, `Connection: close`, with the stray CRLF after the body."""
-    body = json.dumps(payload).encode()
-    head = (
-        f"POST /api/v1/heartbeat HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(head + body + b"\r\n")
+        conn.sendall(firmware_request("127.0.0.1", port, payload))
         chunks = []
         while chunk := conn.recv(65536):
             chunks.append(chunk)
