@@ -1,4 +1,5 @@
-# PowerBot: `make run` serves the app, `make test` runs the whole suite.
+# PowerBot: `make run` serves the app, `make demo` shows it with simulated sensors,
+# `make test` runs the whole suite.
 # Needs only Python 3.11 and make; everything else is installed into .venv.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -8,7 +9,7 @@ PORT ?= 8000
 WEB_WORKERS ?= 2
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/powerbot
 
-.PHONY: run test test-sqlite test-postgres migrate clean
+.PHONY: run demo static test test-sqlite test-postgres migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "PowerBot needs Python 3.11 (set PYTHON=...)")'
@@ -26,12 +27,23 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 migrate: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 
-# Web (gunicorn) and one Celery worker with beat, logs prefixed; Ctrl-C stops them all.
-run: migrate
+static: $(VENV)/.installed
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	@echo "PowerBot on http://127.0.0.1:$(PORT)/  (admin: /admin/, API docs: /api/v1/docs/)"
-	@echo "First admin user: $(BIN)/python manage.py createsuperuser"
-	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/honcho start --port $(PORT) web worker sender
+
+# Web (gunicorn), a Celery worker with beat, the sender, and the bot when TELEGRAM_BOT_TOKEN
+# is set; logs prefixed; Ctrl-C stops them all.
+run: migrate static
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/python manage.py runall --port $(PORT)
+
+# The same on a database of its own (var/demo.sqlite3) with demo buildings and simulated
+# sensors; a short sensor timeout, so an outage shows within a minute.
+demo: export DATABASE_URL = sqlite:///$(CURDIR)/var/demo.sqlite3
+demo: export SENSOR_API_KEY := $(or $(SENSOR_API_KEY),demo-sensor-key)
+demo: export SENSOR_PUBLIC_API_KEY := $(or $(SENSOR_PUBLIC_API_KEY),demo-read-key)
+demo: export SENSOR_TIMEOUT_SEC = 30
+demo: migrate static
+	$(BIN)/python manage.py import_mappings demo/buildings.yaml
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/python manage.py runall --port $(PORT) --demo
 
 test: test-sqlite test-postgres
 

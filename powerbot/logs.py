@@ -84,6 +84,11 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
         "loggers": {
             # httpx logs each request's URL at INFO, and a Bot API URL holds the bot's token.
             "httpx": {"level": "WARNING"},
+            # A line for every task received and done, every few seconds, buries the events;
+            # the tasks log what they did when they did something.
+            "celery.worker.strategy": {"level": "WARNING"},
+            "celery.app.trace": {"level": "WARNING"},
+            "celery.beat": {"level": "WARNING"},
             # gunicorn's own loggers, when gunicorn takes this dict: through our handler only.
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},

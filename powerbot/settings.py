@@ -187,7 +187,6 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # a worker of its own, so offline detection never waits behind a broadcast.
 CELERY_TASK_ROUTES = {"notifications.tasks.deliver": {"queue": "telegram"}}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING, as web and bot do
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "detect-offline-sensors": {
