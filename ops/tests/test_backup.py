@@ -15,18 +15,21 @@ from conftest import BASE_DIR, READ_KEY, WRITE_KEY, _connection_params, database
 
 # Prints what the read API answers, from the database the process is configured with.
 READ_STATE = """
+from django.conf import settings
 from django.test import Client
-client = Client(HTTP_X_API_KEY="%s")
+client = Client(HTTP_X_API_KEY=settings.SENSOR_PUBLIC_API_KEY)
 for path in ("/api/v1/public/buildings/1/status", "/api/v1/public/sensors/status",
              "/api/v1/public/sections/1/1/events"):
     print(client.get(path).content.decode())
-""" % READ_KEY
+"""
 BEAT = """
+import json
+from django.conf import settings
 from django.test import Client
 for section, uuid in ((1, "b-1"), (2, "b-2"), (1, "b-3")):
-    body = '{"api_key": "%s", "building_id": 1, "section_id": %%d, "sensor_uuid": "%%s"}' %% (section, uuid)
-    assert Client().post("/api/v1/heartbeat", data=body, content_type="application/json").status_code == 200
-""" % WRITE_KEY
+    body = {"api_key": settings.SENSOR_API_KEY, "building_id": 1, "section_id": section, "sensor_uuid": uuid}
+    assert Client().post("/api/v1/heartbeat", data=json.dumps(body), content_type="application/json").status_code == 200
+"""
 
 
 @pytest.fixture(scope="module")
