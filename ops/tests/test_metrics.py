@@ -153,3 +153,14 @@ def test_counts_from_every_gunicorn_worker_reach_the_scrape(served_app):
 
     accepted = ("powerbot_heartbeats_accepted_total", ())
     assert after[accepted] - before[accepted] == 20
+
+
+@pytest.mark.django_db
+def test_a_forwarded_loopback_address_does_not_open_the_metrics(client, settings):
+    """On the sensors' plain port nothing stands in front: X-Forwarded-For is the client's word."""
+    settings.TRUST_X_FORWARDED_FOR = True
+    settings.METRICS_KEY = ""
+
+    response = client.get("/metrics", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1")
+
+    assert response.status_code == 403
