@@ -297,25 +297,38 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def served_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A fresh database of the kind this run tests, outside the test transaction."""
+def scratch_database_url(name: str, folder: Path) -> str:
+    """A new, empty database of the kind this run tests, outside the test transaction: a
+    SQLite file in `folder`, or PostgreSQL database `<test database>_<name>` made afresh."""
     if connection.vendor != "postgresql":
-        return f"sqlite:///{tmp_path_factory.mktemp('served') / 'powerbot.sqlite3'}"
+        return f"sqlite:///{folder / name}.sqlite3"
     import psycopg
 
     params = _connection_params()
-    name = f"{params['dbname']}_served"
+    full_name = f"{params['dbname']}_{name}"
     with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return database_url({**params, "dbname": name})
+        admin.execute(f'DROP DATABASE IF EXISTS "{full_name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{full_name}"')
+    return database_url({**params, "dbname": full_name})
+
+
+def firmware_post(port: int, payload: dict) -> bytes:
+    """A heartbeat as the field firmware sends it (sensors.simulator's bytes); the raw answer."""
+    from sensors.simulator import firmware_request
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(firmware_request("127.0.0.1", port, payload))
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app under real gunicorn (two workers) on a fresh SQLite file."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
-    env |= {"DATABASE_URL": served_database_url(tmp_path_factory), "SECRET_KEY": "test-secret",
+    env |= {"DATABASE_URL": scratch_database_url("served", tmp_path_factory.mktemp("served")), "SECRET_KEY": "test-secret",
             "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY, "METRICS_FLUSH_SEC": "0"}
     app = ServedApp(free_port(), env)
     migrated = app.manage("migrate", "--noinput", "-v", "0")

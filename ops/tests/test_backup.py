@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from conftest import BASE_DIR, READ_KEY, WRITE_KEY, _connection_params, database_url
+from conftest import BASE_DIR, READ_KEY, WRITE_KEY, _connection_params, scratch_database_url
 
 # Prints what the read API answers, from the database the process is configured with.
 READ_STATE = """
@@ -38,25 +38,17 @@ def fresh_database(tmp_path_factory) -> Iterator[Callable[[str], str]]:
     made: list[str] = []
 
     def make(name: str) -> str:
-        if connection.vendor == "sqlite":
-            return f"sqlite:///{tmp_path_factory.mktemp('backup') / name}.sqlite3"
+        made.append(name)
+        return scratch_database_url(f"backup_{name}", tmp_path_factory.mktemp("backup"))
+
+    yield make
+    if connection.vendor == "postgresql":
         import psycopg
 
         params = _connection_params()
-        full = f"{params['dbname']}_{name}"
         with psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{full}"')
-            admin.execute(f'CREATE DATABASE "{full}"')
-        made.append(full)
-        return database_url({**params, "dbname": full})
-
-    yield make
-    if made:
-        import psycopg
-
-        with psycopg.connect(**{**_connection_params(), "dbname": "postgres"}, autocommit=True) as admin:
             for name in made:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                admin.execute(f'DROP DATABASE IF EXISTS "{params["dbname"]}_backup_{name}" WITH (FORCE)')
 
 
 def manage(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:

@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from conftest import BASE_DIR, READ_KEY, WRITE_KEY, free_port
-from sensors.simulator import firmware_request
+from conftest import BASE_DIR, READ_KEY, WRITE_KEY, firmware_post, free_port
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite",
                                 reason="make run is the embedded default (SQLite): it runs once, in the SQLite pass")
@@ -82,7 +81,7 @@ def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path
                                   cwd=project, env=env, capture_output=True, text=True, timeout=60)
         assert imported.returncode == 0, imported.stderr
 
-        reply = _firmware_post(port, {"api_key": WRITE_KEY, "building_id": 1, "section_id": 2,
+        reply = firmware_post(port, {"api_key": WRITE_KEY, "building_id": 1, "section_id": 2,
                                       "sensor_uuid": "smoke-1"})
         assert reply.startswith(b"HTTP/1.1 200 "), reply
 
@@ -102,13 +101,3 @@ def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path
     with pytest.raises(OSError):
         urllib.request.urlopen(f"{root}/api/v1/health", timeout=2)
 
-
-def _firmware_post(port: int, payload: dict) -> bytes:
-    import socket
-
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(firmware_request("127.0.0.1", port, payload))
-        chunks = []
-        while chunk := conn.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import WRITE_KEY, ServedApp
-from sensors.simulator import firmware_request
-
-
-def firmware_post(port: int, payload: dict) -> bytes:
-    """Raw HTTP/1.1 over plain TCP, `Connection: close`, with the stray CRLF after the body."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
-        conn.sendall(firmware_request("127.0.0.1", port, payload))
-        chunks = []
-        while chunk := conn.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
+from conftest import WRITE_KEY, ServedApp, firmware_post
 
 
 @pytest.fixture(scope="module")
