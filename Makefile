@@ -6,7 +6,6 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-WEB_WORKERS ?= 2
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/powerbot
 
 .PHONY: run demo static test test-sqlite test-postgres migrate clean
@@ -33,7 +32,7 @@ static: $(VENV)/.installed
 # Web (gunicorn), a Celery worker with beat, the sender, and the bot when TELEGRAM_BOT_TOKEN
 # is set; logs prefixed; Ctrl-C stops them all.
 run: migrate static
-	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/python manage.py runall --port $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py runall --port $(PORT)
 
 # The same on a database of its own (var/demo.sqlite3) with demo buildings and simulated
 # sensors; a short sensor timeout, so an outage shows within a minute.
@@ -43,7 +42,7 @@ demo: export SENSOR_PUBLIC_API_KEY := $(or $(SENSOR_PUBLIC_API_KEY),demo-read-ke
 demo: export SENSOR_TIMEOUT_SEC = 30
 demo: migrate static
 	$(BIN)/python manage.py import_mappings demo/buildings.yaml
-	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_WORKERS=$(WEB_WORKERS) $(BIN)/python manage.py runall --port $(PORT) --demo
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py runall --port $(PORT) --demo
 
 test: test-sqlite test-postgres
 

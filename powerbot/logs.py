@@ -40,7 +40,8 @@ def _secrets() -> list[str]:
 def redact(text: str) -> str:
     text = _BOT_TOKEN_IN_URL.sub(f"/bot{REDACTED}", text)
     for secret in _secrets():
-        text = text.replace(secret, REDACTED)
+        # As written, and as a JSON line writes it (quotes, backslashes and non-ASCII escaped).
+        text = text.replace(secret, REDACTED).replace(json.dumps(secret)[1:-1], REDACTED)
     return text
 
 
@@ -96,10 +97,15 @@ def logging_config(log_format: str, level: str) -> dict[str, Any]:
     }
 
 
+# A LogRecord's own attributes: an event field of the same name would clash with them.
+_RECORD_ATTRIBUTES = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+
+
 def log_event(logger: logging.Logger, event: str, level: int = logging.INFO, **fields: Any) -> None:
     """One line for an important event: `event key=value ...`, the fields as JSON keys too."""
     text = " ".join(f"{key}={_plain(value)}" for key, value in fields.items())
-    logger.log(level, "%s %s", event, text, extra={"event": event, **fields})
+    extra = {f"{key}_" if key in _RECORD_ATTRIBUTES else key: value for key, value in fields.items()}
+    logger.log(level, "%s %s", event, text, extra={"event": event, **extra})
 
 
 def _plain(value: Any) -> str:

@@ -18,7 +18,8 @@ config.read_env_file(BASE_DIR / ".env")
 
 DEBUG = config.get_bool("DEBUG", False)
 SECRET_KEY = config.get_secret_key("SECRET_KEY", DATA_DIR / "secret_key")
-ALLOWED_HOSTS = config.get_list("ALLOWED_HOSTS", ["*"])
+# localhost and 127.0.0.1 always: the container's own health check calls it so.
+ALLOWED_HOSTS = [*config.get_list("ALLOWED_HOSTS", ["*"]), "localhost", "127.0.0.1"]
 CSRF_TRUSTED_ORIGINS = config.get_list("CSRF_TRUSTED_ORIGINS", [])
 # Behind Traefik the client address is in X-Forwarded-For; only trust it when told to.
 TRUST_X_FORWARDED_FOR = config.get_bool("TRUST_X_FORWARDED_FOR", False)

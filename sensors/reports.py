@@ -69,6 +69,7 @@ def fleet_summary(now: datetime | None = None) -> FleetSummary:
         sensors_offline=sensors["offline"],
         sections_up=states[PowerState.UP],
         sections_down=states[PowerState.DOWN],
-        sections_unknown=states[PowerState.UNKNOWN],
+        # A section never heard from has no recorded state yet: unknown too, as the read API says.
+        sections_unknown=Section.objects.count() - states[PowerState.UP] - states[PowerState.DOWN],
         mass_silence=MassSilence.objects.filter(open=True).first(),
     )

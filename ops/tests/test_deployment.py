@@ -79,7 +79,7 @@ def test_long_running_services_restart_and_the_servers_and_workers_have_health_c
         assert SERVICES[name]["restart"] == "unless-stopped", name
     for name in ("postgres", "redis", "web", "worker", "sender"):
         assert SERVICES[name]["healthcheck"]["test"], name
-    assert "/api/v1/ready" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert "/api/v1/health" in " ".join(SERVICES["web"]["healthcheck"]["test"])
     for name, service in APP_SERVICES.items():
         for dependency, condition in service.get("depends_on", {}).items():
             assert dependency in SERVICES, (name, dependency)
@@ -97,7 +97,9 @@ def test_named_volumes_are_declared_and_data_lives_in_them():
 
 
 def test_traefik_labels_come_from_the_seed_variables_and_the_sensor_port_is_kept():
-    labels = SERVICES["web"]["labels"]
+    # A list of KEY=value: compose interpolates values only, and the router's name is part of the key.
+    assert isinstance(SERVICES["web"]["labels"], list)
+    labels = dict(label.split("=", 1) for label in SERVICES["web"]["labels"])
     assert labels["traefik.http.routers.${TRAEFIK_ROUTER:-powerbot}.rule"].startswith("${TRAEFIK_RULE:?")
     assert labels["traefik.http.services.${TRAEFIK_ROUTER:-powerbot}.loadbalancer.server.port"] == "8000"
     assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:8000"]
@@ -150,5 +152,5 @@ def test_the_image_is_multi_stage_slim_and_runs_as_a_user_without_build_tools():
 
 def test_the_build_context_leaves_out_local_state_and_secrets():
     ignored = set((BASE_DIR / ".dockerignore").read_text().split())
-    assert {".git", ".venv", "var", ".env"} <= ignored
+    assert {".git", ".venv", "var", ".env*", "!.env.example"} <= ignored
 

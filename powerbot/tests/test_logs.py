@@ -12,6 +12,8 @@ import pytest
 from conftest import BASE_DIR, WRITE_KEY
 
 BOT_TOKEN = "123456789:AAFakeTokenForTheLogTest_abcdef"
+# JSON escapes quotes, backslashes and non-ASCII: the escaped form must not get through either.
+SECRET_KEY = 'log-test-sécret"key\\x'
 # Run in a separate process so the real LOGGING of the settings applies, as in production.
 SCRIPT = f"""
 import logging
@@ -23,6 +25,8 @@ post('{{"api_key": "{WRITE_KEY}", "building_id": 10, "section_id": 9, "sensor_uu
 post('{{"api_key": "{WRITE_KEY}", "building_id": 10, "section_id": 1, "sensor_uuid": "log-a"}}')
 logging.getLogger("telegram.ext").error("request failed: https://api.telegram.org/bot{BOT_TOKEN}/getUpdates")
 logging.getLogger("powerbot").warning("configured with %s", "{BOT_TOKEN} and {WRITE_KEY}")
+from django.conf import settings
+logging.getLogger("powerbot").warning("the secret key is %s", settings.SECRET_KEY)
 """
 
 
@@ -33,7 +37,7 @@ def run_logged(test_database_url, make_building):
     def run(log_format: str) -> str:
         env = {**os.environ, "DATABASE_URL": test_database_url, "LOG_FORMAT": log_format, "LOG_LEVEL": "INFO",
                "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": "log-test-read-key",
-               "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "SECRET_KEY": "log-test-secret-key"}
+               "TELEGRAM_BOT_TOKEN": BOT_TOKEN, "SECRET_KEY": SECRET_KEY}
         result = subprocess.run([sys.executable, "manage.py", "shell", "-c", SCRIPT], cwd=BASE_DIR, env=env,
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
@@ -65,6 +69,6 @@ def test_plain_logs_carry_the_event_and_its_fields(run_logged):
 def test_no_key_or_token_reaches_a_log_line(run_logged, log_format):
     text = run_logged(log_format)
 
-    assert "[redacted]" in text
-    for secret in (BOT_TOKEN, WRITE_KEY, "a-wrong-key-0001", "AAFakeToken"):
+    assert "the secret key is [redacted]" in text
+    for secret in (BOT_TOKEN, WRITE_KEY, "AAFakeToken", "sécret", "s\\u00e9cret", "log-test-"):
         assert secret not in text

@@ -17,8 +17,11 @@ class Command(BaseCommand):
     def handle(self, *args, file: Path, yes: bool, **options) -> None:
         where = connection.settings_dict["NAME"]
         if not yes:
-            answer = input(f"This replaces everything in {connection.vendor} database {where} with {file}. "
-                           "Type 'yes' to go on: ")
+            try:
+                answer = input(f"This replaces everything in {connection.vendor} database {where} with {file}. "
+                               "Type 'yes' to go on: ")
+            except EOFError:  # no terminal (cron, a pipe): no answer is no
+                answer = ""
             if answer.strip().lower() != "yes":
                 raise CommandError("Nothing was changed.")
         self.stdout.write(f"Restoring {file} into {where}")

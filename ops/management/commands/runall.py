@@ -6,8 +6,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-PROCFILE = settings.BASE_DIR / "Procfile"
-
 
 class Command(BaseCommand):
     help = ("Run every PowerBot process under honcho, logs prefixed: web, worker (with beat), sender, "
@@ -30,9 +28,10 @@ class Command(BaseCommand):
         self.stdout.write(self._banner(port, processes, demo))
         self.stdout.flush()
         os.environ["WEB_PORT"] = str(port)
+        os.chdir(settings.BASE_DIR)  # the Procfile's paths are the project's
         # honcho takes over this process: Ctrl-C reaches it, and it stops every process group it
         # started. `-e /dev/null`: the settings read .env themselves, and environment variables win.
-        os.execv(honcho, [honcho, "start", "-f", str(PROCFILE), "-e", os.devnull, *processes])
+        os.execv(honcho, [honcho, "start", "-f", "Procfile", "-e", os.devnull, *processes])
 
     def _banner(self, port: int, processes: list[str], demo: bool) -> str:
         root = f"http://127.0.0.1:{port}"

@@ -30,8 +30,10 @@ class Command(BaseCommand):
         key = options["key"] or settings.SENSOR_API_KEY
         if not key:
             raise CommandError("no sensor key: pass --key or set SENSOR_API_KEY (the key the firmware sends)")
-        if options["per_section"] < 1 or options["interval"] <= 0 or not 0 <= options["jitter"] < options["interval"]:
-            raise CommandError("--per-section must be 1 or more, --interval above 0, and --jitter from 0 to below --interval")
+        if (options["per_section"] < 1 or options["interval"] <= 0 or options["report_every"] <= 0
+                or not 0 <= options["jitter"] < options["interval"]):
+            raise CommandError("--per-section must be 1 or more, --interval and --report-every above 0, "
+                               "and --jitter from 0 to below --interval")
         try:
             outages = [simulator.parse_outage(text) for text in options["outage"]]
             duration = simulator.parse_duration(options["duration"])
