@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import urllib.request
 
 import pytest
@@ -137,22 +138,34 @@ def test_metrics_allow_a_configured_network_and_no_key_means_no_key_access(clien
 
 
 def test_counts_from_every_gunicorn_worker_reach_the_scrape(served_app):
-    """Two worker processes count heartbeats; either one's /metrics shows them all."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{served_app.port}/metrics", timeout=10) as response:
-        before = samples(response.read().decode())
+    """Two worker processes count heartbeats; either one's /metrics shows them all.
+
+    A worker writes its counts after it has answered, so a scrape can come a moment before
+    the last write: the counts are read once they have settled, then waited for.
+    """
+    accepted = ("powerbot_heartbeats_accepted_total", ())
+
+    def scraped() -> float:
+        with urllib.request.urlopen(f"http://127.0.0.1:{served_app.port}/metrics", timeout=10) as response:
+            return samples(response.read().decode())[accepted]
+
+    def settled() -> float:
+        previous, current = -1.0, scraped()
+        while current != previous:
+            time.sleep(0.5)
+            previous, current = current, scraped()
+        return current
+
     status = served_app.manage("shell", "-c", "from buildings.models import Building; "
                                "Building.objects.get_or_create(id=61, defaults={'name': 'Metrics', 'section_count': 1})")
     assert status.returncode == 0, status.stderr
+    before = settled()
     for n in range(20):
         body = f'{{"api_key": "{WRITE_KEY}", "building_id": 61, "sensor_uuid": "m-{n}"}}'.encode()
         urllib.request.urlopen(urllib.request.Request(
             f"http://127.0.0.1:{served_app.port}/api/v1/heartbeat", data=body, method="POST"), timeout=10).close()
 
-    with urllib.request.urlopen(f"http://127.0.0.1:{served_app.port}/metrics", timeout=10) as response:
-        after = samples(response.read().decode())
-
-    accepted = ("powerbot_heartbeats_accepted_total", ())
-    assert after[accepted] - before[accepted] == 20
+    assert settled() - before == 20
 
 
 @pytest.mark.django_db
