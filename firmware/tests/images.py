@@ -1,0 +1,24 @@
+"""ESP32 application images built byte by byte, as esptool writes them, for the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+
+def esp32_image(segments: list[bytes] | None = None, *, hash_appended: bool = True, chip_id: int = 0,
+                entry: int = 0x400D_1234) -> bytes:
+    segments = segments if segments is not None else [b"\x11" * 100, bytes(range(256)) * 4]
+    header = struct.pack("<BBBBI", 0xE9, len(segments), 2, 0x20, entry)
+    header += struct.pack("<B3sHBHH4sB", 0xEE, b"\x00\x00\x00", chip_id, 0, 0, 0xFFFF, b"\x00" * 4, int(hash_appended))
+    body = bytearray(header)
+    checksum = 0xEF
+    for number, data in enumerate(segments):
+        body += struct.pack("<II", 0x3F40_0020 + number * 0x1_0000, len(data)) + data
+        for byte in data:
+            checksum ^= byte
+    body += b"\x00" * (15 - len(body) % 16)
+    body.append(checksum)
+    if hash_appended:
+        body += hashlib.sha256(body).digest()
+    return bytes(body)
