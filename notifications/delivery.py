@@ -38,6 +38,10 @@ MAX_WAIT_SEC = 3  # a sender waits this long at most for a row coming due (a ret
 GONE = ("bot was blocked", "chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
 
 
+# What can become of one send; the shared `deliveries` counter is labelled with these.
+DELIVERY_RESULTS = ("sent", "retried", "failed", "deactivated")
+
+
 @dataclass
 class DeliveryReport:
     ran: bool = False
@@ -47,7 +51,7 @@ class DeliveryReport:
     interrupted: int = 0
 
     def add(self, result: str) -> None:
-        """One send's result (sent, retried, failed, deactivated), here and in the shared counters."""
+        """One send's result (one of DELIVERY_RESULTS), here and in the shared counters."""
         counters.count("deliveries", result)
         if result == "sent":
             self.sent += 1

@@ -13,6 +13,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from django.db import connection, connections
@@ -36,18 +37,20 @@ def backup(target: Path, progress: Progress) -> int:
     """Write a backup of the configured database to `target`; returns its size in bytes."""
     if target.exists():
         raise BackupError(f"{target} exists already: choose another name, nothing is overwritten")
-    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         if connection.vendor == "sqlite":
             _sqlite_copy(Path(connection.settings_dict["NAME"]), partial, progress)
             _check_sqlite(partial)
         else:
             _run_pg("pg_dump", ["--format=custom", "--no-owner", "--verbose", f"--file={partial}"], progress)
         partial.rename(target)
+        return target.stat().st_size
+    except OSError as exc:
+        raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         partial.unlink(missing_ok=True)
-    return target.stat().st_size
 
 
 def restore(source: Path, progress: Progress) -> None:
@@ -77,16 +80,13 @@ def _sqlite_copy(source: Path, target: Path, progress: Progress) -> None:
     def report(status: int, remaining: int, total: int) -> None:
         progress(f"copied {total - remaining} of {total} pages ({100 * (total - remaining) // max(total, 1)}%)")
 
-    # The source is opened read-only: a restore must not create or change a backup file.
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
     try:
-        src.backup(dst, pages=PAGES_PER_STEP, progress=report)
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"SQLite could not copy {source}: {exc}") from None
-    finally:
-        dst.close()
-        src.close()
+        # The source is opened read-only: a restore must not create or change a backup file.
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+                closing(sqlite3.connect(target)) as dst:
+            src.backup(dst, pages=PAGES_PER_STEP, progress=report)
+    except sqlite3.Error as exc:  # an unopenable or unwritable file included
+        raise BackupError(f"SQLite could not copy {source} to {target}: {exc}") from None
 
 
 def _check_sqlite(path: Path) -> None:

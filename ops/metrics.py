@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from notifications import outbox
+from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
 from ops import counters
 from sensors.power import last_tick
@@ -29,7 +30,7 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "telegram_rate_limited": ("Telegram answers 429 Too Many Requests.", ""),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
-KNOWN_LABELS = {"deliveries": ("sent", "retried", "failed", "deactivated")}
+KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS}
 
 
 class PowerBotCollector:
