@@ -274,16 +274,27 @@ def at_once() -> Callable[[Callable[[], Any], int], None]:
     return run
 
 
+def project_env(database_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment for a manage.py or gunicorn of the project on `database_url`,
+    with the tests' keys and none of the shell's SENSOR_* settings."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
+    return env | {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "SENSOR_API_KEY": WRITE_KEY,
+                  "SENSOR_PUBLIC_API_KEY": READ_KEY, **extra}
+
+
+def run_manage(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """`manage.py ARGS` in a process of its own, output captured."""
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
 @dataclass(frozen=True)
 class ServedApp:
     port: int
     env: dict[str, str]
 
     def manage(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=self.env, input=stdin,
-            capture_output=True, text=True, timeout=60,
-        )
+        return run_manage(self.env, *args, stdin=stdin)
 
     def get_json(self, path: str, key: str = READ_KEY) -> Any:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers={"X-API-Key": key})
@@ -327,9 +338,7 @@ def firmware_post(port: int, payload: dict) -> bytes:
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app under real gunicorn (two workers) on a fresh SQLite file."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
-    env |= {"DATABASE_URL": scratch_database_url("served", tmp_path_factory.mktemp("served")), "SECRET_KEY": "test-secret",
-            "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY, "METRICS_FLUSH_SEC": "0"}
+    env = project_env(scratch_database_url("served", tmp_path_factory.mktemp("served")), METRICS_FLUSH_SEC="0")
     app = ServedApp(free_port(), env)
     migrated = app.manage("migrate", "--noinput", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr

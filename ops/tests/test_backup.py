@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from conftest import BASE_DIR, READ_KEY, WRITE_KEY, _connection_params, scratch_database_url
+from conftest import BASE_DIR, _connection_params, project_env, run_manage, scratch_database_url
 
 # Prints what the read API answers, from the database the process is configured with.
 READ_STATE = """
@@ -52,11 +50,7 @@ def fresh_database(tmp_path_factory) -> Iterator[Callable[[str], str]]:
 
 
 def manage(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
-    env |= {"DATABASE_URL": url, "SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY,
-            "SECRET_KEY": "backup-test"}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return run_manage(project_env(url), *args, stdin=stdin)
 
 
 def ok(result: subprocess.CompletedProcess) -> str:
@@ -88,6 +82,14 @@ def test_a_restored_database_serves_the_same_state(source, fresh_database, tmp_p
     assert '"state":"up"' in state and '"sensors_online":2' in state
     assert ok(manage(target, "shell", "-c", READ_STATE)) == state
     ok(manage(target, "migrate", "--check"))  # exits 0: nothing left to migrate, the schema came along
+
+
+def test_a_backup_that_cannot_be_written_says_so(source):
+    result = manage(source, "backup", "--output", "/proc/powerbot.backup")  # no file can be made there
+
+    assert result.returncode == 1
+    assert result.stderr.startswith("CommandError: ") and "Traceback" not in result.stderr
+    assert "Backup written" not in result.stdout
 
 
 def test_backup_never_overwrites_a_file(source, tmp_path):

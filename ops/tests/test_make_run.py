@@ -7,7 +7,6 @@ the bot on a fake Telegram. It needs the package index (or pip's cache) for the 
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from conftest import BASE_DIR, READ_KEY, WRITE_KEY, firmware_post, free_port
+from conftest import BASE_DIR, READ_KEY, WRITE_KEY, ServedApp, firmware_post, free_port
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite",
                                 reason="make run is the embedded default (SQLite): it runs once, in the SQLite pass")
@@ -44,11 +43,6 @@ def processes_marked(marker: str) -> list[int]:
     return found
 
 
-def get_json(url: str, key: str = READ_KEY) -> dict:
-    with urllib.request.urlopen(urllib.request.Request(url, headers={"X-API-Key": key}), timeout=10) as response:
-        return json.load(response)
-
-
 def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path, telegram):
     project = tmp_path / "powerbot"
     shutil.copytree(BASE_DIR, project, ignore=LEFT_OUT)
@@ -60,12 +54,12 @@ def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path
     output = (tmp_path / "make-run.log").open("w+")
     run = subprocess.Popen(["make", "run", f"PORT={port}"], cwd=project, env=env, stdout=output,
                            stderr=subprocess.STDOUT, start_new_session=True)  # its own group, as a terminal's job
-    root = f"http://127.0.0.1:{port}"
+    root, served = f"http://127.0.0.1:{port}", ServedApp(port, env)
     try:
         deadline = time.monotonic() + START_TIMEOUT_SEC
         while True:
             try:
-                assert get_json(f"{root}/api/v1/health")["status"] == "ok"
+                assert served.get_json("/api/v1/health")["status"] == "ok"
                 break
             except OSError:
                 assert run.poll() is None, Path(output.name).read_text()[-3000:]
@@ -85,9 +79,9 @@ def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path
                                       "sensor_uuid": "smoke-1"})
         assert reply.startswith(b"HTTP/1.1 200 "), reply
 
-        building = get_json(f"{root}/api/v1/public/buildings/1/status")
+        building = served.get_json("/api/v1/public/buildings/1/status")
         assert [section["state"] for section in building["sections"]] == ["unknown", "up"]
-        assert get_json(f"{root}/api/v1/ready")["checks"] == {"database": "ok", "broker": "ok"}
+        assert served.get_json("/api/v1/ready")["checks"] == {"database": "ok", "broker": "ok"}
         assert telegram.user(501).send("/start", timeout=60).params["chat_id"] in (501, "501")  # the bot answers
         assert marker and len(processes_marked(marker)) >= 5  # make, honcho, web, worker, sender, bot...
     finally:

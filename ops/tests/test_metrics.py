@@ -41,6 +41,11 @@ def value(scraped: dict, name: str, **labels: str) -> float:
     return scraped[(name, tuple(sorted(labels.items())))]
 
 
+def delta(before: dict, after: dict, name: str, **labels: str) -> float:
+    """How much a sample grew between two scrapes (from 0 if it was not there yet)."""
+    return value(after, name, **labels) - before.get((name, tuple(sorted(labels.items()))), 0)
+
+
 @pytest.mark.django_db
 def test_heartbeats_are_counted_as_accepted_or_rejected_by_reason(scrape, make_building, post_heartbeat):
     make_building(id=10, sections=2)
@@ -54,14 +59,11 @@ def test_heartbeats_are_counted_as_accepted_or_rejected_by_reason(scrape, make_b
     post_heartbeat({"building_id": 10, "section_id": 7, "sensor_uuid": "a"})
     after = scrape()
 
-    def delta(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - before.get((name, tuple(sorted(labels.items()))), 0)
-
-    assert delta("powerbot_heartbeats_accepted_total") == 2
-    assert delta("powerbot_heartbeats_rejected_total", reason="invalid_key") == 1
-    assert delta("powerbot_heartbeats_rejected_total", reason="invalid_json") == 1
-    assert delta("powerbot_heartbeats_rejected_total", reason="unknown_building") == 1
-    assert delta("powerbot_heartbeats_rejected_total", reason="bad_section") == 1
+    assert delta(before, after, "powerbot_heartbeats_accepted_total") == 2
+    assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="invalid_key") == 1
+    assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="invalid_json") == 1
+    assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="unknown_building") == 1
+    assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="bad_section") == 1
 
 
 @pytest.mark.django_db
@@ -100,14 +102,11 @@ def test_deliveries_and_telegram_429s_are_counted(scrape, telegram):
     deliver()
     after = scrape()
 
-    def delta(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
-
-    assert delta("powerbot_deliveries_total", result="sent") == 2
-    assert delta("powerbot_deliveries_total", result="retried") == 1
-    assert delta("powerbot_deliveries_total", result="deactivated") == 1
-    assert delta("powerbot_deliveries_total", result="failed") == 0
-    assert delta("powerbot_telegram_rate_limited_total") == 1
+    assert delta(before, after, "powerbot_deliveries_total", result="sent") == 2
+    assert delta(before, after, "powerbot_deliveries_total", result="retried") == 1
+    assert delta(before, after, "powerbot_deliveries_total", result="deactivated") == 1
+    assert delta(before, after, "powerbot_deliveries_total", result="failed") == 0
+    assert delta(before, after, "powerbot_telegram_rate_limited_total") == 1
     assert value(after, "powerbot_outbox_messages", kind="broadcast") == 0
 
 
@@ -123,6 +122,7 @@ def test_metrics_refuse_an_address_outside_the_allow_list_without_the_key(client
     assert refused.status_code == wrong_key.status_code == 403
     assert b"METRICS_KEY" in refused.content and b"METRICS_ALLOWED_IPS" in refused.content
     assert with_key.status_code == 200 and b"powerbot_heartbeats_accepted_total" in with_key.content
+    assert client.post("/metrics", HTTP_AUTHORIZATION=f"Bearer {SCRAPER_KEY}").status_code == 405
 
 
 @pytest.mark.django_db
