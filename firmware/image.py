@@ -11,6 +11,7 @@ refusing it at upload means no board ever downloads it.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from dataclasses import dataclass
 
@@ -22,8 +23,19 @@ CHECKSUM_SEED = 0xEF
 CHIP_ESP32 = 0x0000  # the classic ESP32, as on the ESP32 DevKit and the WT32-ETH01
 
 
+# The reference firmware compiles this line into its image (firmware/esp32/src/identity.h), so an
+# upload can be checked against the board and version it is released as.
+IDENTITY = re.compile(rb"powerbot-firmware:([a-z0-9-]{1,32}):([0-9A-Za-z.+-]{1,64})\x00")
+
+
 class ImageError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class Identity:
+    board: str
+    version: str
 
 
 @dataclass(frozen=True)
@@ -35,10 +47,14 @@ class ImageInfo:
     length: int  # where the image ends; anything after it (a signature block) is not checked here
 
 
+def check_size(size: int, *, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise ImageError(f"the file is {size:,} bytes; firmware images may be at most {max_bytes:,}")
+
+
 def inspect(data: bytes, *, max_bytes: int) -> ImageInfo:
     """The image's facts, or ImageError saying what is wrong with it."""
-    if len(data) > max_bytes:
-        raise ImageError(f"the file is {len(data):,} bytes; firmware images may be at most {max_bytes:,}")
+    check_size(len(data), max_bytes=max_bytes)
     if len(data) < HEADER_SIZE:
         raise ImageError(f"the file is {len(data)} bytes: too short to be an ESP32 image")
     if data[0] != MAGIC:
@@ -74,3 +90,12 @@ def inspect(data: bytes, *, max_bytes: int) -> ImageInfo:
     if chip_id != CHIP_ESP32:
         raise ImageError(f"built for another chip (chip id {chip_id}); PowerBot's boards are ESP32 (chip id 0)")
     return ImageInfo(segments, entry_address, chip_id, hash_appended, end)
+
+
+def identity(data: bytes) -> Identity | None:
+    """The board and version the reference firmware wrote into the image; None for other firmware."""
+    found = {Identity(board.decode(), version.decode()) for board, version in IDENTITY.findall(data)}
+    if len(found) > 1:
+        raise ImageError("the image names more than one PowerBot board or version: "
+                         + ", ".join(sorted(f"{i.board} {i.version}" for i in found)))
+    return found.pop() if found else None

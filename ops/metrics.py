@@ -15,6 +15,7 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from firmware.api import CHECK_RESULTS
 from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
@@ -28,9 +29,11 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "heartbeats_rejected": ("Heartbeats rejected, by reason.", "reason"),
     "deliveries": ("Telegram deliveries by result: sent, retried, failed, deactivated.", "result"),
     "telegram_rate_limited": ("Telegram answers 429 Too Many Requests.", ""),
+    "firmware_checks": ("Firmware update checks by answer: offered (a newer release) or current.", "result"),
+    "firmware_downloads": ("Firmware images served.", ""),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
-KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS}
+KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS, "firmware_checks": CHECK_RESULTS}
 
 
 class PowerBotCollector:

@@ -155,6 +155,10 @@ PUBLIC_API_CACHE_SEC = config.get_int("PUBLIC_API_CACHE_SEC", 1, minimum=0, maxi
 # Firmware payloads are about 200 bytes; anything far larger is not a heartbeat.
 HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_048_576)
 
+# The largest firmware image an upload may be: the app slot of the reference firmware's
+# partition table (min_spiffs.csv on 4 MB flash, 0x1E0000 bytes).
+FIRMWARE_MAX_BYTES = config.get_int("FIRMWARE_MAX_BYTES", 1_966_080, minimum=65_536, maximum=16_777_216)
+
 SENSOR_CHECK_INTERVAL_SEC = config.get_int("SENSOR_CHECK_INTERVAL_SEC", 10, minimum=1, maximum=3600)
 # A section goes back up only once a sensor has been heard for this long (0: at once).
 POWER_ON_CONFIRM_SEC = config.get_int("POWER_ON_CONFIRM_SEC", 0, minimum=0, maximum=3600)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from firmware import api as firmware
 from ops import views as ops
 from powerbot.api import HealthView
 from publicapi import views as public
@@ -35,6 +36,12 @@ urlpatterns = [
         r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/stats/?$",
         public.SectionStatsView.as_view(),
         name="public-section-stats",
+    ),
+    re_path(r"^api/v1/firmware/check/?$", firmware.UpdateCheckView.as_view(), name="firmware-check"),
+    re_path(
+        r"^api/v1/firmware/download/(?P<board>[^/]+)/(?P<version>[^/]+)/?$",
+        firmware.DownloadView.as_view(),
+        name="firmware-download",
     ),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

@@ -49,6 +49,18 @@ class HeartbeatAccepted:
     sensor_uuid: str
 
 
+SENSOR_UUID_REQUIRED = "sensor_uuid is required and must be a string"
+
+
+def clean_sensor_uuid(value: Any) -> str | None:
+    """The uuid trimmed, or None when it is not one a sensor can have."""
+    uuid = value.strip() if isinstance(value, str) else ""
+    # Unprintable characters (NUL, lone surrogates, controls) cannot be stored or shown.
+    if not uuid or len(uuid) > UUID_MAX_LENGTH or not uuid.isprintable():
+        return None
+    return uuid
+
+
 def is_json_int(value: Any) -> bool:
     # JSON true/false arrive as bool, a subclass of int; they are not integers here.
     return isinstance(value, int) and not isinstance(value, bool)
@@ -83,11 +95,9 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     building_id = payload.get("building_id")
     if not is_json_int(building_id):
         raise HeartbeatRejected(400, "building_id must be an integer", "bad_building_id")
-    uuid = payload.get("sensor_uuid")
-    uuid = uuid.strip() if isinstance(uuid, str) else ""
-    # Unprintable characters (NUL, lone surrogates, controls) cannot be stored or shown.
-    if not uuid or len(uuid) > UUID_MAX_LENGTH or not uuid.isprintable():
-        raise HeartbeatRejected(400, "sensor_uuid is required and must be a string", "bad_sensor_uuid")
+    uuid = clean_sensor_uuid(payload.get("sensor_uuid"))
+    if uuid is None:
+        raise HeartbeatRejected(400, SENSOR_UUID_REQUIRED, "bad_sensor_uuid")
 
     known = find_sensor(uuid)
     placement = resolve_placement(known, uuid, building_id, payload.get("section_id"))

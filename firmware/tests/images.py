@@ -6,9 +6,18 @@ import hashlib
 import struct
 
 
+def identity(board: str, version: str) -> bytes:
+    """The line the reference firmware compiles into its image (firmware/esp32/src/identity.h)."""
+    return f"powerbot-firmware:{board}:{version}\x00".encode()
+
+
 def esp32_image(segments: list[bytes] | None = None, *, hash_appended: bool = True, chip_id: int = 0,
-                entry: int = 0x400D_1234) -> bytes:
-    segments = segments if segments is not None else [b"\x11" * 100, bytes(range(256)) * 4]
+                entry: int = 0x400D_1234, named: tuple[str, str] | None = None, filler: bytes = b"\x11") -> bytes:
+    """An image of `segments`; `named=(board, version)` puts the reference firmware's identity in
+    its first segment, and `filler` makes images that differ."""
+    segments = segments if segments is not None else [filler * 100, bytes(range(256)) * 4]
+    if named is not None:
+        segments = [identity(*named) + segments[0], *segments[1:]]
     header = struct.pack("<BBBBI", 0xE9, len(segments), 2, 0x20, entry)
     header += struct.pack("<B3sHBHH4sB", 0xEE, b"\x00\x00\x00", chip_id, 0, 0, 0xFFFF, b"\x00" * 4, int(hash_appended))
     body = bytearray(header)
