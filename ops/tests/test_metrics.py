@@ -10,6 +10,9 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import WRITE_KEY
+from firmware import services
+from firmware.models import FirmwareRelease
+from firmware.tests.images import esp32_image
 from notifications import outbox
 from notifications.delivery import deliver
 from notifications.models import Broadcast, Subscriber
@@ -64,6 +67,26 @@ def test_heartbeats_are_counted_as_accepted_or_rejected_by_reason(scrape, make_b
     assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="invalid_json") == 1
     assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="unknown_building") == 1
     assert delta(before, after, "powerbot_heartbeats_rejected_total", reason="bad_section") == 1
+
+
+@pytest.mark.django_db
+def test_firmware_checks_and_downloads_are_counted(scrape, client, make_building, make_sensor):
+    make_building(id=10)
+    make_sensor("esp32-1")
+    image = esp32_image(named=("wt32-eth01", "1.2.0"))
+    services.publish(FirmwareRelease(), services.check_upload("wt32-eth01", "", image))
+    check = {"sensor_uuid": "esp32-1", "board": "wt32-eth01"}
+    before = scrape()
+
+    client.get("/api/v1/firmware/check", {**check, "current_version": "1.0.0"}, HTTP_X_API_KEY=WRITE_KEY)
+    client.get("/api/v1/firmware/check", {**check, "current_version": "1.2.0"}, HTTP_X_API_KEY=WRITE_KEY)
+    client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)
+    client.head("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)  # headers only: not counted
+    after = scrape()
+
+    assert delta(before, after, "powerbot_firmware_checks_total", result="offered") == 1
+    assert delta(before, after, "powerbot_firmware_checks_total", result="current") == 1
+    assert delta(before, after, "powerbot_firmware_downloads_total") == 1
 
 
 @pytest.mark.django_db
