@@ -73,8 +73,9 @@ def fleet(sections: Iterable[tuple[int, int]], per_section: int) -> list[Virtual
 
 
 def firmware_request(host: str, port: int, payload: dict) -> bytes:
-    """The heartbeat exactly as the field firmware writes it to the socket."""
-    body = json.dumps(payload).encode()
+    """The heartbeat exactly as the field firmware writes it to the socket (compact JSON, as
+    the reference firmware's heartbeat_body() writes it)."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     head = (
         f"POST /api/v1/heartbeat HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"

@@ -1,0 +1,74 @@
+// Talking to the PowerBot server over any byte pipe: the board's WiFiClient (or
+// WiFiClientSecure), or the host tests' sockets. Everything but the pipe is here.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "heartbeat.h"
+#include "http.h"
+#include "update.h"
+
+namespace powerbot {
+
+// One TCP (or TLS) connection at a time.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual bool open(const Url& server) = 0;
+  virtual bool write(const uint8_t* data, size_t size) = 0;  // all of it, or false
+  // Up to `size` bytes; 0 once the server has closed, <0 on an error or a timeout.
+  virtual int read(uint8_t* buffer, size_t size) = 0;
+  virtual void close() = 0;
+};
+
+// Where a downloaded image goes: the board's other app slot, or a file on the host.
+class ImageSink {
+ public:
+  virtual ~ImageSink() = default;
+  virtual bool begin(uint64_t size) = 0;
+  virtual bool write(const uint8_t* data, size_t size) = 0;
+  // Make the image the one to boot: called only once its size and SHA-256 are verified.
+  virtual bool commit() = 0;
+  virtual void abort() = 0;
+};
+
+struct Exchange {
+  bool reached = false;  // a whole response head came back
+  int status = 0;
+  std::string status_line;
+  std::string body;  // for small answers only
+  std::string error;
+};
+
+enum class DownloadResult { installed, unreachable, refused, wrong_size, wrong_checksum, sink_failed, cut_short };
+const char* describe(DownloadResult result);
+
+class Client {
+ public:
+  Client(Connection& connection, const Url& server, const std::string& api_key)
+      : connection_(connection), server_(server), api_key_(api_key) {}
+
+  // Posts one heartbeat; it was delivered when is_success(status_line), as the field firmware has it.
+  Exchange send_heartbeat(const Heartbeat& heartbeat);
+
+  // Asks whether a newer release is meant for this board; `offer` is filled on a 200.
+  Exchange check_for_update(const std::string& sensor_uuid, const std::string& board,
+                            const std::string& running_version, Offer& offer);
+
+  // Streams the offered image into `sink`, checking its size and SHA-256 before commit().
+  // The image comes from this client's server, whatever host the offer's URL names.
+  DownloadResult download(const Offer& offer, ImageSink& sink, std::string& detail);
+
+ private:
+  Exchange request(const std::string& bytes, size_t max_body);
+  bool open_and_send(const std::string& bytes, Exchange& exchange);
+  bool read_head(Exchange& exchange, ResponseHead& head, std::string& rest);
+
+  Connection& connection_;
+  Url server_;
+  std::string api_key_;
+};
+
+}  // namespace powerbot

@@ -1,0 +1,161 @@
+#include "http.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace powerbot {
+
+namespace {
+
+constexpr size_t kMaxHead = 4096;
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+std::string trim(const std::string& text) {
+  size_t start = text.find_first_not_of(" \t");
+  if (start == std::string::npos) return "";
+  size_t end = text.find_last_not_of(" \t");
+  return text.substr(start, end - start + 1);
+}
+
+bool fail(std::string* error, const char* reason) {
+  if (error != nullptr) *error = reason;
+  return false;
+}
+
+std::string host_header(const Url& url) {
+  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+  return host + ":" + std::to_string(url.port);
+}
+
+}  // namespace
+
+bool parse_url(const std::string& text, Url& out, std::string* error) {
+  Url url;
+  std::string rest;
+  if (text.rfind("http://", 0) == 0) {
+    rest = text.substr(7);
+  } else if (text.rfind("https://", 0) == 0) {
+    url.tls = true;
+    url.port = 443;
+    rest = text.substr(8);
+  } else {
+    return fail(error, "the URL must start with http:// or https://");
+  }
+  size_t slash = rest.find_first_of("/?");
+  std::string authority = rest.substr(0, slash);
+  if (slash != std::string::npos) url.path = rest[slash] == '/' ? rest.substr(slash) : "/" + rest.substr(slash);
+  std::string port;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return fail(error, "an IPv6 address must end with ]");
+    url.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return fail(error, "unexpected characters after the IPv6 address");
+      port = authority.substr(close + 2);
+    }
+  } else {
+    size_t colon = authority.find(':');
+    url.host = authority.substr(0, colon);
+    if (colon != std::string::npos) port = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) return fail(error, "the URL has no host");
+  for (char c : url.host) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '@') return fail(error, "the host is not valid");
+  }
+  if (!port.empty() || authority.find(':') != std::string::npos) {
+    unsigned long value = 0;
+    for (char c : port) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return fail(error, "the port must be a number");
+      value = value * 10 + static_cast<unsigned long>(c - '0');
+      if (value > 65535) return fail(error, "the port must be at most 65535");
+    }
+    if (port.empty() || value == 0) return fail(error, "the port must be between 1 and 65535");
+    url.port = static_cast<uint16_t>(value);
+  }
+  out = url;
+  return true;
+}
+
+std::string path_of(const std::string& url) {
+  Url parsed;
+  if (parse_url(url, parsed)) return parsed.path;
+  return url.empty() || url[0] != '/' ? "/" + url : url;
+}
+
+std::string under(const Url& base, const std::string& path) {
+  std::string prefix = base.path.substr(0, base.path.find('?'));
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  if (!path.empty() && path.rfind(prefix + "/", 0) == 0) return path;  // already under it
+  return prefix + path;
+}
+
+std::string query_value(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string post_request(const Url& server, const std::string& path, const std::string& body) {
+  return "POST " + under(server, path) + " HTTP/1.1\r\nHost: " + host_header(server) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body + "\r\n";
+}
+
+std::string get_request(const Url& server, const std::string& path, const std::string& api_key) {
+  return "GET " + under(server, path) + " HTTP/1.1\r\nHost: " + host_header(server) + "\r\nX-API-Key: " + api_key +
+         "\r\nConnection: close\r\n\r\n";
+}
+
+HeadResult parse_head(const std::string& received, ResponseHead& head, size_t& body_at) {
+  size_t end = received.find("\r\n\r\n");
+  if (end == std::string::npos) return received.size() > kMaxHead ? HeadResult::malformed : HeadResult::incomplete;
+  if (end > kMaxHead) return HeadResult::malformed;
+  ResponseHead parsed;
+  size_t line_end = received.find("\r\n");
+  parsed.status_line = received.substr(0, line_end);
+  int status = 0;
+  if (parsed.status_line.rfind("HTTP/1.", 0) != 0 || std::sscanf(parsed.status_line.c_str(), "HTTP/1.%*d %3d", &status) != 1 ||
+      status < 100 || status > 599) {
+    return HeadResult::malformed;
+  }
+  parsed.status = status;
+  size_t at = line_end + 2;
+  while (at < end) {
+    size_t next = received.find("\r\n", at);
+    std::string line = received.substr(at, next - at);
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) return HeadResult::malformed;
+    parsed.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    at = next + 2;
+  }
+  auto length = parsed.headers.find("content-length");
+  if (length != parsed.headers.end()) {
+    const std::string& digits = length->second;
+    if (digits.empty() || digits.size() > 12) return HeadResult::malformed;
+    for (char c : digits) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return HeadResult::malformed;
+      parsed.content_length = parsed.content_length * 10 + static_cast<uint64_t>(c - '0');
+    }
+    parsed.has_length = true;
+  }
+  head = parsed;
+  body_at = end + 4;
+  return HeadResult::complete;
+}
+
+bool is_success(const std::string& status_line) { return status_line.find(" 200 ") != std::string::npos; }
+
+}  // namespace powerbot

@@ -1,0 +1,52 @@
+// HTTP/1.1 as the field firmware speaks it: one request per connection, `Connection: close`.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace powerbot {
+
+struct Url {
+  bool tls = false;
+  std::string host;  // a name or address; an IPv6 address without its brackets
+  uint16_t port = 80;
+  std::string path = "/";  // with the query, if any
+};
+
+// http:// or https:// URLs only; false (and a reason in `error`) for anything else.
+bool parse_url(const std::string& text, Url& out, std::string* error = nullptr);
+
+// The path (and query) of `url`, which may be absolute or a path already.
+std::string path_of(const std::string& url);
+
+// `base`'s path as a prefix of `path` ("/api/..."), so a server behind a path prefix works.
+std::string under(const Url& base, const std::string& path);
+
+// Percent-encoding of a query value.
+std::string query_value(const std::string& text);
+
+// The heartbeat POST, byte for byte as the field firmware sends it (a CRLF after the body).
+std::string post_request(const Url& server, const std::string& path, const std::string& body);
+
+// A GET with the sensor key in `X-API-Key`.
+std::string get_request(const Url& server, const std::string& path, const std::string& api_key);
+
+struct ResponseHead {
+  int status = 0;
+  std::string status_line;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  bool has_length = false;
+  uint64_t content_length = 0;
+};
+
+enum class HeadResult { incomplete, complete, malformed };
+
+// Parses the status line and headers at the start of `received`; on `complete`,
+// `body_at` is where the body begins.
+HeadResult parse_head(const std::string& received, ResponseHead& head, size_t& body_at);
+
+// What the field firmware counts as delivered: a status line containing " 200 ".
+bool is_success(const std::string& status_line);
+
+}  // namespace powerbot

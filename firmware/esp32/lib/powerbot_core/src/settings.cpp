@@ -1,0 +1,163 @@
+#include "settings.h"
+
+#include <map>
+
+#include "http.h"
+
+namespace powerbot {
+
+namespace {
+
+constexpr int64_t kMaxBuildingId = 2147483647;  // the server's 32-bit building id
+constexpr int32_t kMaxSection = 99;
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool whole_number(const std::string& text, int64_t& out) {
+  if (text.empty() || text.size() > 12) return false;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  out = value;
+  return true;
+}
+
+std::map<std::string, std::string> fields(const std::string& form) {
+  std::map<std::string, std::string> found;
+  size_t start = 0;
+  while (start <= form.size()) {
+    size_t end = form.find('&', start);
+    std::string pair = form.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    size_t equals = pair.find('=');
+    if (!pair.empty()) {
+      found[form_decode(pair.substr(0, equals))] = equals == std::string::npos ? "" : form_decode(pair.substr(equals + 1));
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return found;
+}
+
+std::string input(const char* label, const char* name, const std::string& value, const char* type = "text",
+                  const char* hint = "") {
+  return std::string("<label>") + label + "<input name=\"" + name + "\" type=\"" + type + "\" value=\"" +
+         html_escape(value) + "\" placeholder=\"" + hint + "\"></label>\n";
+}
+
+}  // namespace
+
+std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_ca_certificate) {
+  std::vector<std::string> found;
+  if (wifi && settings.wifi_ssid.empty()) found.push_back("Give the Wi-Fi network's name.");
+  if (wifi && settings.wifi_ssid.size() > 32) found.push_back("A Wi-Fi network's name has at most 32 bytes.");
+  if (wifi && settings.wifi_password.size() > 63) found.push_back("A Wi-Fi password has at most 63 characters.");
+  Url url;
+  std::string why;
+  if (settings.server_url.empty()) {
+    found.push_back("Give the server's URL, e.g. http://192.168.1.10:18081.");
+  } else if (!parse_url(settings.server_url, url, &why)) {
+    found.push_back("The server URL is not valid: " + why + ".");
+  } else if (url.tls && !has_ca_certificate) {
+    found.push_back("An https server needs its CA certificate built in (POWERBOT_CA_CERT in config.h).");
+  }
+  if (settings.api_key.empty()) found.push_back("Give the sensor key.");
+  if (settings.sensor_uuid.empty() || settings.sensor_uuid.size() > 64) {
+    found.push_back("The sensor uuid must be 1 to 64 characters.");
+  }
+  if (settings.building_id < 1 || settings.building_id > kMaxBuildingId) {
+    found.push_back("Give the building's id (a whole number from 1).");
+  }
+  if (settings.section_id < 0 || settings.section_id > kMaxSection) {
+    found.push_back("The section is a number from 1 to 99, or empty for the building's default.");
+  }
+  return found;
+}
+
+void apply_form(const std::string& form, Settings& settings) {
+  std::map<std::string, std::string> values = fields(form);
+  auto text = [&](const char* name, std::string& into, bool keep_if_empty) {
+    auto found = values.find(name);
+    if (found == values.end() || (keep_if_empty && found->second.empty())) return;
+    into = found->second;
+  };
+  text("wifi_ssid", settings.wifi_ssid, false);
+  text("wifi_password", settings.wifi_password, true);
+  text("server_url", settings.server_url, false);
+  text("api_key", settings.api_key, true);
+  text("sensor_uuid", settings.sensor_uuid, false);
+  int64_t number = 0;
+  auto building = values.find("building_id");
+  if (building != values.end()) settings.building_id = whole_number(building->second, number) ? number : -1;
+  auto section = values.find("section_id");
+  if (section != values.end()) {
+    settings.section_id = section->second.empty() ? 0
+                          : whole_number(section->second, number) && number <= kMaxSection ? static_cast<int32_t>(number)
+                                                                                            : -1;
+  }
+  if (values.count("server_url") != 0) settings.auto_update = values.count("auto_update") != 0;
+}
+
+std::string setup_page(const Settings& settings, const std::vector<std::string>& problems, bool wifi,
+                       const std::string& board, const std::string& version) {
+  std::string page =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">"
+      "<title>PowerBot sensor set-up</title><style>body{font-family:sans-serif;max-width:32em;margin:1em auto}"
+      "label{display:block;margin:.6em 0}input{display:block;width:100%}.problem{color:#b00}</style></head><body>\n"
+      "<h1>PowerBot sensor</h1><p>" + html_escape(board) + ", firmware " + html_escape(version) + "</p>\n";
+  for (const std::string& problem : problems) page += "<p class=\"problem\">" + html_escape(problem) + "</p>\n";
+  page += "<form method=\"post\" action=\"/\">\n";
+  if (wifi) {
+    page += input("Wi-Fi network", "wifi_ssid", settings.wifi_ssid);
+    page += input("Wi-Fi password (empty keeps the current one)", "wifi_password", "", "password");
+  }
+  page += input("Server URL", "server_url", settings.server_url, "url", "http://192.168.1.10:18081");
+  page += input("Sensor key (empty keeps the current one)", "api_key", "", "password");
+  page += input("Sensor uuid", "sensor_uuid", settings.sensor_uuid);
+  page += input("Building id", "building_id", settings.building_id > 0 ? std::to_string(settings.building_id) : "",
+                "number");
+  page += input("Section (empty: the building's default)", "section_id",
+                settings.section_id > 0 ? std::to_string(settings.section_id) : "", "number");
+  page += std::string("<label><input name=\"auto_update\" type=\"checkbox\" style=\"display:inline;width:auto\"") +
+          (settings.auto_update ? " checked" : "") + "> Install updates automatically</label>\n";
+  page += "<button type=\"submit\">Save and restart</button></form></body></html>\n";
+  return page;
+}
+
+std::string form_decode(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 && hex_value(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string html_escape(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace powerbot

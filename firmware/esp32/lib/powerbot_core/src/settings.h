@@ -1,0 +1,41 @@
+// The board's settings: from config.h at build time, or from the set-up page (captive
+// portal) at first start, kept in flash. Checked here so a board never runs half set up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace powerbot {
+
+struct Settings {
+  std::string wifi_ssid;      // Wi-Fi boards only
+  std::string wifi_password;  // Wi-Fi boards only
+  std::string server_url;     // e.g. http://192.168.1.10:18081 or https://power.example.org
+  std::string api_key;        // a sensor (write) key, best one scoped to this board's uuid
+  std::string sensor_uuid;
+  int64_t building_id = 0;
+  int32_t section_id = 0;  // 0: the building's default section
+  bool auto_update = true;
+};
+
+// What is wrong with `settings`, one sentence each; empty when the board can run.
+// `has_ca_certificate`: an https server needs the CA certificate built in (config.h).
+std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_ca_certificate);
+
+// Applies the set-up page's form (application/x-www-form-urlencoded) to `settings`.
+// An empty password or key field keeps the current value, so they are never shown.
+void apply_form(const std::string& form, Settings& settings);
+
+// The set-up page: a form with the current settings (never the password or the key)
+// and the problems that keep the board from running.
+std::string setup_page(const Settings& settings, const std::vector<std::string>& problems, bool wifi,
+                       const std::string& board, const std::string& version);
+
+// Decodes one form value: `+` is a space, %XX a byte.
+std::string form_decode(const std::string& text);
+
+// `text` safe inside HTML text and attribute values.
+std::string html_escape(const std::string& text);
+
+}  // namespace powerbot

@@ -1,0 +1,68 @@
+// Over-the-air updates: reading the server's offer, deciding whether to install it, and
+// proving a new image works before the bootloader's rollback is cancelled.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace powerbot {
+
+struct Offer {
+  bool available = false;
+  std::string version;
+  std::string url;
+  uint64_t size = 0;
+  std::string sha256;
+  bool mandatory = false;
+};
+
+// The body of `GET /api/v1/firmware/check`; false (reason in `error`) when it is not a
+// well-formed answer.
+bool parse_offer(const std::string& body, Offer& offer, std::string& error);
+
+struct DeviceState {
+  std::string running_version;
+  std::string failed_version;  // the last version that did not stick (rolled back); never retried
+  bool auto_update = true;
+  uint64_t slot_size = 0;  // bytes the update partition holds
+};
+
+enum class Decision { install, nothing_offered, not_newer, failed_before, auto_update_off, too_large, bad_offer };
+
+Decision decide(const Offer& offer, const DeviceState& state);
+const char* describe(Decision decision);
+
+// What the board remembers across the reboot into a new image (kept in flash).
+struct InstallRecord {
+  std::string installing;  // the version written to the other slot, until it proves itself
+  std::string failed;
+};
+
+enum class AfterBoot { nothing_pending, new_image_running, rolled_back };
+
+// At start-up: did the image installed last come up, or is the old one back? Updates
+// `record` (a rolled-back version becomes `failed`).
+AfterBoot after_boot(InstallRecord& record, const std::string& running_version);
+
+// A new image must deliver a heartbeat within `deadline_ms` of booting, or it is rolled back.
+class RollbackGuard {
+ public:
+  enum class Verdict { wait, mark_valid, roll_back, settled };
+
+  RollbackGuard(bool pending_verification, uint32_t deadline_ms)
+      : pending_(pending_verification), deadline_ms_(deadline_ms) {}
+
+  // Called after every heartbeat attempt, and periodically, with the time since boot.
+  Verdict update(bool heartbeat_delivered, uint32_t now_ms);
+
+ private:
+  bool pending_;
+  uint32_t deadline_ms_;
+};
+
+// When to ask for an update next: a few minutes after boot, then daily, both spread by
+// `random` so a fleet that lost power together does not ask at once.
+uint32_t first_check_delay_ms(uint32_t random);
+uint32_t next_check_delay_ms(uint32_t random);
+
+}  // namespace powerbot

@@ -1,0 +1,173 @@
+// The client over a scripted connection: what it sends, and how it takes answers that
+// arrive in pieces, stop short or lie. The real server is in firmware/tests/test_esp32_core.py.
+#include <algorithm>
+
+#include "client.h"
+#include "harness.h"
+#include "sha256.h"
+
+using namespace powerbot;
+
+namespace {
+
+class ScriptedConnection : public Connection {
+ public:
+  explicit ScriptedConnection(std::string answer, size_t piece = 7) : answer_(std::move(answer)), piece_(piece) {}
+
+  bool open(const Url& server) override {
+    opened_host = server.host;
+    return reachable;
+  }
+  bool write(const uint8_t* data, size_t size) override {
+    sent.append(reinterpret_cast<const char*>(data), size);
+    return true;
+  }
+  int read(uint8_t* buffer, size_t size) override {
+    size_t n = std::min({size, piece_, answer_.size() - at_});
+    for (size_t i = 0; i < n; ++i) buffer[i] = static_cast<uint8_t>(answer_[at_ + i]);
+    at_ += n;
+    return static_cast<int>(n);
+  }
+  void close() override { ++closed; }
+
+  bool reachable = true;
+  std::string opened_host, sent;
+  int closed = 0;
+
+ private:
+  std::string answer_;
+  size_t piece_;
+  size_t at_ = 0;
+};
+
+class MemorySink : public ImageSink {
+ public:
+  bool begin(uint64_t size) override {
+    expected = size;
+    return true;
+  }
+  bool write(const uint8_t* data, size_t size) override {
+    written.append(reinterpret_cast<const char*>(data), size);
+    return true;
+  }
+  bool commit() override { return committed = true; }
+  void abort() override { aborted = true; }
+
+  uint64_t expected = 0;
+  std::string written;
+  bool committed = false, aborted = false;
+};
+
+Url server() {
+  Url url;
+  parse_url("http://10.0.0.5:18081", url);
+  return url;
+}
+
+std::string sha_of(const std::string& data) {
+  Sha256 hash;
+  hash.update(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  return hash.hex_digest();
+}
+
+Offer offer_for(const std::string& image) {
+  Offer offer;
+  offer.available = true;
+  offer.version = "1.3.0";
+  offer.url = "http://public.example.org/api/v1/firmware/download/wt32-eth01/1.3.0?sensor_uuid=b1";
+  offer.size = image.size();
+  offer.sha256 = sha_of(image);
+  return offer;
+}
+
+std::string image_answer(const std::string& image, const std::string& extra = "") {
+  return "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(image.size()) + "\r\n" + extra + "\r\n" + image;
+}
+
+}  // namespace
+
+TEST(a_heartbeat_is_posted_and_its_answer_read_in_pieces) {
+  ScriptedConnection connection("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"
+                                "{\"status\":\"ok\"}");
+  Client client(connection, server(), "k");
+  Heartbeat heartbeat;
+  heartbeat.api_key = "k";
+  heartbeat.building_id = 10;
+  heartbeat.sensor_uuid = "b1";
+  Exchange exchange = client.send_heartbeat(heartbeat);
+  CHECK(exchange.reached && is_success(exchange.status_line) && exchange.status == 200);
+  CHECK_EQ(exchange.body, std::string("{\"status\":\"ok\"}"));
+  CHECK(connection.sent.rfind("POST /api/v1/heartbeat HTTP/1.1\r\nHost: 10.0.0.5:18081\r\n", 0) == 0);
+  CHECK_EQ(connection.closed, 1);
+}
+
+TEST(an_unreachable_server_is_reported_not_hung_on) {
+  ScriptedConnection connection("");
+  connection.reachable = false;
+  Client client(connection, server(), "k");
+  Exchange exchange = client.send_heartbeat(Heartbeat{});
+  CHECK(!exchange.reached);
+  CHECK_EQ(exchange.error, std::string("cannot connect"));
+  ScriptedConnection silent("");
+  Exchange closed = Client(silent, server(), "k").send_heartbeat(Heartbeat{});
+  CHECK(!closed.reached);
+  CHECK_EQ(closed.error, std::string("connection closed before the response"));
+}
+
+TEST(a_check_sends_the_key_and_reads_the_offer) {
+  std::string body = "{\"update_available\":false}";
+  ScriptedConnection connection("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  Offer offer;
+  offer.available = true;
+  Exchange exchange = Client(connection, server(), "pbw_k").check_for_update("b 1", "wt32-eth01", "1.2.0", offer);
+  CHECK(exchange.error.empty() && !offer.available);
+  CHECK(connection.sent.rfind("GET /api/v1/firmware/check?sensor_uuid=b%201&current_version=1.2.0&board=wt32-eth01 "
+                              "HTTP/1.1\r\n", 0) == 0);
+  CHECK(connection.sent.find("\r\nX-API-Key: pbw_k\r\n") != std::string::npos);
+}
+
+TEST(a_downloaded_image_is_committed_only_when_size_and_sha256_match) {
+  std::string image(5000, '\xE9');
+  ScriptedConnection connection(image_answer(image), 333);
+  MemorySink sink;
+  std::string detail;
+  DownloadResult result = Client(connection, server(), "k").download(offer_for(image), sink, detail);
+  CHECK(result == DownloadResult::installed);
+  CHECK(sink.committed && !sink.aborted && sink.written == image && sink.expected == image.size());
+  // From the configured server, whatever host the offer named.
+  CHECK_EQ(connection.opened_host, std::string("10.0.0.5"));
+  CHECK(connection.sent.rfind("GET /api/v1/firmware/download/wt32-eth01/1.3.0?sensor_uuid=b1 HTTP/1.1\r\n", 0) == 0);
+}
+
+TEST(a_damaged_or_short_image_is_never_committed) {
+  std::string image(5000, 'x');
+  Offer offer = offer_for(image);
+  std::string damaged = image;
+  damaged[4000] = 'y';
+  std::string detail;
+
+  ScriptedConnection wrong_bytes(image_answer(damaged));
+  MemorySink first;
+  CHECK(Client(wrong_bytes, server(), "k").download(offer, first, detail) == DownloadResult::wrong_checksum);
+  CHECK(first.aborted && !first.committed);
+
+  ScriptedConnection cut(image_answer(image).substr(0, 3000));
+  MemorySink second;
+  CHECK(Client(cut, server(), "k").download(offer, second, detail) == DownloadResult::cut_short);
+  CHECK(second.aborted && !second.committed);
+
+  ScriptedConnection other_size("HTTP/1.1 200 OK\r\nContent-Length: 4999\r\n\r\n" + image.substr(1));
+  MemorySink third;
+  CHECK(Client(other_size, server(), "k").download(offer, third, detail) == DownloadResult::wrong_size);
+  CHECK(third.written.empty() && !third.committed);
+
+  ScriptedConnection announced(image_answer(image, "X-Firmware-SHA256: " + std::string(64, '0') + "\r\n"));
+  MemorySink fourth;
+  CHECK(Client(announced, server(), "k").download(offer, fourth, detail) == DownloadResult::wrong_checksum);
+  CHECK(fourth.written.empty());
+
+  ScriptedConnection missing("HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
+  MemorySink fifth;
+  CHECK(Client(missing, server(), "k").download(offer, fifth, detail) == DownloadResult::refused);
+  CHECK_EQ(detail, std::string("HTTP/1.1 404 Not Found"));
+}

@@ -1,0 +1,80 @@
+#include "harness.h"
+#include "settings.h"
+
+using namespace powerbot;
+
+namespace {
+
+Settings complete() {
+  Settings settings;
+  settings.wifi_ssid = "Home";
+  settings.wifi_password = "secret";
+  settings.server_url = "http://192.168.1.10:18081";
+  settings.api_key = "pbw_key";
+  settings.sensor_uuid = "esp32-a1b2c3";
+  settings.building_id = 10;
+  return settings;
+}
+
+}  // namespace
+
+TEST(complete_settings_have_no_problems) {
+  CHECK(problems(complete(), true, false).empty());
+  Settings ethernet = complete();
+  ethernet.wifi_ssid.clear();
+  CHECK(problems(ethernet, false, false).empty());
+}
+
+TEST(each_missing_or_bad_setting_is_named) {
+  Settings settings;
+  settings.section_id = 120;
+  std::vector<std::string> found = problems(settings, true, false);
+  CHECK_EQ(found.size(), 6u);
+  CHECK_EQ(found[0], std::string("Give the Wi-Fi network's name."));
+  CHECK_EQ(found[1], std::string("Give the server's URL, e.g. http://192.168.1.10:18081."));
+  CHECK_EQ(found[5], std::string("The section is a number from 1 to 99, or empty for the building's default."));
+  Settings secure = complete();
+  secure.server_url = "https://power.example.org";
+  CHECK_EQ(problems(secure, true, false).at(0),
+           std::string("An https server needs its CA certificate built in (POWERBOT_CA_CERT in config.h)."));
+  CHECK(problems(secure, true, true).empty());
+  secure.server_url = "power.example.org";
+  CHECK_EQ(problems(secure, true, true).at(0),
+           std::string("The server URL is not valid: the URL must start with http:// or https://."));
+}
+
+TEST(the_setup_form_updates_settings_and_keeps_secrets_left_empty) {
+  Settings settings = complete();
+  apply_form("wifi_ssid=Caf%C3%A9+2&wifi_password=&server_url=http%3A%2F%2F10.0.0.5%3A18081&api_key="
+             "&sensor_uuid=esp32-x&building_id=42&section_id=", settings);
+  CHECK_EQ(settings.wifi_ssid, std::string("Café 2"));
+  CHECK_EQ(settings.wifi_password, std::string("secret"));
+  CHECK_EQ(settings.api_key, std::string("pbw_key"));
+  CHECK_EQ(settings.server_url, std::string("http://10.0.0.5:18081"));
+  CHECK_EQ(settings.building_id, 42);
+  CHECK_EQ(settings.section_id, 0);
+  CHECK(!settings.auto_update);  // the box was not ticked
+  apply_form("server_url=http%3A%2F%2Fs&building_id=ten&section_id=3&auto_update=on&api_key=new", settings);
+  CHECK_EQ(settings.building_id, -1);
+  CHECK_EQ(settings.section_id, 3);
+  CHECK(settings.auto_update);
+  CHECK_EQ(settings.api_key, std::string("new"));
+  CHECK_EQ(problems(settings, true, false).at(0), std::string("Give the building's id (a whole number from 1)."));
+}
+
+TEST(the_setup_page_shows_settings_escaped_and_never_the_secrets) {
+  Settings settings = complete();
+  settings.sensor_uuid = "<script>\"x\"";
+  std::string page = setup_page(settings, {"Give the sensor key."}, true, "esp32-wifi", "1.2.0");
+  CHECK(page.find("value=\"&lt;script&gt;&quot;x&quot;\"") != std::string::npos);
+  CHECK(page.find("secret") == std::string::npos);
+  CHECK(page.find("pbw_key") == std::string::npos);
+  CHECK(page.find("<p class=\"problem\">Give the sensor key.</p>") != std::string::npos);
+  CHECK(page.find("name=\"wifi_ssid\"") != std::string::npos);
+  CHECK(setup_page(settings, {}, false, "wt32-eth01", "1.2.0").find("wifi_ssid") == std::string::npos);
+}
+
+TEST(form_values_are_decoded) {
+  CHECK_EQ(form_decode("a+b%20c%2"), std::string("a b c%2"));
+  CHECK_EQ(form_decode("%zz"), std::string("%zz"));
+}
