@@ -20,7 +20,7 @@ from firmware.tests.images import esp32_image
 from sensors.simulator import firmware_request
 
 ESP32 = BASE_DIR / "firmware" / "esp32"
-CORE = ESP32 / "lib" / "powerbot_core" / "src"
+CORE = ESP32 / "lib" / "powerbot_core" / "src" / "powerbot"
 TESTS = ESP32 / "test"
 WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
 # Memory and undefined-behaviour errors fail the tests (unoptimised: the sanitizers make
@@ -38,7 +38,7 @@ def build(folder: Path, flavour: list[str]) -> str:
                 "host_client": [*library, TESTS / "host_client.cpp"]}
 
     def compile_one(source: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(["g++", *WARNINGS, *flavour, f"-I{CORE}", f"-I{TESTS}",
+        return subprocess.run(["g++", *WARNINGS, *flavour, f"-I{CORE.parent}", f"-I{TESTS}",
                                f'-DPOWERBOT_TEST_DATA="{TESTS}"', "-c", str(source), "-o", str(folder / f"{source.stem}.o")],
                               capture_output=True, text=True, timeout=300)
 

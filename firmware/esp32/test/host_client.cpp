@@ -17,8 +17,8 @@
 #include <cstring>
 #include <string>
 
-#include "client.h"
-#include "update.h"
+#include "powerbot/client.h"
+#include "powerbot/update.h"
 
 using namespace powerbot;
 

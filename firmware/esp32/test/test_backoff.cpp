@@ -1,4 +1,4 @@
-#include "backoff.h"
+#include "powerbot/backoff.h"
 #include "harness.h"
 
 using powerbot::Backoff;

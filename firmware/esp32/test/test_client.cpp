@@ -2,9 +2,9 @@
 // arrive in pieces, stop short or lie. The real server is in firmware/tests/test_esp32_core.py.
 #include <algorithm>
 
-#include "client.h"
+#include "powerbot/client.h"
 #include "harness.h"
-#include "sha256.h"
+#include "powerbot/sha256.h"
 
 using namespace powerbot;
 

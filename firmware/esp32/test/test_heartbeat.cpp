@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "heartbeat.h"
+#include "powerbot/heartbeat.h"
 
 using namespace powerbot;
 

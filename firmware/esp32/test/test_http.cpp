@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "http.h"
+#include "powerbot/http.h"
 
 using namespace powerbot;
 

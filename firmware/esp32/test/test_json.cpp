@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "json.h"
+#include "powerbot/json.h"
 
 using powerbot::json::parse_object;
 using powerbot::json::quote;

@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "settings.h"
+#include "powerbot/settings.h"
 
 using namespace powerbot;
 

@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "sha256.h"
+#include "powerbot/sha256.h"
 
 using powerbot::Sha256;
 

@@ -1,5 +1,5 @@
 #include "harness.h"
-#include "update.h"
+#include "powerbot/update.h"
 
 using namespace powerbot;
 

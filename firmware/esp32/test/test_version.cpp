@@ -1,7 +1,7 @@
 #include <fstream>
 
 #include "harness.h"
-#include "version.h"
+#include "powerbot/version.h"
 
 using powerbot::compare;
 using powerbot::Version;

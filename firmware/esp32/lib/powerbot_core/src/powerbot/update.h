@@ -44,7 +44,8 @@ enum class AfterBoot { nothing_pending, new_image_running, rolled_back };
 // `record` (a rolled-back version becomes `failed`).
 AfterBoot after_boot(InstallRecord& record, const std::string& running_version);
 
-// A new image must deliver a heartbeat within `deadline_ms` of booting, or it is rolled back.
+// A new image must get a heartbeat answered within `deadline_ms` of booting, or it is rolled
+// back: an answer shows that its network and HTTP code work.
 class RollbackGuard {
  public:
   enum class Verdict { wait, mark_valid, roll_back, settled };
@@ -53,7 +54,7 @@ class RollbackGuard {
       : pending_(pending_verification), deadline_ms_(deadline_ms) {}
 
   // Called after every heartbeat attempt, and periodically, with the time since boot.
-  Verdict update(bool heartbeat_delivered, uint32_t now_ms);
+  Verdict update(bool heartbeat_answered, uint32_t now_ms);
 
  private:
   bool pending_;

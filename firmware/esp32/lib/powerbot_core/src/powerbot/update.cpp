@@ -90,9 +90,9 @@ AfterBoot after_boot(InstallRecord& record, const std::string& running_version) 
   return AfterBoot::rolled_back;
 }
 
-RollbackGuard::Verdict RollbackGuard::update(bool heartbeat_delivered, uint32_t now_ms) {
+RollbackGuard::Verdict RollbackGuard::update(bool heartbeat_answered, uint32_t now_ms) {
   if (!pending_) return Verdict::settled;
-  if (heartbeat_delivered) {
+  if (heartbeat_answered) {
     pending_ = false;
     return Verdict::mark_valid;
   }

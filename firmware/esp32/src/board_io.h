@@ -1,0 +1,51 @@
+// The board's side of the portable core: its connections, its update partition and its
+// flash storage. Everything here is a thin wrapper around Arduino-ESP32.
+#pragma once
+
+#include <Preferences.h>
+#include <WiFiClient.h>
+#include <WiFiClientSecure.h>
+
+#include "powerbot/client.h"
+#include "powerbot/settings.h"
+#include "powerbot/update.h"
+
+// A TCP connection, or TLS for an https server, checked against the built-in CA certificate.
+class BoardConnection : public powerbot::Connection {
+ public:
+  explicit BoardConnection(const char* ca_certificate) : ca_certificate_(ca_certificate) {}
+  bool open(const powerbot::Url& server) override;
+  bool write(const uint8_t* data, size_t size) override;
+  int read(uint8_t* buffer, size_t size) override;
+  void close() override;
+
+ private:
+  const char* ca_certificate_;
+  WiFiClient plain_;
+  WiFiClientSecure secure_;
+  Client* client_ = nullptr;
+};
+
+// The other app slot, through Arduino's Update (which sets the boot partition at end()).
+class PartitionSink : public powerbot::ImageSink {
+ public:
+  bool begin(uint64_t size) override;
+  bool write(const uint8_t* data, size_t size) override;
+  bool commit() override;
+  void abort() override;
+};
+
+// Settings and the update record in NVS, namespace "powerbot".
+class Flash {
+ public:
+  powerbot::Settings load_settings(const powerbot::Settings& defaults);
+  void save_settings(const powerbot::Settings& settings);
+  powerbot::InstallRecord load_install();
+  void save_install(const powerbot::InstallRecord& record);
+
+ private:
+  Preferences preferences_;
+};
+
+// Bytes the update partition holds (0 when the partition table has no OTA slots).
+uint64_t update_slot_size();
