@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Case, CharField, Count, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
 from firmware import services
@@ -21,7 +21,7 @@ class ReleaseForm(forms.ModelForm):
         help_text="The application image (.bin) as PlatformIO builds it (.pio/build/<board>/firmware.bin).",
     )
     version = forms.CharField(
-        max_length=64, required=False,
+        required=False,
         help_text="Semantic version, e.g. 1.4.0 or 1.5.0-rc.1. Leave it empty for PowerBot's firmware, which names "
                   "its own version in the image; a version that differs from the image's is refused.",
     )
@@ -60,7 +60,7 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
     filter_horizontal = ["buildings"]
     actions = ["pull", "reinstate"]
 
-    def get_fieldsets(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> list:
+    def get_fieldsets(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> list[tuple[str | None, dict]]:
         what = ["board", "version", "channel"] + (["image"] if obj is None else ["size", "sha256", "created_at",
                                                                                 "created_by"])
         return [
@@ -77,6 +77,14 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
                    .values("board").annotate(n=Count("pk")).values("n"))
         return (super().get_queryset(request).annotate(running_on=Coalesce(Subquery(running), 0))
                 .annotate(target_count=Count("buildings")))
+
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
+                        extra_context: dict | None = None) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.UploadRefused as refused:  # released by someone else meanwhile: nothing was written
+            self.message_user(request, f"Not released: {refused}.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: FirmwareRelease, form: ReleaseForm, change: bool) -> None:
         if change:
@@ -98,12 +106,12 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pull: stop offering and serving the selected releases")
     def pull(self, request: HttpRequest, queryset: QuerySet[FirmwareRelease]) -> None:
-        count = queryset.filter(active=True).update(active=False)
+        count = services.set_active(queryset, False)
         self.message_user(request, f"Pulled {count} release(s); boards are no longer offered them.", messages.SUCCESS)
 
     @admin.action(description="Reinstate: offer and serve the selected releases again")
     def reinstate(self, request: HttpRequest, queryset: QuerySet[FirmwareRelease]) -> None:
-        count = queryset.filter(active=False).update(active=True)
+        count = services.set_active(queryset, True)
         self.message_user(request, f"Reinstated {count} release(s).", messages.SUCCESS)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import FileResponse
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 from firmware import services, versions
 from firmware.models import Board
 from ops import counters
-from powerbot.api import ERROR, JSONAPIView, KeyAuthentication
+from powerbot.api import ERROR, JSONAPIView, QueryKeyAuthentication
 from powerbot.logs import log_event
 from sensors.api import HasWriteKey
 from sensors.heartbeat import SENSOR_UUID_REQUIRED, clean_sensor_uuid
@@ -27,18 +28,12 @@ from sensors.models import WriteKey
 
 logger = logging.getLogger(__name__)
 
-# What an update check answered, for the metrics' result label.
-CHECK_RESULTS = ("offered", "current")
 
-
-class SensorKeyAuthentication(KeyAuthentication):
+class SensorKeyAuthentication(QueryKeyAuthentication):
     """A sensor (write) key from `X-API-Key`, `Authorization: Bearer` or `?api_key=`."""
 
     key_model = WriteKey
     realm = "sensors"
-
-    def key_elsewhere(self, request: Request) -> str:
-        return request.query_params.get("api_key", "")
 
     def rejection(self) -> AuthenticationFailed:
         return AuthenticationFailed("Invalid API key")
@@ -48,7 +43,7 @@ class SensorKeyScheme(OpenApiAuthenticationExtension):
     target_class = SensorKeyAuthentication
     name = "firmwareSensorKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "apiKey", "in": "header", "name": "X-API-Key",
                 "description": "A sensor (write) key; or `Authorization: Bearer <key>`, or `?api_key=<key>`."}
 
@@ -101,12 +96,14 @@ class UpdateCheckView(FirmwareView):
         try:
             versions.parse(running)
         except ValueError:
-            raise ValidationError("current_version must be a semantic version such as 1.2.0") from None
+            raise ValidationError(f"current_version must be a semantic version such as 1.2.0 "
+                                  f"(at most {versions.MAX_LENGTH} characters)") from None
 
-        release = services.offered_release(uuid, board, running)
-        counters.count("firmware_checks", "offered" if release else "current")  # one of CHECK_RESULTS
-        if release is None:
+        offer = services.offered_release(uuid, board, running)
+        counters.count("firmware_checks", "offered" if offer else "current")  # one of services.CHECK_RESULTS
+        if offer is None:
             return Response({"update_available": False})
+        release = offer.release
         log_event(logger, "firmware_offered", sensor_uuid=uuid, board=board, running=running, version=release.version)
         path = reverse("firmware-download", args=[release.board, release.version])
         return Response({
@@ -115,7 +112,7 @@ class UpdateCheckView(FirmwareView):
             "url": request.build_absolute_uri(f"{path}?{urlencode({'sensor_uuid': uuid})}"),
             "size": release.size,
             "sha256": release.sha256,
-            "mandatory": release.mandatory,
+            "mandatory": offer.mandatory,
         })
 
 
@@ -130,10 +127,10 @@ class DownloadView(FirmwareView):
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:
+        uuid = self.sensor_uuid(request, required=False)
         release = services.downloadable(board, version)
         if release is None:
             raise NotFound("Firmware not found")
-        uuid = self.sensor_uuid(request, required=False)
         if request.method == "GET":
             if uuid:
                 services.record_download(release, uuid)

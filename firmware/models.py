@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from buildings.models import Building
+from firmware.versions import MAX_LENGTH as VERSION_MAX_LENGTH
 from firmware.versions import validate_release_version
 from sensors.models import Sensor
 
@@ -31,7 +32,7 @@ class Channel(models.TextChoices):
 class FirmwareRelease(models.Model):
     board = models.CharField(max_length=32, choices=Board.choices)
     version = models.CharField(
-        max_length=64, validators=[validate_release_version],
+        max_length=VERSION_MAX_LENGTH, validators=[validate_release_version],
         help_text="Semantic version, e.g. 1.4.0 or 1.5.0-rc.1: what the board reports once it runs this image.",
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STABLE)
@@ -88,9 +89,9 @@ class SensorFirmware(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STABLE)
     board = models.CharField(max_length=32, choices=Board.choices, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True, help_text="Its last update check.")
-    checked_version = models.CharField(max_length=64, blank=True, help_text="The version it ran at that check.")
-    offered_version = models.CharField(max_length=64, blank=True, help_text="What that check offered it, if anything.")
-    downloaded_version = models.CharField(max_length=64, blank=True)
+    checked_version = models.CharField(max_length=VERSION_MAX_LENGTH, blank=True, help_text="The version it ran at that check.")
+    offered_version = models.CharField(max_length=VERSION_MAX_LENGTH, blank=True, help_text="What that check offered it, if anything.")
+    downloaded_version = models.CharField(max_length=VERSION_MAX_LENGTH, blank=True)
     downloaded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

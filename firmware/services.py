@@ -29,6 +29,10 @@ from sensors.status import with_online
 INSTALL_GRACE = timedelta(minutes=15)
 
 
+# What an update check answered, for the metrics' result label.
+CHECK_RESULTS = ("offered", "current")
+
+
 class UploadRefused(ValueError):
     """An upload that is not released, with what is wrong for the operator."""
 
@@ -62,18 +66,16 @@ def check_upload(board: str, version: str, data: bytes) -> Upload:
         named = identity(data)
     except ImageError as exc:
         raise UploadRefused(str(exc)) from None
-    version = version.strip()
-    if named is not None:
-        if named.board != board:
-            raise UploadRefused(f"the image is built for the {named.board} board, not {board}")
-        if version and versions.parse(version) != versions.parse(named.version):
-            # A board running it would report the other version and be offered this release for ever.
-            raise UploadRefused(f"the image says it is version {named.version}, not {version}")
-        version = version or named.version
+    version = version.strip() or (named.version if named is not None else "")
     if not version:
         raise UploadRefused("give the version: this image does not name its own")
     try:
-        versions.release_key(version)
+        release = versions.release_key(version)
+        if named is not None and named.board != board:
+            raise UploadRefused(f"the image is built for the {named.board} board, not {board}")
+        if named is not None and versions.parse(named.version) != release:
+            # A board running it would report the other version and be offered this release for ever.
+            raise UploadRefused(f"the image says it is version {named.version}, not {version}")
     except ValueError as exc:
         raise UploadRefused(str(exc)) from None
     sha256 = hashlib.sha256(data).hexdigest()
@@ -115,7 +117,15 @@ def in_rollout(release: FirmwareRelease, sensor_key: str, building_id: int | Non
     return int.from_bytes(digest[:4], "big") % 100 < release.rollout_percent
 
 
-def offered_release(sensor_uuid: str, board: str, running: str) -> FirmwareRelease | None:
+@dataclass(frozen=True)
+class Offer:
+    release: FirmwareRelease
+    # Mandatory when any release it supersedes for the board is: skipping to a newer
+    # optional release must not skip a mandatory fix.
+    mandatory: bool
+
+
+def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
     """The newest active release `board` should install in place of `running`, if any.
 
     A sensor is offered releases of its channel (beta sensors get stable ones too) whose
@@ -131,13 +141,13 @@ def offered_release(sensor_uuid: str, board: str, running: str) -> FirmwareRelea
         .prefetch_related("buildings")
         if versions.parse(release.version) > current and in_rollout(release, uuid_key(sensor_uuid), building_id)
     ]
-    offer = max(candidates, key=lambda release: versions.parse(release.version), default=None)
+    newest = max(candidates, key=lambda release: versions.parse(release.version), default=None)
     if sensor is not None:
         SensorFirmware.objects.update_or_create(sensor=sensor, defaults={
             "board": board, "checked_at": timezone.now(), "checked_version": running,
-            "offered_version": offer.version if offer else "",
+            "offered_version": newest.version if newest else "",
         })
-    return offer
+    return Offer(newest, any(release.mandatory for release in candidates)) if newest else None
 
 
 def downloadable(board: str, version: str) -> FirmwareRelease | None:
@@ -155,6 +165,11 @@ def record_download(release: FirmwareRelease, sensor_uuid: str) -> None:
         SensorFirmware.objects.update_or_create(sensor_id=sensor_pk, defaults={
             "board": release.board, "downloaded_version": release.version, "downloaded_at": timezone.now(),
         })
+
+
+def set_active(releases: QuerySet[FirmwareRelease], active: bool) -> int:
+    """Pull releases (no longer offered or served; boards on them stay) or reinstate them."""
+    return releases.exclude(active=active).update(active=active)
 
 
 def set_channel(sensors: QuerySet[Sensor], channel: Channel) -> int:

@@ -10,15 +10,22 @@ from __future__ import annotations
 import semver
 from django.core.exceptions import ValidationError
 
+from sensors.heartbeat import FIRMWARE_VERSION_MAX_LENGTH
+
 Version = semver.Version
+# Heartbeats report versions up to this long; a longer one could never be seen running.
+MAX_LENGTH = FIRMWARE_VERSION_MAX_LENGTH
 
 
 def parse(text: str) -> Version:
     """The version `text` names, or ValueError saying what a version looks like."""
     try:
+        if len(text.strip()) > MAX_LENGTH:
+            raise ValueError
         return Version.parse(text.strip())
     except (ValueError, TypeError):
-        raise ValueError(f"{text!r} is not a semantic version such as 1.2.0 or 1.3.0-rc.1") from None
+        raise ValueError(f"{text!r} is not a semantic version such as 1.2.0 or 1.3.0-rc.1 "
+                         f"(at most {MAX_LENGTH} characters)") from None
 
 
 def release_key(text: str) -> Version:

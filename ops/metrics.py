@@ -15,7 +15,7 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from firmware.api import CHECK_RESULTS
+from firmware.services import CHECK_RESULTS
 from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message

@@ -107,6 +107,13 @@ class KeyAuthentication(BaseAuthentication):
         return f'Bearer realm="{self.realm}"'
 
 
+class QueryKeyAuthentication(KeyAuthentication):
+    """A key from a header or, for GET requests that have no body, `?api_key=`."""
+
+    def key_elsewhere(self, request: Request) -> str:
+        return request.query_params.get("api_key", "")
+
+
 class KeyPermission(BasePermission):
     """Only a key of `key_model` passes: a write key never reads, a read key never writes."""
 

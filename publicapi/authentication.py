@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import APIException, AuthenticationFailed
-from rest_framework.request import Request
 
-from powerbot.api import KeyAuthentication, KeyPermission, ServiceUnavailable
+from powerbot.api import KeyPermission, QueryKeyAuthentication, ServiceUnavailable
 from publicapi.models import ReadKey
 
 
-class ReadKeyAuthentication(KeyAuthentication):
+class ReadKeyAuthentication(QueryKeyAuthentication):
     key_model = ReadKey
     realm = "public"
-
-    def key_elsewhere(self, request: Request) -> str:
-        return request.query_params.get("api_key", "")
 
     def rejection(self) -> APIException:
         if not ReadKey.is_configured():

@@ -52,6 +52,8 @@ def test_the_version_is_taken_from_an_image_that_names_it(admin_client):
     (esp32_image(named=("esp32-wifi", "1.2.0")), "wt32-eth01", "1.2.0", "built for the esp32-wifi board, not wt32-eth01"),
     (esp32_image(), "wt32-eth01", "", "give the version: this image does not name its own"),
     (esp32_image(), "wt32-eth01", "v1.2", "'v1.2' is not a semantic version"),
+    (esp32_image(named=("wt32-eth01", "1.2.0")), "wt32-eth01", "v1.2", "'v1.2' is not a semantic version"),
+    (esp32_image(), "wt32-eth01", "1.0.0-" + "a" * 27, "(at most 32 characters)"),
     (esp32_image(), "wt32-eth01", "1.2.0+build.5", "has build metadata (+build.5)"),
     (b"\xe8" + esp32_image()[1:], "wt32-eth01", "1.2.0", "not an ESP32 image: it starts with 0xE8, not 0xE9"),
     (esp32_image()[:100], "wt32-eth01", "1.2.0", "truncated: segment 1 of 2 needs"),
