@@ -20,6 +20,7 @@ bool BoardConnection::open(const powerbot::Url& server) {
   if (server.tls) {
     if (ca_certificate_ == nullptr) return false;  // the settings refuse https without one
     secure_.setCACert(ca_certificate_);
+    secure_.setHandshakeTimeout(10);  // seconds; the default would outlast the watchdog
     if (secure_.connect(server.host.c_str(), server.port, timeout) != 1) return false;
     client_ = &secure_;
   } else {
@@ -59,13 +60,24 @@ bool PartitionSink::write(const uint8_t* data, size_t size) {
 }
 
 bool PartitionSink::commit() {
+  record_.installing = version_;
+  flash_.save_install(record_);
   // end() checks the image's own header and checksum and makes it the one to boot.
   if (Update.end()) return true;
   Serial.printf("update: %s\n", Update.errorString());
+  record_.installing.clear();
+  flash_.save_install(record_);
   return false;
 }
 
 void PartitionSink::abort() { Update.abort(); }
+
+bool Flash::has_settings() {
+  preferences_.begin("powerbot", true);
+  bool saved = preferences_.isKey("server_url");
+  preferences_.end();
+  return saved;
+}
 
 powerbot::Settings Flash::load_settings(const powerbot::Settings& defaults) {
   powerbot::Settings settings = defaults;

@@ -26,18 +26,10 @@ class BoardConnection : public powerbot::Connection {
   Client* client_ = nullptr;
 };
 
-// The other app slot, through Arduino's Update (which sets the boot partition at end()).
-class PartitionSink : public powerbot::ImageSink {
- public:
-  bool begin(uint64_t size) override;
-  bool write(const uint8_t* data, size_t size) override;
-  bool commit() override;
-  void abort() override;
-};
-
 // Settings and the update record in NVS, namespace "powerbot".
 class Flash {
  public:
+  bool has_settings();
   powerbot::Settings load_settings(const powerbot::Settings& defaults);
   void save_settings(const powerbot::Settings& settings);
   powerbot::InstallRecord load_install();
@@ -45,6 +37,24 @@ class Flash {
 
  private:
   Preferences preferences_;
+};
+
+// The other app slot, through Arduino's Update (which sets the boot partition at end()).
+// The version is recorded as installing before the switch, so that if the new image
+// never proves itself, even after a power cut right then, the old one knows it failed.
+class PartitionSink : public powerbot::ImageSink {
+ public:
+  PartitionSink(Flash& flash, powerbot::InstallRecord& record, const std::string& version)
+      : flash_(flash), record_(record), version_(version) {}
+  bool begin(uint64_t size) override;
+  bool write(const uint8_t* data, size_t size) override;
+  bool commit() override;
+  void abort() override;
+
+ private:
+  Flash& flash_;
+  powerbot::InstallRecord& record_;
+  std::string version_;
 };
 
 // Bytes the update partition holds (0 when the partition table has no OTA slots).

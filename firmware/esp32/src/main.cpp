@@ -31,18 +31,22 @@ constexpr const char* kCaCertificate = POWERBOT_CA_CERT;
 constexpr const char* kCaCertificate = nullptr;
 #endif
 
+static_assert(sizeof(POWERBOT_SETUP_PASSWORD) == 1 ||
+                  (sizeof(POWERBOT_SETUP_PASSWORD) >= 9 && sizeof(POWERBOT_SETUP_PASSWORD) <= 64),
+              "POWERBOT_SETUP_PASSWORD must be empty or 8 to 63 characters (Wi-Fi refuses others)");
+
 extern "C" const char powerbot_identity[] = "powerbot-firmware:" POWERBOT_BOARD ":" POWERBOT_FIRMWARE_VERSION;
 
 // Arduino marks a new image valid before setup() unless this says "later": the image
-// proves itself by getting an answer to a heartbeat (RollbackGuard), or the bootloader
-// takes the old one back.
+// proves itself by delivering a heartbeat (RollbackGuard), or the bootloader takes the old
+// one back.
 extern "C" bool verifyRollbackLater() { return true; }
 
 namespace {
 
 constexpr uint32_t kHeartbeatIntervalMs = 10000;
 constexpr uint32_t kWatchdogSec = 60;  // longer than a connect and a read timeout together
-constexpr uint32_t kRollbackDeadlineMs = 10 * 60 * 1000;
+constexpr uint32_t kRollbackDeadlineMs = 30 * 60 * 1000;
 constexpr uint32_t kSetupPageTimeoutMs = 10 * 60 * 1000;
 
 powerbot::Settings settings;
@@ -68,11 +72,7 @@ powerbot::Settings built_in_settings() {
   built_in.building_id = POWERBOT_BUILDING_ID;
   built_in.section_id = POWERBOT_SECTION_ID;
   built_in.auto_update = POWERBOT_AUTO_UPDATE != 0;
-  if (built_in.sensor_uuid.empty()) {
-    char uuid[24];
-    snprintf(uuid, sizeof uuid, "esp32-%012llx", static_cast<unsigned long long>(ESP.getEfuseMac()));
-    built_in.sensor_uuid = uuid;
-  }
+  if (built_in.sensor_uuid.empty()) built_in.sensor_uuid = powerbot::default_sensor_uuid(ESP.getEfuseMac());
   return built_in;
 }
 
@@ -109,25 +109,24 @@ powerbot::Exchange send_heartbeat(powerbot::Client& client) {
   return exchange;
 }
 
-void check_for_update(powerbot::Client& client) {
+// Whether the server answered the check (an answer of "nothing for you" included).
+bool check_for_update(powerbot::Client& client) {
   powerbot::Offer offer;
   powerbot::Exchange exchange = client.check_for_update(settings.sensor_uuid, kBoard, kFirmwareVersion, offer);
   if (!exchange.reached || exchange.status != 200 || !exchange.error.empty()) {
-    Serial.printf("update check: %s\n", exchange.reached ? exchange.status_line.c_str() : exchange.error.c_str());
-    return;
+    Serial.printf("update check: %s %s\n", exchange.status_line.c_str(), exchange.error.c_str());
+    return false;
   }
   powerbot::DeviceState state{kFirmwareVersion, install.failed, settings.auto_update, update_slot_size()};
   powerbot::Decision decision = powerbot::decide(offer, state);
   Serial.printf("update check: %s %s\n", offer.version.c_str(), powerbot::describe(decision));
-  if (decision != powerbot::Decision::install) return;
-  PartitionSink sink;
+  if (decision != powerbot::Decision::install) return true;
+  PartitionSink sink(flash, install, offer.version);
   std::string detail;
   powerbot::DownloadResult result = client.download(offer, sink, detail);
   Serial.printf("update: %s (%s)\n", powerbot::describe(result), detail.c_str());
-  if (result != powerbot::DownloadResult::installed) return;
-  install.installing = offer.version;  // proven by its first heartbeat, or rolled back
-  flash.save_install(install);
-  ESP.restart();
+  if (result == powerbot::DownloadResult::installed) ESP.restart();  // into the new image, pending
+  return result != powerbot::DownloadResult::unreachable;
 }
 
 }  // namespace
@@ -138,14 +137,6 @@ void setup() {
   esp_task_wdt_init(kWatchdogSec, true);  // a hang resets the board (and rolls back an unproven image)
   esp_task_wdt_add(nullptr);
   reset_reason = powerbot::reset_reason_name(static_cast<int>(esp_reset_reason()));
-
-  settings = flash.load_settings(built_in_settings());
-  bool wifi = POWERBOT_WIFI != 0;
-  if (!powerbot::problems(settings, wifi, kCaCertificate != nullptr).empty() || setup_button_held()) {
-    run_setup_page(settings, flash, wifi, kCaCertificate != nullptr, POWERBOT_SETUP_PASSWORD, kSetupPageTimeoutMs);
-    ESP.restart();  // the settings may have changed: start cleanly with them
-  }
-  powerbot::parse_url(settings.server_url, server);
 
   install = flash.load_install();
   bool pending = running_image_pending();
@@ -160,6 +151,25 @@ void setup() {
       break;
   }
   flash.save_install(install);
+
+  settings = flash.load_settings(built_in_settings());
+  bool wifi = POWERBOT_WIFI != 0;
+  bool complete = powerbot::problems(settings, wifi, kCaCertificate != nullptr).empty();
+  if (!complete && pending) {  // a new image that cannot run here gives the old one back at once
+    Serial.println("update: this image lacks settings the old one had; rolling back");
+    install.failed = kFirmwareVersion;
+    install.installing.clear();
+    flash.save_install(install);
+    esp_ota_mark_app_invalid_rollback_and_reboot();
+  }
+  if (!complete || setup_button_held()) {
+    run_setup_page(settings, flash, wifi, kCaCertificate != nullptr, POWERBOT_SETUP_PASSWORD, kSetupPageTimeoutMs);
+    ESP.restart();  // the settings may have changed: start cleanly with them
+  }
+  // Keep built-in settings in flash, so that images built without config.h (every release
+  // should be) find them.
+  if (!flash.has_settings()) flash.save_settings(settings);
+  powerbot::parse_url(settings.server_url, server);
   guard = powerbot::RollbackGuard(pending, kRollbackDeadlineMs);
 
   network::begin(settings);
@@ -172,15 +182,13 @@ void loop() {
   network::keep_alive(now);
   powerbot::Client client(connection, server, settings.api_key);
 
-  bool answered = false;
+  bool delivered = false;
   if (network::up() && due(now, next_heartbeat_ms)) {
-    powerbot::Exchange exchange = send_heartbeat(client);
-    bool delivered = powerbot::is_success(exchange.status_line);
-    answered = exchange.reached;
+    delivered = powerbot::is_success(send_heartbeat(client).status_line);
     if (delivered) heartbeat_backoff.reset();
     next_heartbeat_ms = now + (delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
   }
-  switch (guard.update(answered, now)) {
+  switch (guard.update(delivered, now)) {
     case powerbot::RollbackGuard::Verdict::mark_valid:
       esp_ota_mark_app_valid_cancel_rollback();
       install.installing.clear();
@@ -188,7 +196,7 @@ void loop() {
       Serial.printf("update: %s proved itself\n", kFirmwareVersion);
       break;
     case powerbot::RollbackGuard::Verdict::roll_back:
-      Serial.printf("update: no heartbeat answered in %u min; rolling back\n",
+      Serial.printf("update: no heartbeat delivered in %u min; rolling back\n",
                     static_cast<unsigned>(kRollbackDeadlineMs / 60000));
       install.failed = kFirmwareVersion;
       install.installing.clear();
@@ -199,8 +207,9 @@ void loop() {
       break;
   }
   if (network::up() && due(now, next_check_ms)) {
-    check_for_update(client);
-    next_check_ms = millis() + powerbot::next_check_delay_ms(esp_random());
+    bool answered = check_for_update(client);
+    next_check_ms = millis() + (answered ? powerbot::next_check_delay_ms(esp_random())
+                                         : powerbot::retry_check_delay_ms(esp_random()));
   }
   delay(50);
 }

@@ -10,14 +10,16 @@
 
 void run_setup_page(powerbot::Settings settings, Flash& flash, bool wifi, bool has_ca_certificate,
                     const char* password, uint32_t timeout_ms) {
-  char name[24];
-  snprintf(name, sizeof name, "PowerBot-%06llX", static_cast<unsigned long long>(ESP.getEfuseMac() >> 24));
+  std::string name = powerbot::setup_network_name(ESP.getEfuseMac());
   WiFi.mode(WIFI_AP);
-  WiFi.softAP(name, password[0] != '\0' ? password : nullptr);
+  if (!WiFi.softAP(name.c_str(), password[0] != '\0' ? password : nullptr)) {
+    Serial.println("setup: cannot open the set-up network");
+    return;
+  }
   DNSServer dns;
   dns.start(53, "*", WiFi.softAPIP());
   WebServer server(80);
-  Serial.printf("setup: join Wi-Fi %s and open http://%s/\n", name, WiFi.softAPIP().toString().c_str());
+  Serial.printf("setup: join Wi-Fi %s and open http://%s/\n", name.c_str(), WiFi.softAPIP().toString().c_str());
 
   std::vector<std::string> problems = powerbot::problems(settings, wifi, has_ca_certificate);
   bool usable = problems.empty();

@@ -114,6 +114,20 @@ TEST(an_unreachable_server_is_reported_not_hung_on) {
   CHECK_EQ(closed.error, std::string("connection closed before the response"));
 }
 
+TEST(a_chunked_answer_is_refused_saying_why) {
+  ScriptedConnection connection("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\n{\"update_available\":false}\r\n0\r\n\r\n");
+  Offer offer;
+  Exchange exchange = Client(connection, server(), "k").check_for_update("b1", "wt32-eth01", "1.2.0", offer);
+  CHECK(exchange.reached && exchange.status == 200);
+  CHECK_EQ(exchange.error, std::string("chunked answers are not supported (is a proxy re-encoding them?)"));
+  ScriptedConnection download("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+  MemorySink sink;
+  std::string detail;
+  Offer image = offer_for("data");
+  CHECK(Client(download, server(), "k").download(image, sink, detail) == DownloadResult::refused);
+  CHECK(sink.written.empty() && !sink.committed);
+}
+
 TEST(a_check_sends_the_key_and_reads_the_offer) {
   std::string body = "{\"update_available\":false}";
   ScriptedConnection connection("HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);

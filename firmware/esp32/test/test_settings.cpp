@@ -78,3 +78,9 @@ TEST(form_values_are_decoded) {
   CHECK_EQ(form_decode("a+b%20c%2"), std::string("a b c%2"));
   CHECK_EQ(form_decode("%zz"), std::string("%zz"));
 }
+
+TEST(names_come_from_the_mac_address_in_its_printed_order) {
+  uint64_t efuse_mac = 0x00F6E5D4C3B2A1ull;  // the chip gives the first byte lowest: a1:b2:c3:d4:e5:f6
+  CHECK_EQ(default_sensor_uuid(efuse_mac), std::string("esp32-a1b2c3d4e5f6"));
+  CHECK_EQ(setup_network_name(efuse_mac), std::string("PowerBot-D4E5F6"));
+}

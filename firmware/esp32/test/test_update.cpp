@@ -103,9 +103,11 @@ TEST(a_new_image_is_kept_at_its_first_heartbeat_or_rolled_back_at_the_deadline) 
   CHECK(old_image.update(false, 700000) == RollbackGuard::Verdict::settled);
 }
 
-TEST(update_checks_are_spread_over_minutes_after_boot_then_about_daily) {
+TEST(update_checks_are_spread_over_minutes_after_boot_then_about_daily_or_retried_within_hours) {
   CHECK_EQ(first_check_delay_ms(0), 60000u);
   CHECK_EQ(first_check_delay_ms(UINT32_MAX), 600000u);
   CHECK_EQ(next_check_delay_ms(0), 22u * 3600000u);
   CHECK_EQ(next_check_delay_ms(UINT32_MAX), 26u * 3600000u);
+  CHECK_EQ(retry_check_delay_ms(0), 30u * 60000u);
+  CHECK_EQ(retry_check_delay_ms(UINT32_MAX), 90u * 60000u);
 }

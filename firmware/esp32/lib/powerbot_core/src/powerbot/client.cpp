@@ -48,6 +48,12 @@ bool Client::read_head(Exchange& exchange, ResponseHead& head, std::string& rest
       exchange.status = head.status;
       exchange.status_line = head.status_line;
       rest = received.substr(body_at);
+      auto encoding = head.headers.find("transfer-encoding");
+      if (encoding != head.headers.end() && encoding->second != "identity") {
+        // PowerBot sends Content-Length; a proxy that re-chunks the answer is set up wrongly.
+        exchange.error = "chunked answers are not supported (is a proxy re-encoding them?)";
+        return false;
+      }
       return true;
     }
     if (parsed == HeadResult::malformed) {
@@ -113,7 +119,7 @@ DownloadResult Client::download(const Offer& offer, ImageSink& sink, std::string
   if (!read_head(exchange, head, first)) {
     connection_.close();
     detail = exchange.error;
-    return DownloadResult::unreachable;
+    return exchange.reached ? DownloadResult::refused : DownloadResult::unreachable;
   }
   auto close_with = [&](DownloadResult result, const std::string& why) {
     connection_.close();

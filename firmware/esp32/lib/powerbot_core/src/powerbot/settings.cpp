@@ -130,6 +130,24 @@ std::string setup_page(const Settings& settings, const std::vector<std::string>&
   return page;
 }
 
+namespace {
+
+std::string mac_hex(uint64_t efuse_mac, int first, const char* digits) {
+  std::string out;
+  for (int i = first; i < 6; ++i) {
+    unsigned byte = static_cast<unsigned>(efuse_mac >> (8 * i)) & 0xFF;
+    out += digits[byte >> 4];
+    out += digits[byte & 0xF];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string default_sensor_uuid(uint64_t efuse_mac) { return "esp32-" + mac_hex(efuse_mac, 0, "0123456789abcdef"); }
+
+std::string setup_network_name(uint64_t efuse_mac) { return "PowerBot-" + mac_hex(efuse_mac, 3, "0123456789ABCDEF"); }
+
 std::string form_decode(const std::string& text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {

@@ -32,6 +32,13 @@ void apply_form(const std::string& form, Settings& settings);
 std::string setup_page(const Settings& settings, const std::vector<std::string>& problems, bool wifi,
                        const std::string& board, const std::string& version);
 
+// The uuid a board uses unless told otherwise: "esp32-" and its MAC address, as printed on
+// routers' lists (`efuse_mac` as the chip gives it, the first byte lowest).
+std::string default_sensor_uuid(uint64_t efuse_mac);
+
+// The set-up page's Wi-Fi network: "PowerBot-" and the MAC address's last three bytes.
+std::string setup_network_name(uint64_t efuse_mac);
+
 // Decodes one form value: `+` is a space, %XX a byte.
 std::string form_decode(const std::string& text);
 

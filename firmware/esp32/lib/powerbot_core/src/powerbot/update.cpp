@@ -90,9 +90,9 @@ AfterBoot after_boot(InstallRecord& record, const std::string& running_version) 
   return AfterBoot::rolled_back;
 }
 
-RollbackGuard::Verdict RollbackGuard::update(bool heartbeat_answered, uint32_t now_ms) {
+RollbackGuard::Verdict RollbackGuard::update(bool heartbeat_delivered, uint32_t now_ms) {
   if (!pending_) return Verdict::settled;
-  if (heartbeat_answered) {
+  if (heartbeat_delivered) {
     pending_ = false;
     return Verdict::mark_valid;
   }
@@ -106,5 +106,7 @@ RollbackGuard::Verdict RollbackGuard::update(bool heartbeat_answered, uint32_t n
 uint32_t first_check_delay_ms(uint32_t random) { return spread(60'000, 10 * 60'000, random); }
 
 uint32_t next_check_delay_ms(uint32_t random) { return spread(22 * 3'600'000u, 26 * 3'600'000u, random); }
+
+uint32_t retry_check_delay_ms(uint32_t random) { return spread(30 * 60'000u, 90 * 60'000u, random); }
 
 }  // namespace powerbot

@@ -44,8 +44,8 @@ enum class AfterBoot { nothing_pending, new_image_running, rolled_back };
 // `record` (a rolled-back version becomes `failed`).
 AfterBoot after_boot(InstallRecord& record, const std::string& running_version);
 
-// A new image must get a heartbeat answered within `deadline_ms` of booting, or it is rolled
-// back: an answer shows that its network and HTTP code work.
+// A new image must deliver a heartbeat (a " 200 " answer) within `deadline_ms` of booting, or
+// it is rolled back.
 class RollbackGuard {
  public:
   enum class Verdict { wait, mark_valid, roll_back, settled };
@@ -54,16 +54,18 @@ class RollbackGuard {
       : pending_(pending_verification), deadline_ms_(deadline_ms) {}
 
   // Called after every heartbeat attempt, and periodically, with the time since boot.
-  Verdict update(bool heartbeat_answered, uint32_t now_ms);
+  Verdict update(bool heartbeat_delivered, uint32_t now_ms);
 
  private:
   bool pending_;
   uint32_t deadline_ms_;
 };
 
-// When to ask for an update next: a few minutes after boot, then daily, both spread by
-// `random` so a fleet that lost power together does not ask at once.
+// When to ask for an update next: a few minutes after boot, then daily, or within an hour
+// or so after a check that got no answer; spread by `random` so a fleet that lost power
+// together does not ask at once.
 uint32_t first_check_delay_ms(uint32_t random);
 uint32_t next_check_delay_ms(uint32_t random);
+uint32_t retry_check_delay_ms(uint32_t random);
 
 }  // namespace powerbot
