@@ -1,9 +1,17 @@
-"""What the benchmark scripts share: paths, a free port, the benchmark PostgreSQL database."""
+"""What the benchmark scripts share: paths, a free port, the benchmark PostgreSQL database,
+manage.py and gunicorn in processes of their own."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +40,47 @@ def recreate_postgres_database() -> None:
     with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name}")
         connection.execute(f"CREATE DATABASE {name}")
+
+
+def run(args: list[str], env: dict[str, str]) -> str:
+    """A command in the project folder; exits with its errors if it fails."""
+    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def rss_mb(pid: int) -> float:
+    """RSS of a process (the gunicorn master) and its children (the workers)."""
+    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                   text=True).stdout.split()]
+    total = 0
+    for p in pids:
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+    return total / 1024
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int) -> Iterator[tuple[int, subprocess.Popen]]:
+    """The app under gunicorn on a free port, answering health checks; (port, process)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -19,11 +19,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
-from benchlib import POSTGRES_URL, ROOT, free_port, postgres_reachable, recreate_postgres_database
+from benchlib import POSTGRES_URL, gunicorn, postgres_reachable, recreate_postgres_database, rss_mb, run
 
 WRITE_KEY = "bench-write-key"
 READ_KEY = "bench-read-key"
@@ -40,13 +39,6 @@ request = function()
   return wrk.format(nil, "/api/v1/heartbeat", nil, body)
 end
 """
-
-
-def run(args: list[str], env: dict[str, str]) -> str:
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"{' '.join(args)} failed:\n{result.stderr}")
-    return result.stdout
 
 
 def seed(env: dict[str, str], buildings: int, sensors: int) -> None:
@@ -69,20 +61,6 @@ Sensor.objects.bulk_create([
 print(Sensor.objects.count())
 """
     run([sys.executable, "manage.py", "shell", "-c", code], env)
-
-
-def rss_mb(pid: int) -> float:
-    """RSS of the gunicorn master and its workers."""
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                   text=True).stdout.split()]
-    total = 0
-    for p in pids:
-        try:
-            status = Path(f"/proc/{p}/status").read_text()
-        except FileNotFoundError:
-            continue
-        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
-    return total / 1024
 
 
 def wrk(url: str, duration: int, connections: int, threads: int, script: str | None = None,
@@ -119,40 +97,27 @@ def bench(db: str, args: argparse.Namespace) -> None:
     run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
     seed(env, args.buildings, args.sensors)
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
-    )
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        script = work / "heartbeat.lua"
-        script.write_text(HEARTBEAT_LUA % {"sensors": args.sensors, "buildings": args.buildings, "key": WRITE_KEY})
-        base = f"http://127.0.0.1:{port}"
-        wrk(base + "/api/v1/heartbeat", 3, args.connections, args.threads, str(script))  # warm-up
-        hb = wrk(base + "/api/v1/heartbeat", args.duration, args.connections, args.threads, str(script))
-        rss_after_write = rss_mb(server.pid)
+        with gunicorn(env, args.workers) as (port, server):
+            script = work / "heartbeat.lua"
+            script.write_text(HEARTBEAT_LUA % {"sensors": args.sensors, "buildings": args.buildings, "key": WRITE_KEY})
+            base = f"http://127.0.0.1:{port}"
+            wrk(base + "/api/v1/heartbeat", 3, args.connections, args.threads, str(script))  # warm-up
+            hb = wrk(base + "/api/v1/heartbeat", args.duration, args.connections, args.threads, str(script))
+            rss_after_write = rss_mb(server.pid)
 
-        # The read list is measured on READ_SENSORS enabled sensors.
-        run([sys.executable, "manage.py", "shell", "-c",
-             f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
-             f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)"], env)
-        headers = {"X-API-Key": READ_KEY}
-        listed = json.load(urllib.request.urlopen(urllib.request.Request(
-            base + "/api/v1/public/sensors/status", headers=headers)))
-        wrk(base + "/api/v1/public/sensors/status", 3, args.connections, args.threads, headers=headers)
-        rl = wrk(base + "/api/v1/public/sensors/status", args.duration, args.connections, args.threads,
-                 headers=headers)
-        rss = max(rss_after_write, rss_mb(server.pid))
+            # The read list is measured on READ_SENSORS enabled sensors.
+            run([sys.executable, "manage.py", "shell", "-c",
+                 f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
+                 f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)"], env)
+            headers = {"X-API-Key": READ_KEY}
+            listed = json.load(urllib.request.urlopen(urllib.request.Request(
+                base + "/api/v1/public/sensors/status", headers=headers)))
+            wrk(base + "/api/v1/public/sensors/status", 3, args.connections, args.threads, headers=headers)
+            rl = wrk(base + "/api/v1/public/sensors/status", args.duration, args.connections, args.threads,
+                     headers=headers)
+            rss = max(rss_after_write, rss_mb(server.pid))
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"[{db}] heartbeats: {hb['rps']:.0f}/s  p50 {hb['p50']:.1f} ms  p99 {hb['p99']:.1f} ms  "

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
-import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
