@@ -203,6 +203,20 @@ def make_sensor(db, settings) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def make_release(db) -> Callable[..., Any]:
+    """A firmware release published as an upload would be, of an image naming its board and version."""
+    from firmware import services
+    from firmware.models import FirmwareRelease
+    from firmware.tests.images import esp32_image
+
+    def make(version: str, board: str = "wt32-eth01", *, buildings: tuple = (), **fields: Any) -> FirmwareRelease:
+        upload = services.check_upload(board, "", esp32_image(named=(board, version)))
+        return services.publish(FirmwareRelease(**fields), upload, buildings=buildings)
+
+    return make
+
+
+@pytest.fixture
 def post_heartbeat(client: Client) -> Callable[..., Any]:
     """Post a heartbeat as firmware does: JSON body, key in the body unless given."""
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -84,3 +84,27 @@ def gunicorn(env: dict[str, str], workers: int) -> Iterator[tuple[int, subproces
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def migrated_env(db: str, work: Path, write_key: str, read_key: str) -> dict[str, str]:
+    """This process's environment for the project on a fresh, migrated database of kind `db`
+    (a SQLite file in `work`, or POSTGRES_URL made afresh), with the given keys."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SENSOR_")}
+    env |= {"SENSOR_API_KEY": write_key, "SENSOR_PUBLIC_API_KEY": read_key, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+    if db == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    else:
+        env["DATABASE_URL"] = POSTGRES_URL
+        recreate_postgres_database()
+    run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    return env
+
+
+def each_database(choice: str, bench: Callable[[str], None]) -> None:
+    """`bench("sqlite")` and/or `bench("postgres")` as `--db` chose; PostgreSQL only if reachable."""
+    for db in ("sqlite", "postgres"):
+        if choice in (db, "both"):
+            if db == "postgres" and not postgres_reachable():
+                print("[postgres] skipped: PostgreSQL is not reachable on 127.0.0.1:5432")
+                continue
+            bench(db)

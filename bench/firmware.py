@@ -30,14 +30,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchlib import POSTGRES_URL, ROOT, gunicorn, postgres_reachable, recreate_postgres_database, rss_mb, run
+from benchlib import ROOT, each_database, gunicorn, migrated_env, rss_mb, run
 
 sys.path.insert(0, str(ROOT))
 from firmware.tests.images import esp32_image  # noqa: E402  (the tests' byte-exact image builder)
 
 WRITE_KEY = "bench-write-key"
 BOARD = "wt32-eth01"
-MAX_BYTES = 1_966_080
+MAX_BYTES = 1_966_080  # FIRMWARE_MAX_BYTES's default
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -122,16 +122,8 @@ def heartbeat_latency(port: int, duration: float) -> dict[str, float]:
 
 def bench(db: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SENSOR_")}
-    env |= {"SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": "bench-read-key", "SECRET_KEY": "bench",
-            "LOG_LEVEL": "WARNING"}
-    if db == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
-    else:
-        env["DATABASE_URL"] = POSTGRES_URL
-        recreate_postgres_database()
     try:
-        run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+        env = migrated_env(db, work, WRITE_KEY, "bench-read-key")
         run([sys.executable, "manage.py", "shell", "-c",
              "from buildings.models import Building; from sensors.models import Sensor; "
              "b = Building.objects.create(id=1, name='Bench', section_count=1); "
@@ -139,7 +131,7 @@ def bench(db: str, args: argparse.Namespace) -> None:
              f"section=b.sections.get()) for n in range({args.boards + args.slow})])"], env)
         filler = MAX_BYTES - 4096  # the image's headers, description and padding take the rest
         image = esp32_image([os.urandom(filler)], named=(BOARD, "1.1.0"))
-        (work / "firmware.bin").write_bytes(image[:MAX_BYTES] if len(image) > MAX_BYTES else image)
+        (work / "firmware.bin").write_bytes(image)
         print(run([sys.executable, "manage.py", "release_firmware", str(work / "firmware.bin"), "--board", BOARD], env)
               .strip())
 
@@ -177,12 +169,7 @@ def main() -> None:
     parser.add_argument("--slow-kbps", type=int, default=200, help="how fast a slow board reads, KB/s")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     args = parser.parse_args()
-    for db in ("sqlite", "postgres"):
-        if args.db in (db, "both"):
-            if db == "postgres" and not postgres_reachable():
-                print("[postgres] skipped: PostgreSQL is not reachable on 127.0.0.1:5432")
-                continue
-            bench(db, args)
+    each_database(args.db, lambda db: bench(db, args))
 
 
 if __name__ == "__main__":

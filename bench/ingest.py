@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from benchlib import POSTGRES_URL, gunicorn, postgres_reachable, recreate_postgres_database, rss_mb, run
+from benchlib import each_database, gunicorn, migrated_env, rss_mb, run
 
 WRITE_KEY = "bench-write-key"
 READ_KEY = "bench-read-key"
@@ -87,14 +86,7 @@ def wrk(url: str, duration: int, connections: int, threads: int, script: str | N
 
 def bench(db: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SENSOR_")}
-    env |= {"SENSOR_API_KEY": WRITE_KEY, "SENSOR_PUBLIC_API_KEY": READ_KEY, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
-    if db == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
-    else:
-        env["DATABASE_URL"] = POSTGRES_URL
-        recreate_postgres_database()
-    run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env)
+    env = migrated_env(db, work, WRITE_KEY, READ_KEY)
     seed(env, args.buildings, args.sensors)
 
     try:
@@ -141,12 +133,7 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    for db in ("sqlite", "postgres"):
-        if args.db in (db, "both"):
-            if db == "postgres" and not postgres_reachable():
-                print("[postgres] skipped: PostgreSQL is not reachable on 127.0.0.1:5432")
-                continue
-            bench(db, args)
+    each_database(args.db, lambda db: bench(db, args))
 
 
 if __name__ == "__main__":

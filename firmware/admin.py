@@ -115,6 +115,13 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
         self.message_user(request, f"Reinstated {count} release(s).", messages.SUCCESS)
 
 
+def latest_versions(request: HttpRequest) -> dict[str, str]:
+    """services.latest_versions(), read once per request: the list, its filter and its summary all need it."""
+    if not hasattr(request, "firmware_latest"):
+        request.firmware_latest = services.latest_versions()
+    return request.firmware_latest
+
+
 class UpdateStatusFilter(admin.SimpleListFilter):
     title = "firmware"
     parameter_name = "firmware"
@@ -124,7 +131,7 @@ class UpdateStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[FleetSensor]) -> QuerySet[FleetSensor]:
         if self.value() == "outdated":
-            return queryset.filter(services.outdated_sensors())
+            return queryset.filter(services.outdated_sensors(latest_versions(request)))
         if self.value() == "never":
             return queryset.filter(firmware__checked_at__isnull=True)
         return queryset
@@ -144,27 +151,28 @@ class FleetAdmin(RecordAdmin):
     fields = ["uuid", "name", "section", "firmware_version", "telemetry", "last_heartbeat"]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
-        return super().changelist_view(request, {"fleet_versions": services.fleet_versions(), **(extra_context or {})})
+        summary = services.fleet_versions(latest_versions(request))
+        return super().changelist_view(request, {"fleet_versions": summary, **(extra_context or {})})
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FleetSensor]:
         # Each row's newest stable release for its board, for the status column.
-        latest = [When(firmware__board=board, then=Value(version)) for board, version in services.latest_versions().items()]
+        latest = [When(firmware__board=board, then=Value(version)) for board, version in latest_versions(request).items()]
         return with_online(super().get_queryset(request), timezone.now()).annotate(
             latest_release=Case(*latest, default=Value(""), output_field=CharField()),
         )
 
-    @admin.display(ordering="section__building__name")
+    @admin.display(ordering="section__building__name", description="building / section")
     def building(self, sensor: FleetSensor) -> str:
         return str(sensor.section)
 
     @admin.display(ordering="firmware__board")
     def board(self, sensor: FleetSensor) -> str:
-        record = getattr(sensor, "firmware", None)
+        record = services.firmware_of(sensor)
         return record.board if record is not None else ""
 
     @admin.display(ordering="firmware__channel")
     def channel(self, sensor: FleetSensor) -> str:
-        record = getattr(sensor, "firmware", None)
+        record = services.firmware_of(sensor)
         return record.channel if record is not None else Channel.STABLE
 
     @admin.display(description="update")
@@ -173,7 +181,7 @@ class FleetAdmin(RecordAdmin):
 
     @admin.display(description="last check", ordering="firmware__checked_at")
     def checked_at(self, sensor: FleetSensor) -> Any:
-        record = getattr(sensor, "firmware", None)
+        record = services.firmware_of(sensor)
         return record.checked_at if record is not None else None
 
     @admin.display(description="last reset")

@@ -125,6 +125,11 @@ class Offer:
     mandatory: bool
 
 
+def firmware_of(sensor: Sensor | None) -> SensorFirmware | None:
+    """The sensor's firmware record, if it has one yet (select_related("firmware") saves the query)."""
+    return getattr(sensor, "firmware", None) if sensor is not None else None
+
+
 def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
     """The newest active release `board` should install in place of `running`, if any.
 
@@ -133,7 +138,7 @@ def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
     """
     current = versions.parse(running)
     sensor = Sensor.objects.by_uuid(sensor_uuid).select_related("section", "firmware").first()
-    record = getattr(sensor, "firmware", None) if sensor is not None else None
+    record = firmware_of(sensor)
     channels = [Channel.STABLE, Channel.BETA] if record is not None and record.channel == Channel.BETA else [Channel.STABLE]
     building_id = sensor.section.building_id if sensor is not None else None
     candidates = [
@@ -151,12 +156,13 @@ def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
 
 
 def downloadable(board: str, version: str) -> FirmwareRelease | None:
-    """An active release by its board and exact version; pulled releases are not served."""
-    return FirmwareRelease.objects.filter(board=board, version=version, active=True).first()
+    """An active release by its board and exact version, with its image (one query); pulled
+    releases are not served."""
+    return FirmwareRelease.objects.select_related("image").filter(board=board, version=version, active=True).first()
 
 
 def image_bytes(release: FirmwareRelease) -> bytes:
-    return bytes(FirmwareImage.objects.values_list("data", flat=True).get(release=release))
+    return bytes(release.image.data)
 
 
 def record_download(release: FirmwareRelease, sensor_uuid: str) -> None:
@@ -210,9 +216,9 @@ class VersionCount:
     outdated: bool | None  # None: no release for the board, or not a semantic version
 
 
-def fleet_versions(now: datetime | None = None) -> list[VersionCount]:
-    """How many enabled sensors run each version, per board, newest first."""
-    latest = latest_versions()
+def fleet_versions(latest: dict[str, str], now: datetime | None = None) -> list[VersionCount]:
+    """How many enabled sensors run each version, per board, newest first; `latest` is
+    latest_versions()."""
     rows = (with_online(Sensor.objects.filter(enabled=True), now or timezone.now())
             .values("firmware__board", "firmware_version")
             .annotate(sensors=Count("pk"), online=Count("pk", filter=Q(is_up=True))))
@@ -231,11 +237,12 @@ def _sortable(version: str) -> tuple[int, versions.Version | str]:
         return (0, version)
 
 
-def outdated_sensors() -> Q:
-    """Sensors whose board has a newer stable release than the version they report."""
-    latest = latest_versions()
+def outdated_sensors(latest: dict[str, str]) -> Q:
+    """Sensors whose board has a newer stable release (`latest`, latest_versions()) than the
+    version they report."""
     reported = defaultdict(set)
-    for board, version in SensorFirmware.objects.filter(board__in=latest).values_list("board", "sensor__firmware_version"):
+    pairs = SensorFirmware.objects.filter(board__in=latest).values_list("board", "sensor__firmware_version").distinct()
+    for board, version in pairs:
         reported[board].add(version)
     condition = Q(pk__in=[])
     for board, seen in reported.items():
@@ -248,12 +255,12 @@ def outdated_sensors() -> Q:
 def update_status(sensor: Sensor, newest: str | None, now: datetime | None = None) -> str:
     """One line for the fleet view: is this sensor's firmware current (`newest` is its board's
     newest stable release), and if not, why."""
-    record: SensorFirmware | None = getattr(sensor, "firmware", None)
+    record = firmware_of(sensor)
     if record is None or not record.board:
         return "never checked for updates"
-    older = is_older(sensor.firmware_version, newest)
     if newest is None:
         return "no stable release for its board"
+    older = is_older(sensor.firmware_version, newest)
     if older is None:
         return f"reports {sensor.firmware_version or 'no version'}, not a semantic version"
     if not older:

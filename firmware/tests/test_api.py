@@ -10,18 +10,12 @@ import pytest
 
 from conftest import READ_KEY, WRITE_KEY
 from firmware import services
-from firmware.models import Channel, FirmwareRelease, SensorFirmware
-from firmware.tests.images import esp32_image
+from firmware.models import Channel, SensorFirmware
 from sensors.models import Sensor, WriteKey
 
 pytestmark = pytest.mark.django_db
 
 CHECK = "/api/v1/firmware/check"
-
-
-def release(version: str, board: str = "wt32-eth01", *, buildings=(), **fields) -> FirmwareRelease:
-    image = esp32_image(named=(board, version))
-    return services.publish(FirmwareRelease(**fields), services.check_upload(board, version, image), buildings=buildings)
 
 
 def check(client, uuid: str = "esp32-1", version: str = "1.0.0", board: str = "wt32-eth01", key: str = WRITE_KEY,
@@ -37,10 +31,10 @@ def fleet(make_building, make_sensor):
     return make_sensor("esp32-1", building=10), make_sensor("esp32-2", building=11)
 
 
-def test_a_board_is_offered_the_newest_release_and_downloads_it_whole(client, fleet):
-    release("1.1.0")
-    newest = release("1.2.0", mandatory=True)
-    release("9.0.0", board="esp32-wifi")
+def test_a_board_is_offered_the_newest_release_and_downloads_it_whole(client, fleet, make_release):
+    make_release("1.1.0")
+    newest = make_release("1.2.0", mandatory=True)
+    make_release("9.0.0", board="esp32-wifi")
 
     offer = check(client).json()
 
@@ -58,25 +52,25 @@ def test_a_board_is_offered_the_newest_release_and_downloads_it_whole(client, fl
 
 
 @pytest.mark.parametrize("running", ["1.2.0", "1.3.0", "1.2.0+local.build", "2.0.0-rc.1"])
-def test_a_board_on_the_newest_release_or_newer_is_offered_nothing(client, fleet, running):
-    release("1.2.0")
+def test_a_board_on_the_newest_release_or_newer_is_offered_nothing(client, fleet, running, make_release):
+    make_release("1.2.0")
     assert check(client, version=running).json() == {"update_available": False}
 
 
-def test_skipping_to_a_newer_release_keeps_a_mandatory_fix_mandatory(client, fleet):
-    release("1.1.0", mandatory=True)
-    release("1.2.0")
+def test_skipping_to_a_newer_release_keeps_a_mandatory_fix_mandatory(client, fleet, make_release):
+    make_release("1.1.0", mandatory=True)
+    make_release("1.2.0")
     assert (check(client).json()["version"], check(client).json()["mandatory"]) == ("1.2.0", True)
     assert check(client, version="1.1.0").json()["mandatory"] is False  # the fix is already in
 
 
-def test_a_release_candidate_is_older_than_its_release(client, fleet):
-    release("1.2.0")
+def test_a_release_candidate_is_older_than_its_release(client, fleet, make_release):
+    make_release("1.2.0")
     assert check(client, version="1.2.0-rc.2").json()["version"] == "1.2.0"
 
 
-def test_the_check_and_the_download_are_recorded_for_the_fleet_view(client, fleet):
-    release("1.2.0")
+def test_the_check_and_the_download_are_recorded_for_the_fleet_view(client, fleet, make_release):
+    make_release("1.2.0")
     check(client, version="1.0.0")
     client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "ESP32-1"}, HTTP_X_API_KEY=WRITE_KEY)
 
@@ -86,23 +80,23 @@ def test_the_check_and_the_download_are_recorded_for_the_fleet_view(client, flee
     assert record.checked_at is not None and record.downloaded_at is not None
 
 
-def test_a_board_never_heard_from_is_offered_fleet_wide_releases_only(client, fleet):
-    release("1.2.0")
-    release("1.3.0", buildings=[fleet[0].section.building])
+def test_a_board_never_heard_from_is_offered_fleet_wide_releases_only(client, fleet, make_release):
+    make_release("1.2.0")
+    make_release("1.3.0", buildings=[fleet[0].section.building])
     assert check(client, uuid="brand-new").json()["version"] == "1.2.0"
     assert not SensorFirmware.objects.exists()  # nothing to record it against yet
 
 
-def test_a_release_for_chosen_buildings_is_offered_only_there(client, fleet):
-    release("1.2.0", buildings=[fleet[1].section.building])
+def test_a_release_for_chosen_buildings_is_offered_only_there(client, fleet, make_release):
+    make_release("1.2.0", buildings=[fleet[1].section.building])
     assert check(client, uuid="esp32-1").json() == {"update_available": False}
     assert check(client, uuid="esp32-2").json()["version"] == "1.2.0"
 
 
-def test_a_staged_rollout_offers_a_share_of_the_fleet_and_keeps_it_as_it_grows(client, make_building, make_sensor):
+def test_a_staged_rollout_offers_a_share_of_the_fleet_and_keeps_it_as_it_grows(client, make_building, make_sensor, make_release):
     make_building(id=10)
     sensors = [make_sensor(f"board-{n:03}") for n in range(200)]
-    staged = release("1.2.0", rollout_percent=20)
+    staged = make_release("1.2.0", rollout_percent=20)
 
     def offered() -> set[str]:
         return {s.uuid for s in sensors if check(client, uuid=s.uuid).json()["update_available"]}
@@ -116,9 +110,9 @@ def test_a_staged_rollout_offers_a_share_of_the_fleet_and_keeps_it_as_it_grows(c
     assert first < second
 
 
-def test_beta_releases_go_to_sensors_on_the_beta_channel_only(client, fleet):
-    release("1.2.0")
-    release("1.3.0-beta.1", channel=Channel.BETA)
+def test_beta_releases_go_to_sensors_on_the_beta_channel_only(client, fleet, make_release):
+    make_release("1.2.0")
+    make_release("1.3.0-beta.1", channel=Channel.BETA)
     services.set_channel(Sensor.objects.filter(uuid="esp32-2"), Channel.BETA)
 
     assert check(client, uuid="esp32-1").json()["version"] == "1.2.0"
@@ -127,9 +121,9 @@ def test_beta_releases_go_to_sensors_on_the_beta_channel_only(client, fleet):
     assert check(client, uuid="esp32-2").json()["version"] == "1.2.0"
 
 
-def test_a_pulled_release_is_neither_offered_nor_served(client, fleet):
-    release("1.1.0")
-    pulled = release("1.2.0")
+def test_a_pulled_release_is_neither_offered_nor_served(client, fleet, make_release):
+    make_release("1.1.0")
+    pulled = make_release("1.2.0")
     pulled.active = False
     pulled.save()
 
@@ -139,14 +133,14 @@ def test_a_pulled_release_is_neither_offered_nor_served(client, fleet):
 
 
 @pytest.mark.parametrize("path", ["wt32-eth01/7.7.7", "esp8266/1.2.0", "wt32-eth01/1.2"])
-def test_a_download_of_an_unknown_board_or_version_is_404(client, fleet, path):
-    release("1.2.0")
+def test_a_download_of_an_unknown_board_or_version_is_404(client, fleet, path, make_release):
+    make_release("1.2.0")
     response = client.get(f"/api/v1/firmware/download/{path}", HTTP_X_API_KEY=WRITE_KEY)
     assert (response.status_code, response.json()["message"]) == (404, "Firmware not found")
 
 
-def test_revoked_read_and_wrong_keys_get_401_on_both_endpoints(client, fleet):
-    release("1.2.0")
+def test_revoked_read_and_wrong_keys_get_401_on_both_endpoints(client, fleet, make_release):
+    make_release("1.2.0")
     revoked = WriteKey(name="board 1")
     raw = revoked.set_new_key()
     revoked.save()
@@ -160,8 +154,8 @@ def test_revoked_read_and_wrong_keys_get_401_on_both_endpoints(client, fleet):
     assert check(client, key=raw).status_code == 401
 
 
-def test_the_key_may_come_in_the_query_and_a_scoped_key_checks_for_its_own_board_only(client, fleet):
-    release("1.2.0")
+def test_the_key_may_come_in_the_query_and_a_scoped_key_checks_for_its_own_board_only(client, fleet, make_release):
+    make_release("1.2.0")
     scoped = WriteKey(name="board 1", sensor_uuid="esp32-1")
     raw = scoped.set_new_key()
     scoped.save()
@@ -191,8 +185,8 @@ def test_a_bad_check_is_400_saying_what_is_wrong(client, fleet, params, message)
     assert not SensorFirmware.objects.exists()
 
 
-def test_the_endpoints_and_the_offer_are_in_the_openapi_schema(client, fleet):
-    release("1.2.0")
+def test_the_endpoints_and_the_offer_are_in_the_openapi_schema(client, fleet, make_release):
+    make_release("1.2.0")
     schema = client.get("/api/v1/schema/", {"format": "json"}).json()
     assert {"/api/v1/firmware/check", "/api/v1/firmware/download/{board}/{version}"} <= {
         path.rstrip("/") for path in schema["paths"]}

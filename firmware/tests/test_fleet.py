@@ -9,8 +9,7 @@ import pytest
 from django.utils import timezone
 
 from firmware import services
-from firmware.models import FirmwareRelease, SensorFirmware
-from firmware.tests.images import esp32_image
+from firmware.models import SensorFirmware
 
 pytestmark = pytest.mark.django_db
 
@@ -18,10 +17,10 @@ FLEET = "/admin/firmware/fleetsensor/"
 
 
 @pytest.fixture
-def fleet(make_building, make_sensor):
+def fleet(make_building, make_sensor, make_release):
     make_building(id=10)
     now = timezone.now()
-    services.publish(FirmwareRelease(), services.check_upload("wt32-eth01", "", esp32_image(named=("wt32-eth01", "1.2.0"))))
+    make_release("1.2.0")
     sensors = {
         "current": make_sensor("current", firmware_version="1.2.0", last_heartbeat=now,
                                telemetry={"reset_reason": "task_wdt", "uptime_sec": 3600}),

@@ -10,9 +10,6 @@ from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import WRITE_KEY
-from firmware import services
-from firmware.models import FirmwareRelease
-from firmware.tests.images import esp32_image
 from notifications import outbox
 from notifications.delivery import deliver
 from notifications.models import Broadcast, Subscriber
@@ -70,11 +67,10 @@ def test_heartbeats_are_counted_as_accepted_or_rejected_by_reason(scrape, make_b
 
 
 @pytest.mark.django_db
-def test_firmware_checks_and_downloads_are_counted(scrape, client, make_building, make_sensor):
+def test_firmware_checks_and_downloads_are_counted(scrape, client, make_building, make_sensor, make_release):
     make_building(id=10)
     make_sensor("esp32-1")
-    image = esp32_image(named=("wt32-eth01", "1.2.0"))
-    services.publish(FirmwareRelease(), services.check_upload("wt32-eth01", "", image))
+    make_release("1.2.0")
     check = {"sensor_uuid": "esp32-1", "board": "wt32-eth01"}
     before = scrape()
 
