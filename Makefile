@@ -32,7 +32,7 @@ static: $(VENV)/.installed
 # Web (gunicorn), a Celery worker with beat, the sender, and the bot when TELEGRAM_BOT_TOKEN
 # is set; logs prefixed; Ctrl-C stops them all.
 run: migrate static
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py runall --port $(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python manage.py runall --port $(PORT)
 
 # The same on a database of its own (var/demo.sqlite3) with demo buildings and simulated
 # sensors; a short sensor timeout, so an outage shows within a minute.
@@ -42,7 +42,7 @@ demo: export SENSOR_PUBLIC_API_KEY := $(or $(SENSOR_PUBLIC_API_KEY),demo-read-ke
 demo: export SENSOR_TIMEOUT_SEC = 30
 demo: migrate static
 	$(BIN)/python manage.py import_mappings demo/buildings.yaml
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python manage.py runall --port $(PORT) --demo
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python manage.py runall --port $(PORT) --demo
 
 test: test-sqlite test-postgres
 

@@ -1,0 +1,135 @@
+"""The production path on a runtime-only install: requirements.txt alone, PostgreSQL and Redis.
+
+The Docker image installs requirements.txt and nothing else, so a package that only the test
+dependencies bring in (kombu's Redis transport needing `packaging`, say) breaks production
+while every other test passes. These tests run the project under the interpreter of such an
+install (testsupport.make_run.runtime_virtualenv): every module imports, and `make run` with
+DATABASE_URL and REDIS_URL carries a power cut from heartbeat to the resident's Telegram.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from conftest import BASE_DIR, READ_KEY, WRITE_KEY, ServedApp, firmware_post, free_port, scratch_database_url
+from testsupport.make_run import clean_environment, copy_project, make_run, runtime_virtualenv
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql",
+                                reason="the production path runs on PostgreSQL: it runs in the PostgreSQL pass")
+
+# Imports each module named on the command line; prints the ones that fail, as JSON.
+IMPORT_ALL = """
+import importlib, json, runpy, sys, django
+django.setup()
+failed = {}
+for name in sys.argv[1:]:
+    try:
+        runpy.run_path(name) if name.endswith(".py") else importlib.import_module(name)
+    except BaseException as exc:
+        failed[name] = f"{type(exc).__name__}: {exc}"
+print(json.dumps(failed))
+"""
+NOT_SHIPPED_TO_RUN = {"tests", "testsupport", "bench", "esp32", ".venv", "var"}
+
+
+def project_modules() -> list[str]:
+    """Every Python module the running service may import (tests and benchmarks excluded)."""
+    modules = []
+    for path in sorted(BASE_DIR.rglob("*.py")):
+        relative = path.relative_to(BASE_DIR)
+        if NOT_SHIPPED_TO_RUN & set(relative.parts) or relative.name == "conftest.py":
+            continue
+        if relative.name.count(".") > 1:  # a file run by path, not imported (powerbot/gunicorn.conf.py)
+            modules.append(str(relative))
+            continue
+        modules.append(".".join(relative.with_suffix("").parts).removesuffix(".__init__"))
+    return modules
+
+
+@pytest.fixture(scope="module")
+def runtime_python() -> Path:
+    return runtime_virtualenv() / "bin" / "python"
+
+
+def test_every_module_imports_under_a_runtime_only_install(runtime_python, test_database_url, redis_url):
+    modules = project_modules()
+    assert {"sensors.tasks", "telegrambot.management.commands.runbot", "powerbot/gunicorn.conf.py"} <= set(modules)
+    env = clean_environment(DATABASE_URL=test_database_url, REDIS_URL=redis_url, SECRET_KEY="test-secret",
+                            DJANGO_SETTINGS_MODULE="powerbot.settings", PYTHONPATH=str(BASE_DIR))
+    result = subprocess.run([runtime_python, "-c", IMPORT_ALL, *modules], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
+
+
+def test_the_brokers_transports_need_nothing_the_tests_bring(runtime_python):
+    """kombu imports a transport only when a worker connects: import both as the workers do,
+    and let pip confirm every installed package has what it declares."""
+    imported = subprocess.run([runtime_python, "-c", "import kombu.transport.redis, kombu.transport.sqlalchemy"],
+                              capture_output=True, text=True, timeout=60)
+    assert imported.returncode == 0, imported.stderr
+    checked = subprocess.run([runtime_python, "-m", "pip", "check"], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0, checked.stdout
+
+
+def fetch(url: str) -> tuple[int, str, bytes]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.headers.get("Content-Type", ""), response.read()
+
+
+def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_path, telegram, redis_url,
+                                                                          runtime_python, transactional_db):
+    project = copy_project(tmp_path)
+    (project / ".venv").symlink_to(runtime_python.parent.parent)
+    port = free_port()
+    env = clean_environment(
+        DATABASE_URL=scratch_database_url("runtime", tmp_path), REDIS_URL=redis_url, SECRET_KEY="test-secret",
+        SENSOR_API_KEY=WRITE_KEY, SENSOR_PUBLIC_API_KEY=READ_KEY, TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.url, WEB_WORKERS="1",
+        # A power cut within seconds: silent for 3 s is off, and the detector looks every second.
+        SENSOR_TIMEOUT_SEC="3", SENSOR_CHECK_INTERVAL_SEC="1",
+    )
+    served, root = ServedApp(port, env), f"http://127.0.0.1:{port}"
+    resident = telegram.user(601, language_code="en")
+
+    def notices(kind: str) -> list[str]:
+        return [text for text in telegram.texts(resident.id) if text.startswith(kind)]
+
+    with make_run(project, env, port, tmp_path / "make-run.log") as running:
+        assert "PowerBot is starting: web, worker, sender, bot (database: PostgreSQL; broker: Redis)" in running.output()
+        imported = subprocess.run([".venv/bin/python", "manage.py", "import_mappings", "demo/buildings.yaml"],
+                                  cwd=project, env=env, capture_output=True, text=True, timeout=60)
+        assert imported.returncode == 0, imported.stderr
+        assert served.get_json("/api/v1/ready")["checks"] == {"database": "ok", "broker": "ok"}
+        # What the web renders lazily: the OpenAPI schema and docs, the admin, a collected static file.
+        assert fetch(f"{root}/api/v1/schema/")[0] == 200
+        assert fetch(f"{root}/api/v1/docs/")[0] == 200
+        assert b"csrfmiddlewaretoken" in fetch(f"{root}/admin/login/")[2]
+        status, content_type, _ = fetch(f"{root}/static/admin/css/base.css")
+        assert (status, content_type.split(";")[0]) == (200, "text/css")
+
+        def heartbeat() -> None:
+            reply = firmware_post(port, {"api_key": WRITE_KEY, "building_id": 1, "section_id": 2,
+                                          "sensor_uuid": "runtime-1"})
+            assert reply.startswith(b"HTTP/1.1 200 "), reply
+
+        heartbeat()  # the section is seen for the first time: up, and nobody is told
+        card = resident.send("/start place_1_2", timeout=30)  # the poster's deep link: subscribed at once
+        assert "Section 2" in card.params["text"]
+
+        # Silence: the worker's beat finds the sensor past its deadline, the sender tells the resident.
+        telegram.wait_for(lambda: notices("🔌 Power is off in Section 2"), timeout=60)
+        assert served.get_json("/api/v1/public/buildings/1/status")["sections"][1]["state"] == "down"
+
+        heartbeat()
+        telegram.wait_for(lambda: notices("💡 Power is back in Section 2"), timeout=60)
+        assert served.get_json("/api/v1/public/buildings/1/status")["sections"][1]["state"] == "up"
+
+        assert len(notices("🔌")) == 1 and len(notices("💡")) == 1, telegram.texts(resident.id)

@@ -1,0 +1,140 @@
+"""`make run` as a person runs it: in a copy of the project, in a terminal of its own, stopped with Ctrl-C.
+
+    project = copy_project(tmp_path)
+    with make_run(project, env, port, tmp_path / "make-run.log") as running:
+        ...  # the app answers on `port`; running.processes() lists what it started
+    # every process is gone again, or the block failed saying which were left
+
+`runtime_virtualenv()` builds (once per requirements.txt) the virtualenv a production image
+has: requirements.txt alone, installed by the Makefile's own recipe.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LEFT_OUT = shutil.ignore_patterns(".venv", "var", ".git", ".env", "__pycache__", ".pytest_cache", ".hypothesis",
+                                  ".ruff_cache", ".mypy_cache")
+# A fresh virtualenv and pip install may come first.
+START_TIMEOUT_SEC = 420
+
+
+def copy_project(folder: Path) -> Path:
+    """The project's files as a fresh clone has them (no virtualenv, no var/, no .env)."""
+    project = folder / "powerbot"
+    shutil.copytree(BASE_DIR, project, ignore=LEFT_OUT)
+    return project
+
+
+def clean_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without any PowerBot setting or virtualenv of the shell's."""
+    env = {name: value for name, value in os.environ.items()
+           if not name.startswith(("SENSOR_", "TELEGRAM_", "DATABASE_", "REDIS_", "VIRTUAL_ENV", "DJANGO_"))}
+    return env | settings
+
+
+def runtime_virtualenv() -> Path:
+    """A virtualenv with requirements.txt alone, as the Docker image's build stage makes it,
+    kept in var/runtime-venv/<hash of requirements.txt and Python> until either changes."""
+    digest = hashlib.sha256((BASE_DIR / "requirements.txt").read_bytes() + sys.version.encode()).hexdigest()[:16]
+    cache = BASE_DIR / "var" / "runtime-venv"
+    venv = cache / digest
+    cache.mkdir(parents=True, exist_ok=True)
+    with (cache / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; the others wait, then use it
+        if not (venv / ".installed").exists():
+            shutil.rmtree(venv, ignore_errors=True)  # a build that was cut short
+            built = subprocess.run(["make", f"VENV={venv}", f"PYTHON={base_python()}", f"{venv}/.installed"],
+                                   cwd=BASE_DIR, capture_output=True, text=True, timeout=START_TIMEOUT_SEC)
+            if built.returncode != 0:
+                raise RuntimeError(f"installing requirements.txt failed:\n{built.stdout}\n{built.stderr}")
+        for stale in cache.iterdir():
+            if stale.is_dir() and stale != venv:
+                shutil.rmtree(stale, ignore_errors=True)
+    return venv
+
+
+def base_python() -> str:
+    """The interpreter this virtualenv was made from (a virtualenv is made from a real Python)."""
+    return getattr(sys, "_base_executable", sys.executable)
+
+
+def processes_marked(marker: str) -> list[int]:
+    """Every live process whose environment carries `marker` (children inherit it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        if f"POWERBOT_RUN_MARKER={marker}".encode() in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+@dataclass(frozen=True)
+class Running:
+    log: Path
+    marker: str
+
+    def output(self) -> str:
+        return self.log.read_text()
+
+    def processes(self) -> list[int]:
+        return processes_marked(self.marker)
+
+
+@contextmanager
+def make_run(project: Path, env: dict[str, str], port: int, log: Path, *make_args: str) -> Iterator[Running]:
+    """`make run` in `project` until /api/v1/health answers; Ctrl-C on leaving, and then
+    nothing it started may be left running nor the port answering."""
+    running = Running(log, uuid.uuid4().hex)
+    with log.open("w") as output:
+        make = subprocess.Popen(["make", "run", f"PORT={port}", *make_args], cwd=project,
+                                env=env | {"POWERBOT_RUN_MARKER": running.marker}, stdout=output,
+                                stderr=subprocess.STDOUT, start_new_session=True)  # its own group, as a terminal's job
+    health = f"http://127.0.0.1:{port}/api/v1/health"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SEC
+        while True:
+            try:
+                with urllib.request.urlopen(health, timeout=5) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                assert make.poll() is None, running.output()[-3000:]
+                assert time.monotonic() < deadline, f"make run did not serve in time:\n{running.output()[-3000:]}"
+                time.sleep(0.5)
+        yield running
+    except BaseException:
+        print(f"make run's output, last lines:\n{running.output()[-5000:]}")  # pytest shows it with the failure
+        raise
+    finally:
+        os.killpg(make.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group
+        make.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while running.processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running.processes() == [], running.output()[-3000:]
+    try:
+        urllib.request.urlopen(health, timeout=2)
+    except OSError:
+        pass
+    else:
+        raise AssertionError(f"something still answers on port {port} after Ctrl-C")
