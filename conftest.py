@@ -117,6 +117,14 @@ def _isolated_settings(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """What a process reuses is keyed by database rows, and each test's rows start afresh."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_run_inline() -> None:
     """Tasks queued by the code under test run at once, in the test, through the real task
     code. The brokers and a real worker are tested in powerbot/tests/test_background.py
@@ -374,6 +382,26 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+@pytest.fixture
+def bot_process(telegram, test_database_url) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start `manage.py runbot` as a process of its own, on this test's database and the fake
+    Telegram (settings as keywords); returns once it has registered its commands."""
+    started: list[subprocess.Popen] = []
+
+    def start(**settings: str) -> subprocess.Popen:
+        env = project_env(test_database_url, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url,
+                          **settings)
+        started.append(subprocess.Popen([sys.executable, "manage.py", "runbot"], cwd=BASE_DIR, env=env,
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        telegram.wait_for(lambda: len(telegram.calls_to("setMyCommands")) >= 2 * len(started), timeout=60)
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.communicate(timeout=30)
 
 
 @pytest.fixture

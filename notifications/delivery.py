@@ -1,10 +1,13 @@
 """The sender: delivers the outbox through python-telegram-bot at Telegram's limits.
 
-One sender runs at a time (a lease in the database), so one process keeps the global
-rate: TELEGRAM_RATE_PER_SEC messages a second overall and one a second per chat. Calls
-run concurrently (Telegram answers in tens of milliseconds; the rate, not the latency,
-sets the pace). On 429 the whole sender waits `retry_after`; a chat that is gone
-deactivates its subscriber; network errors are retried with backoff, then failed.
+One sender runs at a time (a lease in the database), so one process keeps the per-chat
+pace: one message a second to a chat, one every three seconds to a group (Telegram's 20 a
+minute). The overall rate and the pauses Telegram asks for are the budget every process of
+the bot shares (notifications/budget.py): the bot's replies go first, and a 429 seen by the
+bot or the sender silences both. Calls run concurrently (Telegram answers in tens of
+milliseconds; the rate, not the latency, sets the pace). A message refused with 429 waits in
+the outbox for `retry_after`; a chat that is gone deactivates its subscriber; network errors
+are retried with backoff, then failed.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
-from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from notifications import outbox
+from notifications.budget import BudgetRateLimiter, retry_after_seconds, shared_budget
 from notifications.models import SenderLease
 from ops import counters
 from powerbot.logs import log_event
@@ -34,6 +38,8 @@ logger = logging.getLogger(__name__)
 MAX_IN_FLIGHT = 32
 SENDER_LEASE = timedelta(seconds=30)
 MAX_WAIT_SEC = 3  # a sender waits this long at most for a row coming due (a retry)
+CHAT_INTERVAL_SEC = 1.0
+GROUP_INTERVAL_SEC = 3.0  # groups (negative chat ids) take 20 messages a minute
 # Telegram's descriptions of a chat that will never accept a message again.
 GONE = ("bot was blocked", "chat not found", "user is deactivated", "bot was kicked", "have no rights to send")
 
@@ -62,27 +68,16 @@ class DeliveryReport:
 
 
 class Pacer:
-    """Start times for sends: the global rate, one a second per chat, and pauses on 429."""
+    """Start times for sends to each chat: one a second, one every three seconds to a group."""
 
-    def __init__(self, rate: float) -> None:
-        self.interval = 1 / rate
-        self.next_start = time.monotonic()
-        self.paused_until = 0.0
+    def __init__(self) -> None:
         self.chat_next: dict[int, float] = {}
 
     async def slot(self, chat_id: int) -> None:
-        while True:
-            now = time.monotonic()
-            start = max(self.next_start, self.paused_until, self.chat_next.get(chat_id, 0.0))
-            if start <= now:
-                break
-            await asyncio.sleep(start - now)
-        # An idle sender does not bank slots for a burst later.
-        self.next_start = max(self.next_start, now - self.interval) + self.interval
-        self.chat_next[chat_id] = now + 1.0
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        wait = self.chat_next.get(chat_id, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self.chat_next[chat_id] = time.monotonic() + (GROUP_INTERVAL_SEC if chat_id < 0 else CHAT_INTERVAL_SEC)
 
 
 def deliver(max_seconds: float = 60) -> DeliveryReport:
@@ -121,15 +116,17 @@ def _renew_lease(owner: str) -> bool:
     return bool(SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now() + SENDER_LEASE))
 
 
-def telegram_bot() -> Bot:
-    return Bot(
+def telegram_bot() -> ExtBot:
+    """The sender's bot: every call through the shared budget as bulk, after the bot's replies."""
+    return ExtBot(
         settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot",
         request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT, connect_timeout=5, read_timeout=10),
+        rate_limiter=BudgetRateLimiter(shared_budget(), bulk=True),
     )
 
 
 async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
-    pacer = Pacer(settings.TELEGRAM_RATE_PER_SEC)
+    pacer = Pacer()
     in_flight: set[asyncio.Task] = set()
     db = sync_to_async  # every database call runs on one thread, in order
     # No bot.initialize(): it only asks getMe, and sending needs no answer from it.
@@ -151,7 +148,7 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
                 if outgoing is None:
                     continue
                 await pacer.slot(chat_id)
-                task = asyncio.create_task(_send(bot, pacer, outgoing, report))
+                task = asyncio.create_task(_send(bot, outgoing, report))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
                 if len(in_flight) >= MAX_IN_FLIGHT:
@@ -171,15 +168,14 @@ def _seconds_to_next_due() -> float | None:
     return None if due is None else (due - timezone.now()).total_seconds()
 
 
-async def _send(bot: Bot, pacer: Pacer, outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
+async def _send(bot: ExtBot, outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
     db = sync_to_async
     if not await db(outbox.mark_sending)(outgoing):
         return
     try:
         await bot.send_message(outgoing.chat_id, outgoing.text, disable_notification=outgoing.silent)
-    except RetryAfter as exc:
-        seconds = _seconds(exc)
-        pacer.pause(seconds)
+    except RetryAfter as exc:  # the budget holds every process back meanwhile
+        seconds = retry_after_seconds(exc)
         counters.count("telegram_rate_limited")
         report.add("retried")
         await db(outbox.retry_later)(outgoing.pk, timedelta(seconds=seconds), str(exc))
@@ -201,8 +197,3 @@ def _failed(report: DeliveryReport, outgoing: outbox.Outgoing, result: str, erro
     report.add(result)
     log_event(logger, "delivery_failed", logging.WARNING, result=result, message_id=outgoing.pk,
               chat_id=outgoing.chat_id, error=error)
-
-
-def _seconds(exc: RetryAfter) -> float:
-    value = exc.retry_after  # a timedelta under PTB_TIMEDELTA (settings), seconds otherwise
-    return max(value.total_seconds() if isinstance(value, timedelta) else float(value), 0.0)

@@ -172,3 +172,12 @@ class SenderLease(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     owner = models.CharField(max_length=64)
     until = models.DateTimeField()
+
+
+class TelegramBudget(models.Model):
+    """Telegram's limits for one bot token, shared by every process (notifications/budget.py);
+    used when there is no Redis. Times are Unix seconds."""
+
+    key = models.CharField(max_length=32, primary_key=True, help_text="A hash of the bot token.")
+    next_slot = models.FloatField(default=0.0, help_text="When the next new message may start.")
+    paused_until = models.FloatField(default=0.0, help_text="Until when a 429 silences the bot.")

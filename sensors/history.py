@@ -9,15 +9,20 @@ last heartbeat): the later knowledge wins, and the earlier stretch is overwritte
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 
+from django.core.cache import cache
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from buildings.models import Section
-from sensors.models import PowerEvent, PowerState
+from sensors.models import PowerEvent, PowerState, SectionPower
+
+# A section's events are reused while its version holds; a day covers any period's start moving on.
+TIMELINE_REUSE_SEC = 24 * 3600
 
 
 class Period(StrEnum):
@@ -87,24 +92,44 @@ def period_days(period: Period, start: datetime, tz: zoneinfo.ZoneInfo) -> int:
 
 def timeline(section: Section, since: datetime, now: datetime) -> list[Stretch]:
     """The section's stretches of one state that reach past `since`, and the two last
-    ones whenever they began, up to `now`. Two queries, however long the history."""
-    bounds = PowerEvent.objects.filter(section=section).aggregate(
-        base=Max("sequence", filter=Q(at__lte=since)), last=Max("sequence"),
-    )
+    ones whenever they began, up to `now`.
+
+    The events behind it change only with the section's version, so they are read once per
+    version and reused by every reader until the next power event or operator action (a crowd
+    pressing "status" in one building costs one read); `now` is applied fresh each time."""
+    version = SectionPower.objects.filter(section=section).values_list("version", flat=True).first()
+    key = f"sensors.timeline:{section.pk}:{version}:{since.timestamp():.0f}"
+    starts = cache.get(key) if version is not None else None
+    if starts is None:
+        starts = _stretch_starts(section, since, version)
+        if version is not None:  # events without a recorded state (imported history) are read each time
+            cache.set(key, starts, TIMELINE_REUSE_SEC)
+    return stretches_from(starts, now)
+
+
+def stretches_from(starts: Sequence[tuple[PowerState, datetime]], now: datetime) -> list[Stretch]:
+    """Stretches from where each began: each ends where the next begins, the last at `now`."""
+    ends = [at for _, at in starts[1:]] + [now]
+    return [Stretch(state, start, max(end, start)) for (state, start), end in zip(starts, ends, strict=False)]
+
+
+def _stretch_starts(section: Section, since: datetime, version: int | None) -> list[tuple[PowerState, datetime]]:
+    """Where each stretch began, from the events up to `version`. Two queries, however long the history."""
+    events = PowerEvent.objects.filter(section=section)
+    if version is not None:
+        events = events.filter(sequence__lte=version)
+    bounds = events.aggregate(base=Max("sequence", filter=Q(at__lte=since)), last=Max("sequence"))
     if bounds["last"] is None:
         return []
     first = min(bounds["base"] or 1, bounds["last"] - 2)
     starts: list[tuple[PowerState, datetime]] = []
-    for state, at in PowerEvent.objects.filter(section=section, sequence__gte=first).order_by("sequence").values_list(
-        "state", "at"
-    ):
+    for state, at in events.filter(sequence__gte=first).order_by("sequence").values_list("state", "at"):
         while starts and starts[-1][1] >= at:
             starts.pop()  # recorded later, begun earlier: the later record wins
         if starts and starts[-1][0] == state:
             continue
         starts.append((PowerState(state), at))
-    ends = [at for _, at in starts[1:]] + [now]
-    return [Stretch(state, start, end) for (state, start), end in zip(starts, ends, strict=True)]
+    return starts
 
 
 def section_stats(section: Section, period: Period, now: datetime | None = None) -> SectionStats:

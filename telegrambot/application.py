@@ -6,10 +6,12 @@ from django.conf import settings
 from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+import httpx
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
+from notifications.budget import BudgetRateLimiter, shared_budget
 from telegrambot import handlers
 
 # Replies take Telegram milliseconds: a few connections carry them all, and httpcore's
@@ -18,6 +20,11 @@ POOL_SIZE = 8
 POLL_TIMEOUT_SEC = 30  # long polling: Telegram holds getUpdates open this long when idle
 # What the bot asks Telegram for (edited messages, channel posts and the like it never reads).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+# A reply refused with 429 is made again after the wait Telegram asks for, this many times.
+RETRIES_AFTER_429 = 5
+# A connection that could not be opened is tried again (httpx, with backoff): the request
+# never left, so it cannot arrive twice. A timeout after sending is not retried.
+CONNECT_RETRIES = 3
 COMMANDS = ("status", "stats", "notifications", "start", "quiet", "language", "unsubscribe", "myid", "menu", "help")
 
 
@@ -29,8 +36,9 @@ def build() -> Application:
         .base_url(f"{settings.TELEGRAM_API_URL}/bot")
         .base_file_url(f"{settings.TELEGRAM_API_URL}/file/bot")
         .request(HTTPXRequest(connection_pool_size=POOL_SIZE, connect_timeout=5, read_timeout=15,
-                              write_timeout=15, pool_timeout=30))
+                              write_timeout=15, pool_timeout=30, httpx_kwargs=_retrying_connects(POOL_SIZE)))
         .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=POLL_TIMEOUT_SEC + 10))
+        .rate_limiter(BudgetRateLimiter(shared_budget(), max_retries=RETRIES_AFTER_429))
         .concurrent_updates(concurrent)
         .post_init(register_commands)
         .post_shutdown(close_database)
@@ -38,6 +46,12 @@ def build() -> Application:
     )
     handlers.register(application)
     return application
+
+
+def _retrying_connects(pool_size: int) -> dict[str, object]:
+    # A transport of our own replaces python-telegram-bot's, so the pool's size is set here.
+    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
+    return {"transport": httpx.AsyncHTTPTransport(retries=CONNECT_RETRIES, limits=limits)}
 
 
 def command_descriptions() -> list[BotCommand]:

@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections
 from telegram import InputMediaPhoto, Update
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -155,12 +155,18 @@ def _deactivate(chat_id: int, reason: str) -> int:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure with what the user did, apologise, and let polling go on."""
+    """Log the failure with what the user did, apologise (through the same rate limiter as
+    every reply), and let polling go on."""
     error = context.error
     if not isinstance(update, Update):
         logger.warning("telegram: %s", error)  # polling itself: PTB retries with backoff
         return
     chat_id = update.effective_chat.id if update.effective_chat else None
+    if isinstance(error, (RetryAfter, NetworkError)):
+        # Telegram asked for silence beyond every retry, or could not be reached: the resident
+        # is not at fault, and an apology would only be refused the same way.
+        logger.warning("update %s from chat %s not answered: %s", update.update_id, chat_id, error)
+        return
     if isinstance(error, Forbidden) and chat_id is not None:
         logger.info("chat %s is gone (%s); deactivated", chat_id, error.message)
         await db(_deactivate, chat_id, error.message)

@@ -5,9 +5,10 @@ handlers run them in the database thread and only send what they return."""
 from __future__ import annotations
 
 import re
+import zoneinfo
 from dataclasses import dataclass, replace
-from datetime import time
-from functools import cache, wraps
+from datetime import datetime, time
+from functools import cache, lru_cache, wraps
 
 from django.conf import settings
 from django.db.models import Q
@@ -19,7 +20,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from buildings.models import Building, Section
 from notifications import services
 from notifications.models import Subscriber
-from sensors.history import Period, period_days, section_stats
+from sensors.history import Period, period_days, section_stats, stretches_from
+from sensors.models import PowerState
 from sensors.reports import fleet_summary, section_reports
 from telegrambot import callbacks, texts
 from telegrambot.charts import power_chart
@@ -258,10 +260,20 @@ def _chart(section: Section, period: Period) -> Screen:
     now = timezone.now()
     tz = section.building.tz
     summary = section_stats(section, period, now)
-    picture = power_chart(list(summary.stretches), summary.start, now, period_days(period, summary.start, tz), tz)
+    starts = tuple((stretch.state, stretch.start) for stretch in summary.stretches)
+    # Drawn to the minute: less than a pixel of the day's chart, and one drawing serves
+    # everyone who asks within it until the section's next change.
+    minute = now.replace(second=0, microsecond=0)
+    picture = _picture(starts, summary.start, minute, period_days(period, summary.start, tz), tz)
     choices = [_button(("• " if choice == period else "") + texts.period_name(choice),
                        callbacks.stats(section.pk, choice)) for choice in Period]
     return Screen(texts.stats_caption(section, summary), InlineKeyboardMarkup([choices]), photo=picture)
+
+
+@lru_cache(maxsize=256)
+def _picture(starts: tuple[tuple[PowerState, datetime], ...], start: datetime, now: datetime, days: int,
+             tz: zoneinfo.ZoneInfo) -> bytes:
+    return power_chart(stretches_from(starts, now), start, now, days, tz)
 
 
 # --- Preferences ----------------------------------------------------------------------------

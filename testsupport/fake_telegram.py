@@ -205,9 +205,9 @@ class FakeTelegram:
             return 200, {"ok": True, "result": self._poll(params)}
         with self._changed:
             self.calls.append(call)
-            if method in VISIBLE:
-                self._visible.setdefault(_chat(params), []).append(call)
             refusal = self._refusal(method, params)
+            if method in VISIBLE and refusal is None:  # a refused message never reaches the chat
+                self._visible.setdefault(_chat(params), []).append(call)
             if refusal is None and method in ("sendMessage", "sendPhoto"):
                 params["_accepted"] = True
                 self._message_id += 1
@@ -276,14 +276,21 @@ class User:
     def send(self, text: str, replies: int = 1, timeout: float = 10) -> Call:
         """Write `text` (a command when it starts with /), wait for the bot's `replies`
         messages, and return the last."""
+        return self._expect_reply(lambda: self._message(text), timeout, replies)
+
+    def write(self, text: str) -> int:
+        """Write `text` and go on without waiting for an answer; the update's id."""
+        return self.telegram.push(self._message(text))
+
+    def _message(self, text: str) -> dict[str, Any]:
         entities = []
         if text.startswith("/"):
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        return self._expect_reply(lambda: {"message": {
+        return {"message": {
             "message_id": self.telegram._next_message_id(), "date": int(time.time()), "text": text,
             "entities": entities, "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
             "from": self.profile,
-        }}, timeout, replies)
+        }}
 
     def press(self, data: str, message_id: int = 1, replies: int = 1, timeout: float = 10, *,
               photo: bool = False) -> Call:

@@ -9,7 +9,7 @@ import pytest
 
 from buildings.models import Section
 from sensors.history import Period, period_start, section_stats, timeline
-from sensors.models import PowerCause, PowerEvent, PowerState
+from sensors.models import PowerCause, PowerEvent, PowerState, SectionPower
 
 pytestmark = pytest.mark.django_db
 
@@ -91,11 +91,28 @@ def test_a_section_without_history(section):
     assert stats.unknown_seconds == 22 * 24 * HOUR + 4 * HOUR
 
 
-def test_stats_read_two_queries_however_long_the_history(section, django_assert_num_queries):
+def test_stats_read_three_queries_however_long_the_history(section, django_assert_num_queries):
     start = kyiv(1, 0)
     # A flip every hour for 400 hours: down at even hours, up at odd ones, to 15:00 on the 17th.
     log(section, *[(UP if n % 2 else DOWN, start + timedelta(hours=n), PowerCause.TIMEOUT) for n in range(400)])
-    with django_assert_num_queries(2):  # the sequence bounds, the events
+    SectionPower.objects.create(section=section, state=UP, since=start + timedelta(hours=399), version=400)
+    with django_assert_num_queries(3):  # the section's version, the sequence bounds, the events
         stats = section_stats(section, Period.DAY, now=kyiv(17, 16))
     assert (stats.outages, stats.down_seconds, stats.up_seconds) == (8, 8 * HOUR, 8 * HOUR)
     assert (stats.current_state, stats.current_seconds) == (UP, HOUR)
+
+
+def test_the_next_reader_reuses_the_events_until_the_section_changes(section, django_assert_num_queries):
+    log(section, (UP, kyiv(23, 0.5), PowerCause.INITIAL), (DOWN, kyiv(23, 10), PowerCause.TIMEOUT))
+    power = SectionPower.objects.create(section=section, state=DOWN, since=kyiv(23, 10), version=2)
+    section_stats(section, Period.DAY, now=kyiv(23, 11))
+
+    with django_assert_num_queries(1):  # the version only: a crowd's second resident reads no history
+        later = section_stats(section, Period.DAY, now=kyiv(23, 12))
+    assert (later.down_seconds, later.current_seconds) == (2 * HOUR, 2 * HOUR)  # counted to its own now
+
+    log_more = PowerEvent(section=section, sequence=3, state=UP, at=kyiv(23, 12.5), cause=PowerCause.HEARTBEAT)
+    log_more.save()
+    SectionPower.objects.filter(pk=power.pk).update(state=UP, since=kyiv(23, 12.5), version=3)
+    changed = section_stats(section, Period.DAY, now=kyiv(23, 13))
+    assert (changed.current_state, changed.current_seconds, changed.down_seconds) == (UP, HOUR / 2, 2.5 * HOUR)

@@ -1,0 +1,274 @@
+"""Telegram's limits, shared by every process that speaks for the bot token.
+
+Telegram counts a bot's messages together, whichever process sends them: the bot's replies
+and the sender's notices share about 30 new messages a second, and a 429 tells the whole bot
+to stay silent for `retry_after` seconds. So the budget lives where every process and host
+sees it: in Redis when REDIS_URL is set, in the database otherwise.
+
+The budget is one slot every 1/TELEGRAM_RATE_PER_SEC seconds for a new message (a `send*`,
+`copy*` or `forward*` call), and a pause that a 429 sets. A reply to a resident reserves the
+next free slot, however far ahead; a bulk notice only takes a slot that is free now, so
+while residents are waiting for replies, notices wait for them. Calls that send no new
+message (edits, answers to a button press) take no slot but respect the pause.
+
+python-telegram-bot calls `BudgetRateLimiter` for every Bot API call: its AIORateLimiter
+waits out a 429 and makes the same call again (the bot), or the caller retries through the
+outbox (the sender).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import close_old_connections, connection, connections, transaction
+from telegram.error import RetryAfter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
+
+from notifications.models import TelegramBudget
+
+# Bot API methods that put a new message in a chat: what Telegram's broadcast limit counts.
+MESSAGE_PREFIXES = ("send", "copyMessage", "forwardMessage")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When the next new message may start, and until when a 429 silences the bot (Unix time)."""
+
+    next_slot: float = 0.0
+    paused_until: float = 0.0
+
+
+def take_slot(budget: Budget, now: float, interval: float, *, bulk: bool) -> tuple[Budget | None, float]:
+    """Reserve the next slot: the new budget and the seconds to wait before sending. A bulk
+    sender is refused (None) while the next slot is not free now; it asks again after the
+    seconds returned, and replies reserved meanwhile go first."""
+    start = max(budget.next_slot, budget.paused_until, now)  # an idle budget banks no slots
+    if bulk and start > now:
+        return None, start - now
+    return replace(budget, next_slot=start + interval), start - now
+
+
+def paused(budget: Budget, until: float) -> Budget:
+    return replace(budget, paused_until=max(budget.paused_until, until))
+
+
+def counts_as_message(endpoint: str) -> bool:
+    return endpoint.startswith(MESSAGE_PREFIXES) and endpoint != "sendChatAction"
+
+
+Change = Callable[[Budget, float], tuple[Budget | None, Any]]
+
+
+class Store(Protocol):
+    """Where the budget lives. Its clock is the store's own (Redis's TIME, the database's
+    clock), so processes on several hosts, or with a clock a test has frozen, agree on it."""
+
+    async def read(self) -> tuple[Budget, float]:
+        """The budget, and the store's time now."""
+        ...
+
+    async def change(self, change: Change) -> Any:
+        """Apply `change(budget, now)` atomically against every other process; return its second value."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+# The database's clock in Unix seconds, read in the same transaction as the budget.
+DATABASE_NOW = {
+    "postgresql": "SELECT extract(epoch FROM clock_timestamp())::float8",
+    "sqlite": "SELECT (julianday('now') - 2440587.5) * 86400.0",
+}
+
+
+class DatabaseStore:
+    """One row per bot token, changed under a row lock (SQLite: its write lock), from a
+    thread of the store's own so a busy caller's database thread never delays a send."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="telegram-budget")
+        self._closed = False
+
+    async def read(self) -> tuple[Budget, float]:
+        return await self._run(self._read)
+
+    async def change(self, change: Change) -> Any:
+        return await self._run(self._change, change)
+
+    async def close(self) -> None:
+        if not self._closed:  # python-telegram-bot may shut a bot down twice
+            self._closed = True
+            await self._run(connections.close_all)
+            self._thread.shutdown()
+
+    async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, _fresh_connection, function, *args)
+
+    def _read(self) -> tuple[Budget, float]:
+        row = TelegramBudget.objects.filter(key=self.key).values_list("next_slot", "paused_until").first()
+        return (Budget(*row) if row else Budget()), _database_now()
+
+    def _change(self, change: Change) -> Any:
+        with transaction.atomic():
+            row, _created = TelegramBudget.objects.select_for_update().get_or_create(key=self.key)
+            new, result = change(Budget(row.next_slot, row.paused_until), _database_now())
+            if new is not None:
+                row.next_slot, row.paused_until = new.next_slot, new.paused_until
+                row.save(update_fields=["next_slot", "paused_until"])
+        return result
+
+
+def _database_now() -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(DATABASE_NOW[connection.vendor])
+        return float(cursor.fetchone()[0])
+
+
+def _fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
+    close_old_connections()  # a long-running process drops connections the database closed
+    return function(*args)
+
+
+class RedisStore:
+    """A hash in Redis, changed in a WATCH/MULTI transaction (redis-py runs it again on a clash)."""
+
+    def __init__(self, url: str, key: str) -> None:
+        import redis.asyncio
+
+        self.client = redis.asyncio.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+        self.key = f"powerbot:telegram-budget:{key}"
+
+    async def read(self) -> tuple[Budget, float]:
+        async with self.client.pipeline(transaction=False) as pipe:
+            values, now = await pipe.hmget(self.key, "next_slot", "paused_until").time().execute()
+        return _from_redis(values), _seconds(now)
+
+    async def change(self, change: Change) -> Any:
+        outcome: list[Any] = []
+
+        async def apply(pipe: Any) -> None:
+            budget = _from_redis(await pipe.hmget(self.key, "next_slot", "paused_until"))
+            new, result = change(budget, _seconds(await pipe.time()))
+            outcome[:] = [result]
+            pipe.multi()
+            if new is not None:
+                pipe.hset(self.key, mapping={"next_slot": new.next_slot, "paused_until": new.paused_until})
+                pipe.expire(self.key, 86400)  # an unused token's budget does not stay for ever
+
+        await self.client.transaction(apply, self.key)
+        return outcome[0]
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def _from_redis(values: list[bytes | None]) -> Budget:
+    return Budget(*(float(value) if value is not None else 0.0 for value in values))
+
+
+def _seconds(redis_time: tuple[int, int]) -> float:
+    return redis_time[0] + redis_time[1] / 1_000_000
+
+
+class SharedBudget:
+    """The budget of the configured bot token, as one process uses it."""
+
+    def __init__(self, store: Store, rate_per_sec: float) -> None:
+        self.store = store
+        self.interval = 1 / rate_per_sec
+        self._bulk_turn = asyncio.Lock()  # one bulk call of this process asks at a time
+
+    async def wait_turn(self, endpoint: str, *, bulk: bool) -> None:
+        """Wait until this call may go: its slot for a new message, and no 429 pause."""
+        if not counts_as_message(endpoint):
+            await self._wait_out_pause()
+        elif bulk:
+            async with self._bulk_turn:
+                await self._take(bulk=True)
+        else:
+            await self._take(bulk=False)
+
+    async def _take(self, *, bulk: bool) -> None:
+        while True:
+            wait = await self.store.change(lambda budget, now: take_slot(budget, now, self.interval, bulk=bulk))
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
+            if bulk:
+                continue  # refused: ask again, now that the slot should be free
+            budget, now = await self.store.read()
+            if budget.paused_until <= now:
+                return  # a 429 that came while this call waited for its slot costs the slot
+
+    async def _wait_out_pause(self) -> None:
+        while True:
+            budget, now = await self.store.read()
+            if budget.paused_until <= now:
+                return
+            await asyncio.sleep(budget.paused_until - now)
+
+    async def pause(self, seconds: float) -> None:
+        """Telegram said 429: nobody sends for `seconds`."""
+        await self.store.change(lambda budget, now: (paused(budget, now + seconds), None))
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def shared_budget() -> SharedBudget:
+    """The budget of TELEGRAM_BOT_TOKEN, in Redis when REDIS_URL is set, else in the database."""
+    key = hashlib.sha256(settings.TELEGRAM_BOT_TOKEN.encode()).hexdigest()[:16]
+    store: Store = RedisStore(settings.REDIS_URL, key) if settings.REDIS_URL else DatabaseStore(key)
+    return SharedBudget(store, settings.TELEGRAM_RATE_PER_SEC)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after  # a timedelta under PTB_TIMEDELTA (settings), seconds otherwise
+    return max(value.total_seconds() if isinstance(value, timedelta) else float(value), 0.0)
+
+
+Callback = Callable[..., Coroutine[Any, Any, Any]]
+
+
+class BudgetRateLimiter(BaseRateLimiter[int]):
+    """Every Bot API call of a process through the shared budget.
+
+    With `max_retries`, python-telegram-bot's AIORateLimiter wraps it: a 429 is waited out
+    and the same call made again, and group chats get Telegram's 20 messages a minute. The
+    overall rate is the shared budget's, so AIORateLimiter's own is off.
+    """
+
+    def __init__(self, budget: SharedBudget, *, bulk: bool = False, max_retries: int = 0) -> None:
+        self.budget, self.bulk = budget, bulk
+        self._retrying = AIORateLimiter(overall_max_rate=0, max_retries=max_retries) if max_retries else None
+
+    async def initialize(self) -> None:
+        if self._retrying is not None:
+            await self._retrying.initialize()
+
+    async def shutdown(self) -> None:
+        if self._retrying is not None:
+            await self._retrying.shutdown()
+        await self.budget.close()
+
+    async def process_request(self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str,
+                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
+        async def within_budget(*call_args: Any, **call_kwargs: Any) -> Any:
+            await self.budget.wait_turn(endpoint, bulk=self.bulk)
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter as exc:
+                await self.budget.pause(retry_after_seconds(exc))
+                raise
+
+        if self._retrying is None:
+            return await within_budget(*args, **kwargs)
+        return await self._retrying.process_request(within_budget, args, kwargs, endpoint, data, rate_limit_args)
