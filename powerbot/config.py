@@ -120,6 +120,31 @@ def get_url(name: str, default: str) -> str:
     return value
 
 
+def get_page_url(name: str) -> str:
+    """A full URL with a path (a webhook's), or "" when unset."""
+    value = get_str(name)
+    if value and not re.fullmatch(r"https?://[^/\s?#]+/[^\s?#]*", value):
+        raise ConfigError(name, f"{value!r} must be a full URL with a path, such as https://power.example.org/telegram/webhook")
+    return value
+
+
+def get_bind(name: str, default: str) -> tuple[str, int]:
+    """`host:port` to listen on."""
+    raw = get_str(name, default)
+    host, _, port = raw.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(name, f"{raw!r} must be host:port, such as 0.0.0.0:8081")
+    return host.strip("[]"), int(port)
+
+
+def get_token(name: str) -> str:
+    """A secret of Telegram's alphabet (letters, digits, _ and -, at most 256), or "" when unset."""
+    value = get_str(name)
+    if value and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+        raise ConfigError(name, "may hold only letters, digits, _ and -, at most 256 of them")
+    return value
+
+
 def get_database(name: str, default: str) -> dict[str, Any]:
     raw = get_str(name, default)
     try:

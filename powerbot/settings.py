@@ -223,6 +223,13 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 TELEGRAM_API_URL = config.get_url("TELEGRAM_API_URL", "https://api.telegram.org")
 # Telegram allows about 30 messages a second overall and one a second per chat.
 TELEGRAM_RATE_PER_SEC = config.get_int("TELEGRAM_RATE_PER_SEC", 25, minimum=1, maximum=1000)
+# Webhook mode (production): Telegram posts updates to this public URL, the bot listens on
+# TELEGRAM_WEBHOOK_BIND behind the proxy. Unset: long polling.
+TELEGRAM_WEBHOOK_URL = config.get_page_url("TELEGRAM_WEBHOOK_URL")
+TELEGRAM_WEBHOOK_BIND = config.get_bind("TELEGRAM_WEBHOOK_BIND", "0.0.0.0:8081")
+# What Telegram sends in X-Telegram-Bot-Api-Secret-Token; unset: derived from the bot token,
+# so every bot process agrees on it.
+TELEGRAM_WEBHOOK_SECRET = config.get_token("TELEGRAM_WEBHOOK_SECRET")
 # Telegram user ids of operators: the bot shows them the fleet and a link to the admin.
 ADMIN_TELEGRAM_IDS = config.get_int_set("ADMIN_TELEGRAM_IDS")
 # Where people reach this service, for links the bot gives (the admin).

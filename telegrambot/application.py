@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
+import httpx
 from django.conf import settings
 from django.db import connections
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-import httpx
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
@@ -46,6 +49,14 @@ def build() -> Application:
     )
     handlers.register(application)
     return application
+
+
+def webhook_secret() -> str:
+    """What Telegram must send with each update: TELEGRAM_WEBHOOK_SECRET, or one derived from the
+    bot token (the same in every process, and unknown to whoever does not hold the token)."""
+    if settings.TELEGRAM_WEBHOOK_SECRET:
+        return settings.TELEGRAM_WEBHOOK_SECRET
+    return hmac.new(settings.TELEGRAM_BOT_TOKEN.encode(), b"powerbot webhook", hashlib.sha256).hexdigest()
 
 
 def _retrying_connects(pool_size: int) -> dict[str, object]:

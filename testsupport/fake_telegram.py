@@ -5,7 +5,9 @@ can refuse calls as Telegram does: 429 with `retry_after` (once, n times, or at 
 403 for a chat that blocked the bot, 400 for a chat that does not exist.
 
 It also plays the users: `getUpdates` long-polls for the messages and button presses that
-`user(...)` sends, so the real bot can be driven end to end.
+`user(...)` sends, so the real bot can be driven end to end. Once the bot calls `setWebhook`,
+updates are POSTed to its URL instead, with the secret token it registered, as Telegram does
+(and retried while the answer is not 2xx); `getUpdates` then answers 409.
 
     with FakeTelegram() as telegram:
         settings.TELEGRAM_API_URL = telegram.url
@@ -20,7 +22,10 @@ import json
 import random
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -65,9 +70,13 @@ class FakeTelegram:
     _closed: bool = False
     _failing_polls: int = 0
     failed_polls: int = 0
+    webhook: dict[str, str] = field(default_factory=dict)  # url and secret_token, once set
+    webhook_answers: list[tuple[int, int]] = field(default_factory=list)  # (update_id, HTTP status)
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
+        # Telegram keeps up to 40 connections open to a webhook; a few show the concurrency.
+        self._webhook_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-telegram-webhook")
 
     # --- Controls -----------------------------------------------------------------------
     def refuse_next(self, times: int = 1, *, status: int = 429, retry_after: int = 1,
@@ -124,12 +133,38 @@ class FakeTelegram:
         return User(self, user_id, language_code, first_name)
 
     def push(self, update: dict[str, Any]) -> int:
-        """Queue an update for getUpdates; returns its update_id."""
+        """Queue an update for getUpdates, or POST it to the webhook; returns its update_id."""
         with self._changed:
             self._update_id += 1
-            self._updates.append({"update_id": self._update_id, **update})
+            numbered = {"update_id": self._update_id, **update}
+            webhook = dict(self.webhook)
+            if not webhook:
+                self._updates.append(numbered)
             self._changed.notify_all()
-            return self._update_id
+        if webhook:
+            self._webhook_pool.submit(self._post_update, webhook, numbered)
+        return numbered["update_id"]
+
+    def _post_update(self, webhook: dict[str, str], update: dict[str, Any]) -> None:
+        """Deliver one update as Telegram does: retried while the answer is not 2xx."""
+        headers = {"Content-Type": "application/json"}
+        if webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = webhook["secret_token"]
+        for attempt in range(WEBHOOK_ATTEMPTS):
+            request = urllib.request.Request(webhook["url"], json.dumps(update).encode(), headers)
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    status = answer.status
+            except urllib.error.HTTPError as exc:
+                status = exc.code
+            except OSError:
+                status = 0  # not reachable
+            with self._changed:
+                self.webhook_answers.append((update["update_id"], status))
+                self._changed.notify_all()
+            if 200 <= status < 300 or self._closed:
+                return
+            time.sleep(0.2 * (attempt + 1))
 
     def _next_message_id(self) -> int:
         with self._lock:
@@ -182,6 +217,7 @@ class FakeTelegram:
             self._changed.notify_all()
         self._server.shutdown()
         self._server.server_close()
+        self._webhook_pool.shutdown(cancel_futures=True)
 
     @property
     def url(self) -> str:
@@ -196,6 +232,9 @@ class FakeTelegram:
         method = path[len(prefix):].split("?", 1)[0]
         params = _parse(content_type, body)
         call = Call(method, params, time.monotonic())
+        if method == "getUpdates" and self.webhook:
+            return 409, {"ok": False, "error_code": 409, "description": (
+                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")}
         if method == "getUpdates":
             with self._lock:
                 failing, self._failing_polls = self._failing_polls > 0, max(self._failing_polls - 1, 0)
@@ -220,6 +259,14 @@ class FakeTelegram:
             return refusal.status, error
         if method == "getMe":
             return 200, {"ok": True, "result": BOT_USER}
+        if method == "setWebhook":
+            with self._lock:
+                self.webhook = {"url": params["url"], "secret_token": params.get("secret_token", "")}
+            return 200, {"ok": True, "result": True, "description": "Webhook was set"}
+        if method == "deleteWebhook":
+            with self._lock:
+                self.webhook = {}
+            return 200, {"ok": True, "result": True, "description": "Webhook was deleted"}
         if method == "sendMessage":
             return 200, {"ok": True, "result": _message(message_id, _chat(params), text=params.get("text", ""))}
         if method == "sendPhoto":
@@ -256,6 +303,7 @@ class FakeTelegram:
         return None
 
 
+WEBHOOK_ATTEMPTS = 5
 VISIBLE = ("sendMessage", "editMessageText", "sendPhoto", "editMessageMedia")
 PHOTO = {"file_id": "photo-1", "file_unique_id": "p1", "width": 800, "height": 400}
 
