@@ -56,16 +56,38 @@ def runtime_virtualenv() -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     with (cache / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; the others wait, then use it
-        if not (venv / ".installed").exists():
+        if not (venv / ".installed").exists() or not _usable(venv):
             shutil.rmtree(venv, ignore_errors=True)  # a build that was cut short
-            built = subprocess.run(["make", f"VENV={venv}", f"PYTHON={base_python()}", f"{venv}/.installed"],
-                                   cwd=BASE_DIR, capture_output=True, text=True, timeout=START_TIMEOUT_SEC)
-            if built.returncode != 0:
-                raise RuntimeError(f"installing requirements.txt failed:\n{built.stdout}\n{built.stderr}")
+            _build(venv, lock.fileno())
         for stale in cache.iterdir():
             if stale.is_dir() and stale != venv:
                 shutil.rmtree(stale, ignore_errors=True)
     return venv
+
+
+def _build(venv: Path, lock: int) -> None:
+    """The Makefile's install of requirements.txt into `venv`. make and pip hold the lock too,
+    so if this process dies they are waited for, not raced, and a failure stops them all."""
+    make = subprocess.Popen(["make", f"VENV={venv}", f"PYTHON={base_python()}", f"{venv}/.installed"],
+                            cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            pass_fds=(lock,), start_new_session=True)
+    try:
+        output, _ = make.communicate(timeout=START_TIMEOUT_SEC)
+    except BaseException:
+        os.killpg(make.pid, signal.SIGKILL)
+        make.wait()
+        shutil.rmtree(venv, ignore_errors=True)
+        raise
+    if make.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)
+        raise RuntimeError(f"installing requirements.txt failed:\n{output}")
+
+
+def _usable(venv: Path) -> bool:
+    """A finished install whose packages import (a copy half-deleted by hand is rebuilt)."""
+    check = subprocess.run([venv / "bin" / "python", "-c", "import django, celery, kombu, telegram"],
+                           capture_output=True, timeout=60)
+    return check.returncode == 0
 
 
 def base_python() -> str:
@@ -122,7 +144,10 @@ def make_run(project: Path, env: dict[str, str], port: int, log: Path, *make_arg
                 assert time.monotonic() < deadline, f"make run did not serve in time:\n{running.output()[-3000:]}"
                 time.sleep(0.5)
         yield running
-    except BaseException:
+    except BaseException as failure:
+        if make.poll() is not None:  # the likely cause: say so first, with what it printed
+            raise AssertionError(f"make run stopped (exit {make.returncode}); its last lines:\n"
+                                 f"{running.output()[-5000:]}") from failure
         print(f"make run's output, last lines:\n{running.output()[-5000:]}")  # pytest shows it with the failure
         raise
     finally:
