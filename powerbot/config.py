@@ -124,7 +124,8 @@ def get_page_url(name: str) -> str:
     """A full URL with a path (a webhook's), or "" when unset."""
     value = get_str(name)
     if value and not re.fullmatch(r"https?://[^/\s?#]+/[^\s?#]*", value):
-        raise ConfigError(name, f"{value!r} must be a full URL with a path, such as https://power.example.org/telegram/webhook")
+        raise ConfigError(name, f"{value!r} must be a full URL with a path, "
+                                "such as https://power.example.org/telegram/webhook")
     return value
 
 

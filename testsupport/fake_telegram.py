@@ -234,7 +234,8 @@ class FakeTelegram:
         call = Call(method, params, time.monotonic())
         if method == "getUpdates" and self.webhook:
             return 409, {"ok": False, "error_code": 409, "description": (
-                "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")}
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first")}
         if method == "getUpdates":
             with self._lock:
                 failing, self._failing_polls = self._failing_polls > 0, max(self._failing_polls - 1, 0)

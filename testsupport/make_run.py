@@ -29,6 +29,9 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 LEFT_OUT = shutil.ignore_patterns(".venv", "var", ".git", ".env", "__pycache__", ".pytest_cache", ".hypothesis",
                                   ".ruff_cache", ".mypy_cache")
+# What a finished install can import (a folder without its __init__.py would still import).
+USABLE = ("from django import setup; from celery import Celery; from telegram.ext import Application; "
+          "import kombu.transport.redis")
 # A fresh virtualenv and pip install may come first.
 START_TIMEOUT_SEC = 420
 
@@ -85,7 +88,7 @@ def _build(venv: Path, lock: int) -> None:
 
 def _usable(venv: Path) -> bool:
     """A finished install whose packages import (a copy half-deleted by hand is rebuilt)."""
-    check = subprocess.run([venv / "bin" / "python", "-c", "import django, celery, kombu, telegram"],
+    check = subprocess.run([venv / "bin" / "python", "-c", USABLE],
                            capture_output=True, timeout=60)
     return check.returncode == 0
 

@@ -62,7 +62,8 @@ def test_every_module_imports_under_a_runtime_only_install(runtime_python, test_
     modules = project_modules()
     assert {"sensors.tasks", "telegrambot.management.commands.runbot", "powerbot/gunicorn.conf.py"} <= set(modules)
     # The production settings: the database of this pass, and Redis (only named: nothing connects).
-    env = clean_environment(DATABASE_URL=test_database_url, REDIS_URL="redis://127.0.0.1:6379/0", SECRET_KEY="test-secret",
+    env = clean_environment(DATABASE_URL=test_database_url, REDIS_URL="redis://127.0.0.1:6379/0",
+                            SECRET_KEY="test-secret",
                             DJANGO_SETTINGS_MODULE="powerbot.settings", PYTHONPATH=str(BASE_DIR))
     result = subprocess.run([runtime_python, "-c", IMPORT_ALL, *modules], cwd=BASE_DIR, env=env,
                             capture_output=True, text=True, timeout=120)
@@ -106,7 +107,8 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_pa
         return [text for text in telegram.texts(resident.id) if text.startswith(kind)]
 
     with make_run(project, env, port, tmp_path / "make-run.log") as running:
-        assert "PowerBot is starting: web, worker, sender, bot (database: PostgreSQL; broker: Redis)" in running.output()
+        banner = "PowerBot is starting: web, worker, sender, bot (database: PostgreSQL; broker: Redis)"
+        assert banner in running.output()
         imported = subprocess.run([".venv/bin/python", "manage.py", "import_mappings", "demo/buildings.yaml"],
                                   cwd=project, env=env, capture_output=True, text=True, timeout=60)
         assert imported.returncode == 0, imported.stderr

@@ -128,3 +128,37 @@ def test_log_format_and_metrics_networks_errors_say_what_is_allowed(environ):
         config.get_choice("LOG_FORMAT", "plain", ("plain", "json"))
     with pytest.raises(config.ConfigError, match="METRICS_ALLOWED_IPS: 'intranet' does not appear to be"):
         config.get_networks("METRICS_ALLOWED_IPS", "")
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("", True), ("https://power.example.org/telegram/webhook", True),
+                                         ("https://power.example.org", False), ("power.example.org/hook", False),
+                                         ("https://power.example.org/hook?x=1", False)])
+def test_webhook_url_is_a_full_url_with_a_path(environ, raw, ok):
+    environ(TELEGRAM_WEBHOOK_URL=raw)
+    if ok:
+        assert config.get_page_url("TELEGRAM_WEBHOOK_URL") == raw
+    else:
+        with pytest.raises(config.ConfigError, match="TELEGRAM_WEBHOOK_URL: .* must be a full URL with a path"):
+            config.get_page_url("TELEGRAM_WEBHOOK_URL")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("0.0.0.0:8081", ("0.0.0.0", 8081)), ("[::]:9000", ("::", 9000)),
+                                               ("8081", None), ("host:0", None), ("host:http", None)])
+def test_webhook_bind_is_host_and_port(environ, raw, expected):
+    environ(TELEGRAM_WEBHOOK_BIND=raw)
+    if expected:
+        assert config.get_bind("TELEGRAM_WEBHOOK_BIND", "0.0.0.0:8081") == expected
+    else:
+        with pytest.raises(config.ConfigError, match="TELEGRAM_WEBHOOK_BIND: .* must be host:port"):
+            config.get_bind("TELEGRAM_WEBHOOK_BIND", "0.0.0.0:8081")
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("", True), ("s3cr3t_-Token", True), ("has space", False),
+                                         ("x" * 257, False), ("ümlaut", False)])
+def test_webhook_secret_is_telegrams_alphabet(environ, raw, ok):
+    environ(TELEGRAM_WEBHOOK_SECRET=raw)
+    if ok:
+        assert config.get_token("TELEGRAM_WEBHOOK_SECRET") == raw
+    else:
+        with pytest.raises(config.ConfigError, match="TELEGRAM_WEBHOOK_SECRET: may hold only letters"):
+            config.get_token("TELEGRAM_WEBHOOK_SECRET")
