@@ -1,18 +1,26 @@
 """The bot under a crowd: many users pressing buttons at once, through the fake Telegram.
 
-    .venv/bin/python bench/bot.py                         # 200 users, 5 rounds, SQLite
-    .venv/bin/python bench/bot.py --db postgres --users 200 --rounds 10
+    .venv/bin/python bench/bot.py                         # 200 users, 5 rounds, SQLite, long polling
+    .venv/bin/python bench/bot.py --db postgres --webhook 2 --think 4
+    .venv/bin/python bench/bot.py --webhook 2 --overlap 10000 --rate 100
 
 On a fresh database: 20 buildings of 4 sections with 3 sensors each (heartbeats recorded),
 and USERS subscribers, each following one section. `manage.py runbot` runs as its own
-process, long polling the fake Bot API server on loopback. Each round, every user presses
-one button: the status card's Refresh (half of them), the notifications screen, the
-building list or the day's chart. Two runs: a burst (every user presses at the same moment,
-ROUNDS times: the bot's capacity, and the queue a crowd makes) and a steady crowd (each
-user presses, reads the reply, waits THINK seconds on average and presses again). Printed
-for each: updates handled per second, time from update to reply (median, p95, max) overall
-and per button, the bot's CPU per update; and the bot process's memory (RSS now and at its
-peak). Never asserted.
+process, long polling the fake Bot API server on loopback; with `--webhook N`, N of them
+run in webhook mode behind a round-robin balancer (testsupport.balancer), as behind the
+proxy. Each round, every user presses one button: the status card's Refresh (half of
+them), the notifications screen, the building list or the day's chart. Two runs: a burst
+(every user presses at the same moment, ROUNDS times: the bot's capacity, and the queue a
+crowd makes) and a steady crowd (each user presses, reads the reply, waits THINK seconds on
+average and presses again). Printed for each: updates handled per second, time from update
+to reply (median, p95, max) overall and per button, the bots' CPU per update; and each bot
+process's memory (RSS now and at its peak).
+
+`--overlap SUBSCRIBERS` then tells an outage to SUBSCRIBERS more chats through the real
+sender (a process of its own) while every user asks /status at once, 3 s in, with
+TELEGRAM_RATE_PER_SEC=RATE for all of them: new messages per clock second and per sliding
+second against that cap, each notice and reply delivered once, and how soon the crowd was
+answered. `--redis URL` keeps the shared budget in Redis. Never asserted.
 """
 
 from __future__ import annotations
@@ -25,10 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
-from benchlib import POSTGRES_URL, ROOT, postgres_reachable, recreate_postgres_database
+from benchlib import POSTGRES_URL, ROOT, free_port, postgres_reachable, recreate_postgres_database
 
 sys.path.insert(0, str(ROOT))
 BUTTONS = ["st", "st", "st", "st", "st", "n", "n", "b:0", "b:0", "chart"]
@@ -85,6 +95,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="length of the steady run")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a reply and the next press")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--webhook", type=int, default=0, metavar="N",
+                        help="N bot processes in webhook mode behind a balancer (0: one, long polling)")
+    parser.add_argument("--redis", default="", metavar="URL", help="REDIS_URL for the bot and the sender (the budget)")
+    parser.add_argument("--overlap", type=int, default=0, metavar="SUBSCRIBERS",
+                        help="also: an outage told to SUBSCRIBERS while every user asks /status at once")
+    parser.add_argument("--rate", type=int, default=25, help="TELEGRAM_RATE_PER_SEC for the overlap run")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="powerbot-bench-bot-"))
@@ -96,32 +112,113 @@ def main() -> None:
     else:
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     os.environ.update({"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "powerbot.settings",
-                       "SECRET_KEY": "bench-secret"})
+                       "SECRET_KEY": "bench-secret", "REDIS_URL": args.redis, "TELEGRAM_RATE_PER_SEC": str(args.rate)})
     import django
 
     django.setup()
     from testsupport.fake_telegram import FakeTelegram
 
     sections = seed(args.users)
-    with FakeTelegram() as telegram:
+    with FakeTelegram() as telegram, ExitStack() as stack:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url,
                "LOG_LEVEL": "WARNING"}
-        bot = subprocess.Popen([sys.executable, "manage.py", "runbot"], cwd=ROOT, env=env)
-        try:
-            users = [telegram.user(1000 + n, language_code="uk") for n in range(args.users)]
-            users[0].send("/status", timeout=60)  # started and warmed up
-            print(f"bot pid {bot.pid}: {args.users} users, {args.db}")
-            burst = measure(telegram, bot.pid, users, sections, args.rounds, think=None)
-            steady = measure(telegram, bot.pid, users, sections, args.seconds, think=args.think)
-            now_kib, peak_kib = rss_kib(bot.pid)
-        finally:
-            bot.terminate()
-            bot.wait(timeout=30)
+        bots = start_bots(stack, env, args.webhook, telegram)
+        users = [telegram.user(1000 + n, language_code="uk") for n in range(args.users)]
+        users[0].send("/status", timeout=60)  # started and warmed up
+        mode = f"{args.webhook} webhook processes" if args.webhook else "long polling"
+        print(f"bot pids {[bot.pid for bot in bots]} ({mode}): {args.users} users, {args.db}, "
+              f"budget in {'Redis' if args.redis else 'the database'}")
+        burst = measure(telegram, bots, users, sections, args.rounds, think=None)
+        steady = measure(telegram, bots, users, sections, args.seconds, think=args.think)
+        memory = [rss_kib(bot.pid) for bot in bots]
+        report(f"burst: all {args.users} press at the same moment, {args.rounds} times", *burst)
+        report(f"steady: each user presses, reads the reply, waits {args.think} s on average, for {args.seconds} s",
+               *steady)
+        for bot, (now_kib, peak_kib) in zip(bots, memory, strict=True):
+            print(f"bot {bot.pid} RSS: {now_kib / 1024:.0f} MB now, {peak_kib / 1024:.0f} MB peak")
+        if args.overlap:
+            overlap(telegram, env, users, sections[0], args.overlap, args.rate)
 
-    report(f"burst: all {args.users} press at the same moment, {args.rounds} times", *burst)
-    report(f"steady: each user presses, reads the reply, waits {args.think} s on average, for {args.seconds} s",
-           *steady)
-    print(f"bot RSS: {now_kib / 1024:.0f} MB now, {peak_kib / 1024:.0f} MB peak")
+
+def start_bots(stack: ExitStack, env: dict[str, str], webhooks: int, telegram) -> list[subprocess.Popen]:
+    """One bot by long polling, or WEBHOOKS of them in webhook mode behind a round-robin balancer."""
+    from testsupport.balancer import Balancer
+
+    def started(extra: dict[str, str]) -> subprocess.Popen:
+        bot = subprocess.Popen([sys.executable, "manage.py", "runbot"], cwd=ROOT, env={**env, **extra})
+        stack.callback(lambda: (bot.terminate(), bot.wait(timeout=30)))
+        return bot
+
+    if not webhooks:
+        return [started({})]
+    ports = [free_port() for _ in range(webhooks)]
+    balancer = stack.enter_context(Balancer(ports))
+    url = f"http://127.0.0.1:{balancer.port}/telegram/webhook"
+    bots = [started({"TELEGRAM_WEBHOOK_URL": url, "TELEGRAM_WEBHOOK_BIND": f"127.0.0.1:{port}"}) for port in ports]
+    telegram.wait_for(lambda: len(telegram.calls_to("setWebhook")) >= webhooks, timeout=60)
+    time.sleep(1)  # each listens before it registers, or just after
+    return bots
+
+
+def overlap(telegram, env: dict[str, str], users: list, section_id: int, subscribers: int, rate: int) -> None:
+    """An outage told to SUBSCRIBERS by the real sender (a process of its own) while every user
+    asks /status once: new messages per second against the cap, and each delivered once."""
+    from notifications.models import Message, Subscriber, Subscription
+    from powerbot.celery import app
+    from buildings.models import Section
+    from sensors.models import PowerState
+    from sensors.power import set_section_state
+
+    section = Section.objects.get(pk=section_id)
+    chats = range(50_000_000, 50_000_000 + subscribers)
+    Subscriber.objects.bulk_create((Subscriber(chat_id=chat, name="bench", language="uk") for chat in chats),
+                                   batch_size=2000)
+    Subscription.objects.bulk_create((Subscription(subscriber=subscriber, section=section) for subscriber in
+                                      Subscriber.objects.filter(chat_id__gte=chats[0])), batch_size=2000)
+    app.conf.task_always_eager = True  # the bench process has no token: the announcement queues, nothing sends
+    set_section_state(section, PowerState.DOWN, "bench", "bench")
+    queued = Message.objects.filter(state=Message.State.PENDING).count()
+    calls_before = len(telegram.calls)
+    started = time.monotonic()
+    sender = subprocess.Popen([sys.executable, "manage.py", "shell", "-c", SENDER], cwd=ROOT, env=env)
+    try:
+        time.sleep(3)  # the broadcast is under way
+        for user in users:
+            user.write("/status")
+        deadline = time.monotonic() + subscribers / rate * 2 + 120
+        while (sender.poll() is None or sum(len(telegram.texts(u.id)) for u in users) < len(users)) \
+                and time.monotonic() < deadline:
+            time.sleep(1)
+    finally:
+        sender.terminate()
+        sender.wait(timeout=30)
+    elapsed = time.monotonic() - started
+    sent = [c for c in telegram.calls[calls_before:] if c.method in ("sendMessage", "sendPhoto")
+            and c.params.get("_accepted")]
+    per_second = Counter(int(c.at) for c in sent)
+    times = sorted(c.at for c in sent)
+    window = max((sum(1 for t in times[i:i + rate * 2] if t < start + 1) for i, start in enumerate(times)), default=0)
+    notices = Counter(int(c.params["chat_id"]) for c in sent if c.params["text"].startswith("🔌"))
+    replies = Counter(int(c.params["chat_id"]) for c in sent if not c.params["text"].startswith("🔌"))
+    reply_at = [c.at for c in sent if not c.params["text"].startswith("🔌")]
+    states = Counter(Message.objects.values_list("state", flat=True))
+    print(f"overlap: {queued} notices queued, {len(users)} users ask /status 3 s in; cap {rate} new messages/s")
+    print(f"  {len(sent)} new messages in {elapsed:.0f} s; most in one clock second: {max(per_second.values())}, "
+          f"in any 1 s window: {window}")
+    print(f"  notices delivered: {len(notices)} of {queued}, twice: {sum(1 for n in notices.values() if n > 1)} "
+          f"(outbox: {dict(states)}); replies: {len(replies)} of {len(users)}, "
+          f"twice: {sum(1 for n in replies.values() if n > 1)}")
+    if reply_at:
+        print(f"  the crowd's replies all sent within {max(reply_at) - min(reply_at):.1f} s, "
+              f"the broadcast took {max(times) - min(times):.0f} s")
+
+
+# The sender as the `sender` worker runs it, until the outbox is empty.
+SENDER = """
+from notifications import delivery, outbox
+while outbox.next_due() is not None:
+    delivery.deliver(max_seconds=60)
+"""
 
 
 def press(telegram, user, data: str) -> None:
@@ -132,14 +229,14 @@ def press(telegram, user, data: str) -> None:
     }})
 
 
-def measure(telegram, pid: int, users: list, sections: list[int], amount: float, think: float | None
-            ) -> tuple[dict[str, list[float]], float, float]:
+def measure(telegram, bots: list[subprocess.Popen], users: list, sections: list[int], amount: float,
+            think: float | None) -> tuple[dict[str, list[float]], float, float]:
     """Burst (think None): `amount` rounds of every user pressing at once. Steady: for
     `amount` seconds, each user presses again `think` s (on average) after its reply."""
     rng = random.Random(5)
     latencies: dict[str, list[float]] = {}
     waiting: dict[int, tuple[str, int, float]] = {}  # user index -> (kind, replies before, pressed at)
-    cpu_before, started = cpu_seconds(pid), time.monotonic()
+    cpu_before, started = sum(cpu_seconds(bot.pid) for bot in bots), time.monotonic()
     # A steady crowd arrives spread over one think time, not all at once.
     next_press = [started + rng.uniform(0, 2 * think) if think is not None else 0.0 for _ in users]
     rounds = 0
@@ -167,7 +264,7 @@ def measure(telegram, pid: int, users: list, sections: list[int], amount: float,
                 next_press[n] = (replies[before].at + rng.uniform(0, 2 * think)) if think is not None else float("inf")
         time.sleep(0.002)
     elapsed = time.monotonic() - started
-    return latencies, elapsed, cpu_seconds(pid) - cpu_before
+    return latencies, elapsed, sum(cpu_seconds(bot.pid) for bot in bots) - cpu_before
 
 
 def report(title: str, latencies: dict[str, list[float]], elapsed: float, cpu: float) -> None:
@@ -179,7 +276,7 @@ def report(title: str, latencies: dict[str, list[float]], elapsed: float, cpu: f
     for kind, values in sorted(latencies.items()):
         print(f"    {kind:>5}: {len(values):5d} updates, median {statistics.median(values) * 1000:.0f} ms, "
               f"p95 {percentile(values, 0.95) * 1000:.0f} ms")
-    print(f"  bot CPU: {cpu / len(every) * 1000:.1f} ms per update ({cpu / elapsed * 100:.0f}% of one core)")
+    print(f"  bot CPU: {cpu / len(every) * 1000:.1f} ms per update ({cpu / elapsed * 100:.0f}% of one core, all bots)")
 
 if __name__ == "__main__":
     main()

@@ -216,15 +216,21 @@ class SharedBudget:
 
     async def _take(self, *, bulk: bool) -> None:
         while True:
-            wait = await self.store.change(lambda budget, now: take_slot(budget, now, self.interval, bulk=bulk))
+            wait, start = await self.store.change(lambda budget, now: self._reserve(budget, now, bulk))
             if wait <= 0:
                 return
             await asyncio.sleep(wait)
             if bulk:
                 continue  # refused: ask again, now that the slot should be free
             budget, now = await self.read()
-            if budget.paused_until <= now:
-                return  # a 429 that came while this call waited for its slot costs the slot
+            # A 429 that came meanwhile, or a wake-up so late that the slot has passed (a busy
+            # process), costs the slot: sending now would crowd the next one.
+            if budget.paused_until <= now and now <= start + self.interval / 2:
+                return
+
+    def _reserve(self, budget: Budget, now: float, bulk: bool) -> tuple[Budget | None, tuple[float, float]]:
+        new, wait = take_slot(budget, now, self.interval, bulk=bulk)
+        return new, (wait, now + wait)
 
     async def _wait_out_pause(self) -> None:
         while True:
@@ -264,8 +270,11 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
     overall rate is the shared budget's, so AIORateLimiter's own is off.
     """
 
-    def __init__(self, budget: SharedBudget, *, bulk: bool = False, max_retries: int = 0) -> None:
-        self.budget, self.bulk = budget, bulk
+    def __init__(self, budget: SharedBudget, *, bulk: bool = False, max_retries: int = 0,
+                 takes_turns: bool = True) -> None:
+        # takes_turns=False: the caller waits its turn itself, before it commits to the call
+        # (the sender marks a message `sending` only once its slot has come); 429s still pause.
+        self.budget, self.bulk, self.takes_turns = budget, bulk, takes_turns
         self._retrying = AIORateLimiter(overall_max_rate=0, max_retries=max_retries) if max_retries else None
 
     async def initialize(self) -> None:
@@ -280,7 +289,8 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
     async def process_request(self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str,
                               data: dict[str, Any], rate_limit_args: int | None) -> Any:
         async def within_budget(*call_args: Any, **call_kwargs: Any) -> Any:
-            await self.budget.wait_turn(endpoint, bulk=self.bulk)
+            if self.takes_turns:
+                await self.budget.wait_turn(endpoint, bulk=self.bulk)
             try:
                 return await callback(*call_args, **call_kwargs)
             except RetryAfter as exc:

@@ -117,11 +117,12 @@ def _renew_lease(owner: str) -> bool:
 
 
 def telegram_bot() -> ExtBot:
-    """The sender's bot: every call through the shared budget as bulk, after the bot's replies."""
+    """The sender's bot: its calls record the 429s they meet in the shared budget; the sender
+    takes each message's turn (bulk, after the bot's replies) before it commits to the send."""
     return ExtBot(
         settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot",
         request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT, connect_timeout=5, read_timeout=10),
-        rate_limiter=BudgetRateLimiter(shared_budget(), bulk=True),
+        rate_limiter=BudgetRateLimiter(shared_budget(), bulk=True, takes_turns=False),
     )
 
 
@@ -143,11 +144,16 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
                     break  # beat starts a sender again every few seconds
                 await asyncio.sleep(max(wait, 0.05))
                 continue
-            for message_id, chat_id in batch:
+            for index, (message_id, chat_id) in enumerate(batch):
                 outgoing = await db(outbox.prepare)(message_id)
                 if outgoing is None:
                     continue
                 await pacer.slot(chat_id)
+                # The turn comes before the row is marked `sending`: a sender that dies while
+                # replies go first leaves the row to be sent, not failed as interrupted.
+                if not await _turn(bot, deadline):
+                    await db(outbox.release)([pk for pk, _ in batch[index:]])
+                    break
                 task = asyncio.create_task(_send(bot, outgoing, report))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
@@ -161,6 +167,17 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
     finally:
         await bot.shutdown()
     await db(connections.close_all)()  # the database thread's own connection
+
+
+async def _turn(bot: ExtBot, deadline: float) -> bool:
+    """Wait for a bulk message's turn in the shared budget; False when it does not come before
+    `deadline` (replies and a 429 go first), and the next sender goes on."""
+    try:
+        await asyncio.wait_for(bot.rate_limiter.budget.wait_turn("sendMessage", bulk=True),
+                               timeout=max(deadline - time.monotonic(), 0.01))
+    except TimeoutError:
+        return False
+    return True
 
 
 def _seconds_to_next_due() -> float | None:

@@ -146,6 +146,11 @@ def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
     return rows
 
 
+def release(message_ids: list[int]) -> None:
+    """Give claimed rows that were not sent back to the next sender at once."""
+    Message.objects.filter(pk__in=message_ids, state=Message.State.PENDING).update(lease_until=None)
+
+
 def depth() -> dict[str, int]:
     """Messages not yet sent (queued or being sent), by kind."""
     waiting = Message.objects.filter(state__in=[Message.State.PENDING, Message.State.SENDING])

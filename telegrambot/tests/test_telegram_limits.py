@@ -135,3 +135,24 @@ def test_replies_go_before_a_broadcast_and_together_keep_the_cap(telegram, bot_p
     last_reply = max(index for index, call in enumerate(delivered) if int(call.params["chat_id"]) >= 200)
     notices_after = [call for call in delivered[last_reply:] if int(call.params["chat_id"]) < 200]
     assert len(notices_after) >= 15 - 2 - 3  # the crowd was answered before most of the broadcast
+
+
+def test_a_sender_whose_turn_does_not_come_sends_nothing_and_leaves_the_notices_to_the_next(
+        telegram, london, outage_for):
+    import asyncio
+
+    from notifications.budget import shared_budget
+
+    outage_for(london, range(100, 103))
+
+    async def silence() -> None:  # another process met a 429 asking for a minute
+        budget = shared_budget()
+        await budget.pause(60)
+        await budget.close()
+
+    asyncio.run(silence())
+    report = delivery.deliver(max_seconds=1)
+
+    assert sends(telegram) == []
+    assert report.sent == report.failed == 0
+    assert Message.objects.filter(state=Message.State.PENDING, lease_until=None).count() == 3  # free for the next
