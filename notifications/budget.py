@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -32,6 +34,8 @@ from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from notifications.models import TelegramBudget
+
+logger = logging.getLogger(__name__)
 
 # Bot API methods that put a new message in a chat: what Telegram's broadcast limit counts.
 MESSAGE_PREFIXES = ("send", "copyMessage", "forwardMessage")
@@ -184,6 +188,70 @@ def _seconds(redis_time: tuple[int, int]) -> float:
     return redis_time[0] + redis_time[1] / 1_000_000
 
 
+class LocalStore:
+    """The budget in this process alone, on its own clock: where the shared store cannot be reached."""
+
+    def __init__(self) -> None:
+        self.budget = Budget()
+
+    async def read(self) -> tuple[Budget, float]:
+        return self.budget, time.time()
+
+    async def change(self, change: Change) -> Any:
+        new, result = change(self.budget, time.time())
+        if new is not None:
+            self.budget = new
+        return result
+
+    async def close(self) -> None:
+        pass
+
+
+class FallbackStore:
+    """The shared store, or, while it fails (Redis or the database restarting), this process's
+    own budget: replies and notices go on at the cap, and nothing is lost for want of a store.
+    Another process's 429 is not seen meanwhile; a 429 met here still pauses this process."""
+
+    def __init__(self, shared: Store) -> None:
+        self.shared, self.local = shared, LocalStore()
+        self._failing_since: float | None = None
+
+    async def read(self) -> tuple[Budget, float]:
+        try:
+            answer = await self.shared.read()
+        except Exception as exc:  # whatever the store's client raises: it is down, not we
+            self._failed(exc)
+            return await self.local.read()
+        self._recovered()
+        return answer
+
+    async def change(self, change: Change) -> Any:
+        try:
+            result = await self.shared.change(change)
+        except Exception as exc:
+            self._failed(exc)
+            return await self.local.change(change)
+        self._recovered()
+        return result
+
+    async def close(self) -> None:
+        try:
+            await self.shared.close()
+        except Exception as exc:
+            logger.warning("telegram budget: closing the store failed: %s", exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+            logger.error("telegram budget: the shared store failed (%s); this process keeps the cap alone", exc)
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            logger.warning("telegram budget: the shared store is back after %.0f s",
+                           time.monotonic() - self._failing_since)
+            self._failing_since = None
+
+
 class SharedBudget:
     """The budget of the configured bot token, as one process uses it."""
 
@@ -205,7 +273,10 @@ class SharedBudget:
         self._reading = None
 
     async def wait_turn(self, endpoint: str, *, bulk: bool) -> None:
-        """Wait until this call may go: its slot for a new message, and no 429 pause."""
+        """Wait until this call may go: its slot for a new message, and no 429 pause. The answer
+        to a button press goes at once: Telegram refuses it a few seconds after the press."""
+        if endpoint == "answerCallbackQuery":
+            return
         if not counts_as_message(endpoint):
             await self._wait_out_pause()
         elif bulk:
@@ -251,7 +322,7 @@ def shared_budget() -> SharedBudget:
     """The budget of TELEGRAM_BOT_TOKEN, in Redis when REDIS_URL is set, else in the database."""
     key = hashlib.sha256(settings.TELEGRAM_BOT_TOKEN.encode()).hexdigest()[:16]
     store: Store = RedisStore(settings.REDIS_URL, key) if settings.REDIS_URL else DatabaseStore(key)
-    return SharedBudget(store, settings.TELEGRAM_RATE_PER_SEC)
+    return SharedBudget(FallbackStore(store), settings.TELEGRAM_RATE_PER_SEC)
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -166,7 +166,7 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
             await asyncio.wait(in_flight)
     finally:
         await bot.shutdown()
-    await db(connections.close_all)()  # the database thread's own connection
+        await db(connections.close_all)()  # the database thread's own connection, whatever happened
 
 
 async def _turn(bot: ExtBot, deadline: float) -> bool:

@@ -60,7 +60,10 @@ async def show(update: Update, shown: Screen | list[Screen]) -> None:
     query = update.callback_query
     if query is not None:
         notice = next((screen.notice for screen in shown if screen.notice), "")
-        await query.answer(notice or None, show_alert=bool(notice))
+        try:
+            await query.answer(notice or None, show_alert=bool(notice))
+        except BadRequest as exc:  # "query is too old": the screen itself still comes
+            logger.info("could not answer button press of chat %s: %s", update.effective_chat.id, exc.message)
     for index, screen in enumerate(shown):
         if query is not None and index == 0 and screen.editable and await _edit(query, screen):
             continue
@@ -162,7 +165,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.warning("telegram: %s", error)  # polling itself: PTB retries with backoff
         return
     chat_id = update.effective_chat.id if update.effective_chat else None
-    if isinstance(error, (RetryAfter, NetworkError)):
+    if isinstance(error, RetryAfter) or (isinstance(error, NetworkError) and not isinstance(error, BadRequest)):
         # Telegram asked for silence beyond every retry, or could not be reached: the resident
         # is not at fault, and an apology would only be refused the same way.
         logger.warning("update %s from chat %s not answered: %s", update.update_id, chat_id, error)

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from notifications.budget import Budget, DatabaseStore, RedisStore, counts_as_message, paused, take_slot
+from notifications.budget import (
+    Budget, DatabaseStore, FallbackStore, LocalStore, RedisStore, SharedBudget, counts_as_message, paused, take_slot,
+)
 
 INTERVAL = 0.04  # 25 messages a second
 
@@ -114,3 +116,33 @@ def test_a_pause_set_by_one_process_holds_back_the_other(store):
     remaining, bulk_wait = asyncio.run(run())
     assert 29 < remaining <= 30
     assert 29 < bulk_wait <= 30
+
+
+def test_the_answer_to_a_button_press_goes_at_once_even_in_a_pause():
+    async def run() -> None:
+        budget = SharedBudget(LocalStore(), 25)
+        await budget.pause(30)
+        await asyncio.wait_for(budget.wait_turn("answerCallbackQuery", bulk=False), timeout=1)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(budget.wait_turn("editMessageText", bulk=False), timeout=0.2)
+
+    asyncio.run(run())
+
+
+def test_a_store_that_cannot_be_reached_leaves_the_cap_to_the_process(caplog):
+    async def run() -> list[float]:
+        budget = SharedBudget(FallbackStore(RedisStore("redis://127.0.0.1:9/0", "test-token")), 25)
+        starts = []
+        for _ in range(3):
+            await budget.wait_turn("sendMessage", bulk=False)
+            starts.append(asyncio.get_running_loop().time())
+        await budget.pause(0.3)  # a 429 met here still holds this process back
+        await budget.wait_turn("sendMessage", bulk=False)
+        starts.append(asyncio.get_running_loop().time())
+        await budget.close()
+        return starts
+
+    starts = asyncio.run(run())
+    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in zip(starts, starts[1:3], strict=False)] == [True] * 2
+    assert starts[3] - starts[2] >= 0.29
+    assert "the shared store failed" in caplog.text

@@ -156,3 +156,25 @@ def test_a_sender_whose_turn_does_not_come_sends_nothing_and_leaves_the_notices_
     assert sends(telegram) == []
     assert report.sent == report.failed == 0
     assert Message.objects.filter(state=Message.State.PENDING, lease_until=None).count() == 3  # free for the next
+
+
+def test_a_reply_telegram_refuses_as_a_bad_request_is_a_crash_and_gets_the_apology(bot, london, caplog):
+    bot.refuse_next(1, status=400, description="Bad Request: can't parse entities: unclosed tag")
+
+    apology = bot.user(42, language_code="en").send("/help", timeout=30)
+
+    assert apology.params["text"] == APOLOGY
+    assert "chat 42 failed: message '/help'" in caplog.text
+
+
+@pytest.fixture
+def budget_unreachable(settings) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"  # nothing listens there
+
+
+def test_a_bot_whose_budget_store_is_down_still_answers(budget_unreachable, bot, london, caplog):
+    reply = bot.user(42, language_code="en").send("/help", timeout=30)
+
+    assert reply.params["text"].startswith("I tell you whether your building has electricity.")
+    logged = [record.getMessage() for record in caplog.get_records("setup") + caplog.records]
+    assert any("the shared store failed" in message for message in logged)  # said once, from the first call
