@@ -47,6 +47,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An ETag on every GET answer, and 304 Not Modified for a matching If-None-Match: a poller
+    # that sees no change gets no body.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,8 +163,10 @@ SENSOR_UUID_BUILDING_MAP = config.parse_uuid_building_map(
     "SENSOR_UUID_BUILDING_MAP", config.get_str("SENSOR_UUID_BUILDING_MAP")
 )
 SENSOR_SECTION_ALIASES = config.parse_section_aliases(os.environ)
-# How long the rendered public sensor list is shared between readers (0: never).
-PUBLIC_API_CACHE_SEC = config.get_int("PUBLIC_API_CACHE_SEC", 1, minimum=0, maximum=60)
+# Read-after-write by default: every read answers from the current state. An operator may opt
+# in to sharing the rendered sensor list between readers for this many seconds (answers may
+# then be that old).
+PUBLIC_API_CACHE_SEC = config.get_int("PUBLIC_API_CACHE_SEC", 0, minimum=0, maximum=60)
 # Firmware payloads are about 200 bytes; anything far larger is not a heartbeat.
 HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, minimum=512, maximum=1_048_576)
 

@@ -61,10 +61,12 @@ class SensorStatusListView(ReadOnlyView):
     @extend_schema(operation_id="public_sensors_status_list", responses={200: SensorStatusListSerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
         """Every active sensor; a silent one stays listed with is_up false."""
-        # Third parties poll this list of thousands many times a second: the rendered
-        # body is shared for PUBLIC_API_CACHE_SEC (a second by default, far below the
-        # sensor timeout), and rendered here because DRF's generic renderer costs more
-        # than the query. The schema test holds the shape to SensorStatusListSerializer.
+        # Third parties poll this list of thousands many times a second. It is rendered here
+        # because DRF's generic renderer costs more than the query; the schema test holds the
+        # shape to SensorStatusListSerializer. Fresh by default; shared between readers for
+        # PUBLIC_API_CACHE_SEC when an operator opts in.
+        if not settings.PUBLIC_API_CACHE_SEC:
+            return HttpResponse(render_sensor_list(), content_type="application/json")
         body = cache.get_or_set(SENSOR_LIST_CACHE_KEY, render_sensor_list, settings.PUBLIC_API_CACHE_SEC)
         return HttpResponse(body, content_type="application/json")
 
