@@ -12,7 +12,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -360,28 +359,14 @@ def firmware_post(port: int, payload: dict) -> bytes:
 @pytest.fixture(scope="session")
 def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
     """The app under real gunicorn (two workers) on a fresh SQLite file."""
-    env = project_env(scratch_database_url("served", tmp_path_factory.mktemp("served")), METRICS_FLUSH_SEC="0")
-    app = ServedApp(free_port(), env)
-    migrated = app.manage("migrate", "--noinput", "-v", "0")
+    from testsupport.serving import gunicorn
+
+    folder = tmp_path_factory.mktemp("served")
+    env = project_env(scratch_database_url("served", folder), METRICS_FLUSH_SEC="0")
+    migrated = run_manage(env, "migrate", "--noinput", "-v", "0")
     assert migrated.returncode == 0, migrated.stderr
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{app.port}", "--workers", "2"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                app.get_json("/api/v1/health")
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {server.stderr.read() if server.stderr else ''}") from None
-                time.sleep(0.1)
-        yield app
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    with gunicorn(env, folder / "gunicorn.log", "powerbot.wsgi", "--workers", "2") as served:
+        yield ServedApp(served.port, env)
 
 
 @pytest.fixture
@@ -400,8 +385,9 @@ def bot_process(telegram, test_database_url) -> Iterator[Callable[..., subproces
 
     yield start
     for process in started:
-        process.terminate()
-        process.communicate(timeout=30)
+        if process.poll() is None:  # a test may have stopped it itself
+            process.terminate()
+            process.communicate(timeout=30)
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ The budget is one slot every 1/TELEGRAM_RATE_PER_SEC seconds for a new message (
 `copy*` or `forward*` call), and a pause that a 429 sets. A reply to a resident reserves the
 next free slot, however far ahead; a bulk notice only takes a slot that is free now, so
 while residents are waiting for replies, notices wait for them. Calls that send no new
-message (edits, answers to a button press) take no slot but respect the pause.
+message (edits) take no slot but respect the pause; the answer to a button press goes at
+once, since Telegram refuses it a few seconds after the press.
 
 python-telegram-bot calls `BudgetRateLimiter` for every Bot API call: its AIORateLimiter
 waits out a 429 and makes the same call again (the bot), or the caller retries through the
@@ -29,16 +30,19 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import close_old_connections, connection, connections, transaction
+from django.db import connection, connections, transaction
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from notifications.models import TelegramBudget
+from powerbot.db import with_fresh_connection
 
 logger = logging.getLogger(__name__)
 
 # Bot API methods that put a new message in a chat: what Telegram's broadcast limit counts.
 MESSAGE_PREFIXES = ("send", "copyMessage", "forwardMessage")
+# Calls that go even in a pause: Telegram refuses the answer to a press a few seconds after it.
+UNPAUSED = ("answerCallbackQuery",)
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ class DatabaseStore:
             self._thread.shutdown()
 
     async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(self._thread, _fresh_connection, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._thread, with_fresh_connection, function, *args)
 
     def _read(self) -> tuple[Budget, float]:
         # Every Bot API call reads this: one statement, without the ORM's compiling.
@@ -140,11 +144,6 @@ def _database_now() -> float:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {DATABASE_NOW[connection.vendor]}")
         return float(cursor.fetchone()[0])
-
-
-def _fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
-    close_old_connections()  # a long-running process drops connections the database closed
-    return function(*args)
 
 
 class RedisStore:
@@ -273,9 +272,8 @@ class SharedBudget:
         self._reading = None
 
     async def wait_turn(self, endpoint: str, *, bulk: bool) -> None:
-        """Wait until this call may go: its slot for a new message, and no 429 pause. The answer
-        to a button press goes at once: Telegram refuses it a few seconds after the press."""
-        if endpoint == "answerCallbackQuery":
+        """Wait until this call may go: its slot for a new message, and no 429 pause."""
+        if endpoint in UNPAUSED:
             return
         if not counts_as_message(endpoint):
             await self._wait_out_pause()

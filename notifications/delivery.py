@@ -28,7 +28,7 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from notifications import outbox
-from notifications.budget import BudgetRateLimiter, retry_after_seconds, shared_budget
+from notifications.budget import BudgetRateLimiter, SharedBudget, retry_after_seconds, shared_budget
 from notifications.models import SenderLease
 from ops import counters
 from powerbot.logs import log_event
@@ -116,13 +116,13 @@ def _renew_lease(owner: str) -> bool:
     return bool(SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now() + SENDER_LEASE))
 
 
-def telegram_bot() -> ExtBot:
-    """The sender's bot: its calls record the 429s they meet in the shared budget; the sender
-    takes each message's turn (bulk, after the bot's replies) before it commits to the send."""
+def telegram_bot(budget: SharedBudget) -> ExtBot:
+    """The sender's bot: its calls record the 429s they meet in `budget`; the sender takes each
+    message's turn (bulk, after the bot's replies) before it commits to the send."""
     return ExtBot(
         settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot",
         request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT, connect_timeout=5, read_timeout=10),
-        rate_limiter=BudgetRateLimiter(shared_budget(), bulk=True, takes_turns=False),
+        rate_limiter=BudgetRateLimiter(budget, bulk=True, takes_turns=False),
     )
 
 
@@ -131,7 +131,8 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
     in_flight: set[asyncio.Task] = set()
     db = sync_to_async  # every database call runs on one thread, in order
     # No bot.initialize(): it only asks getMe, and sending needs no answer from it.
-    bot = telegram_bot()
+    budget = shared_budget()
+    bot = telegram_bot(budget)  # its shutdown closes the budget
     try:
         while time.monotonic() < deadline:
             batch = await db(outbox.claim)(max(1, int(settings.TELEGRAM_RATE_PER_SEC * 2)))
@@ -151,7 +152,7 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
                 await pacer.slot(chat_id)
                 # The turn comes before the row is marked `sending`: a sender that dies while
                 # replies go first leaves the row to be sent, not failed as interrupted.
-                if not await _turn(bot, deadline):
+                if not await _turn(budget, deadline):
                     await db(outbox.release)([pk for pk, _ in batch[index:]])
                     break
                 task = asyncio.create_task(_send(bot, outgoing, report))
@@ -169,11 +170,11 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
         await db(connections.close_all)()  # the database thread's own connection, whatever happened
 
 
-async def _turn(bot: ExtBot, deadline: float) -> bool:
+async def _turn(budget: SharedBudget, deadline: float) -> bool:
     """Wait for a bulk message's turn in the shared budget; False when it does not come before
     `deadline` (replies and a 429 go first), and the next sender goes on."""
     try:
-        await asyncio.wait_for(bot.rate_limiter.budget.wait_turn("sendMessage", bulk=True),
+        await asyncio.wait_for(budget.wait_turn("sendMessage", bulk=True),
                                timeout=max(deadline - time.monotonic(), 0.01))
     except TimeoutError:
         return False

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
 from telegram import InputMediaPhoto, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -25,6 +24,7 @@ from telegram.ext import (
 
 from notifications import services
 from notifications.models import Subscriber
+from powerbot.db import with_fresh_connection
 from telegrambot import callbacks, screens
 from telegrambot.screens import Person, Screen
 
@@ -33,19 +33,9 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
 
 
-def _fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
-    # A long-running process must drop connections the database closed or that outlived
-    # CONN_MAX_AGE, as Django does around each web request.
-    close_old_connections()
-    try:
-        return function(*args)
-    finally:
-        close_old_connections()
-
-
 async def db(function: Callable[..., Any], *args: Any) -> Any:
     """Run `function` in the one database thread (Django's ORM is synchronous)."""
-    return await sync_to_async(_fresh_connection)(function, *args)
+    return await sync_to_async(with_fresh_connection)(function, *args)
 
 
 def person(update: Update) -> Person:

@@ -26,6 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from testsupport.serving import wait_for_health
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 LEFT_OUT = shutil.ignore_patterns(".venv", "var", ".git", ".env", "__pycache__", ".pytest_cache", ".hypothesis",
                                   ".ruff_cache", ".mypy_cache")
@@ -136,16 +138,7 @@ def make_run(project: Path, env: dict[str, str], port: int, log: Path, *make_arg
                                 stderr=subprocess.STDOUT, start_new_session=True)  # its own group, as a terminal's job
     health = f"http://127.0.0.1:{port}/api/v1/health"
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SEC
-        while True:
-            try:
-                with urllib.request.urlopen(health, timeout=5) as response:
-                    assert response.status == 200
-                break
-            except OSError:
-                assert make.poll() is None, running.output()[-3000:]
-                assert time.monotonic() < deadline, f"make run did not serve in time:\n{running.output()[-3000:]}"
-                time.sleep(0.5)
+        wait_for_health(port, lambda: make.poll() is None, START_TIMEOUT_SEC, running.output)
         yield running
     except BaseException as failure:
         if make.poll() is not None:  # the likely cause: say so first, with what it printed

@@ -8,7 +8,15 @@ import threading
 import pytest
 
 from notifications.budget import (
-    Budget, DatabaseStore, FallbackStore, LocalStore, RedisStore, SharedBudget, counts_as_message, paused, take_slot,
+    Budget,
+    DatabaseStore,
+    FallbackStore,
+    LocalStore,
+    RedisStore,
+    SharedBudget,
+    counts_as_message,
+    paused,
+    take_slot,
 )
 
 INTERVAL = 0.04  # 25 messages a second

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from conftest import WRITE_KEY, project_env, run_manage
+from conftest import WRITE_KEY, firmware_post, project_env, run_manage
+from testsupport.serving import gunicorn
 
 BOT_TOKEN = "123456789:AAFakeTokenForTheLogTest_abcdef"
 # JSON escapes quotes, backslashes and non-ASCII: the escaped form must not get through either.
@@ -70,35 +71,15 @@ def test_no_key_or_token_reaches_a_log_line(run_logged, log_format):
 
 
 @pytest.mark.parametrize("log_heartbeats", ["true", "false"])
-def test_accepted_heartbeats_can_be_left_out_of_the_access_log(test_database_url, make_building, log_heartbeats):
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from conftest import BASE_DIR, firmware_post, free_port
-
+def test_accepted_heartbeats_can_be_left_out_of_the_access_log(test_database_url, make_building, tmp_path,
+                                                               log_heartbeats):
     make_building(id=10, sections=2)
-    port = free_port()
     env = project_env(test_database_url, WEB_ACCESS_LOG_HEARTBEATS=log_heartbeats, WEB_WORKERS="1")
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "powerbot/gunicorn.conf.py",
-                               "--bind", f"127.0.0.1:{port}"], cwd=BASE_DIR, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "gunicorn did not start"
-                time.sleep(0.1)
-        accepted = firmware_post(port, {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-ok"})
-        refused = firmware_post(port, {"api_key": "wrong-key-123", "building_id": 10, "sensor_uuid": "log-no"})
+    with gunicorn(env, tmp_path / "gunicorn.log", "-c", "powerbot/gunicorn.conf.py") as served:
+        accepted = firmware_post(served.port, {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-ok"})
+        refused = firmware_post(served.port, {"api_key": "wrong-key-123", "building_id": 10, "sensor_uuid": "log-no"})
         assert accepted.startswith(b"HTTP/1.1 200 ") and refused.startswith(b"HTTP/1.1 401 ")
-    finally:
-        server.terminate()
-        _, log = server.communicate(timeout=30)
+    log = served.log()
 
     assert '"GET /api/v1/health" 200' in log
     assert '"POST /api/v1/heartbeat" 401' in log  # a rejection is always logged

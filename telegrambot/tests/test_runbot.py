@@ -13,35 +13,23 @@ import pytest
 
 from conftest import BASE_DIR
 from notifications.models import Subscriber
-from testsupport.fake_telegram import FakeTelegram
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def runbot(env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "manage.py", "runbot"], cwd=BASE_DIR, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
-def test_runbot_answers_registers_commands_and_stops_on_a_signal(test_database_url, make_building, stop):
+def test_runbot_answers_registers_commands_and_stops_on_a_signal(telegram, bot_process, make_building, stop):
     make_building()
-    with FakeTelegram() as telegram:
-        env = {**os.environ, "DATABASE_URL": test_database_url, "TELEGRAM_BOT_TOKEN": telegram.token,
-               "TELEGRAM_API_URL": telegram.url, "SECRET_KEY": "test-secret"}
-        bot = runbot(env)
-        try:
-            reply = telegram.user(42, language_code="en").send("/start", replies=2, timeout=30)
-            assert reply.params["text"].startswith("🏠 Choose your building")
-            registered = {call.params.get("language_code"): json.loads(call.params["commands"])
-                          for call in telegram.calls_to("setMyCommands")}
-            assert set(registered) == {None, "en"}  # Ukrainian is the default list
-            assert registered["en"][0] == {"command": "status", "description": "Is the power on now"}
-            assert registered[None][0] == {"command": "status", "description": "Чи є зараз світло"}
-            bot.send_signal(stop)
-            output, _ = bot.communicate(timeout=30)
-        finally:
-            bot.kill()
+    bot = bot_process()
+    reply = telegram.user(42, language_code="en").send("/start", replies=2, timeout=30)
+    assert reply.params["text"].startswith("🏠 Choose your building")
+    registered = {call.params.get("language_code"): json.loads(call.params["commands"])
+                  for call in telegram.calls_to("setMyCommands")}
+    assert set(registered) == {None, "en"}  # Ukrainian is the default list
+    assert registered["en"][0] == {"command": "status", "description": "Is the power on now"}
+    assert registered[None][0] == {"command": "status", "description": "Чи є зараз світло"}
+    bot.send_signal(stop)
+    output, _ = bot.communicate(timeout=30)
     assert bot.returncode == 0, output
     assert "bot: stopped" in output
     assert telegram.token not in output  # no request URL (which holds the token) is logged

@@ -3,12 +3,14 @@ every process of the bot; replies go before notices; together they keep the cap.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
 
 from buildings.models import Section
 from notifications import delivery
+from notifications.budget import shared_budget
 from notifications.models import Message, Subscriber, Subscription
 from sensors.models import PowerState
 from sensors.power import set_section_state
@@ -139,10 +141,6 @@ def test_replies_go_before_a_broadcast_and_together_keep_the_cap(telegram, bot_p
 
 def test_a_sender_whose_turn_does_not_come_sends_nothing_and_leaves_the_notices_to_the_next(
         telegram, london, outage_for):
-    import asyncio
-
-    from notifications.budget import shared_budget
-
     outage_for(london, range(100, 103))
 
     async def silence() -> None:  # another process met a 429 asking for a minute
