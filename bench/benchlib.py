@@ -65,9 +65,13 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int) -> Iterator[tuple[int, subprocess.Popen]]:
-    """The app under gunicorn on a free port, answering health checks; (port, process)."""
+def gunicorn(env: dict[str, str], workers: int, settings: str = "powerbot.settings") -> Iterator[tuple[int, subprocess.Popen]]:
+    """The app under gunicorn on a free port, answering health checks; (port, process).
+
+    `settings` other than the project's are looked up in bench/ (floor_settings).
+    """
     port = free_port()
+    env = env | {"DJANGO_SETTINGS_MODULE": settings, "PYTHONPATH": str(ROOT / "bench")}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", str(workers), "--log-level", "warning"],

@@ -6,7 +6,10 @@
 Needs wrk (`apt-get install wrk`). For each database it starts a fresh database, seeds
 buildings and SENSORS known sensors, serves the app under gunicorn and prints
 heartbeats/s, p50/p99 latency, errors and the server's RSS; then the same for the read
-list of READ_SENSORS sensors. Figures are printed, never asserted.
+list of READ_SENSORS sensors, and for a poller whose copy is current (304). Each figure is
+set beside the stack's floor, measured the same way: the same gunicorn, middleware and
+database answering the same requests with one query each (floor_urls.py). Figures are
+printed, never asserted.
 """
 
 from __future__ import annotations
@@ -84,39 +87,58 @@ def wrk(url: str, duration: int, connections: int, threads: int, script: str | N
     }
 
 
+def measure(base: str, args: argparse.Namespace, script: str | None = None,
+            headers: dict[str, str] | None = None) -> dict[str, float]:
+    """wrk against `base`, after a short warm-up."""
+    wrk(base, 2, args.connections, args.threads, script, headers)
+    return wrk(base, args.duration, args.connections, args.threads, script, headers)
+
+
+def line(figures: dict[str, float], floor: dict[str, float] | None = None) -> str:
+    text = (f"{figures['rps']:.0f}/s  p50 {figures['p50']:.1f} ms  p99 {figures['p99']:.1f} ms  "
+            f"errors {figures['errors']:.0f}")
+    if floor:
+        text += f"  (floor {floor['rps']:.0f}/s, p99 {floor['p99']:.1f} ms: {figures['rps'] / floor['rps']:.0%} of it)"
+    return text
+
+
 def bench(db: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
     env = migrated_env(db, work, WRITE_KEY, READ_KEY)
     seed(env, args.buildings, args.sensors)
+    script = work / "heartbeat.lua"
+    script.write_text(HEARTBEAT_LUA % {"sensors": args.sensors, "buildings": args.buildings, "key": WRITE_KEY})
+    heartbeat, sensor_list = "/api/v1/heartbeat", "/api/v1/public/sensors/status"
+    headers = {"X-API-Key": READ_KEY}
 
     try:
+        # The floor: the same stack and database answering the same requests with one query each.
+        with gunicorn(env, args.workers, settings="floor_settings") as (port, _):
+            floor_hb = measure(f"http://127.0.0.1:{port}{heartbeat}", args, str(script))
+            floor_rl = measure(f"http://127.0.0.1:{port}{sensor_list}", args, headers=headers)
+
         with gunicorn(env, args.workers) as (port, server):
-            script = work / "heartbeat.lua"
-            script.write_text(HEARTBEAT_LUA % {"sensors": args.sensors, "buildings": args.buildings, "key": WRITE_KEY})
             base = f"http://127.0.0.1:{port}"
-            wrk(base + "/api/v1/heartbeat", 3, args.connections, args.threads, str(script))  # warm-up
-            hb = wrk(base + "/api/v1/heartbeat", args.duration, args.connections, args.threads, str(script))
+            hb = measure(base + heartbeat, args, str(script))
             rss_after_write = rss_mb(server.pid)
 
             # The read list is measured on READ_SENSORS enabled sensors.
             run([sys.executable, "manage.py", "shell", "-c",
                  f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
                  f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)"], env)
-            headers = {"X-API-Key": READ_KEY}
-            listed = json.load(urllib.request.urlopen(urllib.request.Request(
-                base + "/api/v1/public/sensors/status", headers=headers)))
-            wrk(base + "/api/v1/public/sensors/status", 3, args.connections, args.threads, headers=headers)
-            rl = wrk(base + "/api/v1/public/sensors/status", args.duration, args.connections, args.threads,
-                     headers=headers)
+            with urllib.request.urlopen(urllib.request.Request(base + sensor_list, headers=headers)) as response:
+                listed, etag = json.load(response), response.headers["ETag"]
+            rl = measure(base + sensor_list, args, headers=headers)
+            # A poller that already has the list: 304 Not Modified, no body.
+            unchanged = measure(base + sensor_list, args, headers=headers | {"If-None-Match": etag})
             rss = max(rss_after_write, rss_mb(server.pid))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"[{db}] heartbeats: {hb['rps']:.0f}/s  p50 {hb['p50']:.1f} ms  p99 {hb['p99']:.1f} ms  "
-          f"errors {hb['errors']:.0f}  ({args.sensors} sensors known, {args.connections} connections, "
-          f"{args.workers} gunicorn workers)")
-    print(f"[{db}] read list of {len(listed['sensors'])} sensors: {rl['rps']:.0f}/s  p50 {rl['p50']:.1f} ms  "
-          f"p99 {rl['p99']:.1f} ms  errors {rl['errors']:.0f}")
+    print(f"[{db}] heartbeats ({args.sensors} sensors known, {args.connections} connections, "
+          f"{args.workers} gunicorn workers): {line(hb, floor_hb)}")
+    print(f"[{db}] read list of {len(listed['sensors'])} sensors: {line(rl, floor_rl)}")
+    print(f"[{db}] read list unchanged, 304 to If-None-Match: {line(unchanged)}")
     print(f"[{db}] server RSS (master + workers): {rss:.0f} MB")
 
 
