@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from typing import Self
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Self
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 
 from buildings.models import Section
 from powerbot.apikeys import ApiKey
@@ -21,9 +24,53 @@ def uuid_key(uuid: str) -> str:
     return uuid.strip().lower()
 
 
+# The fields a sensor's place in the public list depends on: whether it is listed, and
+# whether it is up (sensors.status.online_expression).
+LISTED_FIELDS = frozenset({"enabled", "frozen_is_up", "frozen_until", "offline_after"})
+
+
+@contextmanager
+def changing_public_list() -> Iterator[None]:
+    """Around a write that may change the public sensor list: give the list a new version,
+    so every web process renders it afresh (publicapi.views) and no reader keeps an old one.
+
+    Outside a transaction the version changes after the write, so a reader that sees it has
+    seen the write. Inside one the version changes first: both become visible at the commit
+    together, and taking the version's row lock before any sensor's keeps two such
+    transactions from ever waiting on each other in a cycle.
+    """
+    if connection.in_atomic_block:
+        SensorListVersion.renew()
+        yield
+    else:
+        yield
+        SensorListVersion.renew()
+
+
 class SensorQuerySet(models.QuerySet):
     def by_uuid(self, uuid: str) -> Self:
         return self.filter(uuid_key=uuid_key(uuid))
+
+    # Every way the ORM writes sensors in bulk passes by the public list's version.
+    def update(self, **kwargs: Any) -> int:
+        if LISTED_FIELDS.isdisjoint(kwargs):
+            return super().update(**kwargs)
+        with changing_public_list():
+            return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        if LISTED_FIELDS.isdisjoint(fields):
+            return super().bulk_update(objs, fields, *args, **kwargs)
+        with changing_public_list():
+            return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> list[Sensor]:
+        with changing_public_list():
+            return super().bulk_create(*args, **kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        with changing_public_list():
+            return super().delete()
 
 
 class Sensor(models.Model):
@@ -70,9 +117,10 @@ class Sensor(models.Model):
     class Meta:
         ordering = ["id"]
         indexes = [
-            # The detector's one query on a quiet tick: online sensors past their deadline ...
-            models.Index(fields=["offline_after"], condition=models.Q(online=True), name="sensor_deadline"),
-            # ... and sensors whose freeze runs out.
+            # No index holds offline_after, which every heartbeat moves: PostgreSQL can then
+            # write a heartbeat as a HOT update, touching no index at all. The detector reads
+            # the table for online sensors past their deadline instead (bench/detect.py).
+            # Sensors whose freeze runs out:
             models.Index(fields=["frozen_until"], condition=models.Q(frozen_until__isnull=False), name="sensor_freeze_end"),
         ]
 
@@ -81,11 +129,45 @@ class Sensor(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.uuid_key = uuid_key(self.uuid)
-        super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and LISTED_FIELDS.isdisjoint(update_fields):
+            return super().save(*args, **kwargs)
+        with changing_public_list():
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+        with changing_public_list():
+            return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
         if self.frozen_until is not None and self.frozen_is_up is None:
             raise ValidationError({"frozen_is_up": "Choose the value to freeze at, or clear the end time."})
+
+
+class SensorListVersion(models.Model):
+    """The public sensor list's version: a new one after every write that may change the
+    list (changing_public_list), so each web process keeps the list it rendered exactly
+    as long as it is true, and answers a read with one small query.
+
+    Random rather than counted: a database restored from a backup, or a transaction rolled
+    back, never brings back a version some process still holds a different list for.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField()
+
+    @classmethod
+    def renew(cls) -> None:
+        cls.objects.bulk_create([cls(id=1, version=secrets.randbits(63))], update_conflicts=True,
+                                unique_fields=["id"], update_fields=["version"])
+
+    @classmethod
+    def current(cls) -> int | None:
+        """The version, by one indexed read; None before the list has ever changed."""
+        with connection.cursor() as cursor:
+            cursor.execute(_CURRENT_VERSION_SQL)
+            row = cursor.fetchone()
+        return row[0] if row else None
 
 
 class SensorAlias(models.Model):
@@ -235,3 +317,7 @@ class MassSilence(models.Model):
 
     def __str__(self) -> str:
         return f"mass silence from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# Read for every read of the list: SQL, as the ORM's building of it would cost more.
+_CURRENT_VERSION_SQL = f'SELECT version FROM "{SensorListVersion._meta.db_table}" WHERE id = 1'

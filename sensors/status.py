@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from buildings.models import Section
@@ -75,16 +75,28 @@ def with_frozen(sensors: QuerySet[Sensor], now: datetime | None = None) -> Query
     return sensors.annotate(is_frozen=ExpressionWrapper(frozen_condition(now or timezone.now()), output_field=BooleanField()))
 
 
-def public_sensor_states() -> list[tuple[int, bool]]:
-    """(public id, is_up) of every enabled sensor, in id order.
+def public_sensor_states(now: datetime) -> list[tuple[int, bool]]:
+    """(public id, is_up) of every enabled sensor at `now`, in id order.
 
     The ORM builds the query; running it directly skips the per-row converters, which
     cost more than the query itself for a list of thousands (rows are an int and a bool).
     """
-    query = with_online(Sensor.objects.filter(enabled=True)).order_by("id").values_list("id", "is_up").query
+    query = with_online(Sensor.objects.filter(enabled=True), now).order_by("id").values_list("id", "is_up").query
     with connection.cursor() as cursor:
         cursor.execute(*query.sql_with_params())
         return [(pk, bool(is_up)) for pk, is_up in cursor.fetchall()]
+
+
+def next_state_change(now: datetime) -> datetime | None:
+    """The first moment after `now` when an enabled sensor's is_up changes with nothing
+    written: a deadline or the end of a freeze (a frozen sensor's deadline counts too, so
+    this is never late). Everything else that changes the list is a write, and renews the
+    list's version (sensors.models.changing_public_list)."""
+    found = Sensor.objects.filter(enabled=True).aggregate(
+        deadline=Min("offline_after", filter=Q(offline_after__gt=now)),
+        thaw=Min("frozen_until", filter=Q(frozen_until__gt=now)),
+    )
+    return min((moment for moment in found.values() if moment is not None), default=None)
 
 
 def public_sensor_state(pk: int) -> tuple[int, bool] | None:

@@ -137,4 +137,4 @@ def test_public_states_list_enabled_sensors_with_silent_ones_down(make_sensor):
     a = make_sensor("a", last_heartbeat=ago(1))
     b = make_sensor("b", last_heartbeat=ago(1000))
     make_sensor("c", last_heartbeat=ago(1), enabled=False)
-    assert public_sensor_states() == [(a.pk, True), (b.pk, False)]
+    assert public_sensor_states(timezone.now()) == [(a.pk, True), (b.pk, False)]
