@@ -120,7 +120,10 @@ def _empty_cache() -> None:
     """What a process reuses is keyed by database rows, and each test's rows start afresh."""
     from django.core.cache import cache
 
+    from sensors import heartbeat
+
     cache.clear()
+    heartbeat._remembered.clear()  # checked by every write, but a stale entry costs a query
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,9 @@ Checks run in the order field clients rely on: (JSON object and key, in the view
 building_id type, sensor_uuid, canonical mapping, building exists, section, name, comment.
 Nothing is written until every check has passed. A sensor that stays where it was costs
 one SELECT and one UPDATE; the power-state engine adds a conditional write only when the
-sensor was offline.
+sensor was offline. Each process remembers the facts it read about the sensors it has
+heard, so their next quiet heartbeat is one UPDATE that also checks every fact it relied on
+(`_update`); when one has changed, nothing is written and the heartbeat is decided afresh.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +23,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
-from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key
+from powerbot.db import no_wait_for_disk
+from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, changing_public_list, uuid_key
 from sensors.power import confirms_power_on, power_on_confirmed, sensor_heard
 from sensors.status import sensor_timeout
 
@@ -88,6 +91,13 @@ class KnownSensor:
     current: Placement
     section_count: int
     default_section: int
+    # Read by an earlier heartbeat of this process, not by this one: see _record.
+    remembered: bool = False
+
+
+# uuid key -> the facts of a sensor this process has heard while it was online.
+_remembered: dict[str, KnownSensor] = {}
+REMEMBER_AT_MOST = 100_000  # sensors; past that, forget them all and start again
 
 
 def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> HeartbeatAccepted:
@@ -99,7 +109,23 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     if uuid is None:
         raise HeartbeatRejected(400, SENSOR_UUID_REQUIRED, "bad_sensor_uuid")
 
-    known = find_sensor(uuid)
+    key = uuid_key(uuid)
+    remembered = _remembered.get(key)
+    if remembered is not None:
+        try:
+            accepted = _record(payload, uuid, building_id, ip, remembered)
+        except HeartbeatRejected:
+            accepted = None  # perhaps only by what has changed since: decide on fresh facts
+        if accepted is not None:
+            return accepted
+        _remembered.pop(key, None)
+    return _record(payload, uuid, building_id, ip, find_sensor(uuid))
+
+
+def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | None,
+            known: KnownSensor | None) -> HeartbeatAccepted | None:
+    """Record the heartbeat on the facts in `known`; None, having written nothing, when
+    they were remembered and are no longer all true, or the heartbeat is not a quiet one."""
     placement = resolve_placement(known, uuid, building_id, payload.get("section_id"))
     name = _optional_text(payload, "name")
     comment = _optional_text(payload, "comment")
@@ -117,17 +143,33 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
         fields["comment"] = comment
 
     stays = known is not None and placement.section_pk == known.current.section_pk
-    if stays and _touch(known.pk, fields):
+    if known is not None and known.remembered:
+        # Only the quiet heartbeat runs on remembered facts, and only if the write finds
+        # every one of them still true.
+        if not (stays and _update(known.pk, fields, up_after=_comfortably(now), facts=known)):
+            return None
+    elif stays and _touch(known.pk, fields, now):
         if not known.online:
             sensor_heard(known.pk, now)  # power may be back: one conditional write
-        elif settings.POWER_ON_CONFIRM_SEC and confirms_power_on(
-            _as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now,
-        ):
-            power_on_confirmed(known.pk, now)
+        elif settings.POWER_ON_CONFIRM_SEC:
+            if confirms_power_on(_as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now):
+                power_on_confirmed(known.pk, now)
+        else:
+            _remember(uuid, known)
     else:
         left = [known.current.section_pk] if known is not None else []
         sensor_heard(_place(uuid, placement, fields), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
+
+
+def _remember(uuid: str, known: KnownSensor) -> None:
+    """Keep the facts of a sensor heard online, for its next heartbeat in this process.
+
+    Not with POWER_ON_CONFIRM_SEC: that decision needs the previous heartbeat's time, which
+    every heartbeat changes."""
+    if len(_remembered) >= REMEMBER_AT_MOST:
+        _remembered.clear()
+    _remembered[uuid_key(uuid)] = replace(known, remembered=True)
 
 
 @functools.cache
@@ -245,11 +287,33 @@ def _storable(value: Any) -> bool:
     return True
 
 
-def _touch(pk: int, fields: dict[str, Any]) -> bool:
-    """Record a heartbeat of a sensor that stays in its section: one UPDATE.
+def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
+    """Record a heartbeat of a sensor that stays in its section; False if it is gone.
 
-    Values are prepared by the model fields themselves, so every database gets what
-    the ORM would send.
+    One UPDATE when the sensor was up with time to spare: no reader's answer changes. A
+    sensor that was past its deadline is back up, which changes the public list: that
+    UPDATE renews the list's version. A heartbeat may wait between reading the clock and
+    committing (a lock, a slow disk), so a deadline within half a timeout of `now` counts
+    as passed, and no reader can have seen the sensor down without seeing the new version.
+    """
+    if _update(pk, fields, up_after=_comfortably(now)):
+        return True
+    with changing_public_list():
+        return _update(pk, fields)
+
+
+def _comfortably(now: datetime) -> datetime:
+    return now + sensor_timeout() / 2
+
+
+def _update(pk: int, fields: dict[str, Any], up_after: datetime | None = None,
+            facts: KnownSensor | None = None) -> bool:
+    """UPDATE one sensor by id; given `up_after`, only if it is up after then, and then
+    committed without waiting for the disk on PostgreSQL; given `facts`, only if every one
+    of them (the sensor's, its section's, its building's) is still true.
+
+    SQL, as the ORM's building of it costs more than the rest of the heartbeat; values are
+    prepared by the model fields themselves, so every database gets what the ORM would send.
     """
     quote = connection.ops.quote_name
     assignments, params = [], []
@@ -257,12 +321,33 @@ def _touch(pk: int, fields: dict[str, Any]) -> bool:
         field = Sensor._meta.get_field(name)
         assignments.append(f"{quote(field.column)} = %s")
         params.append(field.get_db_prep_save(value, connection))
+    condition = f"{quote('id')} = %s"
+    params.append(pk)
+    if up_after is not None:
+        condition += f" AND {quote('offline_after')} > %s"
+        params.append(connection.ops.adapt_datetimefield_value(up_after))
+        # Nothing but this heartbeat is written here, and one lost in a crash is sent again
+        # 10 s later; power events, and every other write, still wait for the disk.
+        condition += no_wait_for_disk()
+    if facts is not None:
+        condition += _facts_sql()
+        params += [facts.current.section_pk, facts.canonical, facts.online, facts.current.section_pk,
+                   facts.current.number, facts.current.building_id, facts.current.building_name,
+                   facts.section_count, facts.default_section]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(Sensor._meta.db_table)} SET {', '.join(assignments)} WHERE {quote('id')} = %s",
-            [*params, pk],
-        )
+        cursor.execute(f"UPDATE {quote(Sensor._meta.db_table)} SET {', '.join(assignments)} WHERE {condition}", params)
         return cursor.rowcount == 1
+
+
+@functools.cache
+def _facts_sql() -> str:
+    """What find_sensor read, as conditions: the same facts, checked by the write itself."""
+    sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
+    return (
+        f' AND section_id = %s AND canonical = %s AND online = %s AND EXISTS (SELECT 1 FROM "{section}" sec '
+        f'JOIN "{building}" b ON b.id = sec.building_id WHERE sec.id = %s AND sec.number = %s AND b.id = %s '
+        'AND b.name = %s AND b.section_count = %s AND b.default_section = %s)'
+    )
 
 
 def _place(uuid: str, placement: Placement, fields: dict[str, Any]) -> int:

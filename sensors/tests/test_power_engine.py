@@ -77,6 +77,9 @@ def test_regular_heartbeats_record_nothing_new(beat, time_travel, django_assert_
     time_travel(seconds=10)
     with django_assert_num_queries(2):  # the sensor's mapping, then the one UPDATE
         beat()
+    time_travel(seconds=10)
+    with django_assert_num_queries(1):  # the one UPDATE, checking the mapping this process remembers
+        beat()
     assert len(events()) == 1
 
 
