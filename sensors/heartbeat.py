@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.db import no_wait_for_disk
-from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, changing_public_list, uuid_key
+from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key, writing_sensors
 from sensors.power import confirms_power_on, power_on_confirmed, sensor_heard
 from sensors.status import sensor_timeout
 
@@ -82,6 +82,7 @@ class Placement:
 @dataclass(frozen=True)
 class KnownSensor:
     pk: int
+    uuid_key: str
     canonical: bool
     online: bool
     # As the database returns them (SQLite: text); converted only when POWER_ON_CONFIRM_SEC
@@ -197,7 +198,7 @@ def find_sensor(uuid: str) -> KnownSensor | None:
     (pk, canonical, online, online_since, last_heartbeat, section_pk, number, building_id, building_name,
      section_count, default_section) = row
     return KnownSensor(
-        pk, bool(canonical), bool(online), online_since, last_heartbeat,
+        pk, uuid_key(uuid), bool(canonical), bool(online), online_since, last_heartbeat,
         Placement(building_id, building_name, number, section_pk), section_count, default_section,
     )
 
@@ -298,7 +299,7 @@ def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
     """
     if _update(pk, fields, up_after=_comfortably(now)):
         return True
-    with changing_public_list():
+    with writing_sensors(fields):
         return _update(pk, fields)
 
 
@@ -331,7 +332,7 @@ def _update(pk: int, fields: dict[str, Any], up_after: datetime | None = None,
         condition += no_wait_for_disk()
     if facts is not None:
         condition += _facts_sql()
-        params += [facts.current.section_pk, facts.canonical, facts.online, facts.current.section_pk,
+        params += [facts.uuid_key, facts.current.section_pk, facts.canonical, facts.online, facts.current.section_pk,
                    facts.current.number, facts.current.building_id, facts.current.building_name,
                    facts.section_count, facts.default_section]
     with connection.cursor() as cursor:
@@ -344,7 +345,7 @@ def _facts_sql() -> str:
     """What find_sensor read, as conditions: the same facts, checked by the write itself."""
     sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
     return (
-        f' AND section_id = %s AND canonical = %s AND online = %s AND EXISTS (SELECT 1 FROM "{section}" sec '
+        f' AND uuid_key = %s AND section_id = %s AND canonical = %s AND online = %s AND EXISTS (SELECT 1 FROM "{section}" sec '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE sec.id = %s AND sec.number = %s AND b.id = %s '
         'AND b.name = %s AND b.section_count = %s AND b.default_section = %s)'
     )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Self
 
@@ -27,24 +27,33 @@ def uuid_key(uuid: str) -> str:
 # The fields a sensor's place in the public list depends on: whether it is listed, and
 # whether it is up (sensors.status.online_expression).
 LISTED_FIELDS = frozenset({"enabled", "frozen_is_up", "frozen_until", "offline_after"})
+# The power-state engine's own flags, which the list never shows.
+ENGINE_FIELDS = frozenset({"online", "online_since"})
 
 
 @contextmanager
-def changing_public_list() -> Iterator[None]:
-    """Around a write that may change the public sensor list: give the list a new version,
-    so every web process renders it afresh (publicapi.views) and no reader keeps an old one.
+def writing_sensors(fields: Iterable[str] | None = None) -> Iterator[None]:
+    """Around a write of sensors (of `fields`; None: any field, or whole rows): when it may
+    change the public sensor list, give the list a new version, so every web process renders
+    it afresh (publicapi.sensor_list) and no reader keeps an old one.
 
     Outside a transaction the version changes after the write, so a reader that sees it has
-    seen the write. Inside one the version changes first: both become visible at the commit
-    together, and taking the version's row lock before any sensor's keeps two such
-    transactions from ever waiting on each other in a cycle.
+    seen the write. Inside one it changes first, whatever the fields: both become visible at
+    the commit together, and every transaction that writes sensors takes the version's row
+    lock before any sensor's, so no two ever wait on each other in a cycle. The engine's own
+    flags are the exception: the detector writes them under sensor row locks it took without
+    waiting (SKIP LOCKED), and it never waits for the version.
     """
-    if connection.in_atomic_block:
+    fields = None if fields is None else frozenset(fields)
+    if fields is not None and fields <= ENGINE_FIELDS:
+        yield
+    elif connection.in_atomic_block:
         SensorListVersion.renew()
         yield
     else:
         yield
-        SensorListVersion.renew()
+        if fields is None or not fields.isdisjoint(LISTED_FIELDS):
+            SensorListVersion.renew()
 
 
 class SensorQuerySet(models.QuerySet):
@@ -53,23 +62,19 @@ class SensorQuerySet(models.QuerySet):
 
     # Every way the ORM writes sensors in bulk passes by the public list's version.
     def update(self, **kwargs: Any) -> int:
-        if LISTED_FIELDS.isdisjoint(kwargs):
-            return super().update(**kwargs)
-        with changing_public_list():
+        with writing_sensors(kwargs):
             return super().update(**kwargs)
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
-        if LISTED_FIELDS.isdisjoint(fields):
-            return super().bulk_update(objs, fields, *args, **kwargs)
-        with changing_public_list():
+        with writing_sensors(fields):
             return super().bulk_update(objs, fields, *args, **kwargs)
 
     def bulk_create(self, *args: Any, **kwargs: Any) -> list[Sensor]:
-        with changing_public_list():
+        with writing_sensors():
             return super().bulk_create(*args, **kwargs)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        with changing_public_list():
+        with writing_sensors():
             return super().delete()
 
 
@@ -129,14 +134,11 @@ class Sensor(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.uuid_key = uuid_key(self.uuid)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and LISTED_FIELDS.isdisjoint(update_fields):
-            return super().save(*args, **kwargs)
-        with changing_public_list():
+        with writing_sensors(kwargs.get("update_fields")):
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
-        with changing_public_list():
+        with writing_sensors():
             return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
@@ -146,7 +148,7 @@ class Sensor(models.Model):
 
 class SensorListVersion(models.Model):
     """The public sensor list's version: a new one after every write that may change the
-    list (changing_public_list), so each web process keeps the list it rendered exactly
+    list (writing_sensors), so each web process keeps the list it rendered exactly
     as long as it is true, and answers a read with one small query.
 
     Random rather than counted: a database restored from a backup, or a transaction rolled

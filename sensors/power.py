@@ -4,8 +4,9 @@ transitions, recorded once each however many workers see them.
 Power-on is seen at the first heartbeat after silence (from the heartbeat path, one
 conditional write when the sensor was offline), or with POWER_ON_CONFIRM_SEC at the first
 heartbeat that long into the run, so a flicker of power tells nobody anything. Power-off
-is found by the detector, run every SENSOR_CHECK_INTERVAL_SEC, which only asks the index
-for online sensors past their deadline.
+is found by the detector, run every SENSOR_CHECK_INTERVAL_SEC, which asks for online
+sensors past their deadline (a read of the sensor table: no index holds the deadline, which
+every heartbeat moves).
 
 Two guards keep the server's own trouble from being announced as an outage:
 - when the detector has not run for longer than the timeout, the server was down:
@@ -110,7 +111,7 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
     due = Sensor.objects.filter(online=True, offline_after__lte=now)
     thawed = Sensor.objects.filter(frozen_until__gt=last_tick_at or now, frozen_until__lte=now)
     if silence_id is None and not (due | thawed).exists():
-        return report  # the quiet tick: two indexed queries and one write, whatever the fleet's size
+        return report  # the quiet tick: two queries and one write, whatever the fleet's size
 
     silence = MassSilence.objects.filter(pk=silence_id, open=True).first() if silence_id else None
     if silence is None:

@@ -91,7 +91,7 @@ def next_state_change(now: datetime) -> datetime | None:
     """The first moment after `now` when an enabled sensor's is_up changes with nothing
     written: a deadline or the end of a freeze (a frozen sensor's deadline counts too, so
     this is never late). Everything else that changes the list is a write, and renews the
-    list's version (sensors.models.changing_public_list)."""
+    list's version (sensors.models.writing_sensors)."""
     found = Sensor.objects.filter(enabled=True).aggregate(
         deadline=Min("offline_after", filter=Q(offline_after__gt=now)),
         thaw=Min("frozen_until", filter=Q(frozen_until__gt=now)),

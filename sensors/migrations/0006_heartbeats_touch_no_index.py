@@ -5,16 +5,18 @@ from django.db import migrations
 FILLFACTOR = 70
 
 
-def leave_room(apps, schema_editor):
+def _alter_sensor_table(schema_editor, apps, change: str) -> None:
     if schema_editor.connection.vendor == "postgresql":
         table = schema_editor.quote_name(apps.get_model("sensors", "Sensor")._meta.db_table)
-        schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {FILLFACTOR})")
+        schema_editor.execute(f"ALTER TABLE {table} {change}")
+
+
+def leave_room(apps, schema_editor):
+    _alter_sensor_table(schema_editor, apps, f"SET (fillfactor = {FILLFACTOR})")
 
 
 def fill_up(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        table = schema_editor.quote_name(apps.get_model("sensors", "Sensor")._meta.db_table)
-        schema_editor.execute(f"ALTER TABLE {table} RESET (fillfactor)")
+    _alter_sensor_table(schema_editor, apps, "RESET (fillfactor)")
 
 
 class Migration(migrations.Migration):

@@ -73,3 +73,12 @@ def test_a_deleted_sensor_is_created_again(heard, beat):
     beat("a", section=2)
     again = Sensor.objects.get(uuid="a")
     assert again.pk != heard.pk and again.section.number == 2
+
+
+def test_a_uuid_an_operator_changed_is_a_new_sensor_to_the_next_heartbeat(heard, beat):
+    renamed = Sensor.objects.get(pk=heard.pk)
+    renamed.uuid = "renamed"
+    renamed.save()
+    beat("a", section=2)
+    assert Sensor.objects.get(uuid="a").pk != heard.pk
+    assert Sensor.objects.get(pk=heard.pk).last_heartbeat == renamed.last_heartbeat

@@ -30,7 +30,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _quiet(self) -> bool:
         try:
-            readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
+            poller = select.poll()  # not select(): a process may hold more than 1,024 files
+            poller.register(self.connection.fileno(), select.POLLIN)
+            return not poller.poll(0)
         except (psycopg.Error, OSError, ValueError):
             return False
-        return not readable
