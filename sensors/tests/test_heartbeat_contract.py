@@ -280,3 +280,51 @@ def test_scoped_key_is_checked_before_the_payload_fields(post_heartbeat):
         assert error(response) == "Invalid API key"
     assert error(post_heartbeat({"building_id": "x", "sensor_uuid": " S1 ", "api_key": raw})) == (
         "building_id must be an integer")
+
+
+def test_an_accepted_heartbeat_gets_the_same_answer_with_or_without_drfs_request_cycle(post_heartbeat, rf):
+    """Accepted heartbeats skip DRF's request cycle (sensors.api); DRF's view answers any the
+    quick path leaves, and both answers must be the same."""
+    from sensors.api import HeartbeatView
+
+    payload = {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1, "sensor_uuid": "both-ways"}
+    quick = post_heartbeat(payload)
+    drf_view = HeartbeatView.as_view().__wrapped__
+    full = drf_view(rf.post("/api/v1/heartbeat", json.dumps(payload), content_type="application/json"))
+
+    assert quick.status_code == full.status_code == 200
+    assert quick["Allow"] == full["Allow"] and quick["Content-Type"] == full["Content-Type"]
+    quick_body, full_body = quick.json(), json.loads(full.content)
+    assert quick_body.pop("timestamp") < full_body.pop("timestamp")
+    assert quick_body == full_body == {"status": "ok", "building": "London", "section_id": 1,
+                                       "sensor_uuid": "both-ways"}
+
+
+@pytest.mark.parametrize("body, headers", [
+    ({"building_id": 10, "section_id": 1, "sensor_uuid": "q"}, {"HTTP_X_API_KEY": WRITE_KEY}),
+    ({"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "q"}, {}),
+    ({"building_id": 10, "sensor_uuid": "q"}, {"HTTP_AUTHORIZATION": f"Bearer {WRITE_KEY}"}),
+])
+def test_the_quick_path_takes_every_accepted_heartbeat(rf, body, headers):
+    from sensors.api import _accepted_at_once
+
+    response = _accepted_at_once(rf.post("/api/v1/heartbeat", json.dumps(body), content_type="text/plain", **headers))
+    assert response is not None and response.status_code == 200
+    assert Sensor.objects.filter(uuid="q").exists()
+
+
+@pytest.mark.parametrize("raw, headers", [
+    (b"", {}),
+    (b"[1]", {}),
+    (b'{"api_key": "wrong", "building_id": 10, "sensor_uuid": "q"}', {}),
+    (b'{"building_id": 10, "sensor_uuid": "q"}', {"HTTP_X_API_KEY": READ_KEY}),
+    (b'{"api_key": "%s", "building_id": 99, "sensor_uuid": "q"}' % WRITE_KEY.encode(), {}),
+    (b'{"api_key": "%s", "building_id": 10, "section_id": 9, "sensor_uuid": "q"}' % WRITE_KEY.encode(), {}),
+    (b'{"api_key": "%s", "building_id": 10, "sensor_uuid": "q", "name": 1}' % WRITE_KEY.encode(), {}),
+    (b'{"api_key": "%s", "building_id": 10, "sensor_uuid": "q", "pad": "%s"}' % (WRITE_KEY.encode(), b"x" * 5000), {}),
+])
+def test_the_quick_path_leaves_every_refusal_to_drf_and_writes_nothing(rf, raw, headers):
+    from sensors.api import _accepted_at_once
+
+    assert _accepted_at_once(rf.post("/api/v1/heartbeat", raw, content_type="application/json", **headers)) is None
+    assert not Sensor.objects.filter(uuid="q").exists()
