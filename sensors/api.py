@@ -134,8 +134,11 @@ def _accepted(accepted: HeartbeatAccepted) -> HttpResponse:
 def _accepted_at_once(request: HttpRequest) -> HttpResponse | None:
     """The answer to a heartbeat that passes every check, or None (nothing written) to let
     DRF's view decide: a refusal, another method, a body of no stated length."""
-    length = request.META.get("CONTENT_LENGTH", "")
-    if request.method != "POST" or not length.isdigit() or int(length) > settings.HEARTBEAT_MAX_BODY_BYTES:
+    try:  # as DRF reads it; a length it would take as 0 ("²", 5,000 digits) is its to refuse
+        length = int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+    if request.method != "POST" or not 0 < length <= settings.HEARTBEAT_MAX_BODY_BYTES:
         return None
     try:
         data = JSONObjectParser().parse(io.BytesIO(request.body))

@@ -328,3 +328,11 @@ def test_the_quick_path_leaves_every_refusal_to_drf_and_writes_nothing(rf, raw, 
 
     assert _accepted_at_once(rf.post("/api/v1/heartbeat", raw, content_type="application/json", **headers)) is None
     assert not Sensor.objects.filter(uuid="q").exists()
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "0" * 4300 + "52", "-1", "x"])
+def test_a_content_length_that_is_no_number_is_invalid_json_not_a_crash(post_heartbeat, length):
+    body = {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "odd-length"}
+    response = post_heartbeat(body, CONTENT_LENGTH=length)
+    assert response.status_code == 400 and response.json()["message"] == "Invalid JSON"
+    assert response["Allow"] == "POST, OPTIONS"
