@@ -7,6 +7,7 @@ import json
 from typing import IO, Any
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
@@ -75,7 +76,7 @@ class JSONAPIView(APIView):
     content_negotiation_class = JSONOnlyNegotiation
 
 
-def presented_key(request: Request) -> str:
+def presented_key(request: HttpRequest | Request) -> str:
     """The key from `X-API-Key` or `Authorization: Bearer`, else ""."""
     # META, not request.headers, which builds a dict of every header on first use: this runs
     # for every heartbeat.
@@ -98,9 +99,14 @@ class KeyAuthentication(BaseAuthentication):
     def rejection(self) -> exceptions.APIException:
         raise NotImplementedError
 
+    @classmethod
+    def find_key(cls, request: HttpRequest | Request, elsewhere: Any = "") -> ApiKey | None:
+        """The active key of this kind the request presents in a header, else `elsewhere`."""
+        raw = presented_key(request) or elsewhere
+        return cls.key_model.authenticate(raw) if isinstance(raw, str) else None
+
     def authenticate(self, request: Request) -> tuple[None, ApiKey]:
-        raw = presented_key(request) or self.key_elsewhere(request)
-        key = self.key_model.authenticate(raw) if isinstance(raw, str) else None
+        key = self.find_key(request, self.key_elsewhere(request))
         if key is None:
             raise self.rejection()
         return (None, key)

@@ -73,16 +73,16 @@ def configured_format_and_level() -> tuple[str, str]:
     return log_format, level.upper()
 
 
+HEARTBEAT_PATH = "/api/v1/heartbeat"
+
+
 class SuccessfulHeartbeats(logging.Filter):
     """Leaves accepted heartbeats out of gunicorn's access log: at fleet scale they are nearly
     every line. Rejected ones (401, 400, 404, 413, ...) and every other request stay."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         atoms = record.args if isinstance(record.args, dict) else {}  # gunicorn's access-log atoms
-        return not (atoms.get("U") == HEARTBEAT_PATH and str(atoms.get("s", "")).startswith("2"))
-
-
-HEARTBEAT_PATH = "/api/v1/heartbeat"
+        return not (str(atoms.get("U", "")).rstrip("/") == HEARTBEAT_PATH and str(atoms.get("s", "")).startswith("2"))
 
 
 def logging_config(log_format: str, level: str, *, skip_heartbeats: bool = False) -> dict[str, Any]:

@@ -55,6 +55,7 @@ def current() -> RenderedList:
     body = render(now)
     valid_until = min(filter(None, (next_state_change(now), now + MAX_AGE)))
     etag = quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
+    rendered = RenderedList(version, valid_until, body, etag)
     # Before the list has ever changed there is no version to hold it to: render each time.
-    _latest = RenderedList(version, valid_until, body, etag) if version is not None else None
-    return RenderedList(version, valid_until, body, etag)
+    _latest = rendered if version is not None else None
+    return rendered

@@ -35,7 +35,6 @@ from powerbot.api import (
     PayloadTooLarge,
     client_ip,
     error_body,
-    presented_key,
 )
 from powerbot.logs import log_event
 from sensors.heartbeat import HeartbeatAccepted, HeartbeatRejected, record_heartbeat
@@ -55,14 +54,17 @@ class WriteKeyAuthentication(KeyAuthentication):
         # not call the parser for an empty body, which is not JSON either.
         if not isinstance(request.data, dict) or request.stream is None:
             raise ParseError("Invalid JSON")
-        user, key = super().authenticate(request)
-        # A key flashed onto one board is good for that board's uuid only.
-        if not key.allows(request.data.get("sensor_uuid")):
+        key = self.write_key(request, request.data)
+        if key is None:
             raise self.rejection()
-        return user, key
+        return None, key
 
-    def key_elsewhere(self, request: Request) -> Any:
-        return request.data.get("api_key")
+    @classmethod
+    def write_key(cls, request: HttpRequest | Request, body: dict[str, Any]) -> WriteKey | None:
+        """The write key presented in a header or the body, if it may post the body's sensor:
+        a key flashed onto one board is good for that board's uuid only."""
+        key = cls.find_key(request, body.get("api_key"))
+        return key if key is not None and key.allows(body.get("sensor_uuid")) else None
 
     def rejection(self) -> AuthenticationFailed:
         return AuthenticationFailed("Invalid API key")
@@ -144,9 +146,7 @@ def _accepted_at_once(request: HttpRequest) -> HttpResponse | None:
         data = JSONObjectParser().parse(io.BytesIO(request.body))
     except APIException:
         return None
-    raw = presented_key(request) or data.get("api_key")
-    key = WriteKey.authenticate(raw) if isinstance(raw, str) else None
-    if key is None or not key.allows(data.get("sensor_uuid")):
+    if WriteKeyAuthentication.write_key(request, data) is None:
         return None
     try:
         return _accepted(record_heartbeat(data, ip=client_ip(request)))

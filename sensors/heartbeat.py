@@ -156,21 +156,21 @@ def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | N
             if confirms_power_on(_as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now):
                 power_on_confirmed(known.pk, now)
         else:
-            _remember(uuid, known)
+            _remember(known)
     else:
         left = [known.current.section_pk] if known is not None else []
         sensor_heard(_place(uuid, placement, fields), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
 
-def _remember(uuid: str, known: KnownSensor) -> None:
+def _remember(known: KnownSensor) -> None:
     """Keep the facts of a sensor heard online, for its next heartbeat in this process.
 
     Not with POWER_ON_CONFIRM_SEC: that decision needs the previous heartbeat's time, which
     every heartbeat changes."""
     if len(_remembered) >= REMEMBER_AT_MOST:
         _remembered.clear()
-    _remembered[uuid_key(uuid)] = replace(known, remembered=True)
+    _remembered[known.uuid_key] = replace(known, remembered=True)
 
 
 @functools.cache
@@ -343,7 +343,7 @@ def _update(pk: int, fields: dict[str, Any], up_after: datetime | None = None,
 @functools.cache
 def _facts_sql() -> str:
     """What find_sensor read, as conditions: the same facts, checked by the write itself."""
-    sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
+    section, building = Section._meta.db_table, Building._meta.db_table
     return (
         f' AND uuid_key = %s AND section_id = %s AND canonical = %s AND online = %s AND EXISTS (SELECT 1 FROM "{section}" sec '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE sec.id = %s AND sec.number = %s AND b.id = %s '

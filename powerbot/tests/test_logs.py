@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
 
@@ -79,8 +80,13 @@ def test_accepted_heartbeats_can_be_left_out_of_the_access_log(test_database_url
         accepted = firmware_post(served.port, {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-ok"})
         refused = firmware_post(served.port, {"api_key": "wrong-key-123", "building_id": 10, "sensor_uuid": "log-no"})
         assert accepted.startswith(b"HTTP/1.1 200 ") and refused.startswith(b"HTTP/1.1 401 ")
+        slash = urllib.request.Request(f"http://127.0.0.1:{served.port}/api/v1/heartbeat/", data=json.dumps(
+            {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-slash"}).encode())
+        with urllib.request.urlopen(slash, timeout=10) as answer:  # the URL the seed also served
+            assert answer.status == 200
     log = served.log()
 
     assert '"GET /api/v1/health" 200' in log
     assert '"POST /api/v1/heartbeat" 401' in log  # a rejection is always logged
     assert ('"POST /api/v1/heartbeat" 200' in log) is (log_heartbeats == "true")
+    assert ('"POST /api/v1/heartbeat/" 200' in log) is (log_heartbeats == "true")
