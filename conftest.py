@@ -113,6 +113,9 @@ def _isolated_settings(settings) -> None:
     settings.TELEGRAM_BOT_TOKEN = ""  # no delivery unless a test brings the fake Telegram
     settings.TELEGRAM_RATE_PER_SEC = 25
     settings.POWER_ON_CONFIRM_SEC = 0
+    settings.YASNO_ENABLED = False
+    settings.YASNO_BUILDINGS = {}
+    settings.SCHEDULE_POLL_SEC = 600
 
 
 @pytest.fixture(autouse=True)
@@ -427,3 +430,16 @@ def bot(telegram, transactional_db) -> Iterator[Any]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
         loop.close()
+
+
+@pytest.fixture
+def yasno(settings) -> Iterator[Any]:
+    """The fake Yasno schedule API, with the project pointed at it and a short timeout."""
+    from testsupport.fake_yasno import FakeYasno
+
+    with FakeYasno() as fake:
+        settings.YASNO_ENABLED = True
+        settings.YASNO_API_URL = fake.url
+        settings.YASNO_REGION_ID, settings.YASNO_DSO_ID = fake.region, fake.dso
+        settings.SCHEDULE_FETCH_TIMEOUT_SEC = 1
+        yield fake

@@ -9,7 +9,7 @@ class SectionInline(admin.TabularInline):
     """Sections follow the building's section count; only their names are edited here."""
 
     model = Section
-    fields = ["number", "name"]
+    fields = ["number", "name", "schedule_group"]
     readonly_fields = ["number"]
     extra = 0
     can_delete = False
@@ -20,12 +20,15 @@ class SectionInline(admin.TabularInline):
 
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "address", "section_count", "default_section", "sensor_count"]
+    list_display = ["id", "name", "address", "section_count", "default_section", "schedule_group", "sensor_count"]
     search_fields = ["=id", "name", "address"]
     fieldsets = [
         (None, {"fields": ["id", "name", "address"]}),
         ("Sections", {"fields": ["section_count", "default_section"]}),
         ("Location", {"fields": ["latitude", "longitude", "timezone"]}),
+        ("Planned outages", {"fields": ["schedule_group"], "description": (
+            "Empty: each section's own group, or the one Yasno's address look-up finds from the address "
+            "(see Schedules › Address look-ups for what it found, or why not).")}),
     ]
     inlines = [SectionInline]
 

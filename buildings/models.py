@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -10,6 +11,15 @@ from django.db import models, transaction
 # Firmware sends the building id as a JSON integer; the database column is 32-bit.
 MAX_BUILDING_ID = 2**31 - 1
 MAX_SECTIONS = 99
+
+
+# Distribution companies name their planned-outage groups "3.1" (queue 3, subgroup 1) or "3".
+SCHEDULE_GROUP = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+
+
+def validate_schedule_group(value: str) -> None:
+    if value and not SCHEDULE_GROUP.match(value):
+        raise ValidationError(f"{value!r} is not a schedule group: write it as the company does, e.g. 3.1.")
 
 
 def validate_timezone(value: str) -> None:
@@ -45,6 +55,11 @@ class Building(models.Model):
     default_section = models.PositiveSmallIntegerField(
         default=1, validators=[MinValueValidator(1)],
         help_text="Where heartbeats without a section_id go.",
+    )
+    schedule_group = models.CharField(
+        max_length=8, blank=True, validators=[validate_schedule_group],
+        help_text="Planned-outage group of every section (e.g. 3.1). Empty: a section's own, or the one "
+                  "Yasno's address look-up finds.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -101,6 +116,10 @@ class Section(models.Model):
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="sections")
     number = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120, blank=True, help_text='Optional, e.g. "Entrance B".')
+    schedule_group = models.CharField(
+        max_length=8, blank=True, validators=[validate_schedule_group],
+        help_text="Planned-outage group of this section, when it differs from the building's.",
+    )
 
     objects = SectionManager()
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from buildings.models import Building, Section
+from schedules.models import ScheduleChange
 from sensors.models import PowerEvent
 
 TELEGRAM_TEXT_MAX_LENGTH = 4096
+MAX_REMINDER_MINUTES = 180
 
 
 class NotificationPause(models.Model):
@@ -50,6 +53,15 @@ class Subscriber(models.Model):
     quiet_end = models.TimeField(null=True, blank=True)
     hold_in_quiet_hours = models.BooleanField(
         default=False, help_text="Hold messages until quiet hours end, instead of sending them without sound.",
+    )
+    schedule_notices = models.BooleanField(
+        "schedule notices", default=True,
+        help_text="Planned-outage schedules published or changed, emergency outages declared.",
+    )
+    schedule_reminder = models.PositiveSmallIntegerField(
+        "reminder before planned outages", null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_MINUTES)],
+        help_text="Minutes before a planned outage to be reminded; empty: no reminder.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -118,6 +130,8 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         POWER = "power", "power change"
         BROADCAST = "broadcast", "broadcast"
+        SCHEDULE = "schedule", "schedule notice"
+        REMINDER = "reminder", "planned-outage reminder"
 
     class State(models.TextChoices):
         PENDING = "pending", "queued"
@@ -130,6 +144,10 @@ class Message(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     event = models.ForeignKey(PowerEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     broadcast = models.ForeignKey(Broadcast, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    # What a schedule notice or reminder is about ("schedule:12", "reminder:3.1:1764950400"):
+    # one message per subscriber and topic, however often it is queued. Its text is written
+    # when it is queued.
+    topic = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     not_before = models.DateTimeField(help_text="Not sent before this time (quiet hours, a retry's backoff).")
     silent = models.BooleanField(default=False, help_text="Sent without sound (quiet hours).")
@@ -147,6 +165,8 @@ class Message(models.Model):
                                     condition=models.Q(event__isnull=False)),
             models.UniqueConstraint(fields=["broadcast", "subscriber"], name="message_unique_per_broadcast",
                                     condition=models.Q(broadcast__isnull=False)),
+            models.UniqueConstraint(fields=["topic", "subscriber"], name="message_unique_per_topic",
+                                    condition=~models.Q(topic="")),
         ]
         indexes = [
             # The sender's claim: queued rows that are due, oldest first.
@@ -164,6 +184,14 @@ class Announcement(models.Model):
     event = models.OneToOneField(PowerEvent, on_delete=models.CASCADE, primary_key=True, related_name="announcement")
     at = models.DateTimeField(auto_now_add=True)
     paused = models.BooleanField(default=False, help_text="Notifications were paused: nobody was told.")
+
+
+class ScheduleAnnouncement(models.Model):
+    """A schedule change whose notices have been queued (the sweep queues those without)."""
+
+    change = models.OneToOneField(ScheduleChange, on_delete=models.CASCADE, primary_key=True,
+                                  related_name="announcement")
+    at = models.DateTimeField(auto_now_add=True)
 
 
 class SenderLease(models.Model):

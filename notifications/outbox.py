@@ -8,18 +8,25 @@ right before the Telegram call and "sent" right after it, each a conditional upd
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
+from buildings.models import Section
 from notifications import services
-from notifications.models import Announcement, Broadcast, Message, Subscriber
+from notifications.models import MAX_REMINDER_MINUTES, Announcement, Broadcast, Message, ScheduleAnnouncement, Subscriber
 from notifications.services import notifications_paused
-from notifications.texts import power_text
+from notifications.texts import power_text, reminder_text, schedule_change_text
+from schedules import groups
+from schedules import services as schedules
+from schedules.days import Interval
+from schedules.models import ScheduleChange
 from sensors.models import PowerCause, PowerEvent, PowerState
 
 # Residents hear of real changes; a first state, or one held by a guard, says nothing new.
@@ -78,8 +85,8 @@ def _batches(subscribers: QuerySet[Subscriber], size: int) -> Iterator[list[Subs
 
 
 def announce_missed(since: timedelta, now: datetime | None = None) -> int:
-    """Announce the events of the last `since` whose trigger was lost (a crash between
-    the commit and the queue, a broker down); returns how many events."""
+    """Announce the power events and schedule changes of the last `since` whose trigger was
+    lost (a crash between the commit and the queue, a broker down); returns how many."""
     now = now or timezone.now()
     missed = list(
         PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True,
@@ -88,7 +95,84 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     )
     for event_id in missed:
         announce(event_id, now)
-    return len(missed)
+    changes = list(ScheduleChange.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
+                   .order_by("id").values_list("pk", flat=True))
+    for change_id in changes:
+        announce_schedule_change(change_id, now)
+    return len(missed) + len(changes)
+
+
+# --- Schedules: notices of changes, reminders before planned outages ---------------------
+
+def _group_audience(group: str) -> tuple[QuerySet[Subscriber], dict[int, zoneinfo.ZoneInfo]]:
+    """Active subscribers following a section in the group, and each such section's zone."""
+    section_ids = groups.sections_in(group)
+    zones = {s.pk: s.building.tz for s in Section.objects.filter(pk__in=section_ids)}
+    audience = Subscriber.objects.filter(active=True, subscriptions__section__in=section_ids).distinct()
+    return audience, zones
+
+
+def _zone_of(subscriber: Subscriber, zones: dict[int, zoneinfo.ZoneInfo]) -> zoneinfo.ZoneInfo:
+    followed = getattr(subscriber, "in_group", None)
+    return zones.get(followed) or next(iter(zones.values()))
+
+
+def announce_schedule_change(change_id: int, now: datetime | None = None,
+                             first_batch_queued: Callable[[], object] = lambda: None) -> int:
+    """Queue a schedule change's notice for each subscriber of its group who wants them,
+    once; returns how many were queued now (in batches, as `announce`)."""
+    now = now or timezone.now()
+    change = ScheduleChange.objects.select_related("day").filter(pk=change_id).first()
+    if change is None or ScheduleAnnouncement.objects.filter(change=change).exists():
+        return 0
+    audience, zones = _group_audience(change.day.group)
+    queued_now = 0
+    if zones:
+        subscribers = audience.filter(schedule_notices=True).annotate(
+            in_group=Max("subscriptions__section", filter=Q(subscriptions__section__in=list(zones)))).order_by("pk")
+        texts: dict[tuple[str, str], str] = {}
+        for number, batch in enumerate(_batches(subscribers, FANOUT_BATCH)):
+            messages = []
+            for subscriber in batch:
+                tz = _zone_of(subscriber, zones)
+                key = (subscriber.language, str(tz))
+                if key not in texts:
+                    texts[key] = schedule_change_text(change, tz, subscriber.language)
+                messages.append(queued(subscriber, now, kind=Message.Kind.SCHEDULE, topic=f"schedule:{change.pk}",
+                                       text=texts[key]))
+            queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
+            if number == 0:
+                first_batch_queued()
+    _, fresh = ScheduleAnnouncement.objects.get_or_create(change=change)
+    return queued_now if fresh else 0
+
+
+def remind_planned_outages(now: datetime | None = None) -> int:
+    """Queue a reminder for each subscriber whose chosen minutes before a planned outage
+    have come (once per subscriber and outage); returns how many were queued."""
+    now = now or timezone.now()
+    reminded = Subscriber.objects.filter(active=True, schedule_reminder__isnull=False)
+    wanted = set(groups.section_groups(Section.objects.filter(subscriptions__subscriber__in=reminded).distinct())
+                 .values())
+    queued_now = 0
+    for group in sorted(wanted):
+        for span in schedules.planned_spans(group, now, now + timedelta(minutes=MAX_REMINDER_MINUTES + 1)):
+            if span.start <= now:
+                continue  # under way already (or begun before the window): no reminder
+            queued_now += _remind(group, span, now)
+    return queued_now
+
+
+def _remind(group: str, span: Interval, now: datetime) -> int:
+    audience, zones = _group_audience(group)
+    minutes_left = (span.start - now).total_seconds() / 60
+    due = audience.filter(schedule_reminder__gte=minutes_left).annotate(
+        in_group=Max("subscriptions__section", filter=Q(subscriptions__section__in=list(zones)))).order_by("pk")
+    topic = f"reminder:{group}:{int(span.start.timestamp())}"
+    messages = [queued(subscriber, now, kind=Message.Kind.REMINDER, topic=topic,
+                       text=reminder_text(group, span, now, _zone_of(subscriber, zones), subscriber.language))
+                for subscriber in due.exclude(messages__topic=topic)]
+    return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
 
 
 def broadcast_audience(broadcast: Broadcast) -> QuerySet[Subscriber]:
@@ -174,6 +258,8 @@ def prepare(message_id: int) -> Outgoing | None:
         return _skip(message, "the subscriber is inactive")
     if message.kind == Message.Kind.BROADCAST:
         text = message.broadcast.text
+    elif message.topic:
+        text = message.text  # written when queued
     else:
         event = message.event
         if event.section.power.version != event.sequence:
@@ -185,8 +271,24 @@ def prepare(message_id: int) -> Outgoing | None:
         )
         if last_told == event.state:
             return _skip(message, "nothing new since the last message")
-        text = power_text(event, message.subscriber.language)
+        planned, has_plan = _planned_context(event)
+        text = power_text(event, message.subscriber.language, planned, has_plan)
     return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
+
+
+def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:
+    """The planned outage a power change falls in (for power back: the one its outage began
+    in), and whether the day had a schedule at all; worked out once per event, however many
+    subscribers hear of it."""
+
+    def work_out() -> tuple[Interval | None, bool]:
+        outage_began = event.previous_since if event.state == PowerState.UP and event.previous_since else event.at
+        section = event.section
+        planned = schedules.planned_outage_at(section, outage_began)
+        day = timezone.localtime(outage_began, section.building.tz).date()
+        return planned, planned is not None or schedules.has_plan(section, day)
+
+    return cache.get_or_set(f"notifications.planned:{event.pk}", work_out, 3600)
 
 
 def _skip(message: Message, why: str) -> None:

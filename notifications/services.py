@@ -97,7 +97,8 @@ def toggle_power(subscriber: Subscriber, section_id: int) -> bool | None:
     return subscription.power
 
 
-TOGGLES = ("broadcasts", "hold_in_quiet_hours")
+TOGGLES = ("broadcasts", "hold_in_quiet_hours", "schedule_notices")
+REMINDER_CHOICES = (None, 15, 30, 60, 120)
 
 
 def toggle(subscriber: Subscriber, preference: str) -> bool:
@@ -122,3 +123,13 @@ def set_quiet_hours(subscriber: Subscriber, start: time | None, end: time | None
         raise ValueError("Quiet hours need a start and an end that differ.")
     subscriber.quiet_start, subscriber.quiet_end = start, end
     subscriber.save(update_fields=["quiet_start", "quiet_end"])
+
+
+def next_reminder(subscriber: Subscriber) -> int | None:
+    """Switch the reminder before planned outages to the next of REMINDER_CHOICES (off, 15
+    minutes, 30, ...); the new value."""
+    current = subscriber.schedule_reminder
+    index = REMINDER_CHOICES.index(current) if current in REMINDER_CHOICES else 0
+    subscriber.schedule_reminder = REMINDER_CHOICES[(index + 1) % len(REMINDER_CHOICES)]
+    subscriber.save(update_fields=["schedule_reminder"])
+    return subscriber.schedule_reminder

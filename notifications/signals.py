@@ -9,7 +9,8 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from notifications.outbox import is_news
-from notifications.tasks import announce
+from notifications.tasks import announce, announce_schedule_change
+from schedules.models import ScheduleChange
 from sensors.models import PowerEvent
 
 
@@ -21,3 +22,10 @@ def announce_power_event(sender: type[PowerEvent], instance: PowerEvent, created
     # announce_missed queues it within 30 s.
     if created and is_news(instance):
         transaction.on_commit(lambda: announce.delay(instance.pk), robust=True)
+
+
+@receiver(post_save, sender=ScheduleChange, dispatch_uid="announce_schedule_change")
+def announce_schedule(sender: type[ScheduleChange], instance: ScheduleChange, created: bool, **kwargs: Any) -> None:
+    # Robust for the same reason: the sweep queues it if the broker is down now.
+    if created:
+        transaction.on_commit(lambda: announce_schedule_change.delay(instance.pk), robust=True)

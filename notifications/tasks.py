@@ -23,7 +23,18 @@ def announce(event_id: int) -> None:
 @shared_task(ignore_result=True)
 def announce_missed() -> None:
     if missed := outbox.announce_missed(MISSED_EVENTS_WINDOW):
-        logger.warning("announced %d power events whose trigger was lost", missed)
+        logger.warning("announced %d power events and schedule changes whose trigger was lost", missed)
+        deliver.delay()
+
+
+@shared_task(ignore_result=True)
+def announce_schedule_change(change_id: int) -> None:
+    outbox.announce_schedule_change(change_id, first_batch_queued=deliver.delay)
+
+
+@shared_task(ignore_result=True)
+def remind_planned_outages() -> None:
+    if outbox.remind_planned_outages():
         deliver.delay()
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import zoneinfo
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from buildings.models import Section
+from schedules import days
+from schedules.days import Interval
+from schedules.models import DayStatus, ScheduleChange
 from sensors.models import PowerEvent, PowerState
+
+# A power change this close to the planned time happened "as planned".
+AS_PLANNED = timedelta(minutes=10)
 
 
 def duration(length: timedelta) -> str:
@@ -32,9 +40,77 @@ def section_name(section: Section) -> str:
     return section.name or _("Section %(number)d") % {"number": section.number}
 
 
-def power_text(event: PowerEvent, language: str) -> str:
-    """The message for a section's power change: where, when, and how long the state
-    before it lasted."""
+def intervals_text(parts: Sequence[tuple[str, str]]) -> str:
+    """"08:00–12:00, 18:00–24:00"."""
+    return ", ".join(f"{start}–{end}" for start, end in parts)
+
+
+def day_plan_text(status: str, parts: Sequence[tuple[str, str]], off: timedelta) -> str:
+    """What a day's schedule says, in one line."""
+    if status == DayStatus.NONE or (status == DayStatus.APPLIES and not parts):
+        return _("no outages planned")
+    if status == DayStatus.EMERGENCY:
+        return _("emergency outages, the schedule does not apply")
+    if status == DayStatus.UNKNOWN:
+        return _("no schedule yet")
+    return _("off %(intervals)s (%(total)s)") % {"intervals": intervals_text(parts), "total": duration(off)}
+
+
+def _day_parts(day: date, off: Sequence[Sequence[int]], zone: str, tz: zoneinfo.ZoneInfo
+               ) -> tuple[list[tuple[str, str]], timedelta]:
+    spans = days.intervals(day, off, zoneinfo.ZoneInfo(zone))
+    return days.on_day(spans, day, tz), sum((span.length for span in spans), timedelta())
+
+
+def schedule_change_text(change: ScheduleChange, tz: zoneinfo.ZoneInfo, language: str) -> str:
+    """A schedule notice: which day, which group, and its planned-off intervals (before and
+    after, for a change), in the building's time zone."""
+    day = change.day
+    with override(language):
+        facts = {"date": day.date.strftime("%d.%m"), "group": day.group}
+        parts, off = _day_parts(day.date, change.off, day.timezone, tz)
+        now_text = day_plan_text(change.status, parts, off)
+        if change.kind == ScheduleChange.Kind.EMERGENCY:
+            return _("⚠️ Emergency outages declared for %(date)s, group %(group)s: planned schedules do not "
+                     "apply, the power may go off at any time.") % facts
+        if change.kind == ScheduleChange.Kind.PUBLISHED:
+            return _("📅 Schedule for %(date)s, group %(group)s: %(plan)s.") % {**facts, "plan": now_text}
+        before_parts, before_off = _day_parts(day.date, change.before_off, day.timezone, tz)
+        before_text = day_plan_text(change.before_status, before_parts, before_off)
+        return _("📅 The schedule for %(date)s, group %(group)s, changed: %(plan)s. Before: %(before)s.") % {
+            **facts, "plan": now_text, "before": before_text}
+
+
+def reminder_text(group: str, span: Interval, now: datetime, tz: zoneinfo.ZoneInfo, language: str) -> str:
+    with override(language):
+        local = span.start.astimezone(tz), span.end.astimezone(tz)
+        end = "24:00" if local[1].time() == datetime.min.time() and local[1].date() > local[0].date() \
+            else local[1].strftime("%H:%M")
+        return _("⏰ Planned outage in %(duration)s, group %(group)s: off %(start)s–%(end)s.") % {
+            "duration": duration(span.start - now + timedelta(seconds=30)), "group": group,
+            "start": local[0].strftime("%H:%M"), "end": end}
+
+
+def planned_context(event: PowerEvent, planned: Interval | None, has_plan: bool, tz: zoneinfo.ZoneInfo) -> str:
+    """How a power change compares with the schedule: "" when there is no schedule to compare with."""
+    if planned is None:
+        if not has_plan:
+            return ""
+        return _("It was not in the schedule.") if event.state == PowerState.UP else _("This is not in the schedule.")
+    start, end = (planned.start.astimezone(tz).strftime("%H:%M"), planned.end.astimezone(tz).strftime("%H:%M"))
+    if event.state == PowerState.DOWN:
+        return _("Planned: off %(start)s–%(end)s, back by %(end)s per schedule.") % {"start": start, "end": end}
+    early = planned.end - event.at
+    if abs(early) <= AS_PLANNED:
+        return _("As planned.")
+    if early > timedelta(0):
+        return _("%(duration)s earlier than planned (%(end)s).") % {"duration": duration(early), "end": end}
+    return _("%(duration)s later than planned (%(end)s).") % {"duration": duration(-early), "end": end}
+
+
+def power_text(event: PowerEvent, language: str, planned: Interval | None = None, has_plan: bool = False) -> str:
+    """The message for a section's power change: where, when, how long the state before it
+    lasted, and how it compares with the schedule (`planned`: the planned outage it falls in)."""
     section = event.section
     building = section.building
     with override(language):
@@ -48,12 +124,18 @@ def power_text(event: PowerEvent, language: str) -> str:
             if event.previous_since is not None and event.previous_state in (PowerState.UP, PowerState.DOWN)
             else None
         )
-        if event.state == PowerState.UP:
-            if lasted:
-                return _("💡 Power is back in %(section)s of %(building)s after %(duration)s (at %(time)s).") % {
-                    **facts, "duration": lasted}
-            return _("💡 Power is on in %(section)s of %(building)s (since %(time)s).") % facts
+        text = _power_sentence(event, facts, lasted)
+        context = planned_context(event, planned, has_plan, building.tz)
+    return f"{text} {context}" if context else text
+
+
+def _power_sentence(event: PowerEvent, facts: dict[str, str], lasted: str | None) -> str:
+    if event.state == PowerState.UP:
         if lasted:
-            return _("🔌 Power is off in %(section)s of %(building)s since %(time)s. It had been on for "
-                     "%(duration)s.") % {**facts, "duration": lasted}
-        return _("🔌 Power is off in %(section)s of %(building)s since %(time)s.") % facts
+            return _("💡 Power is back in %(section)s of %(building)s after %(duration)s (at %(time)s).") % {
+                **facts, "duration": lasted}
+        return _("💡 Power is on in %(section)s of %(building)s (since %(time)s).") % facts
+    if lasted:
+        return _("🔌 Power is off in %(section)s of %(building)s since %(time)s. It had been on for "
+                 "%(duration)s.") % {**facts, "duration": lasted}
+    return _("🔌 Power is off in %(section)s of %(building)s since %(time)s.") % facts

@@ -20,6 +20,8 @@ from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
 from ops import counters
+from schedules.models import SourceHealth
+from schedules.services import FETCH_RESULTS
 from sensors.power import last_tick
 from sensors.reports import fleet_summary
 
@@ -31,9 +33,12 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "telegram_rate_limited": ("Telegram answers 429 Too Many Requests.", ""),
     "firmware_checks": ("Firmware update checks by answer: offered (a newer release) or current.", "result"),
     "firmware_downloads": ("Firmware images served.", ""),
+    "schedule_fetches": ("Planned-outage schedule fetches by result: ok, partial (some groups unreadable), failed.",
+                         "result"),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
-KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS, "firmware_checks": CHECK_RESULTS}
+KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS, "firmware_checks": CHECK_RESULTS,
+                "schedule_fetches": FETCH_RESULTS}
 
 
 class PowerBotCollector:
@@ -69,12 +74,28 @@ class PowerBotCollector:
         lag = math.inf if ticked is None else max((timezone.now() - ticked).total_seconds(), 0.0)
         yield GaugeMetricFamily("powerbot_detector_tick_lag_seconds",
                                 "Seconds since the offline detector last ran (+Inf: never).", value=lag)
+        yield from self._schedule_sources()
         depth = outbox.depth()
         family = GaugeMetricFamily("powerbot_outbox_messages", "Messages queued or being sent, by kind.",
                                    labels=["kind"])
         for kind in Message.Kind.values:
             family.add_metric([kind], depth.get(kind, 0))
         yield family
+
+
+    def _schedule_sources(self) -> Iterator[Metric]:
+        now = timezone.now()
+        age = GaugeMetricFamily("powerbot_schedule_data_age_seconds",
+                                "Seconds since a polled schedule source last answered well (+Inf: never).",
+                                labels=["source"])
+        failures = GaugeMetricFamily("powerbot_schedule_source_failures",
+                                     "Failed fetches of a schedule source since its last good one.", labels=["source"])
+        for health in SourceHealth.objects.order_by("source"):
+            ok = health.last_success_at
+            age.add_metric([health.source], math.inf if ok is None else max((now - ok).total_seconds(), 0.0))
+            failures.add_metric([health.source], health.failures)
+        yield age
+        yield failures
 
 
 def render() -> bytes:

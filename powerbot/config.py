@@ -26,6 +26,7 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 _MAP_SEPARATORS = re.compile(r"[,;\s]+")
 _ALIAS_VARIABLE = re.compile(r"^SENSOR_ALIAS_(\d+)_(\d+)$")
+_YASNO_VARIABLE = re.compile(r"^YASNO_BUILDING_(\d+)_(STREET_QUERY|HOUSE_QUERIES)(?:_SEC_(\d+))?$")
 
 SectionRef = tuple[int, int]
 SUPPORTED_DATABASES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
@@ -120,6 +121,14 @@ def get_url(name: str, default: str) -> str:
     return value
 
 
+def get_api_url(name: str, default: str) -> str:
+    """An API's base URL, which may have a path (no query): requests add theirs to it."""
+    value = get_str(name, default).rstrip("/")
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", value):
+        raise ConfigError(name, f"{value!r} must be a URL such as https://api.example.org/v1 (no query)")
+    return value
+
+
 def get_page_url(name: str) -> str:
     """A full URL with a path (a webhook's), or "" when unset."""
     value = get_str(name)
@@ -210,3 +219,38 @@ def parse_section_aliases(environment: Mapping[str, str]) -> dict[SectionRef, tu
             sources.append((int(source.group(1)), int(source.group(2))))
         aliases[(int(match.group(1)), int(match.group(2)))] = tuple(sources)
     return aliases
+
+
+def parse_yasno_buildings(environment: Mapping[str, str]) -> dict[int, dict[int, tuple[str, tuple[str, ...]]]]:
+    """The seed's address look-up of schedule groups: `YASNO_BUILDING_<id>_STREET_QUERY` and
+    `YASNO_BUILDING_<id>_HOUSE_QUERIES[_SEC_<n>]` ("|"-separated variants) ->
+    {building: {section (0 = all): (street query, house queries)}}."""
+    streets: dict[int, str] = {}
+    houses: dict[tuple[int, int], tuple[str, ...]] = {}
+    for name, raw in environment.items():
+        if not name.startswith("YASNO_BUILDING_"):
+            continue
+        match = _YASNO_VARIABLE.match(name)
+        if not match or (match[2] == "STREET_QUERY" and match[3]):
+            raise ConfigError(name, "the name must be YASNO_BUILDING_<id>_STREET_QUERY or "
+                                    "YASNO_BUILDING_<id>_HOUSE_QUERIES[_SEC_<n>]")
+        building, section = int(match[1]), int(match[3] or 0)
+        if match[2] == "STREET_QUERY":
+            if not raw.strip():
+                raise ConfigError(name, "must not be empty")
+            streets[building] = raw.strip()
+        else:
+            variants = tuple(filter(None, (variant.strip() for variant in raw.split("|"))))
+            if not variants:
+                raise ConfigError(name, "must list at least one house number (variants separated by |)")
+            houses[(building, section)] = variants
+    for building, section in houses:
+        if building not in streets:
+            raise ConfigError(f"YASNO_BUILDING_{building}_STREET_QUERY", "is needed with its HOUSE_QUERIES")
+    lookups: dict[int, dict[int, tuple[str, tuple[str, ...]]]] = {}
+    for (building, section), variants in sorted(houses.items()):
+        lookups.setdefault(building, {})[section] = (streets[building], variants)
+    for building, street in streets.items():
+        if building not in lookups:
+            raise ConfigError(f"YASNO_BUILDING_{building}_HOUSE_QUERIES", "is needed with its STREET_QUERY")
+    return lookups

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "publicapi",
     "telegrambot",
     "firmware",
+    "schedules",
     "ops",
 ]
 
@@ -233,6 +234,29 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3600},
     },
+}
+
+# --- Planned-outage schedules (names kept from the PowerBot seed) --------------------
+YASNO_ENABLED = config.get_bool("YASNO_ENABLED", False)
+YASNO_API_URL = config.get_api_url("YASNO_API_URL", "https://app.yasno.ua/api/blackout-service/public/shutdowns")
+YASNO_REGION_ID = config.get_int("YASNO_REGION_ID", 25, minimum=1)
+YASNO_DSO_ID = config.get_int("YASNO_DSO_ID", 902, minimum=1)
+YASNO_BUILDINGS = config.parse_yasno_buildings(os.environ)
+SCHEDULE_POLL_SEC = config.get_int("SCHEDULE_POLL_SEC", 600, minimum=30, maximum=86_400)
+# One fetch, connecting and reading, gives up after this long: a hung source never holds the worker.
+SCHEDULE_FETCH_TIMEOUT_SEC = config.get_int("SCHEDULE_FETCH_TIMEOUT_SEC", 10, minimum=1, maximum=120)
+# A building's group found through Yasno's address look-up is asked again after this long.
+SCHEDULE_LOOKUP_HOURS = config.get_int("SCHEDULE_LOOKUP_HOURS", 12, minimum=1, maximum=24 * 30)
+if YASNO_ENABLED:
+    CELERY_BEAT_SCHEDULE["poll-yasno"] = {
+        "task": "schedules.tasks.poll_yasno",
+        "schedule": SCHEDULE_POLL_SEC,
+        "options": {"expires": SCHEDULE_POLL_SEC},
+    }
+CELERY_BEAT_SCHEDULE["remind-planned-outages"] = {
+    "task": "notifications.tasks.remind_planned_outages",
+    "schedule": 60,
+    "options": {"expires": 60},
 }
 
 TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")

@@ -37,6 +37,16 @@ urlpatterns = [
         public.SectionStatsView.as_view(),
         name="public-section-stats",
     ),
+    re_path(
+        r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/schedule/?$",
+        public.SectionScheduleView.as_view(),
+        name="public-section-schedule",
+    ),
+    re_path(
+        r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/schedule\.ics$",
+        public.SectionScheduleCalendarView.as_view(),
+        name="public-section-schedule-ics",
+    ),
     re_path(r"^api/v1/firmware/check/?$", firmware.UpdateCheckView.as_view(), name="firmware-check"),
     re_path(
         r"^api/v1/firmware/download/(?P<board>[^/]+)/(?P<version>[^/]+)/?$",

@@ -72,6 +72,32 @@ class StatsQuerySerializer(serializers.Serializer):
     period = serializers.ChoiceField(choices=[p.value for p in Period], default=Period.DAY.value)
 
 
+class PlannedVersusActualSerializer(serializers.Serializer):
+    group = serializers.CharField(help_text="The section's planned-outage group.")
+    planned_off_seconds = serializers.IntegerField(help_text="Planned off in the period so far.")
+    actual_off_seconds = serializers.IntegerField(help_text="Off in the period so far, as the sensors saw it.")
+    unplanned_off_seconds = serializers.IntegerField(help_text="Of the time off, the part nothing was planned for.")
+    outages_outside_schedule = serializers.IntegerField(help_text="Outages that overlap no planned outage.")
+
+
+class OffIntervalSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="HH:MM in the building's time zone.")
+    end = serializers.CharField(help_text='HH:MM; "24:00" when it runs to the end of the day.')
+
+
+class ScheduleDaySerializer(serializers.Serializer):
+    date = serializers.DateField()
+    status = serializers.ChoiceField(choices=["applies", "none", "emergency", "unknown"])
+    off = OffIntervalSerializer(many=True)
+
+
+class SectionScheduleSerializer(serializers.Serializer):
+    group = serializers.CharField(allow_null=True, help_text="Null when the section has no group yet.")
+    source = serializers.CharField(allow_null=True, help_text="yasno or file; null without data.")
+    fetched_at = serializers.DateTimeField(allow_null=True, help_text="When the oldest data shown was fetched.")
+    days = ScheduleDaySerializer(many=True, help_text="Today and tomorrow in the building's time zone.")
+
+
 class SectionStatsSerializer(serializers.Serializer):
     building_id = serializers.IntegerField(source="section.building_id")
     section = serializers.IntegerField(source="section.number")
@@ -94,3 +120,7 @@ class SectionStatsSerializer(serializers.Serializer):
         choices=PowerState.choices, source="stats.previous_state", allow_null=True,
     )
     previous_seconds = serializers.IntegerField(source="stats.previous_seconds", allow_null=True)
+    schedule = PlannedVersusActualSerializer(
+        allow_null=True, help_text="The period held against the planned-outage schedule; null without a group.",
+    )
+

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import CursorPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.api import ERROR, JSONAPIView
-from publicapi import sensor_list
+from publicapi import calendar, sensor_list
+from publicapi.calendar import CalendarRenderer
 from publicapi.authentication import HasReadKey, ReadKeyAuthentication
 from publicapi.serializers import (
     BuildingListSerializer,
@@ -23,11 +30,14 @@ from publicapi.serializers import (
     BuildingStatusSerializer,
     EventsQuerySerializer,
     PowerEventSerializer,
+    SectionScheduleSerializer,
     SectionStatsSerializer,
     SensorStatusListSerializer,
     SensorStatusSerializer,
     StatsQuerySerializer,
 )
+from schedules.services import section_plan
+from schedules.versus import planned_versus_actual
 from sensors.history import Period, section_events, section_stats
 from sensors.models import PowerEvent
 from sensors.power import recorded_section_statuses
@@ -134,4 +144,42 @@ class SectionStatsView(ReadOnlyView):
         query = StatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         stats = section_stats(found, Period(query.validated_data["period"]))
-        return Response(SectionStatsSerializer({"section": found, "stats": stats}).data)
+        versus = planned_versus_actual(found, stats)
+        return Response(SectionStatsSerializer({"section": found, "stats": stats, "schedule": versus}).data)
+
+
+class SectionScheduleView(ReadOnlyView):
+    @extend_schema(responses={200: SectionScheduleSerializer, 400: ERROR, 404: ERROR, **AUTH_ERRORS})
+    def get(self, request: Request, building_id: str, section: str) -> Response:
+        """Planned outages today and tomorrow in the building's time zone."""
+        found = find_section(building_id, section)
+        return Response(SectionScheduleSerializer(schedule_document(found)).data)
+
+
+def schedule_document(section: Section) -> dict[str, Any]:
+    now = timezone.now()
+    plan = section_plan(section, now)
+    if plan is None:
+        today = timezone.localtime(now, section.building.tz).date()
+        return {"group": None, "source": None, "fetched_at": None,
+                "days": [{"date": today + timedelta(days=n), "status": "unknown", "off": []} for n in (0, 1)]}
+    shown = [day for day in plan.days if day.source is not None]
+    return {
+        "group": plan.group,
+        "source": shown[0].source if shown else None,
+        "fetched_at": min((day.fetched_at for day in shown), default=None),
+        "days": [{"date": day.date, "status": day.status,
+                  "off": [{"start": start, "end": end} for start, end in day.off]} for day in plan.days],
+    }
+
+
+class SectionScheduleCalendarView(ReadOnlyView):
+    # Errors answer in JSON; a calendar app asking for text/calendar is not refused with 406.
+    renderer_classes = [JSONRenderer, CalendarRenderer]
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR, 400: ERROR, 404: ERROR, **AUTH_ERRORS})
+    def get(self, request: Request, building_id: str, section: str) -> HttpResponse:
+        """The section's planned outages (the last week and the days ahead) as an iCalendar feed
+        for a phone's calendar; the read key goes in the query: `?api_key=`."""
+        found = find_section(building_id, section)
+        return HttpResponse(calendar.planned_outages(found), content_type="text/calendar; charset=utf-8")

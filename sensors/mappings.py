@@ -18,13 +18,14 @@ import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
-from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, Building, Section
+from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section
 from sensors.models import Sensor, SensorAlias, uuid_key
 
 Format = Literal["yaml", "json"]
 KINDS = ("buildings", "sensors", "aliases")
 FIELDS = {
-    "buildings": {"id", "name", "address", "sections", "default_section", "latitude", "longitude", "timezone"},
+    "buildings": {"id", "name", "address", "sections", "default_section", "latitude", "longitude", "timezone",
+                  "schedule_group", "section_schedule_groups"},
     "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
     "aliases": {"sensor", "building", "section"},
 }
@@ -95,13 +96,17 @@ def import_document(document: Any, lines: dict[tuple[str, int], int] | None = No
 
 def export_document() -> dict[str, list[dict[str, Any]]]:
     buildings = []
-    for building in Building.objects.order_by("id"):
+    for building in Building.objects.prefetch_related("sections").order_by("id"):
         entry = {"id": building.id, "name": building.name, "address": building.address,
                  "sections": building.section_count, "default_section": building.default_section}
         if building.latitude is not None and building.longitude is not None:
             entry |= {"latitude": float(building.latitude), "longitude": float(building.longitude)}
         if building.timezone:
             entry["timezone"] = building.timezone
+        if building.schedule_group:
+            entry["schedule_group"] = building.schedule_group
+        if own := {s.number: s.schedule_group for s in building.sections.all() if s.schedule_group}:
+            entry["section_schedule_groups"] = own
         buildings.append(entry)
     sensors = [
         {"uuid": s.uuid, "building": s.section.building_id, "section": s.section.number,
@@ -197,8 +202,31 @@ class _Importer:
             "latitude": _coordinate(entry, "latitude", building.latitude, limit=90),
             "longitude": _coordinate(entry, "longitude", building.longitude, limit=180),
             "timezone": _text(entry, "timezone", building.timezone),
+            "schedule_group": _group(entry.get("schedule_group", building.schedule_group), "schedule_group"),
         }
-        return _save_if_changed(building, wanted, created=existing is None)
+        outcome = _save_if_changed(building, wanted, created=existing is None)
+        if "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"]):
+            return "updated" if outcome == "unchanged" else outcome
+        return outcome
+
+    def section_groups(self, building: Building, groups: Any) -> bool:
+        """Each listed section's own schedule group; the others have none of their own.
+        Whether anything changed."""
+        if not isinstance(groups, dict):
+            raise _EntryError("section_schedule_groups must map section numbers to groups, e.g. {2: \"3.2\"}")
+        wanted = {}
+        for number, group in groups.items():
+            if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= building.section_count:
+                raise _EntryError(f"section_schedule_groups: {number!r} is not a section of the building "
+                                  f"(1 to {building.section_count})")
+            wanted[number] = _group(group, f"section_schedule_groups {number}")
+        changed = False
+        for section in building.sections.all():
+            group = wanted.get(section.number, "")
+            if section.schedule_group != group:
+                Section.objects.filter(pk=section.pk).update(schedule_group=group)
+                changed = True
+        return changed
 
     def sensor(self, entry: dict[str, Any]) -> str:
         uuid = _text(entry, "uuid").strip()
@@ -279,6 +307,14 @@ def _text(entry: dict[str, Any], name: str, default: Any = _MISSING) -> str:
         value = ""
     if not isinstance(value, str):
         raise _EntryError(f"{name} must be text, not {entry.get(name)!r}")
+    return value
+
+
+def _group(value: Any, name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or (value and not SCHEDULE_GROUP.match(value)):
+        raise _EntryError(f'{name} must be text such as "3.1" (in quotes in YAML), not {value!r}')
     return value
 
 

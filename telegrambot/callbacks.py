@@ -17,6 +17,8 @@ TOGGLE_POWER = re.compile(r"^np:(\d{1,10})$")  # section pk
 UNFOLLOW = re.compile(r"^nu:(\d{1,10})$")  # section pk
 TOGGLE = re.compile(rf"^nt:({'|'.join(TOGGLES)})$")
 LANGUAGE = re.compile(r"^l:([a-z]{2})$")
+SCHEDULE = re.compile(r"^sc:(\d{1,10})$")  # section pk
+REMINDER = re.compile(r"^nr$")  # the next reminder choice
 
 
 def buildings(page: int) -> str:
@@ -47,9 +49,14 @@ def toggle(preference: str) -> str:
     return f"nt:{preference}"
 
 
+def schedule(section_id: int) -> str:
+    return f"sc:{section_id}"
+
+
 def language(code: str) -> str:
     return f"l:{code}"
 
 
 OPEN_STATUS = "st"
 OPEN_NOTIFICATIONS = "n"
+NEXT_REMINDER = "nr"

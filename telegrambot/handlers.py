@@ -195,6 +195,7 @@ def register(application: Application) -> None:
     for name, handler in [
         ("start", start), ("stats", stats),
         ("status", command(screens.status)), ("notifications", command(screens.notifications)),
+        ("schedule", command(screens.schedule)),
         ("menu", command(screens.menu)), ("help", command(screens.help)), ("myid", command(screens.my_id)),
         ("language", command(screens.language_choice)), ("quiet", command(screens.quiet, arguments=True)),
         ("unsubscribe", command(screens.unsubscribe)), ("admin", command(screens.admin)),
@@ -214,6 +215,8 @@ def register(application: Application) -> None:
         (callbacks.UNFOLLOW, button(screens.unfollow, int)),
         (callbacks.TOGGLE, button(screens.toggle, str)),
         (callbacks.LANGUAGE, button(screens.set_language, str)),
+        (callbacks.SCHEDULE, button(screens.schedule, int)),
+        (callbacks.REMINDER, button(screens.next_reminder)),
     ]:
         application.add_handler(CallbackQueryHandler(handler, pattern=pattern))
     application.add_handler(CallbackQueryHandler(button(screens.stale)))  # out of date, or forged

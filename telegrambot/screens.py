@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass, replace
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from functools import cache, lru_cache, wraps
 
 from django.conf import settings
@@ -20,7 +20,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from buildings.models import Building, Section
 from notifications import services
 from notifications.models import Subscriber
-from sensors.history import Period, period_days, section_stats, stretches_from
+from schedules.services import section_plan, section_plans
+from schedules.versus import planned_versus_actual
+from schedules.days import Interval
+from sensors.history import Period, period_days, period_start, section_stats, stretches_from, timeline
 from sensors.models import PowerState
 from sensors.reports import fleet_summary, section_reports
 from telegrambot import callbacks, texts
@@ -227,13 +230,17 @@ def _status_or_choice(subscriber: Subscriber, notice: str = "") -> Screen:
 def _status(followed: list[Section]) -> Screen:
     followed = followed[:MAX_CARDS]  # one message stays within Telegram's 4,096 characters
     now = timezone.now()
-    cards = [texts.status_card(report, now) for report in section_reports(followed, now)]
+    plans = section_plans(followed, now)
+    cards = [texts.status_card(report, now, plans.get(report.status.section.pk))
+             for report in section_reports(followed, now)]
     rows = [[_button(_("🔄 Refresh"), callbacks.OPEN_STATUS), _button(_("🔔 Notifications"), callbacks.OPEN_NOTIFICATIONS)]]
     if len(followed) == 1:
-        rows.append([_button(_("📊 Statistics"), callbacks.stats(followed[0].pk, Period.DAY))])
+        rows.append([_button(_("📊 Statistics"), callbacks.stats(followed[0].pk, Period.DAY)),
+                     _button(_("📅 Schedule"), callbacks.schedule(followed[0].pk))])
     else:
         rows += [[_button(f"📊 {section.building.name[:30]}, {texts.section_name(section)}",
-                          callbacks.stats(section.pk, Period.DAY))] for section in followed]
+                          callbacks.stats(section.pk, Period.DAY)),
+                  _button("📅", callbacks.schedule(section.pk))] for section in followed]
     return Screen("\n\n".join(cards), InlineKeyboardMarkup(rows))
 
 
@@ -267,13 +274,48 @@ def _chart(section: Section, period: Period) -> Screen:
     picture = _picture(starts, summary.start, minute, period_days(period, summary.start, tz), tz)
     choices = [_button(("• " if choice == period else "") + texts.period_name(choice),
                        callbacks.stats(section.pk, choice)) for choice in Period]
-    return Screen(texts.stats_caption(section, summary), InlineKeyboardMarkup([choices]), photo=picture)
+    caption = texts.stats_caption(section, summary)
+    if (versus := planned_versus_actual(section, summary)) is not None:
+        caption += "\n" + "\n".join(texts.versus_lines(versus))
+    return Screen(caption, InlineKeyboardMarkup([choices]), photo=picture)
 
 
 @lru_cache(maxsize=256)
 def _picture(starts: tuple[tuple[PowerState, datetime], ...], start: datetime, now: datetime, days: int,
-             tz: zoneinfo.ZoneInfo) -> bytes:
-    return power_chart(stretches_from(starts, now), start, now, days, tz)
+             tz: zoneinfo.ZoneInfo, planned: tuple[Interval, ...] | None = None) -> bytes:
+    return power_chart(stretches_from(starts, now), start, now, days, tz, planned)
+
+
+@_in_language
+def schedule(person: Person, subscriber: Subscriber, section_id: int | None = None) -> Screen | list[Screen]:
+    """Today's and tomorrow's planned outages of one section, or of each section followed,
+    each with a picture of the plan over what the sensors recorded since yesterday."""
+    if section_id is None:
+        chosen = _sections(subscriber)[:MAX_CHARTS]
+        if not chosen:
+            return _status_or_choice(subscriber)
+    else:
+        chosen = list(Section.objects.filter(pk=section_id))
+        if not chosen:
+            return _status_or_choice(subscriber, notice=texts.stale_button())
+    return [_schedule(section) for section in chosen]
+
+
+def _schedule(section: Section) -> Screen:
+    now = timezone.now()
+    tz = section.building.tz
+    plan = section_plan(section, now)
+    caption = texts.schedule_caption(section, plan, now)
+    if plan is None:
+        return Screen(caption)
+    start = period_start(Period.DAY, now, tz) - timedelta(hours=12)  # within yesterday, whatever DST did
+    start = period_start(Period.DAY, start, tz)
+    starts = tuple((stretch.state, stretch.start) for stretch in timeline(section, start, now))
+    minute = now.replace(second=0, microsecond=0)
+    picture = _picture(starts, start, minute, 3, tz, tuple(plan.spans))
+    buttons = [[_button(_("🔄 Refresh"), callbacks.schedule(section.pk)),
+                _button(_("📊 Statistics"), callbacks.stats(section.pk, Period.DAY))]]
+    return Screen(caption, InlineKeyboardMarkup(buttons), photo=picture)
 
 
 # --- Preferences ----------------------------------------------------------------------------
@@ -290,6 +332,9 @@ def _notifications(subscriber: Subscriber, notice: str = "") -> Screen:
              _button("✖", callbacks.unfollow(s.section_id))] for s in followed]
     rows.append([_button(_("📢 Announcements: %(state)s") % {"state": texts.on_off(subscriber.broadcasts)},
                          callbacks.toggle("broadcasts"))])
+    rows.append([_button(_("📅 Schedule notices: %(state)s") % {"state": texts.on_off(subscriber.schedule_notices)},
+                         callbacks.toggle("schedule_notices"))])
+    rows.append([_button(texts.reminder_choice(subscriber.schedule_reminder), callbacks.NEXT_REMINDER)])
     if subscriber.quiet_start is not None:
         label = _("🌙 In quiet hours: wait") if subscriber.hold_in_quiet_hours else _("🌙 In quiet hours: no sound")
         rows.append([_button(label, callbacks.toggle("hold_in_quiet_hours"))])
@@ -313,6 +358,12 @@ def unfollow(person: Person, subscriber: Subscriber, section_id: int) -> Screen:
 @_in_language
 def toggle(person: Person, subscriber: Subscriber, preference: str) -> Screen:
     services.toggle(subscriber, preference)
+    return _notifications(subscriber)
+
+
+@_in_language
+def next_reminder(person: Person, subscriber: Subscriber) -> Screen:
+    services.next_reminder(subscriber)
     return _notifications(subscriber)
 
 

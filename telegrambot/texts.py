@@ -3,7 +3,7 @@ the building's timezone. Messages use Telegram's HTML mode, so names are escaped
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from html import escape
 
 from django.utils import timezone
@@ -13,7 +13,12 @@ from django.utils.translation import ngettext
 from buildings.models import Building, Section
 from notifications import texts as notification_texts
 from notifications.models import Subscriber
-from notifications.texts import duration
+from notifications.texts import day_plan_text, duration, intervals_text
+from schedules import days
+from schedules.days import Interval
+from schedules.models import DayStatus
+from schedules.services import PlannedDay, SectionPlan
+from schedules.versus import PlannedVersusActual
 from sensors.history import Period, SectionStats
 from sensors.models import PowerCause, PowerState
 from sensors.reports import FleetSummary, SectionReport
@@ -67,7 +72,39 @@ def state_line(state: PowerState) -> str:
     }[state]
 
 
-def status_card(report: SectionReport, now: datetime) -> str:
+def span_text(span: Interval, building: Building, now: datetime) -> str:
+    """"18:00–22:00" today, "04.12 02:00–06:00" another day; one ending at midnight ends at 24:00."""
+    start, end = timezone.localtime(span.start, building.tz), timezone.localtime(span.end, building.tz)
+    end_text = "24:00" if end.date() > start.date() and end.time() == time() else end.strftime("%H:%M")
+    return f"{clock(span.start, building, now)}–{end_text}"
+
+
+def as_of(plan: SectionPlan, building: Building, now: datetime) -> str:
+    if not plan.stale or plan.fetched_at is None:
+        return ""
+    return " " + _("(as of %(time)s)") % {"time": clock(plan.fetched_at, building, now)}
+
+
+def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
+    """The card's line: the next planned change, and today's planned-off total."""
+    today = plan.days[0]
+    current, upcoming = plan.current(now), plan.upcoming(now)
+    if current is not None:
+        line = _("📅 Per schedule back at %(time)s, in %(duration)s") % {
+            "time": clock(current.end, building, now), "duration": duration(current.end - now)}
+    elif upcoming is not None:
+        line = _("📅 Planned off %(span)s, in %(duration)s") % {
+            "span": span_text(upcoming, building, now), "duration": duration(upcoming.start - now)}
+    elif today.status == DayStatus.UNKNOWN:
+        line = _("📅 No schedule for today yet")
+    else:
+        line = _("📅 No more outages planned today")
+    if today.off_seconds:
+        line += "; " + _("planned off today: %(total)s") % {"total": duration(timedelta(seconds=today.off_seconds))}
+    return line + as_of(plan, building, now)
+
+
+def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None = None) -> str:
     status, today = report.status, report.today
     section = status.section
     building = section.building
@@ -91,7 +128,37 @@ def status_card(report: SectionReport, now: datetime) -> str:
     if today.up_seconds or today.down_seconds:
         lines.append(_("Today: on %(on)s, off %(off)s") % {"on": total(today.up_seconds),
                                                             "off": total(today.down_seconds)})
+    if plan is not None:
+        lines.append(schedule_line(plan, building, now))
     lines.append(_("Updated at %(time)s") % {"time": timezone.localtime(now, building.tz).strftime("%H:%M:%S")})
+    return "\n".join(lines)
+
+
+def _day_lines(day: PlannedDay, plan: SectionPlan, label: str) -> list[str]:
+    """A day of the schedule: its off periods with their lengths, and its on periods."""
+    heading = f"<b>{label}, {day.date:%d.%m}</b>: "
+    if day.status != DayStatus.APPLIES or not day.off:
+        return [heading + day_plan_text(day.status, day.off, timedelta(seconds=day.off_seconds))]
+    lines = [heading + _("off %(total)s") % {"total": duration(timedelta(seconds=day.off_seconds))}]
+    for part in days.within_day(plan.spans, day.date, plan.tz):
+        [(start, end)] = days.on_day([part], day.date, plan.tz)
+        lines.append(f"  🔌 {start}–{end} ({duration(part.length)})")
+    if on := days.on_day(days.gaps(plan.spans, day.date, plan.tz), day.date, plan.tz):
+        lines.append("  💡 " + _("on %(intervals)s") % {"intervals": intervals_text(on)})
+    return lines
+
+
+def schedule_caption(section: Section, plan: SectionPlan | None, now: datetime) -> str:
+    lines = [_("📅 <b>%(place)s</b>, planned outages") % {"place": place(section)}]
+    if plan is None:
+        lines.append(_("This section has no schedule group yet: an operator sets it in the admin."))
+        return "\n".join(lines)
+    lines[0] += ", " + _("group %(group)s") % {"group": escape(plan.group)}
+    for day, label in zip(plan.days, (_("Today"), _("Tomorrow")), strict=True):
+        lines += _day_lines(day, plan, label)
+    if stale := as_of(plan, section.building, now):
+        lines.append(_("The schedule could not be fetched lately; this is the last one") + stale)
+    lines.append(_("▀ planned off  🟩 on  🟥 off  ⬜ unknown (yesterday, today, tomorrow)"))
     return "\n".join(lines)
 
 
@@ -112,6 +179,17 @@ def stats_caption(section: Section, stats: SectionStats) -> str:
             "longest": duration(timedelta(seconds=stats.longest_outage_seconds))})
     lines.append(_("🟩 on  🟥 off  ⬜ unknown"))
     return "\n".join(lines)
+
+
+def versus_lines(versus: PlannedVersusActual) -> list[str]:
+    """Planned against actual, for the stats caption."""
+    return [
+        _("📅 Planned off %(planned)s; actually off %(actual)s, of it unplanned %(unplanned)s") % {
+            "planned": total(versus.planned_off_seconds), "actual": total(versus.actual_off_seconds),
+            "unplanned": total(versus.unplanned_off_seconds)},
+        ngettext("%(n)d outage outside the schedule", "%(n)d outages outside the schedule",
+                 versus.outages_outside_schedule) % {"n": versus.outages_outside_schedule},
+    ]
 
 
 def welcome(first_time: bool) -> str:
@@ -158,8 +236,16 @@ def notifications(subscriber: Subscriber, sections: list[tuple[Section, bool]]) 
     else:
         lines.append(_("You don't follow any section."))
     lines.append(_("Operator announcements: %(state)s") % {"state": on_off(subscriber.broadcasts)})
+    lines.append(_("Planned-outage schedule notices: %(state)s") % {"state": on_off(subscriber.schedule_notices)})
+    lines.append(reminder_choice(subscriber.schedule_reminder))
     lines.append(quiet_hours(subscriber))
     return "\n".join(lines)
+
+
+def reminder_choice(minutes: int | None) -> str:
+    if minutes is None:
+        return _("⏰ Reminder before planned outages: off")
+    return _("⏰ Reminder before planned outages: %(duration)s") % {"duration": duration(timedelta(minutes=minutes))}
 
 
 def on_off(value: bool) -> str:
@@ -191,6 +277,7 @@ def help_text(operator: bool) -> str:
         "I tell you whether your building has electricity.\n\n"
         "/status: is the power on now\n"
         "/stats [day|week|month]: outages and a chart\n"
+        "/schedule: planned outages today and tomorrow\n"
         "/notifications: what I tell you, and the sections you follow\n"
         "/start: follow a building and section\n"
         "/quiet 23 7: quiet hours (/quiet off to end them)\n"

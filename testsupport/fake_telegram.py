@@ -29,9 +29,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
+
+from testsupport.loopback import LoopbackServer
 
 TOKEN = "123456:TEST-TOKEN"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "PowerBot", "username": "powerbot_test_bot",
@@ -181,47 +182,23 @@ class FakeTelegram:
         self.stop()
 
     def start(self) -> str:
-        fake = self
+        def answer(method: str, path: str, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+            status, payload = self._answer(path, content_type, body)
+            return status, "application/json", json.dumps(payload).encode()
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802  (the stdlib's name)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                status, answer = fake._answer(self.path, self.headers.get("Content-Type", ""), body)
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                try:
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (a long poll at shutdown)
-
-            do_GET = do_POST  # noqa: N815
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(answer)
         return self.url
 
     def stop(self) -> None:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
         self._webhook_pool.shutdown(cancel_futures=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def _answer(self, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, Any]]:
         if self.latency:

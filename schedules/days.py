@@ -1,0 +1,126 @@
+"""A day's planned outages as the instants they mean, and back as a resident reads them.
+
+Companies publish wall-clock minutes from local midnight; 1440 (24:00) ends the day. The
+instants come from the zone the minutes count in, so a DST day is 23 or 25 hours long, and
+an outage from 22:00 to 24:00 followed by one from 00:00 the next day is one outage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import zoneinfo
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+DAY_MINUTES = 24 * 60
+CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: datetime  # aware, UTC
+    end: datetime
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+
+def minute_of(text: str) -> int:
+    """"08:30" -> 510; "24:00" -> 1440. Raises ValueError for anything else."""
+    match = CLOCK.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a time like 08:30")
+    hours, minutes = int(match[1]), int(match[2])
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError(f"{text!r} is not a time of day (00:00 to 24:00)")
+    return hours * 60 + minutes
+
+
+def clock_of(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def normalised(off: Iterable[Sequence[int]]) -> list[list[int]]:
+    """Sorted, overlapping or touching intervals joined; raises ValueError for one that is
+    not within the day or ends before it starts."""
+    spans = []
+    for start, end in off:
+        if not (0 <= start < end <= DAY_MINUTES):
+            raise ValueError(f"{clock_of(start)}–{clock_of(end)} is not an interval within one day")
+        spans.append([start, end])
+    joined: list[list[int]] = []
+    for start, end in sorted(spans):
+        if joined and start <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], end)
+        else:
+            joined.append([start, end])
+    return joined
+
+
+def fingerprint(status: str, off: Sequence[Sequence[int]]) -> str:
+    return hashlib.sha256(json.dumps([status, [list(span) for span in off]]).encode()).hexdigest()
+
+
+def instant(day: date, minute: int, tz: zoneinfo.ZoneInfo) -> datetime:
+    """The moment a wall-clock minute of `day` names (1440: the next midnight)."""
+    if minute >= DAY_MINUTES:
+        day, minute = day + timedelta(days=1), minute - DAY_MINUTES
+    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz).astimezone(UTC)
+
+
+def intervals(day: date, off: Sequence[Sequence[int]], tz: zoneinfo.ZoneInfo) -> list[Interval]:
+    spans = (Interval(instant(day, start, tz), instant(day, end, tz)) for start, end in off)
+    return [span for span in spans if span.end > span.start]  # an hour a spring DST day skips
+
+
+def merged(spans: Iterable[Interval]) -> list[Interval]:
+    """One interval for each stretch of planned-off time, across midnight too."""
+    joined: list[Interval] = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if joined and span.start <= joined[-1].end:
+            joined[-1] = Interval(joined[-1].start, max(joined[-1].end, span.end))
+        else:
+            joined.append(span)
+    return joined
+
+
+def local_midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
+
+
+def within_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[Interval]:
+    """The parts of `spans` within `day` in `tz`."""
+    begin, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+    parts = (Interval(max(span.start, begin), min(span.end, end)) for span in spans)
+    return [part for part in parts if part.start < part.end]
+
+
+def on_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[tuple[str, str]]:
+    """The parts of `spans` within `day` in `tz`, as ("HH:MM", "HH:MM"); a part running to the
+    next midnight ends at "24:00"."""
+    end = local_midnight(day + timedelta(days=1), tz)
+    return [(part.start.astimezone(tz).strftime("%H:%M"),
+             "24:00" if part.end == end else part.end.astimezone(tz).strftime("%H:%M"))
+            for part in within_day(spans, day, tz)]
+
+
+def seconds_within(spans: Iterable[Interval], begin: datetime, end: datetime) -> int:
+    """How much of `spans` (merged) falls between two instants."""
+    return int(sum(max((min(s.end, end) - max(s.start, begin)).total_seconds(), 0) for s in spans))
+
+
+def gaps(spans: Sequence[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[Interval]:
+    """The day's time outside `spans` (merged and sorted): when the power is planned on."""
+    begin, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+    result, cursor = [], begin
+    for span in spans:
+        if span.start > cursor and span.start < end:
+            result.append(Interval(cursor, min(span.start, end)))
+        cursor = max(cursor, span.end)
+    if cursor < end:
+        result.append(Interval(cursor, end))
+    return result

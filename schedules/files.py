@@ -1,0 +1,158 @@
+"""The file source: schedules of companies without an API, as YAML, JSON or CSV.
+
+    timezone: Europe/Kyiv        # optional; TIME_ZONE by default
+    days:
+      - {group: "3.1", date: 2026-12-04, off: ["08:00-12:00", "18:00-24:00"]}
+      - {group: "3.2", date: tomorrow, status: none}
+
+CSV has the columns group,date,status,off (off: intervals separated by spaces or ";").
+`status` is applies (the default when `off` lists intervals), none (the default without)
+or emergency; `date` may be today, tomorrow or yesterday. Import is all-or-nothing: every
+error is listed, with its entry, and nothing is stored unless there is none.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zoneinfo
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from buildings.models import SCHEDULE_GROUP
+from schedules import days
+from schedules.models import DayStatus, Source
+from schedules.services import RecordReport, record
+from schedules.yasno import DayPlan
+
+STATUSES = {"applies": DayStatus.APPLIES, "none": DayStatus.NONE, "emergency": DayStatus.EMERGENCY}
+RELATIVE = {"yesterday": -1, "today": 0, "tomorrow": 1}
+FIELDS = {"group", "date", "status", "off"}
+
+
+class ScheduleFileError(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def parse(text: str, fmt: str, now: datetime | None = None) -> tuple[list[DayPlan], str]:
+    """The days the file describes and the zone its times are in; raises ScheduleFileError."""
+    if fmt == "csv":
+        entries, zone = _csv_entries(text), settings.TIME_ZONE
+    else:
+        document = _document(text, fmt)
+        if isinstance(document, list):
+            document = {"days": document}
+        if not isinstance(document, dict) or not isinstance(document.get("days"), list):
+            raise ScheduleFileError(["the file must be a list of days, or a mapping with a list under 'days'"])
+        if extra := set(document) - {"timezone", "days"}:
+            raise ScheduleFileError([f"unknown top-level key(s): {', '.join(sorted(map(str, extra)))}"])
+        zone = document.get("timezone") or settings.TIME_ZONE
+        entries = [(f"days[{index}]", entry) for index, entry in enumerate(document["days"])]
+    try:
+        tz = zoneinfo.ZoneInfo(str(zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ScheduleFileError([f"timezone: {zone!r} is not a known time zone (e.g. Europe/Kyiv)"]) from None
+    today = timezone.localtime(now or timezone.now(), tz).date()
+    plans, errors, seen = [], [], {}
+    for where, entry in entries:
+        try:
+            plan = day_plan(entry, today)
+        except ValueError as exc:
+            errors.append(f"{where}: {exc}")
+            continue
+        if (plan.group, plan.date) in seen:
+            errors.append(f"{where}: group {plan.group} on {plan.date} is given twice (also {seen[plan.group, plan.date]})")
+        seen.setdefault((plan.group, plan.date), where)
+        plans.append(plan)
+    if errors:
+        raise ScheduleFileError(errors)
+    if not plans:
+        raise ScheduleFileError(["the file lists no days"])
+    return plans, str(zone)
+
+
+def import_file(text: str, fmt: str, now: datetime | None = None, *, dry_run: bool = False) -> RecordReport:
+    """Parse and store in one transaction; the changes residents hear of are recorded too."""
+    plans, zone = parse(text, fmt, now)
+    with transaction.atomic():
+        report = record(Source.FILE, plans, zone, now)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _document(text: str, fmt: str) -> Any:
+    try:
+        return json.loads(text) if fmt == "json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise ScheduleFileError([f"not valid {fmt.upper()}: {exc}"]) from None
+    except RecursionError:
+        raise ScheduleFileError([f"not valid {fmt.upper()}: nested too deeply"]) from None
+
+
+def _csv_entries(text: str) -> list[tuple[str, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or not {"group", "date"} <= {name.strip() for name in reader.fieldnames}:
+        raise ScheduleFileError(["the CSV needs a header line with at least the columns group and date"])
+    if extra := {name.strip() for name in reader.fieldnames} - FIELDS:
+        raise ScheduleFileError([f"unknown column(s): {', '.join(sorted(extra))}"])
+    entries = []
+    for row in reader:
+        entry = {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}
+        if not entry.get("status"):
+            entry.pop("status", None)
+        entry["off"] = entry.get("off", "").replace(";", " ").split()
+        entries.append((f"line {reader.line_num}", entry))
+    return entries
+
+
+def day_plan(entry: Any, today: date | None = None) -> DayPlan:
+    """One day from a mapping of group, date, status and off; raises ValueError saying what is wrong."""
+    if not isinstance(entry, dict):
+        raise ValueError("must be a mapping with group, date and off or status")
+    if extra := set(entry) - FIELDS:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, extra)))}")
+    group = entry.get("group")
+    if not isinstance(group, str) or not SCHEDULE_GROUP.match(group):
+        raise ValueError(f'group must be text such as "3.1" (in quotes in YAML), not {group!r}')
+    on = _date(entry.get("date"), today)
+    off_texts = entry.get("off") or []
+    if not isinstance(off_texts, list) or not all(isinstance(text, str) for text in off_texts):
+        raise ValueError('off must be a list of intervals such as "08:00-12:00"')
+    off = [_interval(text) for text in off_texts]
+    status_text = entry.get("status", "applies" if off else "none")
+    if status_text not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status_text!r}")
+    status = STATUSES[status_text]
+    if status == DayStatus.NONE and off:
+        raise ValueError("status none cannot have off intervals")
+    return DayPlan(group, on, status, days.normalised(off))
+
+
+def _date(value: Any, today: date | None) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value.strip().lower() in RELATIVE and today is not None:
+        return today + timedelta(days=RELATIVE[value.strip().lower()])
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"date must be YYYY-MM-DD, today, tomorrow or yesterday, not {value!r}") from None
+
+
+def _interval(text: str) -> list[int]:
+    parts = text.replace("–", "-").split("-")
+    if len(parts) != 2:
+        raise ValueError(f"{text!r} is not an interval such as 08:00-12:00")
+    start, end = days.minute_of(parts[0]), days.minute_of(parts[1])
+    if start >= end:
+        raise ValueError(f"{text!r} ends before it starts")
+    return [start, end]

@@ -1,0 +1,223 @@
+"""Schedules' rules: recording what a source says (once, whoever polls), and reading a
+section's plan for today and tomorrow in its building's time zone."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from buildings.models import Section
+from ops import counters
+from schedules import days, yasno
+from schedules.days import Interval
+from schedules.groups import section_group, section_groups
+from schedules.models import DEFINITE, DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
+from schedules.yasno import DayPlan
+
+logger = logging.getLogger(__name__)
+
+# The order a day's sources are believed in: an operator's file corrects the company's API.
+PRECEDENCE = [Source.FILE, Source.YASNO]
+# A power change this close before a planned outage's start still counts as that outage.
+PLANNED_SLACK = timedelta(minutes=15)
+FETCH_RESULTS = ("ok", "partial", "failed")
+
+
+# --- Recording --------------------------------------------------------------------------
+
+@dataclass
+class RecordReport:
+    created: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    news: list[ScheduleChange] = field(default_factory=list)
+
+
+def record(source: Source, plans: Iterable[DayPlan], zone: str, now: datetime | None = None) -> RecordReport:
+    """Store each day the source gave. A day seen for the first time, or different from what
+    was stored, is a change; it is news (a ScheduleChange) when it is about today or later,
+    its group was known before (the first data ever is recorded silently), and
+    no source believed before this one has the day. A day without data never replaces data."""
+    now = now or timezone.now()
+    plans = [plan for plan in plans if plan.status in DEFINITE]
+    report = RecordReport()
+    if not plans:
+        return report
+    groups = {plan.group for plan in plans}
+    known = set(ScheduleDay.objects.filter(group__in=groups).values_list("group", flat=True))
+    today = timezone.localtime(now, zoneinfo.ZoneInfo(zone)).date()
+    believed_before = PRECEDENCE[:PRECEDENCE.index(source)]
+    overridden = set(ScheduleDay.objects.filter(source__in=believed_before, group__in=groups,
+                                                date__in={plan.date for plan in plans}).values_list("group", "date"))
+    for plan in plans:
+        news = plan.group in known and plan.date >= today and (plan.group, plan.date) not in overridden
+        outcome, change = _record_day(source, plan, zone, now, news)
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        if change is not None:
+            report.news.append(change)
+    # What is unchanged was confirmed now: residents see data as of the last good fetch.
+    ScheduleDay.objects.filter(source=source, group__in=groups, date__in={p.date for p in plans}).update(fetched_at=now)
+    return report
+
+
+def _record_day(source: Source, plan: DayPlan, zone: str, now: datetime, news: bool
+                ) -> tuple[str, ScheduleChange | None]:
+    fingerprint = days.fingerprint(plan.status, plan.off)
+    with transaction.atomic():
+        day, created = ScheduleDay.objects.get_or_create(
+            source=source, group=plan.group, date=plan.date,
+            defaults={"status": plan.status, "off": plan.off, "timezone": zone, "fingerprint": fingerprint,
+                      "fetched_at": now, "changed_at": now},
+        )
+        if created:
+            kind = ScheduleChange.Kind.EMERGENCY if plan.status == DayStatus.EMERGENCY else ScheduleChange.Kind.PUBLISHED
+            return "created", _change(day, kind, None, plan, now) if news else None
+        if day.fingerprint == fingerprint:
+            return "unchanged", None
+        # Conditional on what was read: of two polls seeing the same change, one records it.
+        if not ScheduleDay.objects.filter(pk=day.pk, fingerprint=day.fingerprint).update(
+                status=plan.status, off=plan.off, timezone=zone, fingerprint=fingerprint, changed_at=now):
+            return "unchanged", None
+        kind = (ScheduleChange.Kind.EMERGENCY if plan.status == DayStatus.EMERGENCY != day.status
+                else ScheduleChange.Kind.CHANGED)
+        return "changed", _change(day, kind, day, plan, now) if news else None
+
+
+def _change(day: ScheduleDay, kind: str, before: ScheduleDay | None, plan: DayPlan, now: datetime) -> ScheduleChange:
+    return ScheduleChange.objects.create(
+        day=day, kind=kind, before_status=before.status if before else "", before_off=before.off if before else [],
+        status=plan.status, off=plan.off, recorded_at=now,
+    )
+
+
+def poll_yasno(now: datetime | None = None) -> RecordReport:
+    """Fetch Yasno's planned outages and record them; on failure the last good data stays
+    and the failure is counted and kept for the operator. Raises yasno.SourceError."""
+    now = now or timezone.now()
+    SourceHealth.objects.get_or_create(source=Source.YASNO)
+    SourceHealth.objects.filter(source=Source.YASNO).update(last_attempt_at=now)
+    try:
+        plans, problems = yasno.planned_outages()
+    except yasno.SourceError as exc:
+        counters.count("schedule_fetches", "failed")
+        SourceHealth.objects.filter(source=Source.YASNO).update(failures=F("failures") + 1, last_error=str(exc)[:300])
+        raise
+    report = record(Source.YASNO, plans, yasno.ZONE, now)
+    counters.count("schedule_fetches", "partial" if problems else "ok")
+    SourceHealth.objects.filter(source=Source.YASNO).update(
+        last_success_at=now, failures=0, last_error="; ".join(problems)[:300])
+    return report
+
+
+# --- Reading ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlannedDay:
+    date: date  # in the building's time zone
+    status: DayStatus
+    off: list[tuple[str, str]]  # "HH:MM", "HH:MM" (the end may be "24:00")
+    off_seconds: int
+    source: Source | None
+    fetched_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SectionPlan:
+    group: str
+    tz: zoneinfo.ZoneInfo
+    spans: list[Interval]  # planned-off, merged, from yesterday to the end of tomorrow
+    days: list[PlannedDay]  # today and tomorrow
+    fetched_at: datetime | None  # of the oldest data shown, when it comes from a polled source
+
+    @property
+    def stale(self) -> bool:
+        """Older than two polls: the source is failing, and residents see the data's age."""
+        return self.fetched_at is not None and timezone.now() - self.fetched_at > timedelta(
+            seconds=2 * settings.SCHEDULE_POLL_SEC + 60)
+
+    def current(self, now: datetime) -> Interval | None:
+        return next((span for span in self.spans if span.start <= now < span.end), None)
+
+    def upcoming(self, now: datetime) -> Interval | None:
+        return next((span for span in self.spans if span.start > now), None)
+
+
+def believed_days(group: str, first: date, last: date) -> dict[date, ScheduleDay]:
+    """The day each date is believed to be, from the source believed first."""
+    chosen: dict[date, ScheduleDay] = {}
+    rows = ScheduleDay.objects.filter(group=group, date__range=(first, last))
+    for day in sorted(rows, key=lambda d: PRECEDENCE.index(Source(d.source))):
+        chosen.setdefault(day.date, day)
+    return chosen
+
+
+def planned_spans(group: str, start: datetime, end: datetime) -> list[Interval]:
+    """The group's planned-off time between two instants, merged."""
+    believed = believed_days(group, start.date() - timedelta(days=1), end.date() + timedelta(days=1))
+    spans = []
+    for day in believed.values():
+        spans += days.intervals(day.date, day.off, zoneinfo.ZoneInfo(day.timezone))
+    clipped = (Interval(max(s.start, start), min(s.end, end)) for s in days.merged(spans))
+    return [span for span in clipped if span.start < span.end]
+
+
+def section_plans(sections: Iterable[Section], now: datetime | None = None) -> dict[int, SectionPlan]:
+    """{section id: plan} for the sections in a group."""
+    now = now or timezone.now()
+    plans = {}
+    by_group: dict[tuple[str, str], SectionPlan] = {}
+    for section in sections:
+        group = section_groups([section]).get(section.pk)
+        if group is None:
+            continue
+        tz = section.building.tz
+        key = (group, str(tz))
+        if key not in by_group:
+            by_group[key] = _plan(group, tz, now)
+        plans[section.pk] = by_group[key]
+    return plans
+
+
+def section_plan(section: Section, now: datetime | None = None) -> SectionPlan | None:
+    return section_plans([section], now).get(section.pk)
+
+
+def _plan(group: str, tz: zoneinfo.ZoneInfo, now: datetime) -> SectionPlan:
+    today = timezone.localtime(now, tz).date()
+    start, end = days.local_midnight(today - timedelta(days=1), tz), days.local_midnight(today + timedelta(days=2), tz)
+    believed = believed_days(group, today - timedelta(days=2), today + timedelta(days=2))
+    spans = planned_spans(group, start, end)
+    shown = []
+    for day in (today, today + timedelta(days=1)):
+        row = believed.get(day)
+        parts = days.on_day(spans, day, tz)
+        off_seconds = days.seconds_within(spans, days.local_midnight(day, tz),
+                                          days.local_midnight(day + timedelta(days=1), tz))
+        shown.append(PlannedDay(day, DayStatus(row.status) if row else DayStatus.UNKNOWN, parts, off_seconds,
+                                Source(row.source) if row else None, row.fetched_at if row else None))
+    polled = [d.fetched_at for d in shown if d.source == Source.YASNO and d.fetched_at is not None]
+    return SectionPlan(group, tz, spans, shown, min(polled, default=None))
+
+
+def planned_outage_at(section: Section, at: datetime) -> Interval | None:
+    """The planned outage (merged across midnight) that `at` falls in, counting a change
+    up to PLANNED_SLACK before its start; None when none was planned or the section has no group."""
+    group = section_group(section)
+    if group is None:
+        return None
+    spans = planned_spans(group, at - timedelta(days=1), at + timedelta(days=1))
+    return next((span for span in spans if span.start - PLANNED_SLACK <= at < span.end), None)
+
+
+def has_plan(section: Section, on: date) -> bool:
+    """Whether a definite schedule is known for the section's group on that date."""
+    group = section_group(section)
+    return group is not None and ScheduleDay.objects.filter(group=group, date=on, status__in=DEFINITE).exists()

@@ -1,0 +1,143 @@
+"""Polling the fake Yasno: days are recorded once, changes become news once, and a failing
+source leaves the last good data."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+
+import pytest
+
+from ops.metrics import render
+from schedules import services, yasno
+from schedules.models import DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
+
+KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
+TODAY, TOMORROW = date(2026, 12, 3), date(2026, 12, 4)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def morning(time_machine):
+    time_machine.move_to(datetime(2026, 12, 3, 9, 0, tzinfo=KYIV), tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def source(yasno, morning):
+    yasno.today = TODAY
+    yasno.set_day("3.1", TODAY, off=[(8 * 60, 12 * 60), (18 * 60, 22 * 60)])
+    yasno.set_day("3.2", TODAY, status="none")
+    return yasno
+
+
+def kinds() -> list[tuple[str, str, date]]:
+    return list(ScheduleChange.objects.order_by("id").values_list("kind", "day__group", "day__date"))
+
+
+def test_the_first_fetch_records_every_group_silently(source):
+    report = services.poll_yasno()
+    assert report.created == 2 and report.news == []
+    day = ScheduleDay.objects.get(group="3.1", date=TODAY)
+    assert (day.source, day.status, day.off) == (Source.YASNO, DayStatus.APPLIES, [[480, 720], [1080, 1320]])
+    assert ScheduleDay.objects.get(group="3.2").status == DayStatus.NONE
+    assert not ScheduleDay.objects.filter(date=TOMORROW).exists()  # no data is not data
+
+
+def test_tomorrow_published_later_is_news_once_and_a_repeated_fetch_is_not(source, morning):
+    services.poll_yasno()
+    source.set_day("3.1", TOMORROW, off=[(0, 4 * 60)])
+    morning.shift(600)
+    services.poll_yasno()
+    services.poll_yasno()
+    assert kinds() == [("published", "3.1", TOMORROW)]
+
+
+def test_a_day_first_seen_when_the_day_rolls_over_with_its_schedule_is_published(source, morning):
+    services.poll_yasno()
+    morning.move_to(datetime(2026, 12, 4, 0, 5, tzinfo=KYIV), tick=False)
+    source.roll_over()
+    source.set_day("3.1", date(2026, 12, 5), off=[(600, 720)])  # tomorrow appears with the new day
+    source.set_day("3.1", TOMORROW, off=[(60, 120)])
+    services.poll_yasno()
+    assert ("published", "3.1", date(2026, 12, 5)) in kinds()
+    assert ("published", "3.1", TOMORROW) in kinds()  # today, first seen now
+
+
+def test_changed_slots_are_one_change_with_what_was_before(source, morning):
+    services.poll_yasno()
+    source.set_day("3.1", TODAY, off=[(8 * 60, 12 * 60), (19 * 60, 23 * 60)])
+    morning.shift(600)
+    services.poll_yasno()
+    change = ScheduleChange.objects.get()
+    assert change.kind == ScheduleChange.Kind.CHANGED
+    assert change.before_off == [[480, 720], [1080, 1320]] and change.off == [[480, 720], [1140, 1380]]
+
+
+def test_emergency_outages_declared_are_their_own_news(source):
+    services.poll_yasno()
+    source.set_day("3.2", TODAY, status="emergency")
+    services.poll_yasno()
+    assert kinds() == [("emergency", "3.2", TODAY)]
+
+
+def test_a_past_day_corrected_is_kept_but_not_news(source, morning):
+    services.poll_yasno()
+    morning.move_to(datetime(2026, 12, 4, 9, 0, tzinfo=KYIV), tick=False)
+    services.record(Source.YASNO, [yasno.DayPlan("3.1", TODAY, DayStatus.APPLIES, [[0, 60]])], yasno.ZONE)
+    assert ScheduleDay.objects.get(group="3.1", date=TODAY).off == [[0, 60]]
+    assert kinds() == []
+
+
+@pytest.mark.parametrize("failure,problem", [
+    ({"status": 500}, "HTTP 500"),
+    ({"status": 429}, "HTTP 429"),
+    ({"hang": 1.5}, "timed out"),
+    ({"body": b"<html>maintenance</html>"}, "not JSON"),
+    ({"body": b"[]"}, "without any group"),
+])
+def test_a_failing_source_keeps_the_last_good_data_and_says_why(source, morning, failure, problem):
+    services.poll_yasno()
+    source.set_day("3.1", TODAY, status="none")
+    source.fail_next(**failure)
+    morning.shift(600)
+    with pytest.raises(yasno.SourceError, match=problem):
+        services.poll_yasno()
+    day = ScheduleDay.objects.get(group="3.1", date=TODAY)
+    assert day.status == DayStatus.APPLIES  # the last good data, with its fetch time
+    assert day.fetched_at == datetime(2026, 12, 3, 9, 0, tzinfo=KYIV)
+    health = SourceHealth.objects.get(source=Source.YASNO)
+    assert health.failures == 1 and problem in health.last_error
+    metrics = render().decode()
+    assert 'powerbot_schedule_source_failures{source="yasno"} 1.0' in metrics
+    assert 'powerbot_schedule_data_age_seconds{source="yasno"} 600.0' in metrics
+    services.poll_yasno()  # the source is back
+    assert ScheduleDay.objects.get(group="3.1", date=TODAY).status == DayStatus.NONE
+    assert SourceHealth.objects.get(source=Source.YASNO).failures == 0
+
+
+def test_an_undocumented_status_never_replaces_a_definite_day(source, morning):
+    services.poll_yasno()
+    source.set_day("3.1", TODAY, status="SomethingNew")
+    services.poll_yasno()
+    assert ScheduleDay.objects.get(group="3.1", date=TODAY).status == DayStatus.APPLIES
+    assert kinds() == []
+
+
+def test_one_malformed_group_is_skipped_and_the_rest_recorded(source):
+    source.days[("3.3", TODAY)] = {"date": "not a date", "status": "ScheduleApplies", "slots": []}
+    report = services.poll_yasno()
+    assert report.created == 2
+    assert "3.3" in SourceHealth.objects.get(source=Source.YASNO).last_error
+    assert 'powerbot_schedule_fetches_total{result="partial"}' in render().decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_polling_at_once_record_each_day_and_each_change_once(source, at_once):
+    services.poll_yasno()
+    source.set_day("3.1", TODAY, off=[(0, 60)])
+    source.set_day("3.1", TOMORROW, off=[(60, 120)])
+    at_once(services.poll_yasno, 4)
+    assert sorted(kinds()) == [("changed", "3.1", TODAY), ("published", "3.1", TOMORROW)]
+    assert ScheduleDay.objects.filter(group="3.1").count() == 2
