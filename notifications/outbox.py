@@ -154,12 +154,12 @@ def remind_planned_outages(now: datetime | None = None) -> int:
     reminded = Subscriber.objects.filter(active=True, schedule_reminder__isnull=False)
     wanted = set(groups.section_groups(Section.objects.filter(subscriptions__subscriber__in=reminded).distinct())
                  .values())
+    horizon = now + timedelta(minutes=MAX_REMINDER_MINUTES + 1)
     queued_now = 0
     for group in sorted(wanted):
-        for span in schedules.planned_spans(group, now, now + timedelta(minutes=MAX_REMINDER_MINUTES + 1)):
-            if span.start <= now:
-                continue  # under way already (or begun before the window): no reminder
-            queued_now += _remind(group, span, now)
+        for span in schedules.planned_spans(group, now, horizon + timedelta(days=1)):  # whole outages
+            if now < span.start <= horizon:  # one under way already gets no reminder
+                queued_now += _remind(group, span, now)
     return queued_now
 
 

@@ -118,6 +118,8 @@ def day_plan(entry: Any, today: date | None = None) -> DayPlan:
     """One day from a mapping of group, date, status and off; raises ValueError saying what is wrong."""
     if not isinstance(entry, dict):
         raise ValueError("must be a mapping with group, date and off or status")
+    if False in entry and "off" not in entry:  # YAML 1.1 reads the key `off` as false
+        entry = {("off" if key is False else key): value for key, value in entry.items()}
     if extra := set(entry) - FIELDS:
         raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, extra)))}")
     group = entry.get("group")

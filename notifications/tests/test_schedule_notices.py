@@ -1,0 +1,172 @@
+"""Schedule notices, reminders and power notices with the schedule's context, through the
+fake Yasno, the real sender and the fake Telegram."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from buildings.models import Section
+from notifications import outbox
+from notifications.delivery import deliver
+from notifications.models import Message, Subscriber, Subscription
+from schedules import services
+from schedules.models import ScheduleChange
+from sensors.power import detect_offline
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
+TODAY, TOMORROW = date(2026, 12, 3), date(2026, 12, 4)
+EVENING = [(18 * 60, 22 * 60)]
+
+
+@pytest.fixture
+def clock(time_machine):
+    def at(hour: int, minute: int = 0, second: int = 0, day: date = TODAY) -> None:
+        time_machine.move_to(datetime.combine(day, time(hour, minute, second), tzinfo=KYIV), tick=False)
+
+    at(9)
+    return at
+
+
+@pytest.fixture
+def town(make_building, clock):
+    make_building(id=10, name="London", sections=2, schedule_group="3.1")
+    make_building(id=11, name="Paris", sections=1, schedule_group="3.2")
+
+
+def subscribe(chat_id: int, *places: tuple[int, int], **fields) -> Subscriber:
+    subscriber = Subscriber.objects.create(chat_id=chat_id, **fields)
+    for building, number in places:
+        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building, number=number))
+    return subscriber
+
+
+@pytest.fixture
+def polled(yasno, town):
+    """Yasno has today's schedule of both groups, fetched once (silently: the first data)."""
+    yasno.today = TODAY
+    yasno.set_day("3.1", TODAY, off=EVENING)
+    yasno.set_day("3.2", TODAY, status="none")
+    services.poll_yasno()
+    return yasno
+
+
+def test_tomorrows_schedule_reaches_each_subscriber_of_the_group_once(polled, telegram):
+    subscribe(101, (10, 1), language="uk")
+    subscribe(102, (10, 1), (10, 2), language="en")  # two sections of one group: one notice
+    subscribe(103, (10, 1), language="en", schedule_notices=False)
+    subscribe(104, (11, 1), language="en")  # another group
+    polled.set_day("3.1", TOMORROW, off=[(8 * 60, 12 * 60), (20 * 60, 24 * 60)])
+    services.poll_yasno()
+    [english] = telegram.texts(102)
+    assert english == "📅 Schedule for 04.12, group 3.1: off 08:00–12:00, 20:00–24:00 (8 hours)."
+    [ukrainian] = telegram.texts(101)
+    assert ukrainian.startswith("📅 Графік на 04.12, черга 3.1: вимкнення 08:00–12:00, 20:00–24:00")
+    assert telegram.texts(103) == [] and telegram.texts(104) == []
+    services.poll_yasno()  # the same data again
+    change = ScheduleChange.objects.get()
+    assert outbox.announce_schedule_change(change.pk) == 0  # as after a restart, or the sweep
+    assert outbox.announce_missed(timedelta(hours=1)) == 0
+    assert deliver().sent == 0 and len(telegram.sent()) == 2
+
+
+def test_a_changed_schedule_says_what_changed(polled, telegram):
+    subscribe(102, (10, 1), language="en")
+    polled.set_day("3.1", TODAY, off=[(19 * 60, 23 * 60)])
+    services.poll_yasno()
+    assert telegram.texts(102) == ["📅 The schedule for 03.12, group 3.1, changed: off 19:00–23:00 (4 hours). "
+                                   "Before: off 18:00–22:00 (4 hours)."]
+
+
+def test_emergency_outages_are_announced(polled, telegram):
+    subscribe(104, (11, 1), language="en")
+    polled.set_day("3.2", TODAY, status="emergency")
+    services.poll_yasno()
+    [text] = telegram.texts(104)
+    assert text.startswith("⚠️ Emergency outages declared for 03.12, group 3.2")
+
+
+def test_quiet_hours_hold_a_schedule_notice_for_whoever_chose_to_wait(polled, telegram, clock):
+    clock(23, 30)
+    subscribe(101, (10, 1), quiet_start=time(23), quiet_end=time(7), hold_in_quiet_hours=True)
+    subscribe(102, (10, 1), quiet_start=time(23), quiet_end=time(7))
+    polled.set_day("3.1", TOMORROW, off=EVENING)
+    services.poll_yasno()
+    assert telegram.texts(101) == []
+    [message] = Message.objects.filter(subscriber__chat_id=101)
+    assert timezone.localtime(message.not_before, KYIV) == datetime(2026, 12, 4, 7, 0, tzinfo=KYIV)
+    [silent] = telegram.sent(102)
+    assert silent["disable_notification"] in (True, "true", "True")
+
+
+def test_a_reminder_comes_once_the_chosen_minutes_before_a_planned_outage(polled, telegram, clock):
+    subscribe(101, (10, 1), (10, 2), language="en", schedule_reminder=30)
+    subscribe(102, (10, 1), language="en")  # no reminder chosen
+    clock(17, 20)
+    assert outbox.remind_planned_outages() == 0
+    clock(17, 31)
+    assert outbox.remind_planned_outages() == 1
+    assert outbox.remind_planned_outages() == 0
+    deliver()
+    assert telegram.texts(101) == ["⏰ Planned outage in 29 minutes, group 3.1: off 18:00–22:00."]
+    clock(18, 5)
+    assert outbox.remind_planned_outages() == 0  # under way: no reminder
+    assert telegram.texts(102) == []
+
+
+@pytest.fixture
+def sensor_in_london(beat, clock):
+    detect_offline()
+    beat("a", building=10, section=1)
+    return lambda: beat("a", building=10, section=1)
+
+
+def outage_between(clock, beat_again, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """The sensor's last heartbeat at `start`; silence, the detector ticking every 10 s until it
+    sees the outage; a heartbeat again at `end`."""
+    clock(*start)
+    detect_offline()
+    beat_again()
+    for second in range(10, 190, 10):
+        clock(start[0], start[1] + second // 60, second % 60)
+        detect_offline()
+    clock(*end)
+    beat_again()
+
+
+def test_a_planned_outage_says_so_and_power_back_compares_with_the_plan(polled, telegram, clock, sensor_in_london):
+    subscribe(101, (10, 1), language="en")
+    outage_between(clock, sensor_in_london, (18, 2), (20, 50))
+    off, back = telegram.texts(101)
+    assert off.endswith("Planned: off 18:00–22:00, back by 22:00 per schedule.")
+    assert back.endswith("1 hour 10 minutes earlier than planned (22:00).")
+
+
+def test_an_outage_outside_the_schedule_says_so(polled, telegram, clock, sensor_in_london):
+    subscribe(101, (10, 1), language="en")
+    outage_between(clock, sensor_in_london, (12, 0), (13, 0))
+    off, back = telegram.texts(101)
+    assert off.endswith("This is not in the schedule.")
+    assert back.endswith("It was not in the schedule.")
+
+
+def test_power_back_on_time_is_as_planned(polled, telegram, clock, sensor_in_london):
+    subscribe(101, (10, 1), language="en")
+    outage_between(clock, sensor_in_london, (17, 55), (22, 4))
+    assert telegram.texts(101)[-1].endswith("As planned.")
+
+
+def test_without_a_schedule_power_notices_say_nothing_of_one(telegram, clock, make_building, beat):
+    make_building(id=10, name="London", sections=1)
+    subscribe(101, (10, 1), language="en")
+    detect_offline()
+    beat("a")
+    outage_between(clock, lambda: beat("a"), (12, 0), (13, 0))
+    off, back = telegram.texts(101)
+    assert off.startswith("🔌 Power is off") and back.startswith("💡 Power is back")
+    assert "schedule" not in off + back

@@ -1,0 +1,127 @@
+"""The file source: YAML, JSON and CSV, all or nothing, every error listed."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from schedules.files import ScheduleFileError, import_file
+from schedules.models import DayStatus, ScheduleChange, ScheduleDay, Source
+
+KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
+pytestmark = pytest.mark.django_db
+
+YAML = """
+timezone: Europe/Kyiv
+days:
+  - {group: "3.1", date: 2026-12-03, off: ["08:00-12:00", "18:00–24:00"]}
+  - {group: "3.1", date: tomorrow, status: none}
+  - {group: "3.2", date: today, status: emergency}
+"""
+
+
+@pytest.fixture(autouse=True)
+def morning(time_machine):
+    time_machine.move_to(datetime(2026, 12, 3, 9, 0, tzinfo=KYIV), tick=False)
+
+
+def stored() -> list[tuple[str, date, str, list]]:
+    return list(ScheduleDay.objects.order_by("group", "date").values_list("group", "date", "status", "off"))
+
+
+def test_a_yaml_file_is_imported_with_relative_dates(tmp_path):
+    path = tmp_path / "schedule.yaml"
+    path.write_text(YAML)
+    out = StringIO()
+    call_command("import_schedule", str(path), stdout=out)
+    assert "3 new days" in out.getvalue()
+    assert stored() == [
+        ("3.1", date(2026, 12, 3), DayStatus.APPLIES, [[480, 720], [1080, 1440]]),
+        ("3.1", date(2026, 12, 4), DayStatus.NONE, []),
+        ("3.2", date(2026, 12, 3), DayStatus.EMERGENCY, []),
+    ]
+    assert set(ScheduleDay.objects.values_list("source", flat=True)) == {Source.FILE}
+
+
+def test_importing_the_same_file_twice_changes_nothing_and_a_change_is_news(tmp_path):
+    import_file(YAML, "yaml")
+    assert import_file(YAML, "yaml").unchanged == 3
+    report = import_file(YAML.replace('"18:00–24:00"', '"19:00-24:00"'), "yaml")
+    assert report.changed == 1
+    assert list(ScheduleChange.objects.values_list("kind", flat=True)) == ["changed"]
+
+
+def test_json_and_csv_say_the_same():
+    import_file('{"days": [{"group": "1.1", "date": "2026-12-03", "off": ["00:00-04:00"]}]}', "json")
+    import_file("group,date,status,off\n1.2,2026-12-03,,00:00-04:00; 20:00-24:00\n2.1,2026-12-04,none,\n", "csv")
+    assert stored() == [
+        ("1.1", date(2026, 12, 3), DayStatus.APPLIES, [[0, 240]]),
+        ("1.2", date(2026, 12, 3), DayStatus.APPLIES, [[0, 240], [1200, 1440]]),
+        ("2.1", date(2026, 12, 4), DayStatus.NONE, []),
+    ]
+
+
+def test_a_bad_file_imports_nothing_and_lists_every_error(tmp_path):
+    bad = """
+days:
+  - {group: 3.1, date: 2026-12-03, off: ["08:00-12:00"]}
+  - {group: "3.1", date: someday, off: ["08:00-12:00"]}
+  - {group: "3.2", date: 2026-12-03, off: ["12:00-08:00"]}
+  - {group: "3.3", date: 2026-12-03, off: ["08:00-25:00"]}
+  - {group: "3.4", date: 2026-12-03, status: none, off: ["08:00-09:00"]}
+  - {group: "3.5", date: 2026-12-03, status: maybe}
+  - {group: "3.6", date: 2026-12-03, colour: red}
+  - {group: "3.7", date: 2026-12-03}
+  - {group: "3.7", date: 2026-12-03}
+"""
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad)
+    with pytest.raises(CommandError) as raised:
+        call_command("import_schedule", str(path))
+    message = str(raised.value)
+    assert "nothing imported, 8 error(s)" in message
+    for expected in ['days[0]: group must be text such as "3.1"', "days[1]: date must be YYYY-MM-DD",
+                     "days[2]: '12:00-08:00' ends before it starts", "days[3]: '25:00' is not a time of day",
+                     "days[4]: status none cannot have off intervals", "days[5]: status must be one of",
+                     "days[6]: unknown field(s) colour", "days[8]: group 3.7 on 2026-12-03 is given twice"]:
+        assert expected in message
+    assert stored() == []
+
+
+@pytest.mark.parametrize("text,fmt,problem", [
+    ("days: [", "yaml", "not valid YAML"),
+    ("{}", "json", "a list under 'days'"),
+    ("timezone: Mars/Olympus\ndays: [{group: '1', date: today}]", "yaml", "not a known time zone"),
+    ("name,when\nx,y\n", "csv", "at least the columns group and date"),
+    ("days: []", "yaml", "lists no days"),
+])
+def test_files_that_are_not_schedules_are_refused_clearly(text, fmt, problem):
+    with pytest.raises(ScheduleFileError, match=problem):
+        import_file(text, fmt)
+
+
+def test_a_dry_run_stores_nothing(tmp_path):
+    path = tmp_path / "schedule.yaml"
+    path.write_text(YAML)
+    out = StringIO()
+    call_command("import_schedule", str(path), "--dry-run", stdout=out)
+    assert "would import: 3 new days" in out.getvalue()
+    assert stored() == []
+
+
+def test_an_operators_file_wins_over_yasno_for_its_days(yasno):
+    from schedules import services
+
+    yasno.today = date(2026, 12, 3)
+    yasno.set_day("3.1", date(2026, 12, 3), off=[(0, 60)])
+    services.poll_yasno()
+    import_file('[{"group": "3.1", "date": "2026-12-03", "off": ["10:00-11:00"]}]', "json")
+    assert services.believed_days("3.1", date(2026, 12, 3), date(2026, 12, 3))[date(2026, 12, 3)].off == [[600, 660]]
+    assert list(ScheduleChange.objects.values_list("kind", flat=True)) == ["published"]
+    yasno.set_day("3.1", date(2026, 12, 3), off=[(0, 120)])
+    services.poll_yasno()  # the file's day is believed: Yasno's change is kept, not announced
+    assert ScheduleChange.objects.count() == 1
