@@ -42,6 +42,7 @@ demo: export SENSOR_PUBLIC_API_KEY := $(or $(SENSOR_PUBLIC_API_KEY),demo-read-ke
 demo: export SENSOR_TIMEOUT_SEC = 30
 demo: migrate static
 	$(BIN)/python manage.py import_mappings demo/buildings.yaml
+	$(BIN)/python manage.py import_schedule demo/schedules.yaml
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python manage.py runall --port $(PORT) --demo
 
 test: test-sqlite test-postgres

@@ -35,6 +35,11 @@ def duration(length: timedelta) -> str:
     return " ".join(parts) or _("less than a minute")
 
 
+def countdown(left: timedelta) -> str:
+    """How long until something, to the minute rounded up: "in 3 hours" at 2:59:30 before."""
+    return duration(timedelta(minutes=-(-left.total_seconds() // 60)))
+
+
 def section_name(section: Section) -> str:
     """The section's own name, or "Section 3" in the reader's language."""
     return section.name or _("Section %(number)d") % {"number": section.number}
@@ -87,7 +92,7 @@ def reminder_text(group: str, span: Interval, now: datetime, tz: zoneinfo.ZoneIn
         end = "24:00" if local[1].time() == datetime.min.time() and local[1].date() > local[0].date() \
             else local[1].strftime("%H:%M")
         return _("⏰ Planned outage in %(duration)s, group %(group)s: off %(start)s–%(end)s.") % {
-            "duration": duration(span.start - now + timedelta(seconds=30)), "group": group,
+            "duration": countdown(span.start - now), "group": group,
             "start": local[0].strftime("%H:%M"), "end": end}
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from buildings.models import Building, Section
 from notifications import texts as notification_texts
 from notifications.models import Subscriber
-from notifications.texts import day_plan_text, duration, intervals_text
+from notifications.texts import countdown, day_plan_text, duration, intervals_text
 from schedules import days
 from schedules.days import Interval
 from schedules.models import DayStatus
@@ -91,10 +91,10 @@ def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
     current, upcoming = plan.current(now), plan.upcoming(now)
     if current is not None:
         line = _("📅 Per schedule back at %(time)s, in %(duration)s") % {
-            "time": clock(current.end, building, now), "duration": duration(current.end - now)}
+            "time": clock(current.end, building, now), "duration": countdown(current.end - now)}
     elif upcoming is not None:
         line = _("📅 Planned off %(span)s, in %(duration)s") % {
-            "span": span_text(upcoming, building, now), "duration": duration(upcoming.start - now)}
+            "span": span_text(upcoming, building, now), "duration": countdown(upcoming.start - now)}
     elif today.status == DayStatus.UNKNOWN:
         line = _("📅 No schedule for today yet")
     else:

@@ -379,6 +379,8 @@ def _parse(content_type: str, body: bytes) -> dict[str, Any]:
     if content_type.startswith("multipart/form-data"):
         message = BytesParser(policy=HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + body)
-        return {part.get_param("name", header="content-disposition"): part.get_content()
+        # Text fields are UTF-8 as Telegram reads them (the parts name no charset); files stay bytes.
+        return {part.get_param("name", header="content-disposition"):
+                part.get_payload(decode=True) if part.get_filename() else part.get_payload(decode=True).decode()
                 for part in message.iter_parts()}
     return dict(parse_qsl(body.decode()))

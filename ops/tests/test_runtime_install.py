@@ -112,6 +112,11 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_pa
         imported = subprocess.run([".venv/bin/python", "manage.py", "import_mappings", "demo/buildings.yaml"],
                                   cwd=project, env=env, capture_output=True, text=True, timeout=60)
         assert imported.returncode == 0, imported.stderr
+        imported = subprocess.run([".venv/bin/python", "manage.py", "import_schedule", "demo/schedules.yaml"],
+                                  cwd=project, env=env, capture_output=True, text=True, timeout=60)
+        assert imported.returncode == 0, imported.stderr
+        assert served.get_json("/api/v1/public/sections/1/2/schedule")["group"] == "3.2"
+        assert b"BEGIN:VEVENT" in fetch(f"{root}/api/v1/public/sections/1/2/schedule.ics?api_key={READ_KEY}")[2]
         assert served.get_json("/api/v1/ready")["checks"] == {"database": "ok", "broker": "ok"}
         # What the web renders lazily: the OpenAPI schema and docs, the admin, a collected static file.
         assert fetch(f"{root}/api/v1/schema/")[0] == 200
@@ -127,6 +132,8 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_pa
 
         card = resident.send("/start place_1_2", timeout=30)  # the poster's deep link: subscribed at once
         assert "Section 2" in card.params["text"]
+        telegram.wait_for(lambda: notices("🏠"), timeout=30)
+        assert "📅" in notices("🏠")[0]  # the status card, with its schedule line
 
         def state() -> str:
             return served.get_json("/api/v1/public/buildings/1/status")["sections"][1]["state"]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('buildings', '0002_building_schedule_group_section_schedule_group'),
+        ('buildings', '0002_schedule_groups'),
     ]
 
     operations = [
