@@ -88,7 +88,7 @@ def _counters_end_in_the_test_database(django_db_setup, django_db_blocker) -> It
     """Counts the tests made are flushed before the test database goes, not at exit into
     whatever database the settings name then."""
     yield
-    from ops import counters
+    from powerbot import counters
 
     with django_db_blocker.unblock():
         counters.flush(force=True)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -40,6 +42,26 @@ def recreate_postgres_database() -> None:
     with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name}")
         connection.execute(f"CREATE DATABASE {name}")
+
+
+def run_on_fresh_database(script: str, db: str) -> None:
+    """Run `script --child` with this command line's arguments, on a fresh database (SQLite in a
+    temporary folder, or POSTGRES_URL recreated) and none of the shell's PowerBot settings."""
+    work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENSOR_", "TELEGRAM_", "REDIS_URL", "YASNO_"))}
+    env |= {"SECRET_KEY": "bench", "LOG_LEVEL": "ERROR"}
+    if db == "sqlite":
+        env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
+    elif postgres_reachable():
+        recreate_postgres_database()
+        env["DATABASE_URL"] = POSTGRES_URL
+    else:
+        sys.exit("PostgreSQL is not reachable on 127.0.0.1:5432")
+    print(f"[{db}]", flush=True)
+    try:
+        subprocess.run([sys.executable, script, "--child", *sys.argv[1:]], cwd=ROOT, env=env, check=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(args: list[str], env: dict[str, str]) -> str:

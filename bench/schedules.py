@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
-from benchlib import POSTGRES_URL, ROOT, postgres_reachable, recreate_postgres_database
+from benchlib import ROOT, run_on_fresh_database
 
 
 def child(args: argparse.Namespace) -> None:
@@ -129,21 +125,7 @@ def main() -> None:
     if args.child:
         child(args)
         return
-    work = Path(tempfile.mkdtemp(prefix="powerbot-schedules-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SENSOR_", "TELEGRAM_", "REDIS_URL", "YASNO_"))}
-    env |= {"SECRET_KEY": "bench", "LOG_LEVEL": "ERROR"}
-    if args.db == "sqlite":
-        env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
-    elif postgres_reachable():
-        recreate_postgres_database()
-        env["DATABASE_URL"] = POSTGRES_URL
-    else:
-        sys.exit("PostgreSQL is not reachable on 127.0.0.1:5432")
-    print(f"[{args.db}]", flush=True)
-    try:
-        subprocess.run([sys.executable, __file__, "--child", *sys.argv[1:]], cwd=ROOT, env=env, check=True)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    run_on_fresh_database(__file__, args.db)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from firmware import services, versions
 from firmware.models import Board
-from ops import counters
+from powerbot import counters
 from powerbot.api import ERROR, JSONAPIView, QueryKeyAuthentication
 from powerbot.logs import log_event
 from sensors.api import HasWriteKey

@@ -30,7 +30,7 @@ from telegram.request import HTTPXRequest
 from notifications import outbox
 from notifications.budget import BudgetRateLimiter, SharedBudget, retry_after_seconds, shared_budget
 from notifications.models import SenderLease
-from ops import counters
+from powerbot import counters
 from powerbot.logs import log_event
 
 logger = logging.getLogger(__name__)

@@ -20,7 +20,14 @@ from django.utils import timezone
 
 from buildings.models import Section
 from notifications import services
-from notifications.models import MAX_REMINDER_MINUTES, Announcement, Broadcast, Message, ScheduleAnnouncement, Subscriber
+from notifications.models import (
+    MAX_REMINDER_MINUTES,
+    Announcement,
+    Broadcast,
+    Message,
+    ScheduleAnnouncement,
+    Subscriber,
+)
 from notifications.services import notifications_paused
 from notifications.texts import power_text, reminder_text, schedule_change_text
 from schedules import groups

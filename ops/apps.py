@@ -6,8 +6,3 @@ class OpsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "ops"
-
-    def ready(self) -> None:
-        from ops import counters
-
-        counters.connect()

@@ -1,6 +1,6 @@
 """PowerBot's metrics in Prometheus' text format, read from the database at scrape time.
 
-Counters come from `ops.counters` (every process's events, flushed to the database);
+Counters come from `powerbot.counters` (every process's events, flushed to the database);
 gauges are computed from the current state. Any web process answers for the whole
 deployment, so a scrape through a load balancer sees the same figures whichever process
 it reaches.
@@ -19,7 +19,7 @@ from firmware.services import CHECK_RESULTS
 from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
-from ops import counters
+from powerbot import counters
 from schedules.models import SourceHealth
 from schedules.services import FETCH_RESULTS
 from sensors.power import last_tick

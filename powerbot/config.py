@@ -244,13 +244,13 @@ def parse_yasno_buildings(environment: Mapping[str, str]) -> dict[int, dict[int,
             if not variants:
                 raise ConfigError(name, "must list at least one house number (variants separated by |)")
             houses[(building, section)] = variants
-    for building, section in houses:
+    for building, _section in houses:
         if building not in streets:
             raise ConfigError(f"YASNO_BUILDING_{building}_STREET_QUERY", "is needed with its HOUSE_QUERIES")
     lookups: dict[int, dict[int, tuple[str, tuple[str, ...]]]] = {}
     for (building, section), variants in sorted(houses.items()):
         lookups.setdefault(building, {})[section] = (streets[building], variants)
-    for building, street in streets.items():
+    for building in streets:
         if building not in lookups:
             raise ConfigError(f"YASNO_BUILDING_{building}_HOUSE_QUERIES", "is needed with its STREET_QUERY")
     return lookups

@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.api import ERROR, JSONAPIView
 from publicapi import calendar, sensor_list
-from publicapi.calendar import CalendarRenderer
 from publicapi.authentication import HasReadKey, ReadKeyAuthentication
+from publicapi.calendar import CalendarRenderer
 from publicapi.serializers import (
     BuildingListSerializer,
     BuildingSerializer,

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
+from powerbot.admin import RecordAdmin
 from schedules import days, files
 from schedules.models import AddressLookup, DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
 from schedules.services import record
@@ -73,7 +74,7 @@ class ScheduleDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScheduleChange)
-class ScheduleChangeAdmin(admin.ModelAdmin):
+class ScheduleChangeAdmin(RecordAdmin):
     list_display = ["recorded_at", "kind", "group", "date", "before", "after"]
     list_filter = ["kind"]
     list_select_related = ["day"]
@@ -94,35 +95,18 @@ class ScheduleChangeAdmin(admin.ModelAdmin):
     def after(self, change: ScheduleChange) -> str:
         return f"{change.get_status_display()}: {_off_text(change.off)}"
 
-    def has_change_permission(self, request: HttpRequest, obj: ScheduleChange | None = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
 
 @admin.register(SourceHealth)
-class SourceHealthAdmin(admin.ModelAdmin):
+class SourceHealthAdmin(RecordAdmin):
     list_display = ["source", "last_success_at", "last_attempt_at", "failures", "last_error"]
-
-    def has_change_permission(self, request: HttpRequest, obj: SourceHealth | None = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
 
 @admin.register(AddressLookup)
-class AddressLookupAdmin(admin.ModelAdmin):
+class AddressLookupAdmin(RecordAdmin):
     """What Yasno's address look-up found; a problem here means the building has no group
-    until an operator sets one or corrects the address."""
+    until an operator sets one or corrects the address. Deleting one asks again at the next poll."""
 
+    can_delete = True
     list_display = ["building", "section_number", "street_query", "house_queries", "group", "problem", "looked_up_at"]
     list_filter = [("group", admin.EmptyFieldListFilter)]
     list_select_related = ["building"]
-
-    def has_change_permission(self, request: HttpRequest, obj: AddressLookup | None = None) -> bool:
-        return False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False

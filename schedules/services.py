@@ -3,7 +3,6 @@ section's plan for today and tomorrow in its building's time zone."""
 
 from __future__ import annotations
 
-import logging
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,14 +14,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from buildings.models import Section
-from ops import counters
+from powerbot import counters
 from schedules import days, yasno
 from schedules.days import Interval
 from schedules.groups import section_group, section_groups
 from schedules.models import DEFINITE, DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
 from schedules.yasno import DayPlan
-
-logger = logging.getLogger(__name__)
 
 # The order a day's sources are believed in: an operator's file corrects the company's API.
 PRECEDENCE = [Source.FILE, Source.YASNO]
@@ -172,10 +169,12 @@ def planned_spans(group: str, start: datetime, end: datetime) -> list[Interval]:
 def section_plans(sections: Iterable[Section], now: datetime | None = None) -> dict[int, SectionPlan]:
     """{section id: plan} for the sections in a group."""
     now = now or timezone.now()
+    sections = list(sections)
+    groups = section_groups(sections)
     plans = {}
     by_group: dict[tuple[str, str], SectionPlan] = {}
     for section in sections:
-        group = section_groups([section]).get(section.pk)
+        group = groups.get(section.pk)
         if group is None:
             continue
         tz = section.building.tz

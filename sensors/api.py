@@ -25,7 +25,7 @@ from rest_framework.exceptions import (
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ops import counters
+from powerbot import counters
 from powerbot.api import (
     ERROR,
     JSONAPIView,

@@ -20,9 +20,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from buildings.models import Building, Section
 from notifications import services
 from notifications.models import Subscriber
+from schedules.days import Interval
 from schedules.services import section_plan, section_plans
 from schedules.versus import planned_versus_actual
-from schedules.days import Interval
 from sensors.history import Period, period_days, period_start, section_stats, stretches_from, timeline
 from sensors.models import PowerState
 from sensors.reports import fleet_summary, section_reports
@@ -252,15 +252,8 @@ def stats(person: Person, subscriber: Subscriber, section_id: int | None = None,
         period = Period(period.lower())
     except ValueError:
         return Screen(texts.bad_period())
-    if section_id is None:
-        chosen = _sections(subscriber)[:MAX_CHARTS]
-        if not chosen:
-            return _status_or_choice(subscriber)
-    else:
-        chosen = list(Section.objects.filter(pk=section_id))
-        if not chosen:
-            return _status_or_choice(subscriber, notice=texts.stale_button())
-    return [_chart(section, period) for section in chosen]
+    chosen = _chosen(subscriber, section_id)
+    return chosen if isinstance(chosen, Screen) else [_chart(section, period) for section in chosen]
 
 
 def _chart(section: Section, period: Period) -> Screen:
@@ -290,15 +283,16 @@ def _picture(starts: tuple[tuple[PowerState, datetime], ...], start: datetime, n
 def schedule(person: Person, subscriber: Subscriber, section_id: int | None = None) -> Screen | list[Screen]:
     """Today's and tomorrow's planned outages of one section, or of each section followed,
     each with a picture of the plan over what the sensors recorded since yesterday."""
+    chosen = _chosen(subscriber, section_id)
+    return chosen if isinstance(chosen, Screen) else [_schedule(section) for section in chosen]
+
+
+def _chosen(subscriber: Subscriber, section_id: int | None) -> list[Section] | Screen:
+    """The section a button names, or the sections followed (a picture each, so at most
+    MAX_CHARTS); the building list when there are none, the status when the button is stale."""
     if section_id is None:
-        chosen = _sections(subscriber)[:MAX_CHARTS]
-        if not chosen:
-            return _status_or_choice(subscriber)
-    else:
-        chosen = list(Section.objects.filter(pk=section_id))
-        if not chosen:
-            return _status_or_choice(subscriber, notice=texts.stale_button())
-    return [_schedule(section) for section in chosen]
+        return _sections(subscriber)[:MAX_CHARTS] or _status_or_choice(subscriber)
+    return list(Section.objects.filter(pk=section_id)) or _status_or_choice(subscriber, notice=texts.stale_button())
 
 
 def _schedule(section: Section) -> Screen:

@@ -139,26 +139,20 @@ def outage_between(clock, beat_again, start: tuple[int, int], end: tuple[int, in
     beat_again()
 
 
-def test_a_planned_outage_says_so_and_power_back_compares_with_the_plan(polled, telegram, clock, sensor_in_london):
+@pytest.mark.parametrize("start,end,off_says,back_says", [
+    ((18, 2), (20, 50), "Planned: off 18:00–22:00, back by 22:00 per schedule.",
+     "1 hour 10 minutes earlier than planned (22:00)."),
+    ((17, 55), (22, 4), "Planned: off 18:00–22:00, back by 22:00 per schedule.", "As planned."),
+    ((18, 30), (23, 15), "Planned: off 18:00–22:00, back by 22:00 per schedule.",
+     "1 hour 15 minutes later than planned (22:00)."),
+    ((12, 0), (13, 0), "This is not in the schedule.", "It was not in the schedule."),
+])
+def test_power_notices_compare_with_the_schedule(polled, telegram, clock, sensor_in_london, start, end, off_says,
+                                                   back_says):
     subscribe(101, (10, 1), language="en")
-    outage_between(clock, sensor_in_london, (18, 2), (20, 50))
+    outage_between(clock, sensor_in_london, start, end)
     off, back = telegram.texts(101)
-    assert off.endswith("Planned: off 18:00–22:00, back by 22:00 per schedule.")
-    assert back.endswith("1 hour 10 minutes earlier than planned (22:00).")
-
-
-def test_an_outage_outside_the_schedule_says_so(polled, telegram, clock, sensor_in_london):
-    subscribe(101, (10, 1), language="en")
-    outage_between(clock, sensor_in_london, (12, 0), (13, 0))
-    off, back = telegram.texts(101)
-    assert off.endswith("This is not in the schedule.")
-    assert back.endswith("It was not in the schedule.")
-
-
-def test_power_back_on_time_is_as_planned(polled, telegram, clock, sensor_in_london):
-    subscribe(101, (10, 1), language="en")
-    outage_between(clock, sensor_in_london, (17, 55), (22, 4))
-    assert telegram.texts(101)[-1].endswith("As planned.")
+    assert off.endswith(off_says) and back.endswith(back_says)
 
 
 def test_without_a_schedule_power_notices_say_nothing_of_one(telegram, clock, make_building, beat):

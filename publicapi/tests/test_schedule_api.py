@@ -4,7 +4,7 @@ against actual in the statistics."""
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 from icalendar import Calendar

@@ -13,6 +13,7 @@ class Counter(models.Model):
     value = models.PositiveBigIntegerField(default=0)
 
     class Meta:
+        db_table = "ops_counter"  # where it was created, before it moved below the apps
         constraints = [models.UniqueConstraint(fields=["name", "label"], name="counter_unique_name_label")]
 
     def __str__(self) -> str:

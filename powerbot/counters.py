@@ -20,7 +20,7 @@ from django.core.signals import request_finished
 from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 
-from ops.models import Counter
+from powerbot.models import Counter
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def connect() -> None:
     """Flush after requests and tasks, and at exit (called once, from the app's ready())."""
     from celery.signals import task_postrun, worker_process_shutdown
 
-    request_finished.connect(_flush_if_due, dispatch_uid="ops.counters")
-    task_postrun.connect(_flush_if_due, dispatch_uid="ops.counters", weak=False)
-    worker_process_shutdown.connect(_flush_now, dispatch_uid="ops.counters", weak=False)
+    request_finished.connect(_flush_if_due, dispatch_uid="powerbot.counters")
+    task_postrun.connect(_flush_if_due, dispatch_uid="powerbot.counters", weak=False)
+    worker_process_shutdown.connect(_flush_now, dispatch_uid="powerbot.counters", weak=False)
     atexit.register(flush, force=True)
