@@ -14,11 +14,11 @@ MAX_SECTIONS = 99
 
 
 # Distribution companies name their planned-outage groups "3.1" (queue 3, subgroup 1) or "3".
-SCHEDULE_GROUP = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+SCHEDULE_GROUP = re.compile(r"\d{1,2}(\.\d{1,2})?")  # used with fullmatch
 
 
 def validate_schedule_group(value: str) -> None:
-    if value and not SCHEDULE_GROUP.match(value):
+    if value and not SCHEDULE_GROUP.fullmatch(value):
         raise ValidationError(f"{value!r} is not a schedule group: write it as the company does, e.g. 3.1.")
 
 

@@ -8,10 +8,11 @@ right before the Telegram call and "sent" right after it, each a conditional upd
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -36,6 +37,8 @@ from schedules.days import Interval
 from schedules.models import ScheduleChange
 from sensors.models import PowerCause, PowerEvent, PowerState
 
+logger = logging.getLogger(__name__)
+
 # Residents hear of real changes; a first state, or one held by a guard, says nothing new.
 ANNOUNCED_CAUSES = {PowerCause.HEARTBEAT, PowerCause.TIMEOUT, PowerCause.OPERATOR, PowerCause.RESTORED}
 ANNOUNCED_STATES = {PowerState.UP, PowerState.DOWN}
@@ -43,6 +46,7 @@ MESSAGE_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 FANOUT_BATCH = 500
 INTERRUPTED = "interrupted while sending: it may or may not have arrived"
+REMINDER = "reminder:"  # a reminder's topic: reminder:<group>:<the outage's start, Unix seconds>
 
 
 def queued(subscriber: Subscriber, now: datetime, **fields: object) -> Message:
@@ -105,7 +109,10 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     changes = list(ScheduleChange.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
                    .order_by("id").values_list("pk", flat=True))
     for change_id in changes:
-        announce_schedule_change(change_id, now)
+        try:
+            announce_schedule_change(change_id, now)
+        except Exception:  # one change that cannot be told must not hold back the others
+            logger.exception("schedule change %s could not be announced", change_id)
     return len(missed) + len(changes)
 
 
@@ -175,7 +182,7 @@ def _remind(group: str, span: Interval, now: datetime) -> int:
     minutes_left = (span.start - now).total_seconds() / 60
     due = audience.filter(schedule_reminder__gte=minutes_left).annotate(
         in_group=Max("subscriptions__section", filter=Q(subscriptions__section__in=list(zones)))).order_by("pk")
-    topic = f"reminder:{group}:{int(span.start.timestamp())}"
+    topic = f"{REMINDER}{group}:{int(span.start.timestamp())}"
     messages = [queued(subscriber, now, kind=Message.Kind.REMINDER, topic=topic,
                        text=reminder_text(group, span, now, _zone_of(subscriber, zones), subscriber.language))
                 for subscriber in due.exclude(messages__topic=topic)]
@@ -265,6 +272,8 @@ def prepare(message_id: int) -> Outgoing | None:
         return _skip(message, "the subscriber is inactive")
     if message.kind == Message.Kind.BROADCAST:
         text = message.broadcast.text
+    elif message.topic.startswith(REMINDER) and timezone.now() >= _reminded_start(message.topic):
+        return _skip(message, "the outage has begun (held through quiet hours)")
     elif message.topic:
         text = message.text  # written when queued
     else:
@@ -281,6 +290,10 @@ def prepare(message_id: int) -> Outgoing | None:
         planned, has_plan = _planned_context(event)
         text = power_text(event, message.subscriber.language, planned, has_plan)
     return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
+
+
+def _reminded_start(topic: str) -> datetime:
+    return datetime.fromtimestamp(int(topic.rsplit(":", 1)[1]), UTC)
 
 
 def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:

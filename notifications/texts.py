@@ -63,8 +63,10 @@ def day_plan_text(status: str, parts: Sequence[tuple[str, str]], off: timedelta)
 
 def _day_parts(day: date, off: Sequence[Sequence[int]], zone: str, tz: zoneinfo.ZoneInfo
                ) -> tuple[list[tuple[str, str]], timedelta]:
+    """The day's planned-off intervals on the building's clock (all of them, even where its
+    zone puts a part on another date), and their total."""
     spans = days.intervals(day, off, zoneinfo.ZoneInfo(zone))
-    return days.on_day(spans, day, tz), sum((span.length for span in spans), timedelta())
+    return [days.wall_clock(span, tz) for span in spans], sum((span.length for span in spans), timedelta())
 
 
 def schedule_change_text(change: ScheduleChange, tz: zoneinfo.ZoneInfo, language: str) -> str:
@@ -88,12 +90,9 @@ def schedule_change_text(change: ScheduleChange, tz: zoneinfo.ZoneInfo, language
 
 def reminder_text(group: str, span: Interval, now: datetime, tz: zoneinfo.ZoneInfo, language: str) -> str:
     with override(language):
-        local = span.start.astimezone(tz), span.end.astimezone(tz)
-        end = "24:00" if local[1].time() == datetime.min.time() and local[1].date() > local[0].date() \
-            else local[1].strftime("%H:%M")
+        start, end = days.wall_clock(span, tz)
         return _("⏰ Planned outage in %(duration)s, group %(group)s: off %(start)s–%(end)s.") % {
-            "duration": countdown(span.start - now), "group": group,
-            "start": local[0].strftime("%H:%M"), "end": end}
+            "duration": countdown(span.start - now), "group": group, "start": start, "end": end}
 
 
 def planned_context(event: PowerEvent, planned: Interval | None, has_plan: bool, tz: zoneinfo.ZoneInfo) -> str:
@@ -102,7 +101,7 @@ def planned_context(event: PowerEvent, planned: Interval | None, has_plan: bool,
         if not has_plan:
             return ""
         return _("It was not in the schedule.") if event.state == PowerState.UP else _("This is not in the schedule.")
-    start, end = (planned.start.astimezone(tz).strftime("%H:%M"), planned.end.astimezone(tz).strftime("%H:%M"))
+    start, end = days.wall_clock(planned, tz)
     if event.state == PowerState.DOWN:
         return _("Planned: off %(start)s–%(end)s, back by %(end)s per schedule.") % {"start": start, "end": end}
     early = planned.end - event.at

@@ -43,7 +43,7 @@ urlpatterns = [
         name="public-section-schedule",
     ),
     re_path(
-        r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/schedule\.ics$",
+        r"^api/v1/public/sections/(?P<building_id>[^/]+)/(?P<section>[^/]+)/schedule\.ics/?$",
         public.SectionScheduleCalendarView.as_view(),
         name="public-section-schedule-ics",
     ),

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils import timezone
 
 from powerbot.admin import RecordAdmin
 from schedules import days, files
@@ -21,7 +22,7 @@ def _off_text(off: list[list[int]]) -> str:
 class FileDayForm(forms.ModelForm):
     off_text = forms.CharField(
         label="planned off", required=False,
-        help_text="Intervals in TIME_ZONE separated by commas, e.g. 08:00-12:00, 18:00-24:00.")
+        help_text="Intervals separated by commas, e.g. 08:00-12:00, 18:00-24:00 (in TIME_ZONE for a new day).")
 
     class Meta:
         model = ScheduleDay
@@ -39,9 +40,12 @@ class FileDayForm(forms.ModelForm):
                  "status": data.get("status"),
                  "off": [part.strip() for part in (data.get("off_text") or "").split(",") if part.strip()]}
         try:
-            data["plan"] = files.day_plan(entry)
+            data["plan"] = files.day_plan(entry, timezone.localdate())
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
+        if self.instance.pk is None and ScheduleDay.objects.filter(
+                source=Source.FILE, group=data["plan"].group, date=data["plan"].date).exists():
+            raise forms.ValidationError("This group's day is in the schedule already: change that one instead.")
         return data
 
 
@@ -52,9 +56,8 @@ class ScheduleDayAdmin(admin.ModelAdmin):
 
     form = FileDayForm
     list_display = ["date", "group", "source", "status", "planned_off", "fetched_at", "changed_at"]
-    list_filter = ["source", "status", "group"]
+    list_filter = ["date", "source", "status", "group"]
     search_fields = ["group"]
-    date_hierarchy = "date"
 
     @admin.display(description="planned off")
     def planned_off(self, day: ScheduleDay) -> str:
@@ -68,7 +71,7 @@ class ScheduleDayAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ScheduleDay, form: FileDayForm, change: bool) -> None:
         plan: DayPlan = form.cleaned_data["plan"]
-        record(Source.FILE, [plan], settings.TIME_ZONE)
+        record(Source.FILE, [plan], obj.timezone if change else settings.TIME_ZONE)
         saved = ScheduleDay.objects.get(source=Source.FILE, group=plan.group, date=plan.date)
         obj.pk, obj.source = saved.pk, saved.source
 

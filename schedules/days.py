@@ -15,6 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from powerbot.reprs import shown
+
 DAY_MINUTES = 24 * 60
 CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 
@@ -33,10 +35,10 @@ def minute_of(text: str) -> int:
     """"08:30" -> 510; "24:00" -> 1440. Raises ValueError for anything else."""
     match = CLOCK.match(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not a time like 08:30")
+        raise ValueError(f"{shown(text)} is not a time like 08:30")
     hours, minutes = int(match[1]), int(match[2])
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValueError(f"{text!r} is not a time of day (00:00 to 24:00)")
+        raise ValueError(f"{shown(text)} is not a time of day (00:00 to 24:00)")
     return hours * 60 + minutes
 
 
@@ -61,15 +63,23 @@ def normalised(off: Iterable[Sequence[int]]) -> list[list[int]]:
     return joined
 
 
-def fingerprint(status: str, off: Sequence[Sequence[int]]) -> str:
-    return hashlib.sha256(json.dumps([status, [list(span) for span in off]]).encode()).hexdigest()
+def fingerprint(status: str, off: Sequence[Sequence[int]], zone: str) -> str:
+    return hashlib.sha256(json.dumps([status, [list(span) for span in off], zone]).encode()).hexdigest()
 
 
 def instant(day: date, minute: int, tz: zoneinfo.ZoneInfo) -> datetime:
-    """The moment a wall-clock minute of `day` names (1440: the next midnight)."""
+    """The moment a wall-clock minute of `day` names (1440: the next midnight). A minute the
+    clocks skip (spring forward) names the moment they jump: 03:30 is when 03:00 became 04:00."""
     if minute >= DAY_MINUTES:
         day, minute = day + timedelta(days=1), minute - DAY_MINUTES
-    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz).astimezone(UTC)
+    wall = datetime.combine(day, time(minute // 60, minute % 60))
+    moment = wall.replace(tzinfo=tz).astimezone(UTC)
+    if moment.astimezone(tz).replace(tzinfo=None) == wall:
+        return moment
+    moment = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)  # before the jump, in the gap's first offset
+    while moment.astimezone(tz).replace(tzinfo=None) < wall:
+        moment += timedelta(minutes=1)
+    return moment
 
 
 def intervals(day: date, off: Sequence[Sequence[int]], tz: zoneinfo.ZoneInfo) -> list[Interval]:
@@ -106,6 +116,13 @@ def on_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[
     return [(part.start.astimezone(tz).strftime("%H:%M"),
              "24:00" if part.end == end else part.end.astimezone(tz).strftime("%H:%M"))
             for part in within_day(spans, day, tz)]
+
+
+def wall_clock(span: Interval, tz: zoneinfo.ZoneInfo) -> tuple[str, str]:
+    """("22:00", "02:00") in `tz`; an end at the midnight after the start's day is "24:00"."""
+    start, end = span.start.astimezone(tz), span.end.astimezone(tz)
+    at_midnight = end.date() == start.date() + timedelta(days=1) and end.time() == time()
+    return start.strftime("%H:%M"), "24:00" if at_midnight else end.strftime("%H:%M")
 
 
 def seconds_within(spans: Iterable[Interval], begin: datetime, end: datetime) -> int:

@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from buildings.models import SCHEDULE_GROUP
+from powerbot.reprs import shown
 from schedules import days
 from schedules.models import DayStatus, Source
 from schedules.services import RecordReport, record
@@ -33,6 +34,8 @@ from schedules.yasno import DayPlan
 
 STATUSES = {"applies": DayStatus.APPLIES, "none": DayStatus.NONE, "emergency": DayStatus.EMERGENCY}
 RELATIVE = {"yesterday": -1, "today": 0, "tomorrow": 1}
+# Past days may be imported for the record; the future is planned a few weeks ahead at most.
+DAYS_BACK, DAYS_AHEAD = 366, 31
 FIELDS = {"group", "date", "status", "off"}
 
 
@@ -44,6 +47,7 @@ class ScheduleFileError(Exception):
 
 def parse(text: str, fmt: str, now: datetime | None = None) -> tuple[list[DayPlan], str]:
     """The days the file describes and the zone its times are in; raises ScheduleFileError."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as spreadsheets write it
     if fmt == "csv":
         entries, zone = _csv_entries(text), settings.TIME_ZONE
     else:
@@ -57,9 +61,11 @@ def parse(text: str, fmt: str, now: datetime | None = None) -> tuple[list[DayPla
         zone = document.get("timezone") or settings.TIME_ZONE
         entries = [(f"days[{index}]", entry) for index, entry in enumerate(document["days"])]
     try:
-        tz = zoneinfo.ZoneInfo(str(zone))
+        tz = zoneinfo.ZoneInfo(zone) if isinstance(zone, str) else None
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ScheduleFileError([f"timezone: {zone!r} is not a known time zone (e.g. Europe/Kyiv)"]) from None
+        tz = None
+    if tz is None:
+        raise ScheduleFileError([f"timezone: {shown(zone)} is not a known time zone (e.g. Europe/Kyiv)"])
     today = timezone.localtime(now or timezone.now(), tz).date()
     plans, errors, seen = [], [], {}
     for where, entry in entries:
@@ -100,13 +106,19 @@ def _document(text: str, fmt: str) -> Any:
 
 def _csv_entries(text: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"group", "date"} <= {name.strip() for name in reader.fieldnames}:
+    columns = [name.strip() for name in reader.fieldnames or []]
+    if not {"group", "date"} <= set(columns):
         raise ScheduleFileError(["the CSV needs a header line with at least the columns group and date"])
-    if extra := {name.strip() for name in reader.fieldnames} - FIELDS:
+    if extra := set(columns) - FIELDS:
         raise ScheduleFileError([f"unknown column(s): {', '.join(sorted(extra))}"])
+    if len(set(columns)) != len(columns):
+        raise ScheduleFileError(["a column is named twice in the header line"])
     entries = []
     for row in reader:
-        entry = {key.strip(): (value or "").strip() for key, value in row.items() if key is not None}
+        if None in row:  # more values than columns: an interval after a comma, most likely
+            entries.append((f"line {reader.line_num}", {"_extra": row[None]}))
+            continue
+        entry = {key.strip(): (value or "").strip() for key, value in row.items()}
         if not entry.get("status"):
             entry.pop("status", None)
         entry["off"] = entry.get("off", "").replace(";", " ").split()
@@ -114,47 +126,56 @@ def _csv_entries(text: str) -> list[tuple[str, dict[str, Any]]]:
     return entries
 
 
-def day_plan(entry: Any, today: date | None = None) -> DayPlan:
+def day_plan(entry: Any, today: date) -> DayPlan:
     """One day from a mapping of group, date, status and off; raises ValueError saying what is wrong."""
     if not isinstance(entry, dict):
         raise ValueError("must be a mapping with group, date and off or status")
+    if "_extra" in entry:
+        raise ValueError(f"more values than columns ({shown(entry['_extra'])}); "
+                         "separate intervals in one column with spaces or ;")
     if False in entry and "off" not in entry:  # YAML 1.1 reads the key `off` as false
         entry = {("off" if key is False else key): value for key, value in entry.items()}
     if extra := set(entry) - FIELDS:
-        raise ValueError(f"unknown field(s) {', '.join(sorted(map(str, extra)))}")
+        raise ValueError(f"unknown field(s) {', '.join(sorted(shown(key) for key in extra))}")
     group = entry.get("group")
-    if not isinstance(group, str) or not SCHEDULE_GROUP.match(group):
-        raise ValueError(f'group must be text such as "3.1" (in quotes in YAML), not {group!r}')
+    if not isinstance(group, str) or not SCHEDULE_GROUP.fullmatch(group):
+        raise ValueError(f'group must be text such as "3.1" (in quotes in YAML), not {shown(group)}')
     on = _date(entry.get("date"), today)
     off_texts = entry.get("off") or []
     if not isinstance(off_texts, list) or not all(isinstance(text, str) for text in off_texts):
-        raise ValueError('off must be a list of intervals such as "08:00-12:00"')
+        raise ValueError(f'off must be a list of intervals such as "08:00-12:00", not {shown(off_texts)}')
     off = [_interval(text) for text in off_texts]
     status_text = entry.get("status", "applies" if off else "none")
-    if status_text not in STATUSES:
-        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {status_text!r}")
+    if not isinstance(status_text, str) or status_text not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, not {shown(status_text)}")
     status = STATUSES[status_text]
-    if status == DayStatus.NONE and off:
-        raise ValueError("status none cannot have off intervals")
+    if status != DayStatus.APPLIES and off:
+        raise ValueError(f"status {status_text} cannot have off intervals")
     return DayPlan(group, on, status, days.normalised(off))
 
 
-def _date(value: Any, today: date | None) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and value.strip().lower() in RELATIVE and today is not None:
+def _date(value: Any, today: date) -> date:
+    if isinstance(value, str) and value.strip().lower() in RELATIVE:
         return today + timedelta(days=RELATIVE[value.strip().lower()])
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ValueError(f"date must be YYYY-MM-DD, today, tomorrow or yesterday, not {value!r}") from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        on = value
+    else:
+        try:
+            on = date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            on = None
+        if on is None:
+            raise ValueError(f"date must be YYYY-MM-DD, today, tomorrow or yesterday, not {shown(value)}")
+    if not -DAYS_BACK <= (on - today).days <= DAYS_AHEAD:
+        raise ValueError(f"{on} is more than {DAYS_BACK} days back or {DAYS_AHEAD} ahead")
+    return on
 
 
 def _interval(text: str) -> list[int]:
     parts = text.replace("–", "-").split("-")
     if len(parts) != 2:
-        raise ValueError(f"{text!r} is not an interval such as 08:00-12:00")
+        raise ValueError(f"{shown(text)} is not an interval such as 08:00-12:00")
     start, end = days.minute_of(parts[0]), days.minute_of(parts[1])
     if start >= end:
-        raise ValueError(f"{text!r} ends before it starts")
+        raise ValueError(f"{shown(text)} ends before it starts")
     return [start, end]

@@ -95,8 +95,8 @@ class AddressLookup(models.Model):
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="schedule_lookups")
     section_number = models.PositiveSmallIntegerField(default=0, help_text="0: the whole building.")
-    street_query = models.CharField(max_length=200)
-    house_queries = models.CharField(max_length=200, help_text="Variants separated by |.")
+    street_query = models.TextField()
+    house_queries = models.TextField(help_text="Variants separated by |.")
     group = models.CharField(max_length=8, blank=True)
     problem = models.CharField(max_length=300, blank=True)
     looked_up_at = models.DateTimeField()

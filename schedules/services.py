@@ -44,19 +44,15 @@ def record(source: Source, plans: Iterable[DayPlan], zone: str, now: datetime | 
     its group was known before (the first data ever is recorded silently), and
     no source believed before this one has the day. A day without data never replaces data."""
     now = now or timezone.now()
-    plans = [plan for plan in plans if plan.status in DEFINITE]
+    plans = [shown(plan) for plan in plans if plan.status in DEFINITE]
     report = RecordReport()
     if not plans:
         return report
     groups = {plan.group for plan in plans}
     known = set(ScheduleDay.objects.filter(group__in=groups).values_list("group", flat=True))
     today = timezone.localtime(now, zoneinfo.ZoneInfo(zone)).date()
-    believed_before = PRECEDENCE[:PRECEDENCE.index(source)]
-    overridden = set(ScheduleDay.objects.filter(source__in=believed_before, group__in=groups,
-                                                date__in={plan.date for plan in plans}).values_list("group", "date"))
     for plan in plans:
-        news = plan.group in known and plan.date >= today and (plan.group, plan.date) not in overridden
-        outcome, change = _record_day(source, plan, zone, now, news)
+        outcome, change = _record_day(source, plan, zone, now, news=plan.group in known and plan.date >= today)
         setattr(report, outcome, getattr(report, outcome) + 1)
         if change is not None:
             report.news.append(change)
@@ -65,10 +61,23 @@ def record(source: Source, plans: Iterable[DayPlan], zone: str, now: datetime | 
     return report
 
 
+def shown(plan: DayPlan) -> DayPlan:
+    """The day as residents read it: planned-off time only on a day with outages planned,
+    and such a day without any is a day without outages (so neither is ever a "change")."""
+    if plan.status == DayStatus.APPLIES and not plan.off:
+        return DayPlan(plan.group, plan.date, DayStatus.NONE, [])
+    return plan if plan.status == DayStatus.APPLIES else DayPlan(plan.group, plan.date, plan.status, [])
+
+
 def _record_day(source: Source, plan: DayPlan, zone: str, now: datetime, news: bool
                 ) -> tuple[str, ScheduleChange | None]:
-    fingerprint = days.fingerprint(plan.status, plan.off)
+    fingerprint = days.fingerprint(plan.status, plan.off, zone)
+    believed_before = PRECEDENCE[:PRECEDENCE.index(source)]
     with transaction.atomic():
+        # Asked in the transaction that records the change: a source believed first (an
+        # operator's file for this day) makes this one's change no news.
+        news = news and not ScheduleDay.objects.filter(source__in=believed_before, group=plan.group,
+                                                       date=plan.date).exists()
         day, created = ScheduleDay.objects.get_or_create(
             source=source, group=plan.group, date=plan.date,
             defaults={"status": plan.status, "off": plan.off, "timezone": zone, "fingerprint": fingerprint,
@@ -192,18 +201,40 @@ def section_plan(section: Section, now: datetime | None = None) -> SectionPlan |
 def _plan(group: str, tz: zoneinfo.ZoneInfo, now: datetime) -> SectionPlan:
     today = timezone.localtime(now, tz).date()
     start, end = days.local_midnight(today - timedelta(days=1), tz), days.local_midnight(today + timedelta(days=2), tz)
-    believed = believed_days(group, today - timedelta(days=2), today + timedelta(days=2))
+    believed = believed_days(group, today - timedelta(days=2), today + timedelta(days=3))
     spans = planned_spans(group, start, end)
-    shown = []
-    for day in (today, today + timedelta(days=1)):
-        row = believed.get(day)
-        parts = days.on_day(spans, day, tz)
-        off_seconds = days.seconds_within(spans, days.local_midnight(day, tz),
-                                          days.local_midnight(day + timedelta(days=1), tz))
-        shown.append(PlannedDay(day, DayStatus(row.status) if row else DayStatus.UNKNOWN, parts, off_seconds,
-                                Source(row.source) if row else None, row.fetched_at if row else None))
+    shown = [_planned_day(day, spans, believed.values(), tz) for day in (today, today + timedelta(days=1))]
     polled = [d.fetched_at for d in shown if d.source == Source.YASNO and d.fetched_at is not None]
     return SectionPlan(group, tz, spans, shown, min(polled, default=None))
+
+
+def _planned_day(day: date, spans: list[Interval], believed: Iterable[ScheduleDay], tz: zoneinfo.ZoneInfo
+                 ) -> PlannedDay:
+    """A day in the building's zone, from the schedule's days that overlap it (one, unless
+    the schedule counts in another zone): outages planned if any planned-off time falls in
+    it; emergency if an overlapping day is; no outages only if the schedule covers all of it."""
+    begin, end = days.local_midnight(day, tz), days.local_midnight(day + timedelta(days=1), tz)
+    rows = []
+    for row in believed:
+        zone = zoneinfo.ZoneInfo(row.timezone)
+        if days.local_midnight(row.date, zone) < end and days.local_midnight(row.date + timedelta(days=1), zone) > begin:
+            rows.append(row)
+    covered = days.seconds_within(days.merged(
+        Interval(days.local_midnight(r.date, zoneinfo.ZoneInfo(r.timezone)),
+                 days.local_midnight(r.date + timedelta(days=1), zoneinfo.ZoneInfo(r.timezone))) for r in rows),
+        begin, end)
+    parts = days.on_day(spans, day, tz)
+    if parts:
+        status = DayStatus.APPLIES
+    elif any(r.status == DayStatus.EMERGENCY for r in rows):
+        status = DayStatus.EMERGENCY
+    elif rows and covered >= (end - begin).total_seconds():
+        status = DayStatus.NONE
+    else:
+        status = DayStatus.UNKNOWN
+    first = rows[0] if rows else None
+    return PlannedDay(day, status, parts, days.seconds_within(spans, begin, end),
+                      Source(first.source) if first else None, min((r.fetched_at for r in rows), default=None))
 
 
 def planned_outage_at(section: Section, at: datetime) -> Interval | None:

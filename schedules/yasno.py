@@ -1,26 +1,33 @@
 """Yasno's public API: planned outages by group, and the address look-up of a group.
 
-Shapes as in DESIGN.md. Every call has a timeout; anything unexpected (an HTTP error, a
-timeout, a body that is not the documented shape) raises SourceError with what went wrong,
-so the caller keeps the last good data.
+Shapes as in DESIGN.md. Every call has a deadline for the whole exchange and a size limit;
+anything unexpected (an HTTP error, a timeout, a body that is not the documented shape)
+raises SourceError with what went wrong, so the caller keeps the last good data.
 """
 
 from __future__ import annotations
 
+import json
+import time
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils import timezone
 
 from buildings.models import SCHEDULE_GROUP
+from powerbot.reprs import shown
 from schedules.days import DAY_MINUTES, normalised
 from schedules.models import DayStatus
 
 ZONE = "Europe/Kyiv"  # Yasno's minutes count from Kyiv's midnight
 STATUSES = {"ScheduleApplies": DayStatus.APPLIES, "NoShutdowns": DayStatus.NONE,
             "EmergencyShutdowns": DayStatus.EMERGENCY}
+MAX_BODY_BYTES = 2 * 1024 * 1024  # every group's two days are a few tens of kilobytes
+DAYS_AROUND = 2  # a day further than this from today is not today's or tomorrow's
 
 
 class SourceError(Exception):
@@ -36,87 +43,140 @@ class DayPlan:
 
 
 def _get(path: str, params: dict[str, Any] | None = None) -> Any:
-    url = f"{settings.YASNO_API_URL}{path}"
+    """GET and parse JSON, within SCHEDULE_FETCH_TIMEOUT_SEC for the whole exchange (a server
+    that trickles its answer is cut off too) and MAX_BODY_BYTES."""
+    limit = settings.SCHEDULE_FETCH_TIMEOUT_SEC
+    deadline = time.monotonic() + limit
+    body = bytearray()
     try:
-        response = httpx.get(url, params=params, timeout=settings.SCHEDULE_FETCH_TIMEOUT_SEC)
+        with httpx.stream("GET", f"{settings.YASNO_API_URL}{path}", params=params, timeout=limit) as response:
+            if response.status_code != 200:
+                raise SourceError(f"answered HTTP {response.status_code}")
+            for chunk in response.iter_raw():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise SourceError(f"answered more than {MAX_BODY_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise SourceError(f"timed out after {limit} s")
     except httpx.TimeoutException:
-        raise SourceError(f"timed out after {settings.SCHEDULE_FETCH_TIMEOUT_SEC} s") from None
+        raise SourceError(f"timed out after {limit} s") from None
     except httpx.HTTPError as exc:
         raise SourceError(f"could not be reached: {exc}") from None
-    if response.status_code != 200:
-        raise SourceError(f"answered HTTP {response.status_code}")
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(body)
+    except (ValueError, RecursionError):
         raise SourceError("answered with something that is not JSON") from None
 
 
-def planned_outages() -> tuple[list[DayPlan], list[str]]:
+def planned_outages(now: datetime | None = None) -> tuple[list[DayPlan], list[str]]:
     """Every group's today and tomorrow; and the problems of the parts that could not be read
     (a group with a malformed day is skipped, the others are kept)."""
     body = _get(f"/regions/{settings.YASNO_REGION_ID}/dsos/{settings.YASNO_DSO_ID}/planned-outages")
     if not isinstance(body, dict) or not body:
         raise SourceError("answered without any group")
+    today = timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(ZONE)).date()
     plans, problems = [], []
     for group, days in body.items():
-        if not isinstance(days, dict) or not SCHEDULE_GROUP.match(str(group)):
-            problems.append(f"group {group!r}: not a group with days")
+        if not isinstance(days, dict) or not SCHEDULE_GROUP.fullmatch(str(group)):
+            problems.append(f"group {shown(group)}: not a group with days")
             continue
-        for which in ("today", "tomorrow"):
-            if which not in days:
-                continue
-            try:
-                plans.append(_day(str(group), days[which]))
-            except (ValueError, TypeError, KeyError) as exc:
-                problems.append(f"group {group!r}, {which}: {exc}")
+        read: dict[date, DayPlan] = {}
+        try:
+            for which in ("today", "tomorrow"):
+                if which in days:
+                    plan = _day(str(group), days[which], today)
+                    if plan.date in read:
+                        raise ValueError(f"{which} has the same date as today ({plan.date})")
+                    read[plan.date] = plan
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            problems.append(f"group {group}: {exc}")
+            continue
+        plans += read.values()
     if not plans and problems:
         raise SourceError("; ".join(problems)[:300])
     return plans, problems
 
 
-def _day(group: str, day: Any) -> DayPlan:
+def _day(group: str, day: Any, today: date) -> DayPlan:
     if not isinstance(day, dict):
-        raise ValueError("not an object")
-    on = date.fromisoformat(str(day["date"])[:10])
-    status = STATUSES.get(day.get("status"), DayStatus.UNKNOWN)
+        raise ValueError("a day is not an object")
+    on = _date(day.get("date"))
+    if abs((on - today).days) > DAYS_AROUND:
+        raise ValueError(f"{on} is not today or tomorrow ({today})")
+    status = STATUSES.get(day.get("status"), DayStatus.UNKNOWN) if isinstance(day.get("status"), str) \
+        else DayStatus.UNKNOWN
+    slots = day.get("slots") or []
+    if not isinstance(slots, list):
+        raise ValueError("slots is not a list")
     off = []
-    for slot in day.get("slots") or []:
+    for slot in slots:
+        if not isinstance(slot, dict):
+            raise ValueError(f"slot {shown(slot)} is not an object")
         if slot.get("type") != "Definite":
             continue
-        start, end = slot["start"], slot["end"]
+        start, end = slot.get("start"), slot.get("end")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
-            raise ValueError(f"slot {slot!r} has no whole minutes")
+            raise ValueError(f"slot {shown(slot)} has no whole minutes")
         off.append([start, min(end, DAY_MINUTES)])
-    return DayPlan(group, on, status, normalised(off) if status != DayStatus.UNKNOWN else [])
+    # Only a day with outages planned has planned-off time (a "no outages" day with slots
+    # is read as it says; an emergency day has no schedule).
+    return DayPlan(group, on, status, normalised(off) if status == DayStatus.APPLIES else [])
+
+
+def _date(value: Any) -> date:
+    """"2026-12-03", or a time in any zone ("2026-12-02T22:00:00Z") read as Kyiv's date."""
+    if not isinstance(value, str):
+        raise ValueError(f"date {shown(value)} is not text")
+    if len(value) == 10:
+        return date.fromisoformat(value)
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(zoneinfo.ZoneInfo(ZONE)).date()
 
 
 class LookupProblem(Exception):
-    """The address resolves to nothing: said to the operator, never guessed."""
+    """The address resolves to nothing, or to more than one thing: said to the operator, never guessed."""
+
+
+def _same(a: Any, b: str) -> bool:
+    return " ".join(str(a).split()).lower() == " ".join(b.split()).lower()
 
 
 def find_group(street_query: str, house_queries: tuple[str, ...]) -> str:
     """street -> house -> group, as "3.1". Raises LookupProblem or SourceError."""
     region, dso = settings.YASNO_REGION_ID, settings.YASNO_DSO_ID
     streets = _get("/addresses/v2/streets", {"regionId": region, "query": street_query, "dsoId": dso})
-    if not isinstance(streets, list) or not streets:
+    if not isinstance(streets, list) or not all(isinstance(s, dict) for s in streets):
+        raise SourceError("answered the street look-up with something that is not a list of streets")
+    exact = [s for s in streets if _same(s.get("value", ""), street_query)]
+    if not streets:
         raise LookupProblem(f"Yasno knows no street matching {street_query!r}")
-    street_id = _field(streets[0], "id")
+    if len(streets) > 1 and len(exact) != 1:
+        names = ", ".join(repr(str(s.get("value", "?"))) for s in streets[:5])
+        raise LookupProblem(f"{street_query!r} matches several streets ({names}); set the exact name")
+    street_id = _field((exact or streets)[0], "id")
     for house_query in house_queries:
         houses = _get("/addresses/v2/houses",
                       {"regionId": region, "streetId": street_id, "query": house_query, "dsoId": dso})
         if not isinstance(houses, list):
             raise SourceError("answered the house look-up with something that is not a list")
-        exact = [h for h in houses if isinstance(h, dict) and str(h.get("value", "")).strip().lower()
-                 == house_query.strip().lower()]
-        if exact or len(houses) == 1:
-            house_id = _field((exact or houses)[0], "id")
-            found = _get("/addresses/v2/group",
-                         {"regionId": region, "streetId": street_id, "houseId": house_id, "dsoId": dso})
-            if not isinstance(found, dict) or found.get("group") in (None, ""):
-                raise LookupProblem(f"Yasno has no group for house {house_query!r} of {street_query!r}")
-            subgroup = found.get("subgroup")
-            return f"{found['group']}.{subgroup}" if subgroup not in (None, "") else str(found["group"])
+        exact = [h for h in houses if isinstance(h, dict) and _same(h.get("value", ""), house_query)]
+        if exact:
+            found = _get("/addresses/v2/group", {"regionId": region, "streetId": street_id,
+                                                 "houseId": _field(exact[0], "id"), "dsoId": dso})
+            return _group(found, house_query, street_query)
     raise LookupProblem(f"Yasno knows no house {' or '.join(map(repr, house_queries))} on {street_query!r}")
+
+
+def _group(found: Any, house_query: str, street_query: str) -> str:
+    if not isinstance(found, dict) or found.get("group") in (None, ""):
+        raise LookupProblem(f"Yasno has no group for house {house_query!r} of {street_query!r}")
+    group, subgroup = found["group"], found.get("subgroup")
+    text = f"{group}.{subgroup}" if subgroup not in (None, "") else str(group)
+    if not SCHEDULE_GROUP.fullmatch(text):
+        raise LookupProblem(f"Yasno answered {shown(text)} for house {house_query!r}, which is not a group")
+    return text
 
 
 def _field(item: Any, name: str) -> Any:

@@ -215,9 +215,11 @@ class _Importer:
         if not isinstance(groups, dict):
             raise _EntryError("section_schedule_groups must map section numbers to groups, e.g. {2: \"3.2\"}")
         wanted = {}
-        for number, group in groups.items():
+        for key, group in groups.items():
+            # JSON's keys are always text: "2" is section 2 (export_mappings writes it so).
+            number = int(key) if isinstance(key, str) and key.isascii() and key.isdigit() else key
             if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= building.section_count:
-                raise _EntryError(f"section_schedule_groups: {number!r} is not a section of the building "
+                raise _EntryError(f"section_schedule_groups: {key!r} is not a section of the building "
                                   f"(1 to {building.section_count})")
             wanted[number] = _group(group, f"section_schedule_groups {number}")
         changed = False
@@ -313,7 +315,7 @@ def _text(entry: dict[str, Any], name: str, default: Any = _MISSING) -> str:
 def _group(value: Any, name: str) -> str:
     if value is None:
         return ""
-    if not isinstance(value, str) or (value and not SCHEDULE_GROUP.match(value)):
+    if not isinstance(value, str) or (value and not SCHEDULE_GROUP.fullmatch(value)):
         raise _EntryError(f'{name} must be text such as "3.1" (in quotes in YAML), not {value!r}')
     return value
 

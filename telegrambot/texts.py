@@ -3,7 +3,7 @@ the building's timezone. Messages use Telegram's HTML mode, so names are escaped
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from html import escape
 
 from django.utils import timezone
@@ -74,9 +74,7 @@ def state_line(state: PowerState) -> str:
 
 def span_text(span: Interval, building: Building, now: datetime) -> str:
     """"18:00–22:00" today, "04.12 02:00–06:00" another day; one ending at midnight ends at 24:00."""
-    start, end = timezone.localtime(span.start, building.tz), timezone.localtime(span.end, building.tz)
-    end_text = "24:00" if end.date() > start.date() and end.time() == time() else end.strftime("%H:%M")
-    return f"{clock(span.start, building, now)}–{end_text}"
+    return f"{clock(span.start, building, now)}–{days.wall_clock(span, building.tz)[1]}"
 
 
 def as_of(plan: SectionPlan, building: Building, now: datetime) -> str:

@@ -74,24 +74,29 @@ class FakeYasno:
             self.houses[(street_id, house.lower())] = house_id
             self.house_groups[house_id] = (group, subgroup)
 
-    def fail_next(self, times: int = 1, *, status: int = 500, hang: float = 0.0, body: bytes | None = None) -> None:
+    def fail_next(self, times: int = 1, *, status: int = 500, hang: float = 0.0, body: bytes | None = None,
+                  trickle: float = 0.0) -> None:
         """The next requests fail: with an HTTP status, by hanging `hang` seconds (a timeout),
-        or with `body` as a 200 answer (garbage)."""
+        with `body` as a 200 answer (garbage), or by sending the real answer a byte every
+        `trickle` seconds (each read is quick, the whole is not)."""
         with self._lock:
-            self._failures += [("fail", (status, hang, body))] * times
+            self._failures += [("fail", (status, hang, body, trickle))] * times
 
     # --- The API -----------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+    def _answer(self, method: str, path: str, content_type: str, body: bytes) -> tuple[int, str, Any]:
         with self._lock:
             self.requests.append(path)
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
-            status, hang, garbage = failure[1]
+            status, hang, garbage, trickle = failure[1]
             if hang:
                 time.sleep(hang)
             if garbage is not None:
                 return 200, "application/json", garbage
+            if trickle:
+                whole = json.dumps(self._planned()).encode()
+                return 200, "application/json", (time.sleep(trickle) or whole[n:n + 1] for n in range(len(whole)))
             return status, "application/json", json.dumps({"error": "Internal Server Error"}).encode()
         url = urlsplit(path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# (method, path with query, Content-Type, body) -> (status, Content-Type, body)
-Answer = Callable[[str, str, str, bytes], tuple[int, str, bytes]]
+# (method, path with query, Content-Type, body) -> (status, Content-Type, body); a body given
+# as an iterator of chunks is sent chunk by chunk, as a slow server would, then the connection closes.
+Answer = Callable[[str, str, str, bytes], tuple[int, str, bytes | Iterator[bytes]]]
 
 
 class LoopbackServer:
@@ -22,10 +23,16 @@ class LoopbackServer:
                                                        body)
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
+                if isinstance(payload, bytes):
+                    self.send_header("Content-Length", str(len(payload)))
+                else:
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                 self.end_headers()
                 try:
-                    self.wfile.write(payload)
+                    for chunk in [payload] if isinstance(payload, bytes) else payload:
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a long poll at shutdown, a timeout)
 

@@ -164,3 +164,29 @@ def test_without_a_schedule_power_notices_say_nothing_of_one(telegram, clock, ma
     off, back = telegram.texts(101)
     assert off.startswith("🔌 Power is off") and back.startswith("💡 Power is back")
     assert "schedule" not in off + back
+
+
+def test_a_reminder_held_through_quiet_hours_is_dropped_once_the_outage_began(yasno, town, telegram, clock):
+    yasno.today = TODAY
+    yasno.set_day("3.1", TODAY, off=[(6 * 60, 10 * 60)])
+    clock(4, 0)
+    services.poll_yasno()
+    subscribe(101, (10, 1), language="en", schedule_reminder=60, quiet_start=time(23), quiet_end=time(7),
+              hold_in_quiet_hours=True)
+    clock(5, 1)
+    assert outbox.remind_planned_outages() == 1
+    clock(7, 0)
+    deliver()
+    assert telegram.texts(101) == []
+    assert Message.objects.get().state == Message.State.SKIPPED
+
+
+def test_a_building_in_another_zone_hears_every_interval_on_its_own_clock(yasno, make_building, telegram, clock):
+    make_building(id=12, name="Lviv office", sections=1, schedule_group="3.1", timezone="Europe/London")
+    yasno.today = TODAY
+    yasno.set_day("3.1", TODAY, status="none")
+    services.poll_yasno()
+    subscribe(105, (12, 1), language="en")
+    yasno.set_day("3.1", TOMORROW, off=[(0, 120), (600, 720)])
+    services.poll_yasno()
+    assert telegram.texts(105) == ["📅 Schedule for 04.12, group 3.1: off 22:00–24:00, 08:00–10:00 (4 hours)."]

@@ -100,4 +100,24 @@ def test_the_schema_lists_the_schedule_endpoints(client):
     schedule = paths["/api/v1/public/sections/{building_id}/{section}/schedule/"]["get"]
     assert set(schedule["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1:]) == {
         "SectionSchedule"}
-    assert "/api/v1/public/sections/{building_id}/{section}/schedule.ics" in paths
+    assert "/api/v1/public/sections/{building_id}/{section}/schedule.ics/" in paths
+
+
+def test_a_building_in_another_zone_sees_its_own_days(client, make_building, time_machine):
+    time_machine.move_to(kyiv(10), tick=False)
+    make_building(id=11, sections=1, timezone="Europe/London", schedule_group="3.1")
+    import_file("""
+days:
+  - {group: "3.1", date: 2026-12-03, status: none}
+  - {group: "3.1", date: 2026-12-04, off: ["00:00-02:00"]}
+""", "yaml")
+    body = client.get("/api/v1/public/sections/11/1/schedule", HTTP_X_API_KEY=READ_KEY).json()
+    assert body["days"] == [  # Kyiv's 00:00-02:00 on the 4th is London's 22:00-24:00 on the 3rd
+        {"date": "2026-12-03", "status": "applies", "off": [{"start": "22:00", "end": "24:00"}]},
+        {"date": "2026-12-04", "status": "unknown", "off": []},  # Kyiv's 5th, not known yet, is part of it
+    ]
+
+
+def test_the_calendar_feed_answers_with_a_trailing_slash_too(client, planned):
+    assert client.get(f"{SCHEDULE}.ics/", {"api_key": READ_KEY}).status_code == 200
+    assert client.get(f"{SCHEDULE}.ics/").json()["status"] == "error"

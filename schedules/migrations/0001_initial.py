@@ -67,8 +67,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('section_number', models.PositiveSmallIntegerField(default=0, help_text='0: the whole building.')),
-                ('street_query', models.CharField(max_length=200)),
-                ('house_queries', models.CharField(help_text='Variants separated by |.', max_length=200)),
+                ('street_query', models.TextField()),
+                ('house_queries', models.TextField(help_text='Variants separated by |.')),
                 ('group', models.CharField(blank=True, max_length=8)),
                 ('problem', models.CharField(blank=True, max_length=300)),
                 ('looked_up_at', models.DateTimeField()),

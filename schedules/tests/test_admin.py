@@ -58,3 +58,11 @@ def test_an_address_that_resolved_to_nothing_is_listed_for_the_operator(admin_cl
     page = admin_client.get("/admin/schedules/addresslookup/", {"group__isempty": "1"}).content.decode()
     assert "Yasno knows no street matching" in page
     assert "Schedules" in admin_client.get(f"/admin/buildings/building/{building.pk}/change/").content.decode()
+
+
+def test_adding_a_day_that_exists_says_to_change_it_instead(admin_client):
+    fields = {"group": "3.1", "date": "2026-12-04", "status": "none", "off_text": ""}
+    assert admin_client.post(f"{DAYS}add/", fields).status_code == 302
+    again = admin_client.post(f"{DAYS}add/", {**fields, "status": "applies", "off_text": "08:00-09:00"})
+    assert "in the schedule already" in again.content.decode()
+    assert ScheduleDay.objects.get().status == "none"

@@ -41,6 +41,14 @@ def test_the_spring_dst_day_has_23_hours_and_its_missing_hour_is_never_off():
     assert whole[0].length == timedelta(hours=23)
 
 
+def test_a_time_the_clocks_skip_is_the_moment_they_jump():
+    # 2027-03-28: 03:00 EET becomes 04:00 EEST at 01:00 UTC.
+    [late_start] = days.intervals(date(2027, 3, 28), [[3 * 60 + 30, 5 * 60]], KYIV)
+    assert late_start == Interval(utc(2027, 3, 28, 1), utc(2027, 3, 28, 2))  # 04:00-05:00 on the clock
+    [early_end] = days.intervals(date(2027, 3, 28), [[2 * 60, 3 * 60 + 30]], KYIV)
+    assert early_end == Interval(utc(2027, 3, 28, 0), utc(2027, 3, 28, 1))  # 02:00-04:00 on the clock
+
+
 def test_the_autumn_dst_day_has_25_hours():
     # 2026-10-25: Kyiv's clocks go from 04:00 back to 03:00.
     whole = days.intervals(date(2026, 10, 25), [[0, 1440]], KYIV)
@@ -76,6 +84,7 @@ def test_clock_times_that_are_not_times_are_refused(text):
 
 
 def test_a_different_fingerprint_for_a_different_day():
-    assert days.fingerprint("applies", [[0, 60]]) == days.fingerprint("applies", [[0, 60]])
-    assert days.fingerprint("applies", [[0, 60]]) != days.fingerprint("applies", [[0, 90]])
-    assert days.fingerprint("applies", []) != days.fingerprint("none", [])
+    assert days.fingerprint("applies", [[0, 60]], "Europe/Kyiv") == days.fingerprint("applies", [[0, 60]], "Europe/Kyiv")
+    assert days.fingerprint("applies", [[0, 60]], "Europe/Kyiv") != days.fingerprint("applies", [[0, 90]], "Europe/Kyiv")
+    assert days.fingerprint("none", [], "Europe/Kyiv") != days.fingerprint("emergency", [], "Europe/Kyiv")
+    assert days.fingerprint("none", [], "Europe/Kyiv") != days.fingerprint("none", [], "Europe/London")

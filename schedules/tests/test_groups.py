@@ -96,3 +96,45 @@ def test_bad_groups_in_the_mapping_file_are_refused(entry, problem):
 
     with pytest.raises(MappingError, match=problem):
         import_document({"buildings": [{"id": 10, "name": "London", "sections": 3, **entry}]})
+
+
+def test_a_house_yasno_only_nearly_knows_is_not_guessed(yasno, make_building):
+    yasno.add_address("вул. Шевченка", "55", 4, 2)
+    make_building(id=10, sections=1, address="вул. Шевченка, 5")
+    groups.refresh_lookups()
+    lookup = AddressLookup.objects.get()
+    assert lookup.group == "" and "no house '5'" in lookup.problem
+
+
+def test_a_street_query_that_matches_several_streets_is_not_guessed(yasno, make_building):
+    yasno.add_address("вул. Шевченка", "1", 3, 1)
+    yasno.add_address("пров. Шевченка", "1", 5, 1)
+    make_building(id=10, sections=1, address="Шевченка 1")
+    groups.refresh_lookups()
+    assert "matches several streets" in AddressLookup.objects.get().problem
+
+
+@pytest.mark.parametrize("answer", [(None, None), ("abc", None), (3, "1; DROP"), (123456, 7)])
+def test_a_group_yasno_answers_that_is_not_a_group_is_not_stored(yasno, make_building, answer):
+    yasno.add_address("вул. Шевченка", "1", *answer)
+    make_building(id=10, sections=1, address="вул. Шевченка, 1")
+    groups.refresh_lookups()
+    lookup = AddressLookup.objects.get()
+    assert lookup.group == "" and lookup.problem
+
+
+def test_a_long_address_is_looked_up_without_breaking_the_others(yasno, make_building):
+    yasno.add_address("вул. Шевченка", "1", 3, 1)
+    make_building(id=10, sections=1, address="вулиця " + "Дуже Довга Назва " * 14 + ", 7")
+    make_building(id=11, sections=1, address="вул. Шевченка, 1")
+    assert groups.refresh_lookups() == 2
+    assert AddressLookup.objects.get(building_id=11).group == "3.1"
+
+
+def test_a_json_mapping_file_round_trips_its_section_groups(make_building):
+    import json
+
+    import_document({"buildings": [{"id": 10, "name": "London", "sections": 3, "section_schedule_groups": {2: "3.2"}}]})
+    document = json.loads(json.dumps(export_document()))  # JSON's keys are text: {"2": "3.2"}
+    assert document["buildings"][0]["section_schedule_groups"] == {"2": "3.2"}
+    assert import_document(document).counts["buildings"]["unchanged"] == 1

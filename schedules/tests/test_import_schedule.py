@@ -87,7 +87,7 @@ days:
     for expected in ['days[0]: group must be text such as "3.1"', "days[1]: date must be YYYY-MM-DD",
                      "days[2]: '12:00-08:00' ends before it starts", "days[3]: '25:00' is not a time of day",
                      "days[4]: status none cannot have off intervals", "days[5]: status must be one of",
-                     "days[6]: unknown field(s) colour", "days[8]: group 3.7 on 2026-12-03 is given twice"]:
+                     "days[6]: unknown field(s) 'colour'", "days[8]: group 3.7 on 2026-12-03 is given twice"]:
         assert expected in message
     assert stored() == []
 
@@ -125,3 +125,47 @@ def test_an_operators_file_wins_over_yasno_for_its_days(yasno):
     yasno.set_day("3.1", date(2026, 12, 3), off=[(0, 120)])
     services.poll_yasno()  # the file's day is believed: Yasno's change is kept, not announced
     assert ScheduleChange.objects.count() == 1
+
+
+@pytest.mark.parametrize("text,fmt,problem", [
+    ('[{"group": "3.1", "date": "2026-12-03", "status": ["applies"]}]', "json", "status must be one of"),
+    ('[{"group": "3.1", "date": "9999-12-31"}]', "json", "more than 366 days back or 31 ahead"),
+    ('[{"group": "3.1", "date": "2026-02-30"}]', "json", "date must be YYYY-MM-DD"),
+    ('[{"group": "3.1\\n", "date": "2026-12-03"}]', "json", 'group must be text such as "3.1"'),
+    ('[{"group": "3.1", "date": "2026-12-03", "status": "emergency", "off": ["08:00-12:00"]}]', "json",
+     "status emergency cannot have off intervals"),
+    ("group,date,off\n3.1,2026-12-04,08:00-12:00,18:00-22:00\n", "csv", "more values than columns"),
+    ("group,date,off,group\n3.1,2026-12-04,08:00-12:00,3.2\n", "csv", "a column is named twice"),
+])
+def test_hostile_entries_are_listed_errors(text, fmt, problem):
+    with pytest.raises(ScheduleFileError, match=problem):
+        import_file(text, fmt)
+    assert stored() == []
+
+
+def test_an_alias_bomb_is_refused_with_a_short_message():
+    entries = ["  - {group: &a0 [x, x, x, x, x, x, x, x, x], date: today}"]
+    entries += [f"  - {{group: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}], date: today}}" for n in range(1, 8)]
+    with pytest.raises(ScheduleFileError) as raised:
+        import_file("days:\n" + "\n".join(entries) + "\n", "yaml")  # 9**8 values if written out
+    assert len(raised.value.errors) == 8 and len(str(raised.value)) < 2000
+
+
+def test_a_spreadsheets_csv_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "schedule.csv"
+    path.write_bytes("\ufeffgroup,date,off\n3.1,2026-12-04,08:00-12:00; 18:00-22:00\n".encode())
+    call_command("import_schedule", str(path), stdout=StringIO())
+    assert stored() == [("3.1", date(2026, 12, 4), DayStatus.APPLIES, [[480, 720], [1080, 1320]])]
+
+
+def test_standard_input_is_read(monkeypatch):
+    monkeypatch.setattr("sys.stdin", StringIO("days: [{group: '3.1', date: today, status: none}]"))
+    call_command("import_schedule", "-", stdout=StringIO())
+    assert stored() == [("3.1", date(2026, 12, 3), DayStatus.NONE, [])]
+
+
+def test_importing_again_with_the_corrected_time_zone_corrects_the_day():
+    import_file("timezone: Europe/London\ndays: [{group: '3.1', date: today, off: ['08:00-12:00']}]", "yaml")
+    report = import_file("timezone: Europe/Kyiv\ndays: [{group: '3.1', date: today, off: ['08:00-12:00']}]", "yaml")
+    assert report.changed == 1
+    assert ScheduleDay.objects.get().timezone == "Europe/Kyiv"

@@ -141,3 +141,79 @@ def test_workers_polling_at_once_record_each_day_and_each_change_once(source, at
     at_once(services.poll_yasno, 4)
     assert sorted(kinds()) == [("changed", "3.1", TODAY), ("published", "3.1", TOMORROW)]
     assert ScheduleDay.objects.filter(group="3.1").count() == 2
+
+
+@pytest.mark.parametrize("slots", [[None], ["480-720"], [[480, 720]], "abc", {"a": 1}])
+def test_a_group_with_junk_slots_is_skipped_and_the_others_recorded(source, slots):
+    source.days[("3.3", TODAY)] = {"date": "2026-12-03", "status": "ScheduleApplies", "slots": slots}
+    report = services.poll_yasno()
+    assert report.created == 2 and not ScheduleDay.objects.filter(group="3.3").exists()
+    assert "group 3.3" in SourceHealth.objects.get(source=Source.YASNO).last_error
+
+
+def test_only_junk_is_a_failed_fetch(source):
+    source.fail_next(body=b'{"3.1": {"today": {"date": "2026-12-03", "status": "ScheduleApplies", "slots": [5]}}}')
+    with pytest.raises(yasno.SourceError, match="not an object"):
+        services.poll_yasno()
+    source.fail_next(body=b"[" * 100_000 + b"]" * 100_000)
+    with pytest.raises(yasno.SourceError, match="not JSON"):
+        services.poll_yasno()
+
+
+def test_a_server_that_trickles_its_answer_is_cut_off_at_the_deadline(source):
+    source.fail_next(trickle=0.2)  # every read is quick; the whole answer would take minutes
+    started = datetime.now()
+    with pytest.raises(yasno.SourceError, match="timed out after 1 s"):
+        services.poll_yasno()
+    assert (datetime.now() - started).total_seconds() < 5
+
+
+def test_today_and_tomorrow_with_one_date_is_a_problem_not_two_changes(source, morning):
+    services.poll_yasno()
+    source.set_day("3.1", TOMORROW, off=[(0, 60)])
+    tomorrow = source.days[("3.1", TOMORROW)]
+    source.days[("3.1", TOMORROW)] = {**tomorrow, "date": "2026-12-03T00:00:00+02:00"}
+    for _ in range(3):
+        morning.shift(600)
+        services.poll_yasno()
+    assert kinds() == [] and ScheduleDay.objects.get(group="3.1", date=TODAY).off == [[480, 720], [1080, 1320]]
+    assert "same date" in SourceHealth.objects.get(source=Source.YASNO).last_error
+
+
+@pytest.mark.parametrize("before,after", [
+    ({"status": "emergency", "off": [(600, 720)]}, {"status": "emergency", "off": [(600, 780)]}),
+    ({"status": "applies", "off": []}, {"status": "none", "off": []}),
+    ({"status": "none", "off": [(480, 720)]}, {"status": "none", "off": []}),
+])
+def test_a_change_residents_cannot_see_is_no_change(source, morning, before, after):
+    services.poll_yasno()
+    source.set_day("3.2", TODAY, **before)
+    services.poll_yasno()
+    ScheduleChange.objects.all().delete()
+    source.set_day("3.2", TODAY, **after)
+    morning.shift(600)
+    services.poll_yasno()
+    assert kinds() == []
+    assert ScheduleDay.objects.get(group="3.2", date=TODAY).off == []  # planned-off time only on an "applies" day
+
+
+@pytest.mark.parametrize("stated,expected", [("2026-12-02T22:00:00Z", TODAY), ("2026-12-03", TODAY),
+                                             ("2026-12-03T00:00:00+02:00", TODAY)])
+def test_a_date_given_as_a_moment_is_read_as_kyivs_date(source, stated, expected):
+    source.days[("3.1", TODAY)]["date"] = stated
+    services.poll_yasno()
+    assert ScheduleDay.objects.filter(group="3.1").values_list("date", flat=True).get() == expected
+
+
+@pytest.mark.parametrize("stated", ["9999-12-31", "2031-01-01", "1999-01-01"])
+def test_a_day_that_is_not_today_or_tomorrow_is_refused(source, stated):
+    source.days[("3.1", TODAY)]["date"] = stated
+    services.poll_yasno()
+    assert not ScheduleDay.objects.filter(group="3.1").exists()
+    assert "is not today or tomorrow" in SourceHealth.objects.get(source=Source.YASNO).last_error
+
+
+def test_a_group_key_with_a_newline_is_not_a_group(source):
+    source.days[("3.1\n", TODAY)] = source.days[("3.1", TODAY)]
+    services.poll_yasno()
+    assert set(ScheduleDay.objects.values_list("group", flat=True)) == {"3.1", "3.2"}

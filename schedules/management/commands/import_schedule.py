@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,11 +22,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         name = str(options["file"])
-        fmt = options["format"] or FORMATS.get(Path(name).suffix.lower())
+        fmt = options["format"] or FORMATS.get(Path(name).suffix.lower(), "yaml" if name == "-" else None)
         if fmt is None:
             raise CommandError(f"say --format yaml, json or csv: {name!r} has no known extension")
         try:
-            text = self.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+            text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {name}: {exc}") from None
         try:
