@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
 
 from schedules import groups, services, yasno
 
@@ -23,3 +27,11 @@ def poll_yasno() -> None:
                         report.created, report.changed, len(report.news))
     if asked := groups.refresh_lookups():
         logger.info("Yasno address look-up asked for %d buildings' groups", asked)
+
+
+@worker_ready.connect(weak=False, dispatch_uid="schedules.poll_when_a_worker_starts")
+def poll_when_a_worker_starts(**kwargs: Any) -> None:
+    """A deployed or restarted service shows current schedules at once, not a poll later
+    (Celery beat's first run of an interval is one interval after it starts)."""
+    if settings.YASNO_ENABLED:
+        poll_yasno.delay()
