@@ -14,7 +14,7 @@ MAX_SECTIONS = 99
 
 
 # Distribution companies name their planned-outage groups "3.1" (queue 3, subgroup 1) or "3".
-SCHEDULE_GROUP = re.compile(r"\d{1,2}(\.\d{1,2})?")  # used with fullmatch
+SCHEDULE_GROUP = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")  # used with fullmatch; ASCII digits only
 
 
 def validate_schedule_group(value: str) -> None:

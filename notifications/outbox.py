@@ -184,7 +184,7 @@ def _remind(group: str, span: Interval, now: datetime) -> int:
         in_group=Max("subscriptions__section", filter=Q(subscriptions__section__in=list(zones)))).order_by("pk")
     topic = f"{REMINDER}{group}:{int(span.start.timestamp())}"
     messages = [queued(subscriber, now, kind=Message.Kind.REMINDER, topic=topic,
-                       text=reminder_text(group, span, now, _zone_of(subscriber, zones), subscriber.language))
+                       text=reminder_text(group, span, _zone_of(subscriber, zones), subscriber.language))
                 for subscriber in due.exclude(messages__topic=topic)]
     return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,10 +63,15 @@ def day_plan_text(status: str, parts: Sequence[tuple[str, str]], off: timedelta)
 
 def _day_parts(day: date, off: Sequence[Sequence[int]], zone: str, tz: zoneinfo.ZoneInfo
                ) -> tuple[list[tuple[str, str]], timedelta]:
-    """The day's planned-off intervals on the building's clock (all of them, even where its
-    zone puts a part on another date), and their total."""
+    """The day's planned-off intervals on the building's clock (all of them; one its zone puts
+    on another date says that date), and their total."""
     spans = days.intervals(day, off, zoneinfo.ZoneInfo(zone))
-    return [days.wall_clock(span, tz) for span in spans], sum((span.length for span in spans), timedelta())
+    parts = []
+    for span in spans:
+        start, end = days.wall_clock(span, tz)
+        on = span.start.astimezone(tz).date()
+        parts.append((start if on == day else f"{on:%d.%m} {start}", end))
+    return parts, sum((span.length for span in spans), timedelta())
 
 
 def schedule_change_text(change: ScheduleChange, tz: zoneinfo.ZoneInfo, language: str) -> str:
@@ -88,11 +93,12 @@ def schedule_change_text(change: ScheduleChange, tz: zoneinfo.ZoneInfo, language
             **facts, "plan": now_text, "before": before_text}
 
 
-def reminder_text(group: str, span: Interval, now: datetime, tz: zoneinfo.ZoneInfo, language: str) -> str:
+def reminder_text(group: str, span: Interval, tz: zoneinfo.ZoneInfo, language: str) -> str:
+    """Times, not a countdown: a reminder held through quiet hours still reads true."""
     with override(language):
         start, end = days.wall_clock(span, tz)
-        return _("⏰ Planned outage in %(duration)s, group %(group)s: off %(start)s–%(end)s.") % {
-            "duration": countdown(span.start - now), "group": group, "start": start, "end": end}
+        return _("⏰ Planned outage soon, group %(group)s: off %(start)s–%(end)s.") % {
+            "group": group, "start": start, "end": end}
 
 
 def planned_context(event: PowerEvent, planned: Interval | None, has_plan: bool, tz: zoneinfo.ZoneInfo) -> str:

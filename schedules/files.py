@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from buildings.models import SCHEDULE_GROUP
+from powerbot import yamlfiles
 from powerbot.reprs import shown
 from schedules import days
 from schedules.models import DayStatus, Source
@@ -57,7 +58,7 @@ def parse(text: str, fmt: str, now: datetime | None = None) -> tuple[list[DayPla
         if not isinstance(document, dict) or not isinstance(document.get("days"), list):
             raise ScheduleFileError(["the file must be a list of days, or a mapping with a list under 'days'"])
         if extra := set(document) - {"timezone", "days"}:
-            raise ScheduleFileError([f"unknown top-level key(s): {', '.join(sorted(map(str, extra)))}"])
+            raise ScheduleFileError([f"unknown top-level key(s): {', '.join(sorted(map(shown, extra)))}"])
         zone = document.get("timezone") or settings.TIME_ZONE
         entries = [(f"days[{index}]", entry) for index, entry in enumerate(document["days"])]
     try:
@@ -97,7 +98,7 @@ def import_file(text: str, fmt: str, now: datetime | None = None, *, dry_run: bo
 
 def _document(text: str, fmt: str) -> Any:
     try:
-        return json.loads(text) if fmt == "json" else yaml.safe_load(text)
+        return json.loads(text) if fmt == "json" else yamlfiles.load(text)[0]
     except (ValueError, yaml.YAMLError) as exc:
         raise ScheduleFileError([f"not valid {fmt.upper()}: {exc}"]) from None
     except RecursionError:
@@ -105,12 +106,19 @@ def _document(text: str, fmt: str) -> Any:
 
 
 def _csv_entries(text: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        return _csv_rows(text)
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte
+        raise ScheduleFileError([f"not valid CSV: {exc}"]) from None
+
+
+def _csv_rows(text: str) -> list[tuple[str, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     columns = [name.strip() for name in reader.fieldnames or []]
     if not {"group", "date"} <= set(columns):
         raise ScheduleFileError(["the CSV needs a header line with at least the columns group and date"])
     if extra := set(columns) - FIELDS:
-        raise ScheduleFileError([f"unknown column(s): {', '.join(sorted(extra))}"])
+        raise ScheduleFileError([f"unknown column(s): {', '.join(sorted(map(shown, extra)))}"])
     if len(set(columns)) != len(columns):
         raise ScheduleFileError(["a column is named twice in the header line"])
     entries = []

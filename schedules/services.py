@@ -44,7 +44,7 @@ def record(source: Source, plans: Iterable[DayPlan], zone: str, now: datetime | 
     its group was known before (the first data ever is recorded silently), and
     no source believed before this one has the day. A day without data never replaces data."""
     now = now or timezone.now()
-    plans = [shown(plan) for plan in plans if plan.status in DEFINITE]
+    plans = [shown(plan, zoneinfo.ZoneInfo(zone)) for plan in plans if plan.status in DEFINITE]
     report = RecordReport()
     if not plans:
         return report
@@ -61,10 +61,11 @@ def record(source: Source, plans: Iterable[DayPlan], zone: str, now: datetime | 
     return report
 
 
-def shown(plan: DayPlan) -> DayPlan:
+def shown(plan: DayPlan, tz: zoneinfo.ZoneInfo) -> DayPlan:
     """The day as residents read it: planned-off time only on a day with outages planned,
-    and such a day without any is a day without outages (so neither is ever a "change")."""
-    if plan.status == DayStatus.APPLIES and not plan.off:
+    and such a day without any (or only in an hour the clocks skip) is a day without outages,
+    so neither is ever a "change"."""
+    if plan.status == DayStatus.APPLIES and not days.intervals(plan.date, plan.off, tz):
         return DayPlan(plan.group, plan.date, DayStatus.NONE, [])
     return plan if plan.status == DayStatus.APPLIES else DayPlan(plan.group, plan.date, plan.status, [])
 
@@ -111,7 +112,7 @@ def poll_yasno(now: datetime | None = None) -> RecordReport:
     SourceHealth.objects.get_or_create(source=Source.YASNO)
     SourceHealth.objects.filter(source=Source.YASNO).update(last_attempt_at=now)
     try:
-        plans, problems = yasno.planned_outages()
+        plans, problems = yasno.planned_outages(now)
     except yasno.SourceError as exc:
         counters.count("schedule_fetches", "failed")
         SourceHealth.objects.filter(source=Source.YASNO).update(failures=F("failures") + 1, last_error=str(exc)[:300])

@@ -7,8 +7,9 @@ raises SourceError with what went wrong, so the caller keeps the last good data.
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
-import time
+import threading
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -34,6 +35,10 @@ class SourceError(Exception):
     pass
 
 
+_lock = threading.Lock()
+_abandoned: concurrent.futures.Future[bytes] | None = None  # the last exchange given up on
+
+
 @dataclass(frozen=True)
 class DayPlan:
     group: str
@@ -43,29 +48,56 @@ class DayPlan:
 
 
 def _get(path: str, params: dict[str, Any] | None = None) -> Any:
-    """GET and parse JSON, within SCHEDULE_FETCH_TIMEOUT_SEC for the whole exchange (a server
-    that trickles its answer is cut off too) and MAX_BODY_BYTES."""
+    """GET and parse JSON within SCHEDULE_FETCH_TIMEOUT_SEC for the whole exchange. httpx's
+    timeouts are per operation, so a server that trickles its headers or body would hold the
+    worker (and the offline detector beside it) for days: the exchange runs on a thread of its
+    own and is given up at the deadline. While a given-up exchange still hangs, a new one
+    waits for it one deadline at most, so no more than one is ever left behind."""
+    global _abandoned
     limit = settings.SCHEDULE_FETCH_TIMEOUT_SEC
-    deadline = time.monotonic() + limit
-    body = bytearray()
+    with _lock:
+        abandoned = _abandoned
+    if abandoned is not None:
+        try:
+            abandoned.exception(timeout=limit)
+        except concurrent.futures.TimeoutError:
+            raise SourceError(f"has not finished an answer given up on, {limit} s after it was due") from None
+    exchange: concurrent.futures.Future[bytes] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            exchange.set_result(_exchange(f"{settings.YASNO_API_URL}{path}", params, limit))
+        except BaseException as exc:  # handed to the caller, which raises it
+            exchange.set_exception(exc)
+
+    threading.Thread(target=run, name="yasno-fetch", daemon=True).start()
     try:
-        with httpx.stream("GET", f"{settings.YASNO_API_URL}{path}", params=params, timeout=limit) as response:
-            if response.status_code != 200:
-                raise SourceError(f"answered HTTP {response.status_code}")
-            for chunk in response.iter_raw():
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    raise SourceError(f"answered more than {MAX_BODY_BYTES} bytes")
-                if time.monotonic() > deadline:
-                    raise SourceError(f"timed out after {limit} s")
-    except httpx.TimeoutException:
+        body = exchange.result(timeout=limit)
+    except concurrent.futures.TimeoutError:
+        with _lock:
+            _abandoned = exchange
         raise SourceError(f"timed out after {limit} s") from None
-    except httpx.HTTPError as exc:
-        raise SourceError(f"could not be reached: {exc}") from None
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
         raise SourceError("answered with something that is not JSON") from None
+
+
+def _exchange(url: str, params: dict[str, Any] | None, limit: int) -> bytes:
+    body = bytearray()
+    try:
+        with httpx.stream("GET", url, params=params, timeout=limit) as response:
+            if response.status_code != 200:
+                raise SourceError(f"answered HTTP {response.status_code}")
+            for chunk in response.iter_bytes():  # decompressed, and counted so
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise SourceError(f"answered more than {MAX_BODY_BYTES} bytes")
+    except httpx.TimeoutException:
+        raise SourceError(f"timed out after {limit} s") from None
+    except httpx.HTTPError as exc:
+        raise SourceError(f"could not be reached: {exc}") from None
+    return bytes(body)
 
 
 def planned_outages(now: datetime | None = None) -> tuple[list[DayPlan], list[str]]:
@@ -88,7 +120,7 @@ def planned_outages(now: datetime | None = None) -> tuple[list[DayPlan], list[st
                     if plan.date in read:
                         raise ValueError(f"{which} has the same date as today ({plan.date})")
                     read[plan.date] = plan
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
             problems.append(f"group {group}: {exc}")
             continue
         plans += read.values()

@@ -19,6 +19,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
 from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section
+from powerbot import yamlfiles
+from powerbot.reprs import shown
 from sensors.models import Sensor, SensorAlias, uuid_key
 
 Format = Literal["yaml", "json"]
@@ -61,7 +63,7 @@ def parse(text: str, fmt: Format) -> tuple[dict[str, Any], dict[tuple[str, int],
     try:
         if fmt == "json":
             return json.loads(text), {}
-        document, root = yaml.safe_load(text), yaml.compose(text)
+        document, root = yamlfiles.load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise MappingError([f"not valid {fmt.upper()}: {exc}"]) from None
     except RecursionError:
@@ -141,7 +143,7 @@ class _Importer:
             raise MappingError(["the file must be a mapping with the keys buildings, sensors and aliases"])
         unknown = set(document) - set(KINDS)
         if unknown:
-            raise MappingError([f"unknown top-level key(s): {', '.join(sorted(map(str, unknown)))}"])
+            raise MappingError([f"unknown top-level key(s): {', '.join(sorted(str(key)[:60] for key in unknown))}"])
         entries: dict[str, list[dict[str, Any]]] = {}
         for kind in KINDS:
             items = document.get(kind) or []
@@ -219,7 +221,7 @@ class _Importer:
             # JSON's keys are always text: "2" is section 2 (export_mappings writes it so).
             number = int(key) if isinstance(key, str) and key.isascii() and key.isdigit() else key
             if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= building.section_count:
-                raise _EntryError(f"section_schedule_groups: {key!r} is not a section of the building "
+                raise _EntryError(f"section_schedule_groups: {shown(key)} is not a section of the building "
                                   f"(1 to {building.section_count})")
             wanted[number] = _group(group, f"section_schedule_groups {number}")
         changed = False
@@ -316,7 +318,7 @@ def _group(value: Any, name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or (value and not SCHEDULE_GROUP.fullmatch(value)):
-        raise _EntryError(f'{name} must be text such as "3.1" (in quotes in YAML), not {value!r}')
+        raise _EntryError(f'{name} must be text such as "3.1" (in quotes in YAML), not {shown(value)}')
     return value
 
 

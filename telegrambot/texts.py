@@ -87,6 +87,8 @@ def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
     """The card's line: the next planned change, and today's planned-off total."""
     today = plan.days[0]
     current, upcoming = plan.current(now), plan.upcoming(now)
+    if today.status == DayStatus.EMERGENCY:
+        return _("⚠️ Emergency outages today: the schedule does not apply") + as_of(plan, building, now)
     if current is not None:
         line = _("📅 Per schedule back at %(time)s, in %(duration)s") % {
             "time": clock(current.end, building, now), "duration": countdown(current.end - now)}

@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl
 from testsupport.loopback import LoopbackServer
 
 TOKEN = "123456:TEST-TOKEN"
+JSON = {"Content-Type": "application/json"}
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "PowerBot", "username": "powerbot_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
@@ -182,9 +183,9 @@ class FakeTelegram:
         self.stop()
 
     def start(self) -> str:
-        def answer(method: str, path: str, content_type: str, body: bytes) -> tuple[int, str, bytes]:
+        def answer(method: str, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
             status, payload = self._answer(path, content_type, body)
-            return status, "application/json", json.dumps(payload).encode()
+            return status, JSON, json.dumps(payload).encode()
 
         self._server = LoopbackServer(answer)
         return self.url

@@ -14,6 +14,7 @@ status nobody documented.
 
 from __future__ import annotations
 
+import gzip
 import json
 import threading
 import time
@@ -25,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 from testsupport.loopback import LoopbackServer
 
 REGION, DSO = 25, 902
+JSON = {"Content-Type": "application/json"}
 API_STATUS = {"applies": "ScheduleApplies", "none": "NoShutdowns", "emergency": "EmergencyShutdowns"}
 
 
@@ -38,14 +40,17 @@ class FakeYasno:
     houses: dict[tuple[int, str], int] = field(default_factory=dict)  # (street id, number) -> house id
     house_groups: dict[int, tuple[int, int]] = field(default_factory=dict)  # house id -> (group, subgroup)
     requests: list[str] = field(default_factory=list)
+    compress: bool = False  # gzip the answers, as a CDN in front of the real one does
     _failures: list[tuple[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _closed: bool = False
 
     def __enter__(self) -> FakeYasno:
         self._server = LoopbackServer(self._answer)
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._closed = True  # an answer being trickled ends now
         self._server.stop()
 
     @property
@@ -84,7 +89,7 @@ class FakeYasno:
 
     # --- The API -----------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, content_type: str, body: bytes) -> tuple[int, str, Any]:
+    def _answer(self, method: str, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             self.requests.append(path)
             failure = self._failures.pop(0) if self._failures else None
@@ -93,11 +98,12 @@ class FakeYasno:
             if hang:
                 time.sleep(hang)
             if garbage is not None:
-                return 200, "application/json", garbage
+                return 200, JSON, garbage
             if trickle:
                 whole = json.dumps(self._planned()).encode()
-                return 200, "application/json", (time.sleep(trickle) or whole[n:n + 1] for n in range(len(whole)))
-            return status, "application/json", json.dumps({"error": "Internal Server Error"}).encode()
+                return 200, JSON, (time.sleep(trickle) or whole[n:n + 1] for n in range(len(whole))
+                                                 if not self._closed)
+            return status, JSON, json.dumps({"error": "Internal Server Error"}).encode()
         url = urlsplit(path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         if url.path == f"/regions/{self.region}/dsos/{self.dso}/planned-outages":
@@ -114,7 +120,7 @@ class FakeYasno:
         if url.path == "/addresses/v2/group":
             group = self.house_groups.get(int(query.get("houseId", 0)))
             return self._json({"group": group[0], "subgroup": group[1]} if group else {})
-        return 404, "application/json", b'{"error": "Not Found"}'
+        return 404, JSON, b'{"error": "Not Found"}'
 
     def _planned(self) -> dict[str, Any]:
         with self._lock:
@@ -128,6 +134,8 @@ class FakeYasno:
                 }
             return answer
 
-    @staticmethod
-    def _json(payload: Any) -> tuple[int, str, bytes]:
-        return 200, "application/json", json.dumps(payload).encode()
+    def _json(self, payload: Any) -> tuple[int, dict[str, str], bytes]:
+        body = json.dumps(payload).encode()
+        if self.compress:
+            return 200, {**JSON, "Content-Encoding": "gzip"}, gzip.compress(body)
+        return 200, JSON, body

@@ -6,9 +6,9 @@ import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# (method, path with query, Content-Type, body) -> (status, Content-Type, body); a body given
-# as an iterator of chunks is sent chunk by chunk, as a slow server would, then the connection closes.
-Answer = Callable[[str, str, str, bytes], tuple[int, str, bytes | Iterator[bytes]]]
+# (method, path with query, Content-Type, body) -> (status, headers, body); a body given as an
+# iterator of chunks is sent chunk by chunk, as a slow server would, then the connection closes.
+Answer = Callable[[str, str, str, bytes], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
 
 
 class LoopbackServer:
@@ -19,10 +19,10 @@ class LoopbackServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, content_type, payload = answer(self.command, self.path, self.headers.get("Content-Type", ""),
-                                                       body)
+                status, headers, payload = answer(self.command, self.path, self.headers.get("Content-Type", ""), body)
                 self.send_response(status)
-                self.send_header("Content-Type", content_type)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 if isinstance(payload, bytes):
                     self.send_header("Content-Length", str(len(payload)))
                 else:

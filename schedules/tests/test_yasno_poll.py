@@ -217,3 +217,31 @@ def test_a_group_key_with_a_newline_is_not_a_group(source):
     source.days[("3.1\n", TODAY)] = source.days[("3.1", TODAY)]
     services.poll_yasno()
     assert set(ScheduleDay.objects.values_list("group", flat=True)) == {"3.1", "3.2"}
+
+
+def test_a_compressed_answer_is_read(source):
+    source.compress = True
+    assert services.poll_yasno().created == 2
+
+
+@pytest.mark.parametrize("stated", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:30:00-05:00"])
+def test_a_moment_out_of_any_calendar_is_that_groups_problem(source, stated):
+    source.days[("3.1", TODAY)]["date"] = stated
+    assert services.poll_yasno().created == 1
+    assert "group 3.1" in SourceHealth.objects.get(source=Source.YASNO).last_error
+
+
+def test_a_slot_only_in_the_hour_the_clocks_skip_is_no_outage(yasno, time_machine):
+    time_machine.move_to(datetime(2027, 3, 28, 1, 0, tzinfo=KYIV), tick=False)
+    yasno.today = date(2027, 3, 28)
+    yasno.set_day("3.1", date(2027, 3, 28), status="none")
+    services.poll_yasno()
+    yasno.set_day("3.1", date(2027, 3, 28), off=[(180, 240)])
+    services.poll_yasno()
+    assert kinds() == [] and ScheduleDay.objects.get().status == DayStatus.NONE
+
+
+def test_a_group_in_other_digits_is_not_a_group(source):
+    source.days[("٣.١", TODAY)] = source.days[("3.1", TODAY)]
+    services.poll_yasno()
+    assert set(ScheduleDay.objects.values_list("group", flat=True)) == {"3.1", "3.2"}

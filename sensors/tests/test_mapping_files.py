@@ -208,3 +208,12 @@ def test_alias_to_the_sensors_own_section_reads_plainly(tmp_path):
         run("import_mappings", str(path))
     assert "aliases[1] (line 9): The sensor is already in this section" in str(raised.value)
     assert "__all__" not in str(raised.value)
+
+
+def test_a_mapping_file_with_aliases_is_refused_before_they_are_built():
+    from sensors.mappings import MappingError, parse
+
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [
+        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+    with pytest.raises(MappingError, match="anchors and aliases"):
+        parse("\n".join(levels) + "\nbuildings: [{id: 1, name: x, schedule_group: *a8}]\n", "yaml")

@@ -108,3 +108,12 @@ def test_schedule_notices_and_the_reminder_are_chosen_in_notifications(olena):
     olena.tap("⏰ Reminder")
     subscriber = Subscriber.objects.get(chat_id=42)
     assert (subscriber.schedule_notices, subscriber.schedule_reminder) == (False, 30)
+
+
+def test_an_emergency_day_says_so_on_the_card(bot, make_building, time_machine):
+    time_machine.move_to(datetime(2026, 12, 3, 9, 0, tzinfo=KYIV))
+    building = make_building(id=13, name="Odesa", sections=1, schedule_group="5.2")
+    import_file('[{"group": "5.2", "date": "2026-12-03", "status": "emergency"}]', "json")
+    subscriber = Subscriber.objects.create(chat_id=45, language="en")
+    Subscription.objects.create(subscriber=subscriber, section=building.sections.get())
+    assert "⚠️ Emergency outages today: the schedule does not apply" in bot.user(45).send("/status").params["text"]

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from schedules.files import ScheduleFileError, import_file
 
+MAX_LISTED = 100  # a file of a million bad lines is said to be bad, not printed back
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
 
 
@@ -32,8 +33,9 @@ class Command(BaseCommand):
         try:
             report = import_file(text, str(fmt), dry_run=bool(options["dry_run"]))
         except ScheduleFileError as exc:
-            raise CommandError(f"{name}: nothing imported, {len(exc.errors)} error(s):\n  "
-                               + "\n  ".join(exc.errors)) from None
+            listed = exc.errors[:MAX_LISTED] + ([f"... and {len(exc.errors) - MAX_LISTED} more"]
+                                                 if len(exc.errors) > MAX_LISTED else [])
+            raise CommandError(f"{name}: nothing imported, {len(exc.errors)} error(s):\n  " + "\n  ".join(listed)) from None
         verb = "would import" if options["dry_run"] else "imported"
         self.stdout.write(f"{verb}: {report.created} new days, {report.changed} changed, "
                           f"{report.unchanged} unchanged; {len(report.news)} change(s) for residents")
