@@ -3,6 +3,7 @@ manage.py and gunicorn in processes of their own."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -44,9 +45,14 @@ def recreate_postgres_database() -> None:
         connection.execute(f"CREATE DATABASE {name}")
 
 
-def run_on_fresh_database(script: str, db: str) -> None:
-    """Run `script --child` with this command line's arguments, on a fresh database (SQLite in a
-    temporary folder, or POSTGRES_URL recreated) and none of the shell's PowerBot settings."""
+def run_on_fresh_database(script: str, args: argparse.Namespace, child: Callable[[argparse.Namespace], None]) -> None:
+    """In the `--child` process, `child(args)`; otherwise run `script --child` with this command
+    line's arguments on a fresh database (SQLite in a temporary folder, or POSTGRES_URL
+    recreated) and none of the shell's PowerBot settings."""
+    if args.child:
+        child(args)
+        return
+    db = args.db
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SENSOR_", "TELEGRAM_", "REDIS_URL", "YASNO_"))}
     env |= {"SECRET_KEY": "bench", "LOG_LEVEL": "ERROR"}

@@ -113,11 +113,7 @@ def main() -> None:
     parser.add_argument("--random-429", type=float, default=0.002, help="share of calls refused with 429")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds the fake Telegram takes to answer")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-        return
-    run_on_fresh_database(__file__, args.db)
+    run_on_fresh_database(__file__, parser.parse_args(), child)
 
 
 if __name__ == "__main__":

@@ -121,11 +121,7 @@ def main() -> None:
     parser.add_argument("--first-only", action="store_true",
                         help="stop once the first notice is delivered (delivering 10,000 at 25/s takes 7 minutes)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        child(args)
-        return
-    run_on_fresh_database(__file__, args.db)
+    run_on_fresh_database(__file__, parser.parse_args(), child)
 
 
 if __name__ == "__main__":

@@ -150,6 +150,8 @@ class Message(models.Model):
     topic = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     not_before = models.DateTimeField(help_text="Not sent before this time (quiet hours, a retry's backoff).")
+    not_after = models.DateTimeField(
+        null=True, blank=True, help_text="Skipped if not sent by this time (a reminder whose outage has begun).")
     silent = models.BooleanField(default=False, help_text="Sent without sound (quiet hours).")
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)

@@ -8,11 +8,10 @@ right before the Telegram call and "sent" right after it, each a conditional upd
 
 from __future__ import annotations
 
-import logging
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.db import transaction
@@ -37,8 +36,6 @@ from schedules.days import Interval
 from schedules.models import ScheduleChange
 from sensors.models import PowerCause, PowerEvent, PowerState
 
-logger = logging.getLogger(__name__)
-
 # Residents hear of real changes; a first state, or one held by a guard, says nothing new.
 ANNOUNCED_CAUSES = {PowerCause.HEARTBEAT, PowerCause.TIMEOUT, PowerCause.OPERATOR, PowerCause.RESTORED}
 ANNOUNCED_STATES = {PowerState.UP, PowerState.DOWN}
@@ -46,7 +43,6 @@ MESSAGE_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 FANOUT_BATCH = 500
 INTERRUPTED = "interrupted while sending: it may or may not have arrived"
-REMINDER = "reminder:"  # a reminder's topic: reminder:<group>:<the outage's start, Unix seconds>
 
 
 def queued(subscriber: Subscriber, now: datetime, **fields: object) -> Message:
@@ -109,26 +105,20 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     changes = list(ScheduleChange.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
                    .order_by("id").values_list("pk", flat=True))
     for change_id in changes:
-        try:
-            announce_schedule_change(change_id, now)
-        except Exception:  # one change that cannot be told must not hold back the others
-            logger.exception("schedule change %s could not be announced", change_id)
+        announce_schedule_change(change_id, now)
     return len(missed) + len(changes)
 
 
 # --- Schedules: notices of changes, reminders before planned outages ---------------------
 
-def _group_audience(group: str) -> tuple[QuerySet[Subscriber], dict[int, zoneinfo.ZoneInfo]]:
-    """Active subscribers following a section in the group, and each such section's zone."""
-    section_ids = groups.sections_in(group)
-    zones = {s.pk: s.building.tz for s in Section.objects.filter(pk__in=section_ids)}
-    audience = Subscriber.objects.filter(active=True, subscriptions__section__in=section_ids).distinct()
+def _group_audience(sections: list[Section]) -> tuple[QuerySet[Subscriber], dict[int, zoneinfo.ZoneInfo]]:
+    """Active subscribers following any of a group's sections, each with one of those sections
+    (`in_group`, whose building's zone its notice is written in), oldest first; and the zones."""
+    zones = {section.pk: section.building.tz for section in sections}
+    following = Q(subscriptions__section__in=list(zones))
+    audience = Subscriber.objects.filter(following, active=True).annotate(
+        in_group=Max("subscriptions__section", filter=following)).order_by("pk")
     return audience, zones
-
-
-def _zone_of(subscriber: Subscriber, zones: dict[int, zoneinfo.ZoneInfo]) -> zoneinfo.ZoneInfo:
-    followed = getattr(subscriber, "in_group", None)
-    return zones.get(followed) or next(iter(zones.values()))
 
 
 def announce_schedule_change(change_id: int, now: datetime | None = None,
@@ -139,24 +129,20 @@ def announce_schedule_change(change_id: int, now: datetime | None = None,
     change = ScheduleChange.objects.select_related("day").filter(pk=change_id).first()
     if change is None or ScheduleAnnouncement.objects.filter(change=change).exists():
         return 0
-    audience, zones = _group_audience(change.day.group)
+    audience, zones = _group_audience(groups.sections_in(change.day.group))
+    texts: dict[tuple[str, zoneinfo.ZoneInfo], str] = {}
     queued_now = 0
-    if zones:
-        subscribers = audience.filter(schedule_notices=True).annotate(
-            in_group=Max("subscriptions__section", filter=Q(subscriptions__section__in=list(zones)))).order_by("pk")
-        texts: dict[tuple[str, str], str] = {}
-        for number, batch in enumerate(_batches(subscribers, FANOUT_BATCH)):
-            messages = []
-            for subscriber in batch:
-                tz = _zone_of(subscriber, zones)
-                key = (subscriber.language, str(tz))
-                if key not in texts:
-                    texts[key] = schedule_change_text(change, tz, subscriber.language)
-                messages.append(queued(subscriber, now, kind=Message.Kind.SCHEDULE, topic=f"schedule:{change.pk}",
-                                       text=texts[key]))
-            queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
-            if number == 0:
-                first_batch_queued()
+    for number, batch in enumerate(_batches(audience.filter(schedule_notices=True), FANOUT_BATCH)):
+        messages = []
+        for subscriber in batch:
+            key = (subscriber.language, zones[subscriber.in_group])
+            if key not in texts:
+                texts[key] = schedule_change_text(change, key[1], subscriber.language)
+            messages.append(queued(subscriber, now, kind=Message.Kind.SCHEDULE, topic=f"schedule:{change.pk}",
+                                   text=texts[key]))
+        queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
+        if number == 0:
+            first_batch_queued()
     _, fresh = ScheduleAnnouncement.objects.get_or_create(change=change)
     return queued_now if fresh else 0
 
@@ -165,26 +151,24 @@ def remind_planned_outages(now: datetime | None = None) -> int:
     """Queue a reminder for each subscriber whose chosen minutes before a planned outage
     have come (once per subscriber and outage); returns how many were queued."""
     now = now or timezone.now()
-    reminded = Subscriber.objects.filter(active=True, schedule_reminder__isnull=False)
-    wanted = set(groups.section_groups(Section.objects.filter(subscriptions__subscriber__in=reminded).distinct())
-                 .values())
+    followed = Section.objects.filter(subscriptions__subscriber__active=True,
+                                      subscriptions__subscriber__schedule_reminder__isnull=False).distinct()
     horizon = now + timedelta(minutes=MAX_REMINDER_MINUTES + 1)
     queued_now = 0
-    for group in sorted(wanted):
+    for group, sections in sorted(groups.by_group(followed).items()):
         for span in schedules.planned_spans(group, now, horizon + timedelta(days=1)):  # whole outages
             if now < span.start <= horizon:  # one under way already gets no reminder
-                queued_now += _remind(group, span, now)
+                queued_now += _remind(group, sections, span, now)
     return queued_now
 
 
-def _remind(group: str, span: Interval, now: datetime) -> int:
-    audience, zones = _group_audience(group)
-    minutes_left = (span.start - now).total_seconds() / 60
-    due = audience.filter(schedule_reminder__gte=minutes_left).annotate(
-        in_group=Max("subscriptions__section", filter=Q(subscriptions__section__in=list(zones)))).order_by("pk")
-    topic = f"{REMINDER}{group}:{int(span.start.timestamp())}"
-    messages = [queued(subscriber, now, kind=Message.Kind.REMINDER, topic=topic,
-                       text=reminder_text(group, span, _zone_of(subscriber, zones), subscriber.language))
+def _remind(group: str, sections: list[Section], span: Interval, now: datetime) -> int:
+    audience, zones = _group_audience(sections)
+    due = audience.filter(schedule_reminder__gte=(span.start - now).total_seconds() / 60)
+    topic = f"reminder:{group}:{int(span.start.timestamp())}"
+    # Held through quiet hours past the outage's start, it would only be news of the past.
+    messages = [queued(subscriber, now, kind=Message.Kind.REMINDER, topic=topic, not_after=span.start,
+                       text=reminder_text(group, span, zones[subscriber.in_group], subscriber.language))
                 for subscriber in due.exclude(messages__topic=topic)]
     return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
 
@@ -272,8 +256,8 @@ def prepare(message_id: int) -> Outgoing | None:
         return _skip(message, "the subscriber is inactive")
     if message.kind == Message.Kind.BROADCAST:
         text = message.broadcast.text
-    elif message.topic.startswith(REMINDER) and timezone.now() >= _reminded_start(message.topic):
-        return _skip(message, "the outage has begun (held through quiet hours)")
+    elif message.not_after is not None and timezone.now() >= message.not_after:
+        return _skip(message, "too late: what it is about has begun")
     elif message.topic:
         text = message.text  # written when queued
     else:
@@ -292,23 +276,13 @@ def prepare(message_id: int) -> Outgoing | None:
     return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
 
 
-def _reminded_start(topic: str) -> datetime:
-    return datetime.fromtimestamp(int(topic.rsplit(":", 1)[1]), UTC)
-
-
 def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:
     """The planned outage a power change falls in (for power back: the one its outage began
     in), and whether the day had a schedule at all; worked out once per event, however many
     subscribers hear of it."""
-
-    def work_out() -> tuple[Interval | None, bool]:
-        outage_began = event.previous_since if event.state == PowerState.UP and event.previous_since else event.at
-        section = event.section
-        planned = schedules.planned_outage_at(section, outage_began)
-        day = timezone.localtime(outage_began, section.building.tz).date()
-        return planned, planned is not None or schedules.has_plan(section, day)
-
-    return cache.get_or_set(f"notifications.planned:{event.pk}", work_out, 3600)
+    began = event.previous_since if event.state == PowerState.UP and event.previous_since else event.at
+    return cache.get_or_set(f"notifications.planned:{event.pk}",
+                            lambda: schedules.planned_outage_at(event.section, began), 3600)
 
 
 def _skip(message: Message, why: str) -> None:

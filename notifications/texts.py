@@ -45,20 +45,15 @@ def section_name(section: Section) -> str:
     return section.name or _("Section %(number)d") % {"number": section.number}
 
 
-def intervals_text(parts: Sequence[tuple[str, str]]) -> str:
-    """"08:00–12:00, 18:00–24:00"."""
-    return ", ".join(f"{start}–{end}" for start, end in parts)
-
-
 def day_plan_text(status: str, parts: Sequence[tuple[str, str]], off: timedelta) -> str:
     """What a day's schedule says, in one line."""
-    if status == DayStatus.NONE or (status == DayStatus.APPLIES and not parts):
+    if status == DayStatus.NONE:
         return _("no outages planned")
     if status == DayStatus.EMERGENCY:
         return _("emergency outages, the schedule does not apply")
     if status == DayStatus.UNKNOWN:
         return _("no schedule yet")
-    return _("off %(intervals)s (%(total)s)") % {"intervals": intervals_text(parts), "total": duration(off)}
+    return _("off %(intervals)s (%(total)s)") % {"intervals": days.intervals_text(parts), "total": duration(off)}
 
 
 def _day_parts(day: date, off: Sequence[Sequence[int]], zone: str, tz: zoneinfo.ZoneInfo

@@ -16,7 +16,7 @@ from schedules.yasno import DayPlan
 
 
 def _off_text(off: list[list[int]]) -> str:
-    return ", ".join(f"{days.clock_of(start)}–{days.clock_of(end)}" for start, end in off) or "—"
+    return days.intervals_text([(days.clock_of(start), days.clock_of(end)) for start, end in off])
 
 
 class FileDayForm(forms.ModelForm):
@@ -32,7 +32,7 @@ class FileDayForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [(s.value, s.label) for s in DayStatus if s != DayStatus.UNKNOWN]
         if self.instance.pk:
-            self.fields["off_text"].initial = _off_text(self.instance.off).replace("—", "")
+            self.fields["off_text"].initial = _off_text(self.instance.off)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -61,7 +61,7 @@ class ScheduleDayAdmin(admin.ModelAdmin):
 
     @admin.display(description="planned off")
     def planned_off(self, day: ScheduleDay) -> str:
-        return _off_text(day.off)
+        return _off_text(day.off) or "—"
 
     def has_change_permission(self, request: HttpRequest, obj: ScheduleDay | None = None) -> bool:
         return super().has_change_permission(request, obj) and (obj is None or obj.source == Source.FILE)
@@ -92,11 +92,11 @@ class ScheduleChangeAdmin(RecordAdmin):
 
     @admin.display
     def before(self, change: ScheduleChange) -> str:
-        return f"{change.get_before_status_display()}: {_off_text(change.before_off)}" if change.before_status else "—"
+        return f"{change.get_before_status_display()}: {_off_text(change.before_off) or '—'}" if change.before_status else "—"
 
     @admin.display
     def after(self, change: ScheduleChange) -> str:
-        return f"{change.get_status_display()}: {_off_text(change.off)}"
+        return f"{change.get_status_display()}: {_off_text(change.off) or '—'}"
 
 
 @admin.register(SourceHealth)

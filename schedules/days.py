@@ -102,20 +102,21 @@ def local_midnight(day: date, tz: zoneinfo.ZoneInfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=tz).astimezone(UTC)
 
 
-def within_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[Interval]:
-    """The parts of `spans` within `day` in `tz`."""
-    begin, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+def whole_day(day: date, tz: zoneinfo.ZoneInfo) -> Interval:
+    """A calendar day in `tz`, from its midnight to the next (23 or 25 hours on DST days)."""
+    return Interval(local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz))
+
+
+def clipped(spans: Iterable[Interval], begin: datetime, end: datetime) -> list[Interval]:
+    """The parts of `spans` between two instants."""
     parts = (Interval(max(span.start, begin), min(span.end, end)) for span in spans)
     return [part for part in parts if part.start < part.end]
 
 
-def on_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[tuple[str, str]]:
-    """The parts of `spans` within `day` in `tz`, as ("HH:MM", "HH:MM"); a part running to the
-    next midnight ends at "24:00"."""
-    end = local_midnight(day + timedelta(days=1), tz)
-    return [(part.start.astimezone(tz).strftime("%H:%M"),
-             "24:00" if part.end == end else part.end.astimezone(tz).strftime("%H:%M"))
-            for part in within_day(spans, day, tz)]
+def within_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[Interval]:
+    """The parts of `spans` within `day` in `tz`."""
+    bounds = whole_day(day, tz)
+    return clipped(spans, bounds.start, bounds.end)
 
 
 def wall_clock(span: Interval, tz: zoneinfo.ZoneInfo) -> tuple[str, str]:
@@ -125,15 +126,26 @@ def wall_clock(span: Interval, tz: zoneinfo.ZoneInfo) -> tuple[str, str]:
     return start.strftime("%H:%M"), "24:00" if at_midnight else end.strftime("%H:%M")
 
 
+def on_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[tuple[str, str]]:
+    """The parts of `spans` within `day` in `tz`, as ("HH:MM", "HH:MM"); a part running to the
+    next midnight ends at "24:00"."""
+    return [wall_clock(part, tz) for part in within_day(spans, day, tz)]
+
+
+def intervals_text(parts: Sequence[tuple[str, str]]) -> str:
+    """"08:00–12:00, 18:00–24:00"."""
+    return ", ".join(f"{start}–{end}" for start, end in parts)
+
+
 def seconds_within(spans: Iterable[Interval], begin: datetime, end: datetime) -> int:
     """How much of `spans` (merged) falls between two instants."""
-    return int(sum(max((min(s.end, end) - max(s.start, begin)).total_seconds(), 0) for s in spans))
+    return int(sum(part.length.total_seconds() for part in clipped(spans, begin, end)))
 
 
 def gaps(spans: Sequence[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[Interval]:
     """The day's time outside `spans` (merged and sorted): when the power is planned on."""
-    begin, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
-    result, cursor = [], begin
+    bounds = whole_day(day, tz)
+    result, cursor, end = [], bounds.start, bounds.end
     for span in spans:
         if span.start > cursor and span.start < end:
             result.append(Interval(cursor, min(span.start, end)))

@@ -53,9 +53,20 @@ def section_group(section: Section) -> str | None:
     return section_groups([section]).get(section.pk)
 
 
-def sections_in(group: str) -> list[int]:
-    """The ids of every section in `group`."""
-    return [pk for pk, in_group in section_groups(Section.objects.all()).items() if in_group == group]
+def by_group(sections: Iterable[Section]) -> dict[str, list[Section]]:
+    """The sections of each group (those without one are left out)."""
+    sections = list(sections)
+    found = section_groups(sections)
+    grouped: dict[str, list[Section]] = {}
+    for section in sections:
+        if section.pk in found:
+            grouped.setdefault(found[section.pk], []).append(section)
+    return grouped
+
+
+def sections_in(group: str) -> list[Section]:
+    """Every section in `group`, with its building."""
+    return by_group(Section.objects.all()).get(group, [])
 
 
 def refresh_lookups(now: datetime | None = None) -> int:

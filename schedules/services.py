@@ -169,11 +169,12 @@ def believed_days(group: str, first: date, last: date) -> dict[date, ScheduleDay
 def planned_spans(group: str, start: datetime, end: datetime) -> list[Interval]:
     """The group's planned-off time between two instants, merged."""
     believed = believed_days(group, start.date() - timedelta(days=1), end.date() + timedelta(days=1))
-    spans = []
-    for day in believed.values():
-        spans += days.intervals(day.date, day.off, zoneinfo.ZoneInfo(day.timezone))
-    clipped = (Interval(max(s.start, start), min(s.end, end)) for s in days.merged(spans))
-    return [span for span in clipped if span.start < span.end]
+    return _spans(believed.values(), start, end)
+
+
+def _spans(believed: Iterable[ScheduleDay], start: datetime, end: datetime) -> list[Interval]:
+    spans = [span for day in believed for span in days.intervals(day.date, day.off, zoneinfo.ZoneInfo(day.timezone))]
+    return days.clipped(days.merged(spans), start, end)
 
 
 def section_plans(sections: Iterable[Section], now: datetime | None = None) -> dict[int, SectionPlan]:
@@ -201,10 +202,10 @@ def section_plan(section: Section, now: datetime | None = None) -> SectionPlan |
 
 def _plan(group: str, tz: zoneinfo.ZoneInfo, now: datetime) -> SectionPlan:
     today = timezone.localtime(now, tz).date()
-    start, end = days.local_midnight(today - timedelta(days=1), tz), days.local_midnight(today + timedelta(days=2), tz)
-    believed = believed_days(group, today - timedelta(days=2), today + timedelta(days=3))
-    spans = planned_spans(group, start, end)
-    shown = [_planned_day(day, spans, believed.values(), tz) for day in (today, today + timedelta(days=1))]
+    believed = believed_days(group, today - timedelta(days=2), today + timedelta(days=3)).values()
+    spans = _spans(believed, days.local_midnight(today - timedelta(days=1), tz),
+                   days.local_midnight(today + timedelta(days=2), tz))
+    shown = [_planned_day(day, spans, believed, tz) for day in (today, today + timedelta(days=1))]
     polled = [d.fetched_at for d in shown if d.source == Source.YASNO and d.fetched_at is not None]
     return SectionPlan(group, tz, spans, shown, min(polled, default=None))
 
@@ -214,41 +215,33 @@ def _planned_day(day: date, spans: list[Interval], believed: Iterable[ScheduleDa
     """A day in the building's zone, from the schedule's days that overlap it (one, unless
     the schedule counts in another zone): outages planned if any planned-off time falls in
     it; emergency if an overlapping day is; no outages only if the schedule covers all of it."""
-    begin, end = days.local_midnight(day, tz), days.local_midnight(day + timedelta(days=1), tz)
-    rows = []
-    for row in believed:
-        zone = zoneinfo.ZoneInfo(row.timezone)
-        if days.local_midnight(row.date, zone) < end and days.local_midnight(row.date + timedelta(days=1), zone) > begin:
-            rows.append(row)
-    covered = days.seconds_within(days.merged(
-        Interval(days.local_midnight(r.date, zoneinfo.ZoneInfo(r.timezone)),
-                 days.local_midnight(r.date + timedelta(days=1), zoneinfo.ZoneInfo(r.timezone))) for r in rows),
-        begin, end)
+    bounds = days.whole_day(day, tz)
+    covering = {row: days.whole_day(row.date, zoneinfo.ZoneInfo(row.timezone)) for row in believed}
+    rows = [row for row, span in covering.items() if span.start < bounds.end and span.end > bounds.start]
     parts = days.on_day(spans, day, tz)
     if parts:
         status = DayStatus.APPLIES
-    elif any(r.status == DayStatus.EMERGENCY for r in rows):
+    elif any(row.status == DayStatus.EMERGENCY for row in rows):
         status = DayStatus.EMERGENCY
-    elif rows and covered >= (end - begin).total_seconds():
+    elif days.seconds_within(days.merged(covering[row] for row in rows), bounds.start, bounds.end) \
+            >= bounds.length.total_seconds():
         status = DayStatus.NONE
     else:
         status = DayStatus.UNKNOWN
     first = rows[0] if rows else None
-    return PlannedDay(day, status, parts, days.seconds_within(spans, begin, end),
-                      Source(first.source) if first else None, min((r.fetched_at for r in rows), default=None))
+    return PlannedDay(day, status, parts, days.seconds_within(spans, bounds.start, bounds.end),
+                      Source(first.source) if first else None, min((row.fetched_at for row in rows), default=None))
 
 
-def planned_outage_at(section: Section, at: datetime) -> Interval | None:
-    """The planned outage (merged across midnight) that `at` falls in, counting a change
-    up to PLANNED_SLACK before its start; None when none was planned or the section has no group."""
+def planned_outage_at(section: Section, at: datetime) -> tuple[Interval | None, bool]:
+    """The planned outage (merged across midnight) that `at` falls in, counting a change up
+    to PLANNED_SLACK before its start; and whether the section's group had a definite
+    schedule for that day at all (without one there is nothing to compare with)."""
     group = section_group(section)
     if group is None:
-        return None
+        return None, False
     spans = planned_spans(group, at - timedelta(days=1), at + timedelta(days=1))
-    return next((span for span in spans if span.start - PLANNED_SLACK <= at < span.end), None)
-
-
-def has_plan(section: Section, on: date) -> bool:
-    """Whether a definite schedule is known for the section's group on that date."""
-    group = section_group(section)
-    return group is not None and ScheduleDay.objects.filter(group=group, date=on, status__in=DEFINITE).exists()
+    planned = next((span for span in spans if span.start - PLANNED_SLACK <= at < span.end), None)
+    day = timezone.localtime(at, section.building.tz).date()
+    return planned, planned is not None or ScheduleDay.objects.filter(
+        group=group, date=day, status__in=DEFINITE).exists()

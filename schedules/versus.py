@@ -29,8 +29,8 @@ def planned_versus_actual(section: Section, stats: SectionStats) -> PlannedVersu
     if group is None:
         return None
     planned = planned_spans(group, stats.start - PLANNED_SLACK, stats.end + PLANNED_SLACK)
-    outages = [Interval(max(s.start, stats.start), s.end) for s in stats.stretches
-               if s.state == PowerState.DOWN and s.end > stats.start]
+    downs = (Interval(s.start, s.end) for s in stats.stretches if s.state == PowerState.DOWN)
+    outages = days.clipped(downs, stats.start, stats.end)
     actual = sum(int(o.length.total_seconds()) for o in outages)
     planned_part = sum(days.seconds_within(planned, o.start, o.end) for o in outages)
     # An outage that began a little before its planned start is still the planned one.

@@ -20,10 +20,10 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from buildings.models import Building, Section
 from notifications import services
 from notifications.models import Subscriber
-from schedules.days import Interval
+from schedules.days import Interval, local_midnight
 from schedules.services import section_plan, section_plans
 from schedules.versus import planned_versus_actual
-from sensors.history import Period, period_days, period_start, section_stats, stretches_from, timeline
+from sensors.history import Period, period_days, section_stats, stretches_from, timeline
 from sensors.models import PowerState
 from sensors.reports import fleet_summary, section_reports
 from telegrambot import callbacks, texts
@@ -302,8 +302,7 @@ def _schedule(section: Section) -> Screen:
     caption = texts.schedule_caption(section, plan, now)
     if plan is None:
         return Screen(caption)
-    start = period_start(Period.DAY, now, tz) - timedelta(hours=12)  # within yesterday, whatever DST did
-    start = period_start(Period.DAY, start, tz)
+    start = local_midnight(timezone.localtime(now, tz).date() - timedelta(days=1), tz)  # yesterday's
     starts = tuple((stretch.state, stretch.start) for stretch in timeline(section, start, now))
     minute = now.replace(second=0, microsecond=0)
     picture = _picture(starts, start, minute, 3, tz, tuple(plan.spans))

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from buildings.models import Building, Section
 from notifications import texts as notification_texts
 from notifications.models import Subscriber
-from notifications.texts import countdown, day_plan_text, duration, intervals_text
+from notifications.texts import countdown, day_plan_text, duration
 from schedules import days
 from schedules.days import Interval
 from schedules.models import DayStatus
@@ -78,7 +78,7 @@ def span_text(span: Interval, building: Building, now: datetime) -> str:
 
 
 def as_of(plan: SectionPlan, building: Building, now: datetime) -> str:
-    if not plan.stale or plan.fetched_at is None:
+    if not plan.stale:
         return ""
     return " " + _("(as of %(time)s)") % {"time": clock(plan.fetched_at, building, now)}
 
@@ -86,9 +86,9 @@ def as_of(plan: SectionPlan, building: Building, now: datetime) -> str:
 def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
     """The card's line: the next planned change, and today's planned-off total."""
     today = plan.days[0]
-    current, upcoming = plan.current(now), plan.upcoming(now)
     if today.status == DayStatus.EMERGENCY:
         return _("⚠️ Emergency outages today: the schedule does not apply") + as_of(plan, building, now)
+    current, upcoming = plan.current(now), plan.upcoming(now)
     if current is not None:
         line = _("📅 Per schedule back at %(time)s, in %(duration)s") % {
             "time": clock(current.end, building, now), "duration": countdown(current.end - now)}
@@ -137,14 +137,14 @@ def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None =
 def _day_lines(day: PlannedDay, plan: SectionPlan, label: str) -> list[str]:
     """A day of the schedule: its off periods with their lengths, and its on periods."""
     heading = f"<b>{label}, {day.date:%d.%m}</b>: "
-    if day.status != DayStatus.APPLIES or not day.off:
+    if day.status != DayStatus.APPLIES:
         return [heading + day_plan_text(day.status, day.off, timedelta(seconds=day.off_seconds))]
     lines = [heading + _("off %(total)s") % {"total": duration(timedelta(seconds=day.off_seconds))}]
     for part in days.within_day(plan.spans, day.date, plan.tz):
-        [(start, end)] = days.on_day([part], day.date, plan.tz)
+        start, end = days.wall_clock(part, plan.tz)
         lines.append(f"  🔌 {start}–{end} ({duration(part.length)})")
     if on := days.on_day(days.gaps(plan.spans, day.date, plan.tz), day.date, plan.tz):
-        lines.append("  💡 " + _("on %(intervals)s") % {"intervals": intervals_text(on)})
+        lines.append("  💡 " + _("on %(intervals)s") % {"intervals": days.intervals_text(on)})
     return lines
 
 

@@ -27,6 +27,11 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
+            model_name='message',
+            name='not_after',
+            field=models.DateTimeField(blank=True, help_text='Skipped if not sent by this time (a reminder whose outage has begun).', null=True),
+        ),
+        migrations.AddField(
             model_name='subscriber',
             name='schedule_notices',
             field=models.BooleanField(default=True, help_text='Planned-outage schedules published or changed, emergency outages declared.', verbose_name='schedule notices'),

@@ -18,7 +18,7 @@ def test_a_sections_own_group_wins_over_its_buildings(make_building):
     Section.objects.filter(building=building, number=2).update(schedule_group="3.2")
     found = groups.section_groups(Section.objects.filter(building=building))
     assert sorted(found.values()) == ["3.1", "3.1", "3.2"]
-    assert groups.sections_in("3.2") == [Section.objects.get(building=building, number=2).pk]
+    assert groups.sections_in("3.2") == [Section.objects.get(building=building, number=2)]
 
 
 def test_the_address_look_up_finds_the_group_from_the_buildings_address(yasno, make_building):
