@@ -155,6 +155,10 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
                 if not await _turn(budget, deadline):
                     await db(outbox.release)([pk for pk, _ in batch[index:]])
                     break
+                # Marked here, not in the task: queued behind the next message's prepare() on
+                # the database thread, the send would leave late and crowd the next slot.
+                if not await db(outbox.mark_sending)(outgoing):
+                    continue
                 task = asyncio.create_task(_send(bot, outgoing, report))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
@@ -187,9 +191,8 @@ def _seconds_to_next_due() -> float | None:
 
 
 async def _send(bot: ExtBot, outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
+    """Send a message already marked `sending`, and record the outcome."""
     db = sync_to_async
-    if not await db(outbox.mark_sending)(outgoing):
-        return
     try:
         await bot.send_message(outgoing.chat_id, outgoing.text, disable_notification=outgoing.silent)
     except RetryAfter as exc:  # the budget holds every process back meanwhile

@@ -133,7 +133,11 @@ def test_replies_go_before_a_broadcast_and_together_keep_the_cap(telegram, bot_p
     delivered = sends(telegram)
     assert len(delivered) == 15 + 8 and len({int(call.params["chat_id"]) for call in delivered}) == 23  # each once
     times = sorted(call.at for call in delivered)
-    assert all(later - earlier >= 1 - 0.05 for earlier, later in zip(times, times[5:], strict=False))  # ≤ 5 a second
+    # ≤ 5 a second. Slots are 0.2 s apart; a reply whose process woke late may still take its
+    # slot up to half an interval after it, and the wire adds a few milliseconds. Two
+    # processes each keeping 5 a second alone would put 6 messages in about half a second.
+    slack = 0.2 / 2 + 0.05
+    assert all(later - earlier >= 1 - slack for earlier, later in zip(times, times[5:], strict=False))
     last_reply = max(index for index, call in enumerate(delivered) if int(call.params["chat_id"]) >= 200)
     notices_after = [call for call in delivered[last_reply:] if int(call.params["chat_id"]) < 200]
     assert len(notices_after) >= 15 - 2 - 3  # the crowd was answered before most of the broadcast
