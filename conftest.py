@@ -445,6 +445,4 @@ def yasno(settings) -> Iterator[Any]:
         yield fake
     from schedules import yasno as client
 
-    if client._abandoned is not None:  # a fetch the test gave up on ends with the fake server
-        client._abandoned.exception(timeout=10)
-        client._abandoned = None
+    client.CLIENT.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with the fake server

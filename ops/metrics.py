@@ -20,7 +20,7 @@ from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
 from powerbot import counters
-from schedules.models import SourceHealth
+from powerbot.models import SourceHealth
 from schedules.services import FETCH_RESULTS
 from sensors.power import last_tick
 from sensors.reports import fleet_summary
@@ -74,7 +74,7 @@ class PowerBotCollector:
         lag = math.inf if ticked is None else max((timezone.now() - ticked).total_seconds(), 0.0)
         yield GaugeMetricFamily("powerbot_detector_tick_lag_seconds",
                                 "Seconds since the offline detector last ran (+Inf: never).", value=lag)
-        yield from self._schedule_sources()
+        yield from self._sources()
         depth = outbox.depth()
         family = GaugeMetricFamily("powerbot_outbox_messages", "Messages queued or being sent, by kind.",
                                    labels=["kind"])
@@ -83,13 +83,13 @@ class PowerBotCollector:
         yield family
 
 
-    def _schedule_sources(self) -> Iterator[Metric]:
+    def _sources(self) -> Iterator[Metric]:
         now = timezone.now()
-        age = GaugeMetricFamily("powerbot_schedule_data_age_seconds",
-                                "Seconds since a polled schedule source last answered well (+Inf: never).",
+        age = GaugeMetricFamily("powerbot_source_data_age_seconds",
+                                "Seconds since an outside source (schedules, alerts) last answered well (+Inf: never).",
                                 labels=["source"])
-        failures = GaugeMetricFamily("powerbot_schedule_source_failures",
-                                     "Failed fetches of a schedule source since its last good one.", labels=["source"])
+        failures = GaugeMetricFamily("powerbot_source_failures",
+                                     "Failed fetches of an outside source since its last good one.", labels=["source"])
         for health in SourceHealth.objects.order_by("source"):
             ok = health.last_success_at
             age.add_metric([health.source], math.inf if ok is None else max((now - ok).total_seconds(), 0.0))

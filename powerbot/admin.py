@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from powerbot.apikeys import ApiKey
+from powerbot.models import SourceHealth
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -62,3 +63,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset.active():
             key.revoke()
         self.message_user(request, "Revoked; they stop working at once.", messages.SUCCESS)
+
+
+@admin.register(SourceHealth)
+class SourceHealthAdmin(RecordAdmin):
+    """Outside sources (schedules, alerts): when each last answered well, and why not since."""
+
+    list_display = ["source", "last_success_at", "last_attempt_at", "failures", "backoff_until", "last_error"]

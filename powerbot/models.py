@@ -18,3 +18,23 @@ class Counter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}{{{self.label}}} = {self.value}" if self.label else f"{self.name} = {self.value}"
+
+
+class SourceHealth(models.Model):
+    """How an outside source's fetches go (a schedule or alert service): residents see old
+    data with its age, operators see why, and a failing source is asked less often."""
+
+    source = models.CharField(max_length=24, primary_key=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0, help_text="Failed fetches since the last good one.")
+    last_error = models.CharField(max_length=300, blank=True)
+    backoff_until = models.DateTimeField(null=True, blank=True,
+                                         help_text="Not asked again before this (failures, or a 429).")
+
+    class Meta:
+        db_table = "schedules_sourcehealth"  # where it was created, before alerts needed it too
+        verbose_name_plural = "source health"
+
+    def __str__(self) -> str:
+        return self.source

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from powerbot.admin import RecordAdmin
 from schedules import days, files
-from schedules.models import AddressLookup, DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
+from schedules.models import AddressLookup, DayStatus, ScheduleChange, ScheduleDay, Source
 from schedules.services import record
 from schedules.yasno import DayPlan
 
@@ -97,11 +97,6 @@ class ScheduleChangeAdmin(RecordAdmin):
     @admin.display
     def after(self, change: ScheduleChange) -> str:
         return f"{change.get_status_display()}: {_off_text(change.off) or '—'}"
-
-
-@admin.register(SourceHealth)
-class SourceHealthAdmin(RecordAdmin):
-    list_display = ["source", "last_success_at", "last_attempt_at", "failures", "last_error"]
 
 
 @admin.register(AddressLookup)

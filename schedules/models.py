@@ -73,22 +73,6 @@ class ScheduleChange(models.Model):
         return f"{self.day.group} {self.day.date}: {self.get_kind_display()}"
 
 
-class SourceHealth(models.Model):
-    """How a source's fetches go: residents see old data with its age, operators see why."""
-
-    source = models.CharField(max_length=8, choices=Source.choices, primary_key=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_success_at = models.DateTimeField(null=True, blank=True)
-    failures = models.PositiveIntegerField(default=0, help_text="Failed fetches since the last good one.")
-    last_error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        verbose_name_plural = "source health"
-
-    def __str__(self) -> str:
-        return self.get_source_display()
-
-
 class AddressLookup(models.Model):
     """What Yasno's address look-up found for a building (section 0) or one section: the
     group, or why there is none (shown to the operator, never guessed)."""

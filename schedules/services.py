@@ -14,11 +14,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from buildings.models import Section
-from powerbot import counters
+from powerbot import counters, sources
+from powerbot.sources import SourceError
 from schedules import days, yasno
 from schedules.days import Interval
 from schedules.groups import section_group, section_groups
-from schedules.models import DEFINITE, DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
+from schedules.models import DEFINITE, DayStatus, ScheduleChange, ScheduleDay, Source
 from schedules.yasno import DayPlan
 
 # The order a day's sources are believed in: an operator's file corrects the company's API.
@@ -105,22 +106,23 @@ def _change(day: ScheduleDay, kind: str, before: ScheduleDay | None, plan: DayPl
     )
 
 
-def poll_yasno(now: datetime | None = None) -> RecordReport:
+def poll_yasno(now: datetime | None = None) -> RecordReport | None:
     """Fetch Yasno's planned outages and record them; on failure the last good data stays
-    and the failure is counted and kept for the operator. Raises yasno.SourceError."""
+    and the failure is counted and kept for the operator. None while Yasno is backed off
+    after failures; raises SourceError."""
     now = now or timezone.now()
-    SourceHealth.objects.get_or_create(source=Source.YASNO)
-    SourceHealth.objects.filter(source=Source.YASNO).update(last_attempt_at=now)
+    if not sources.may_ask(Source.YASNO, now):
+        return None
+    sources.attempted(Source.YASNO, now)
     try:
         plans, problems = yasno.planned_outages(now)
-    except yasno.SourceError as exc:
+    except SourceError as exc:
         counters.count("schedule_fetches", "failed")
-        SourceHealth.objects.filter(source=Source.YASNO).update(failures=F("failures") + 1, last_error=str(exc)[:300])
+        sources.failed(Source.YASNO, exc, now, every=timedelta(seconds=settings.SCHEDULE_POLL_SEC))
         raise
     report = record(Source.YASNO, plans, yasno.ZONE, now)
     counters.count("schedule_fetches", "partial" if problems else "ok")
-    SourceHealth.objects.filter(source=Source.YASNO).update(
-        last_success_at=now, failures=0, last_error="; ".join(problems)[:300])
+    sources.succeeded(Source.YASNO, now, "; ".join(problems))
     return report
 
 

@@ -9,7 +9,8 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from schedules import groups, services, yasno
+from powerbot.sources import SourceError
+from schedules import groups, services
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +19,10 @@ logger = logging.getLogger(__name__)
 def poll_yasno() -> None:
     try:
         report = services.poll_yasno()
-    except yasno.SourceError as exc:
+    except SourceError as exc:
         logger.warning("Yasno schedules not fetched (the last good data stays): %s", exc)
     else:
-        if report.created or report.changed:
+        if report is not None and (report.created or report.changed):
             logger.info("Yasno schedules: %d new days, %d changed, %d changes announced",
                         report.created, report.changed, len(report.news))
     if asked := groups.refresh_lookups():

@@ -1,42 +1,32 @@
 """Yasno's public API: planned outages by group, and the address look-up of a group.
 
-Shapes as in DESIGN.md. Every call has a deadline for the whole exchange and a size limit;
-anything unexpected (an HTTP error, a timeout, a body that is not the documented shape)
-raises SourceError with what went wrong, so the caller keeps the last good data.
+Shapes as in DESIGN.md. Anything unexpected (an HTTP error, a timeout, a body that is not
+the documented shape) raises SourceError with what went wrong, so the caller keeps the last
+good data.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import json
-import threading
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.utils import timezone
 
 from buildings.models import SCHEDULE_GROUP
+from powerbot import sources
 from powerbot.reprs import shown
+from powerbot.sources import SourceError
 from schedules.days import DAY_MINUTES, normalised
 from schedules.models import DayStatus
 
 ZONE = "Europe/Kyiv"  # Yasno's minutes count from Kyiv's midnight
 STATUSES = {"ScheduleApplies": DayStatus.APPLIES, "NoShutdowns": DayStatus.NONE,
             "EmergencyShutdowns": DayStatus.EMERGENCY}
-MAX_BODY_BYTES = 2 * 1024 * 1024  # every group's two days are a few tens of kilobytes
 DAYS_AROUND = 2  # a day further than this from today is not today's or tomorrow's
-
-
-class SourceError(Exception):
-    pass
-
-
-_lock = threading.Lock()
-_abandoned: concurrent.futures.Future[bytes] | None = None  # the last exchange given up on
+CLIENT = sources.Client("yasno")
 
 
 @dataclass(frozen=True)
@@ -48,56 +38,8 @@ class DayPlan:
 
 
 def _get(path: str, params: dict[str, Any] | None = None) -> Any:
-    """GET and parse JSON within SCHEDULE_FETCH_TIMEOUT_SEC for the whole exchange. httpx's
-    timeouts are per operation, so a server that trickles its headers or body would hold the
-    worker (and the offline detector beside it) for days: the exchange runs on a thread of its
-    own and is given up at the deadline. While a given-up exchange still hangs, a new one
-    waits for it one deadline at most, so no more than one is ever left behind."""
-    global _abandoned
-    limit = settings.SCHEDULE_FETCH_TIMEOUT_SEC
-    with _lock:
-        abandoned = _abandoned
-    if abandoned is not None:
-        try:
-            abandoned.exception(timeout=limit)
-        except concurrent.futures.TimeoutError:
-            raise SourceError(f"has not finished an answer given up on, {limit} s after it was due") from None
-    exchange: concurrent.futures.Future[bytes] = concurrent.futures.Future()
-
-    def run() -> None:
-        try:
-            exchange.set_result(_exchange(f"{settings.YASNO_API_URL}{path}", params, limit))
-        except BaseException as exc:  # handed to the caller, which raises it
-            exchange.set_exception(exc)
-
-    threading.Thread(target=run, name="yasno-fetch", daemon=True).start()
-    try:
-        body = exchange.result(timeout=limit)
-    except concurrent.futures.TimeoutError:
-        with _lock:
-            _abandoned = exchange
-        raise SourceError(f"timed out after {limit} s") from None
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise SourceError("answered with something that is not JSON") from None
-
-
-def _exchange(url: str, params: dict[str, Any] | None, limit: int) -> bytes:
-    body = bytearray()
-    try:
-        with httpx.stream("GET", url, params=params, timeout=limit) as response:
-            if response.status_code != 200:
-                raise SourceError(f"answered HTTP {response.status_code}")
-            for chunk in response.iter_bytes():  # decompressed, and counted so
-                body += chunk
-                if len(body) > MAX_BODY_BYTES:
-                    raise SourceError(f"answered more than {MAX_BODY_BYTES} bytes")
-    except httpx.TimeoutException:
-        raise SourceError(f"timed out after {limit} s") from None
-    except httpx.HTTPError as exc:
-        raise SourceError(f"could not be reached: {exc}") from None
-    return bytes(body)
+    return CLIENT.get_json(f"{settings.YASNO_API_URL}{path}", params=params,
+                           timeout=settings.SCHEDULE_FETCH_TIMEOUT_SEC)
 
 
 def planned_outages(now: datetime | None = None) -> tuple[list[DayPlan], list[str]]:

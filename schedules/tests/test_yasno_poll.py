@@ -10,7 +10,8 @@ import pytest
 
 from ops.metrics import render
 from schedules import services, yasno
-from schedules.models import DayStatus, ScheduleChange, ScheduleDay, Source, SourceHealth
+from schedules.models import DayStatus, ScheduleChange, ScheduleDay, Source
+from powerbot.models import SourceHealth
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 TODAY, TOMORROW = date(2026, 12, 3), date(2026, 12, 4)
@@ -110,8 +111,9 @@ def test_a_failing_source_keeps_the_last_good_data_and_says_why(source, morning,
     health = SourceHealth.objects.get(source=Source.YASNO)
     assert health.failures == 1 and problem in health.last_error
     metrics = render().decode()
-    assert 'powerbot_schedule_source_failures{source="yasno"} 1.0' in metrics
-    assert 'powerbot_schedule_data_age_seconds{source="yasno"} 600.0' in metrics
+    assert 'powerbot_source_failures{source="yasno"} 1.0' in metrics
+    assert 'powerbot_source_data_age_seconds{source="yasno"} 600.0' in metrics
+    morning.shift(60)  # a 429 without Retry-After is waited out for a minute
     services.poll_yasno()  # the source is back
     assert ScheduleDay.objects.get(group="3.1", date=TODAY).status == DayStatus.NONE
     assert SourceHealth.objects.get(source=Source.YASNO).failures == 0
