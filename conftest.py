@@ -116,6 +116,11 @@ def _isolated_settings(settings) -> None:
     settings.YASNO_ENABLED = False
     settings.YASNO_BUILDINGS = {}
     settings.SCHEDULE_POLL_SEC = 600
+    settings.ALERTS_IN_UA_API_KEY = settings.ALERTS_API_KEY = ""
+    settings.ALERTS_DEMO = False
+    settings.ALERTS_CITY_UID_ALERTS_IN_UA = settings.ALERTS_CITY_ID_UKRAINEALARM = "31"
+    settings.ALERTS_POLL_SEC, settings.ALERTS_FRESH_SEC = 15, 120
+    settings.ALERTS_IN_UA_PER_MINUTE, settings.ALERTS_UKRAINEALARM_PER_MINUTE = 8, 20
 
 
 @pytest.fixture(autouse=True)
@@ -138,6 +143,22 @@ def _tasks_run_inline() -> None:
 
     app.set_current()
     app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def broker_down() -> Iterator[None]:
+    """The project's Celery app publishing, for real, to a broker it cannot open."""
+    from powerbot.celery import app
+
+    saved = app.conf.broker_url, app.conf.task_publish_retry
+    app._after_fork()  # drop pooled connections to the broker earlier tests used, as a forked worker does
+    app.conf.task_always_eager = False
+    app.conf.broker_url, app.conf.task_publish_retry = "sqla+sqlite:////nonexistent/broker.sqlite3", False
+    try:
+        yield
+    finally:
+        app.conf.broker_url, app.conf.task_publish_retry = saved
+        app._after_fork()
 
 
 @pytest.fixture
@@ -446,3 +467,18 @@ def yasno(settings) -> Iterator[Any]:
     from schedules import yasno as client
 
     client.CLIENT.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with the fake server
+
+
+@pytest.fixture
+def alert_sources(settings) -> Iterator[tuple[Any, Any]]:
+    """Both fake alert services, with the project pointed at them and their keys set."""
+    from alerts import clients
+    from testsupport.fake_alerts import FakeAlertsInUa, FakeUkrainealarm
+
+    with FakeAlertsInUa() as in_ua, FakeUkrainealarm() as ukrainealarm:
+        settings.ALERTS_IN_UA_API_URL, settings.ALERTS_IN_UA_API_KEY = in_ua.url, in_ua.key
+        settings.ALERTS_API_URL, settings.ALERTS_API_KEY = ukrainealarm.url, ukrainealarm.key
+        settings.ALERTS_FETCH_TIMEOUT_SEC = 1
+        yield in_ua, ukrainealarm
+    for client in (clients.ALERTS_IN_UA, clients.UKRAINEALARM):
+        client.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with its fake server

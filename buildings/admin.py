@@ -1,8 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from buildings.models import Building, Section
+from buildings.models import MAX_MAP_BYTES, Building, Section, Shelter
 
 
 class SectionInline(admin.TabularInline):
@@ -18,9 +19,58 @@ class SectionInline(admin.TabularInline):
         return False
 
 
+class ShelterForm(forms.ModelForm):
+    map_upload = forms.ImageField(
+        label="map", required=False,
+        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) the bot shows with the shelter.")
+    remove_map = forms.BooleanField(required=False)
+
+    class Meta:
+        model = Shelter
+        fields = ["name", "address", "distance_m", "opening_hours", "description"]
+
+    def clean_map_upload(self) -> object:
+        upload = self.cleaned_data.get("map_upload")
+        if upload is None:
+            return None
+        if upload.size > MAX_MAP_BYTES:
+            raise forms.ValidationError(f"The map is {upload.size // 1024} kB; at most {MAX_MAP_BYTES // 1024} kB.")
+        if upload.image.format not in ("PNG", "JPEG", "WEBP"):  # what Telegram shows as a photo
+            raise forms.ValidationError(f"A {upload.image.format} picture: use PNG, JPEG or WebP.")
+        return upload
+
+    def save(self, commit: bool = True) -> Shelter:
+        shelter = super().save(commit=False)
+        upload = self.cleaned_data.get("map_upload")
+        if upload is not None or self.cleaned_data.get("remove_map"):
+            # A new map is a new photo: Telegram's file id of the old one no longer shows it.
+            shelter.map_image = upload.read() if upload is not None else None
+            shelter.map_type = upload.image.get_format_mimetype() if upload is not None else ""
+            shelter.telegram_file_id = ""
+            shelter.map_version += 1
+        if commit:
+            shelter.save()
+        return shelter
+
+
+class ShelterInline(admin.StackedInline):
+    model = Shelter
+    form = ShelterForm
+    readonly_fields = ["current_map"]
+    extra = 0
+
+    @admin.display(description="current map")
+    def current_map(self, shelter: Shelter) -> str:
+        if not shelter.map_image:
+            return "none"
+        sent = "; Telegram has it" if shelter.telegram_file_id else ""
+        return f"{shelter.map_type}, {len(shelter.map_image) // 1024} kB{sent}"
+
+
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "address", "section_count", "default_section", "schedule_group", "sensor_count"]
+    list_display = ["id", "name", "address", "section_count", "default_section", "schedule_group", "alert_region",
+                    "sensor_count"]
     search_fields = ["=id", "name", "address"]
     fieldsets = [
         (None, {"fields": ["id", "name", "address"]}),
@@ -29,8 +79,10 @@ class BuildingAdmin(admin.ModelAdmin):
         ("Planned outages", {"fields": ["schedule_group"], "description": (
             "Empty: each section's own group, or the one Yasno's address look-up finds from the address "
             "(see Schedules › Address look-ups for what it found, or why not).")}),
+        ("Air-raid alerts", {"fields": ["alert_region", "alert_region_ukrainealarm"], "description": (
+            "Residents hear of alerts in this region; its shelters are listed below.")}),
     ]
-    inlines = [SectionInline]
+    inlines = [SectionInline, ShelterInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Building | None = None) -> list[str]:
         # The id is what firmware in the field sends: it never changes once created.

@@ -17,6 +17,15 @@ MAX_SECTIONS = 99
 SCHEDULE_GROUP = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")  # used with fullmatch; ASCII digits only
 
 
+# Air-raid alert regions are numbers: alerts.in.ua's UIDs ("31": Kyiv), ukrainealarm's ids.
+ALERT_REGION = re.compile(r"[0-9]{1,6}")  # used with fullmatch
+
+
+def validate_alert_region(value: str) -> None:
+    if value and not ALERT_REGION.fullmatch(value):
+        raise ValidationError(f"{value!r} is not an alert region: write its number, e.g. 31 (Kyiv).")
+
+
 def validate_schedule_group(value: str) -> None:
     if value and not SCHEDULE_GROUP.fullmatch(value):
         raise ValidationError(f"{value!r} is not a schedule group: write it as the company does, e.g. 3.1.")
@@ -60,6 +69,16 @@ class Building(models.Model):
         max_length=8, blank=True, validators=[validate_schedule_group],
         help_text="Planned-outage group of every section (e.g. 3.1). Empty: a section's own, or the one "
                   "Yasno's address look-up finds.",
+    )
+    alert_region = models.CharField(
+        max_length=6, blank=True, validators=[validate_alert_region],
+        help_text="Air-raid alert region: alerts.in.ua's region number (31 is Kyiv). Empty: "
+                  "ALERTS_CITY_UID_ALERTS_IN_UA.",
+    )
+    alert_region_ukrainealarm = models.CharField(
+        "alert region at ukrainealarm", max_length=6, blank=True, validators=[validate_alert_region],
+        help_text="ukrainealarm's number of the same region, when it differs. Empty: the alert region "
+                  "(or ALERTS_CITY_ID_UKRAINEALARM when that is empty too).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -136,3 +155,39 @@ class Section(models.Model):
     @property
     def label(self) -> str:
         return self.name or f"Section {self.number}"
+
+
+MAX_MAP_BYTES = 5 * 1024 * 1024  # Telegram takes photos up to 10 MB; a map needs far less
+
+
+class Shelter(models.Model):
+    """Where a building's residents go during an air-raid alert. The map is kept in the
+    database, not on a web server's disk, so the bot's process on another host reads it
+    too; Telegram gets it once, and after that its file id."""
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="shelters")
+    name = models.CharField(max_length=120)
+    address = models.CharField(max_length=250, blank=True)
+    description = models.TextField(  # with the rest, within a photo caption's 1,024 characters
+        max_length=600, blank=True, help_text="How to get in, what is there (water, toilets, a generator).")
+    opening_hours = models.CharField(max_length=120, blank=True, help_text='e.g. "during alerts" or "24/7".')
+    distance_m = models.PositiveIntegerField(
+        "walking distance (m)", null=True, blank=True,
+        help_text="From the building; the nearest shelter is the one named in alert notices.")
+    map_image = models.BinaryField(null=True, blank=True, editable=False)
+    map_type = models.CharField(max_length=20, blank=True, editable=False)
+    map_version = models.PositiveIntegerField(default=0, editable=False, help_text="Maps uploaded so far.")
+    telegram_file_id = models.CharField(
+        max_length=200, blank=True, editable=False,
+        help_text="The map as Telegram knows it after its first upload (cleared when the map changes).")
+
+    class Meta:
+        ordering = ["building_id", models.F("distance_m").asc(nulls_last=True), "name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def remember_map_file_id(shelter_id: int, map_version: int, file_id: str) -> bool:
+    """Keep Telegram's file id of a shelter's map once sent, unless the map changed meanwhile."""
+    return bool(Shelter.objects.filter(pk=shelter_id, map_version=map_version).update(telegram_file_id=file_id))

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from alerts.models import Alert
 from buildings.models import Building, Section
 from schedules.models import ScheduleChange
 from sensors.models import PowerEvent
@@ -63,6 +64,9 @@ class Subscriber(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_MINUTES)],
         help_text="Minutes before a planned outage to be reminded; empty: no reminder.",
     )
+    alert_notices = models.BooleanField(
+        "air-raid alert notices", default=True,
+        help_text="An alert starting and ending in a followed building's region (never held by quiet hours).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,6 +136,7 @@ class Message(models.Model):
         BROADCAST = "broadcast", "broadcast"
         SCHEDULE = "schedule", "schedule notice"
         REMINDER = "reminder", "planned-outage reminder"
+        ALERT = "alert", "air-raid alert notice"
 
     class State(models.TextChoices):
         PENDING = "pending", "queued"
@@ -144,6 +149,7 @@ class Message(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices)
     event = models.ForeignKey(PowerEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     broadcast = models.ForeignKey(Broadcast, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.CASCADE, related_name="messages")
     # What a schedule notice or reminder is about ("schedule:12", "reminder:3.1:1764950400"):
     # one message per subscriber and topic, however often it is queued. Its text is written
     # when it is queued.
@@ -153,6 +159,7 @@ class Message(models.Model):
     not_after = models.DateTimeField(
         null=True, blank=True, help_text="Skipped if not sent by this time (a reminder whose outage has begun).")
     silent = models.BooleanField(default=False, help_text="Sent without sound (quiet hours).")
+    urgent = models.BooleanField(default=False, help_text="Sent before every other due message (air-raid alerts).")
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)
     text = models.TextField(blank=True, help_text="As sent.")
@@ -171,8 +178,9 @@ class Message(models.Model):
                                     condition=~models.Q(topic="")),
         ]
         indexes = [
-            # The sender's claim: queued rows that are due, oldest first.
-            models.Index(fields=["not_before", "id"], condition=models.Q(state="pending"), name="message_due"),
+            # The sender's claim: queued rows that are due, urgent ones first, then oldest first.
+            models.Index(fields=["-urgent", "not_before", "id"], condition=models.Q(state="pending"),
+                         name="message_due_urgent_first"),
         ]
 
     def __str__(self) -> str:
@@ -194,6 +202,17 @@ class ScheduleAnnouncement(models.Model):
     change = models.OneToOneField(ScheduleChange, on_delete=models.CASCADE, primary_key=True,
                                   related_name="announcement")
     at = models.DateTimeField(auto_now_add=True)
+
+
+class AlertAnnouncement(models.Model):
+    """An alert's start or end whose notices have been queued (the sweep queues those without)."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="announcements")
+    ending = models.BooleanField()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["alert", "ending"], name="alert_announced_once")]
 
 
 class SenderLease(models.Model):

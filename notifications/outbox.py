@@ -18,10 +18,13 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
-from buildings.models import Section
+from alerts import regions
+from alerts.models import Alert
+from buildings.models import Section, Shelter
 from notifications import services
 from notifications.models import (
     MAX_REMINDER_MINUTES,
+    AlertAnnouncement,
     Announcement,
     Broadcast,
     Message,
@@ -29,7 +32,7 @@ from notifications.models import (
     Subscriber,
 )
 from notifications.services import notifications_paused
-from notifications.texts import power_text, reminder_text, schedule_change_text
+from notifications.texts import alert_text, all_clear_text, power_text, reminder_text, schedule_change_text
 from schedules import groups
 from schedules import services as schedules
 from schedules.days import Interval
@@ -43,12 +46,15 @@ MESSAGE_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 FANOUT_BATCH = 500
 INTERRUPTED = "interrupted while sending: it may or may not have arrived"
+# Alerts residents hear of (not one under way when PowerBot first looked).
+announced_alerts = Alert.objects.filter(announced=True)
 
 
-def queued(subscriber: Subscriber, now: datetime, **fields: object) -> Message:
-    """A new outbox row for `subscriber`, shaped by its quiet hours."""
+def queued(subscriber: Subscriber, now: datetime, *, may_hold: bool = True, **fields: object) -> Message:
+    """A new outbox row for `subscriber`, shaped by its quiet hours (held until they end if
+    the subscriber chose so and `may_hold`, else sent without sound)."""
     quiet_until = subscriber.quiet_until(now)
-    if quiet_until is not None and subscriber.hold_in_quiet_hours:
+    if quiet_until is not None and subscriber.hold_in_quiet_hours and may_hold:
         return Message(subscriber=subscriber, not_before=quiet_until, **fields)
     return Message(subscriber=subscriber, not_before=now, silent=quiet_until is not None, **fields)
 
@@ -92,8 +98,8 @@ def _batches(subscribers: QuerySet[Subscriber], size: int) -> Iterator[list[Subs
 
 
 def announce_missed(since: timedelta, now: datetime | None = None) -> int:
-    """Announce the power events and schedule changes of the last `since` whose trigger was
-    lost (a crash between the commit and the queue, a broker down); returns how many."""
+    """Announce the power events, schedule changes and alerts of the last `since` whose
+    trigger was lost (a crash between the commit and the queue, a broker down); returns how many."""
     now = now or timezone.now()
     missed = list(
         PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True,
@@ -106,7 +112,13 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
                    .order_by("id").values_list("pk", flat=True))
     for change_id in changes:
         announce_schedule_change(change_id, now)
-    return len(missed) + len(changes)
+    alerts = announced_alerts.filter(started_at__gte=now - since).exclude(announcements__ending=False)
+    ended = announced_alerts.filter(ended_at__gte=now - since).exclude(announcements__ending=True)
+    missed_alerts = [(pk, False) for pk in alerts.values_list("pk", flat=True)]
+    missed_alerts += [(pk, True) for pk in ended.values_list("pk", flat=True)]
+    for alert_id, ending in missed_alerts:
+        announce_alert(alert_id, ending, now)
+    return len(missed) + len(changes) + len(missed_alerts)
 
 
 # --- Schedules: notices of changes, reminders before planned outages ---------------------
@@ -173,6 +185,46 @@ def _remind(group: str, sections: list[Section], span: Interval, now: datetime) 
     return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
 
 
+# --- Air-raid alerts ---------------------------------------------------------------------
+
+def announce_alert(alert_id: int, ending: bool, now: datetime | None = None,
+                   first_batch_queued: Callable[[], object] = lambda: None) -> int:
+    """Queue an alert's start (or all-clear) for each subscriber of a building in its region
+    who wants alert notices, once; returns how many were queued now. Urgent: they go before
+    other due messages, and quiet hours make them silent, never late."""
+    now = now or timezone.now()
+    alert = announced_alerts.select_related("region").filter(pk=alert_id).first()
+    if alert is None or (ending and alert.ended_at is None) or \
+            AlertAnnouncement.objects.filter(alert=alert, ending=ending).exists():
+        return 0
+    if not ending and alert.ended_at is not None:  # over already: its all-clear is the news
+        AlertAnnouncement.objects.get_or_create(alert=alert, ending=False)
+        return 0
+    buildings = {building.pk: building for building in regions.buildings_in(alert.region.uid)}
+    shelters = {} if ending else {pk: Shelter.objects.filter(building=pk).first() for pk in buildings}
+    following = Q(subscriptions__section__building__in=list(buildings))
+    audience = Subscriber.objects.filter(following, active=True, alert_notices=True).annotate(
+        in_building=Max("subscriptions__section__building", filter=following)).order_by("pk")
+    topic = f"alert:{alert.pk}:{'end' if ending else 'start'}"
+    texts: dict[tuple[str, int], str] = {}
+    queued_now = 0
+    for number, batch in enumerate(_batches(audience, FANOUT_BATCH)):
+        messages = []
+        for subscriber in batch:
+            key = (subscriber.language, subscriber.in_building)
+            if key not in texts:
+                building = buildings[subscriber.in_building]
+                texts[key] = (all_clear_text(alert, building, subscriber.language) if ending
+                              else alert_text(alert, building, shelters[building.pk], subscriber.language))
+            messages.append(queued(subscriber, now, may_hold=False, kind=Message.Kind.ALERT, alert=alert,
+                                   topic=topic, urgent=True, text=texts[key]))
+        queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
+        if number == 0:
+            first_batch_queued()
+    _, fresh = AlertAnnouncement.objects.get_or_create(alert=alert, ending=ending)
+    return queued_now if fresh else 0
+
+
 def broadcast_audience(broadcast: Broadcast) -> QuerySet[Subscriber]:
     """Active subscribers who accept broadcasts: all, or those following the building or section."""
     audience = Subscriber.objects.filter(active=True, broadcasts=True)
@@ -217,12 +269,12 @@ class Outgoing:
 
 
 def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
-    """Lease up to `limit` due rows to this sender: (message id, chat id), oldest first."""
+    """Lease up to `limit` due rows to this sender: (message id, chat id), urgent first, then oldest first."""
     now = now or timezone.now()
     due = Message.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), state=Message.State.PENDING,
                                  not_before__lte=now)
     with transaction.atomic():
-        rows = list(due.order_by("not_before", "id").select_for_update(skip_locked=True)
+        rows = list(due.order_by("-urgent", "not_before", "id").select_for_update(skip_locked=True)
                     .values_list("pk", "subscriber__chat_id")[:limit])
         Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(lease_until=now + MESSAGE_LEASE)
     return rows
@@ -249,7 +301,8 @@ def prepare(message_id: int) -> Outgoing | None:
     its section changed again since (the newer change has its own message), or the
     subscriber was last told this very state, or the row was deleted since it was claimed."""
     message = Message.objects.select_related(
-        "subscriber", "broadcast", "event__section__building", "event__section__power").filter(pk=message_id).first()
+        "subscriber", "broadcast", "alert", "event__section__building", "event__section__power",
+    ).filter(pk=message_id).first()
     if message is None:
         return None
     if not message.subscriber.active:
@@ -258,6 +311,8 @@ def prepare(message_id: int) -> Outgoing | None:
         text = message.broadcast.text
     elif message.not_after is not None and timezone.now() >= message.not_after:
         return _skip(message, "too late: what it is about has begun")
+    elif message.alert_id is not None and (stale := _stale_alert(message)):
+        return _skip(message, stale)
     elif message.topic:
         text = message.text  # written when queued
     else:
@@ -274,6 +329,17 @@ def prepare(message_id: int) -> Outgoing | None:
         planned, has_plan = _planned_context(event)
         text = power_text(event, message.subscriber.language, planned, has_plan)
     return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
+
+
+def _stale_alert(message: Message) -> str:
+    """Why an alert notice is no longer the truth ("" while it is): the alert ended before its
+    start was sent, or another began before its all-clear was."""
+    alert = message.alert
+    if message.topic.endswith(":start"):
+        return "the alert ended before its notice left" if alert.ended_at is not None else ""
+    if Alert.objects.filter(region=alert.region_id, started_at__gt=alert.started_at).exists():
+        return "another alert began before the all-clear left"
+    return ""
 
 
 def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:

@@ -97,7 +97,7 @@ def toggle_power(subscriber: Subscriber, section_id: int) -> bool | None:
     return subscription.power
 
 
-TOGGLES = ("broadcasts", "hold_in_quiet_hours", "schedule_notices")
+TOGGLES = ("broadcasts", "hold_in_quiet_hours", "schedule_notices", "alert_notices")
 REMINDER_CHOICES = (None, 15, 30, 60, 120)
 
 

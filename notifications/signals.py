@@ -1,4 +1,5 @@
-"""A recorded power event residents should hear of is announced once its transaction commits."""
+"""What residents should hear of (a power event, a schedule change, an alert starting or
+ending) is announced once its transaction commits."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from alerts.models import Alert
 from notifications.outbox import is_news
-from notifications.tasks import announce, announce_schedule_change
+from notifications.tasks import announce, announce_alert, announce_schedule_change
 from schedules.models import ScheduleChange
 from sensors.models import PowerEvent
 
@@ -29,3 +31,11 @@ def announce_schedule(sender: type[ScheduleChange], instance: ScheduleChange, cr
     # Robust for the same reason: the sweep queues it if the broker is down now.
     if created:
         transaction.on_commit(lambda: announce_schedule_change.delay(instance.pk), robust=True)
+
+
+@receiver(post_save, sender=Alert, dispatch_uid="announce_alert")
+def announce_alert_change(sender: type[Alert], instance: Alert, created: bool, **kwargs: Any) -> None:
+    # An alert is saved when it opens and when it ends; robust as above (the sweep catches up).
+    if instance.announced and (created or instance.ended_at is not None):
+        ending = not created
+        transaction.on_commit(lambda: announce_alert.delay(instance.pk, ending), robust=True)

@@ -23,13 +23,18 @@ def announce(event_id: int) -> None:
 @shared_task(ignore_result=True)
 def announce_missed() -> None:
     if missed := outbox.announce_missed(MISSED_EVENTS_WINDOW):
-        logger.warning("announced %d power events and schedule changes whose trigger was lost", missed)
+        logger.warning("announced %d power events, schedule changes and alerts whose trigger was lost", missed)
         deliver.delay()
 
 
 @shared_task(ignore_result=True)
 def announce_schedule_change(change_id: int) -> None:
     outbox.announce_schedule_change(change_id, first_batch_queued=deliver.delay)
+
+
+@shared_task(ignore_result=True)
+def announce_alert(alert_id: int, ending: bool) -> None:
+    outbox.announce_alert(alert_id, ending, first_batch_queued=deliver.delay)
 
 
 @shared_task(ignore_result=True)

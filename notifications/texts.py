@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
-from buildings.models import Section
+from alerts.models import Alert
+from buildings.models import Building, Section, Shelter
 from schedules import days
 from schedules.days import Interval
 from schedules.models import DayStatus, ScheduleChange
@@ -144,3 +145,30 @@ def _power_sentence(event: PowerEvent, facts: dict[str, str], lasted: str | None
         return _("🔌 Power is off in %(section)s of %(building)s since %(time)s. It had been on for "
                  "%(duration)s.") % {**facts, "duration": lasted}
     return _("🔌 Power is off in %(section)s of %(building)s since %(time)s.") % facts
+
+
+def shelter_line(shelter: Shelter) -> str:
+    """"Shelter: Parking level -1, 12 Khreshchatyk St (80 m), during alerts"."""
+    details = [shelter.address] if shelter.address else []
+    if shelter.distance_m is not None:
+        details.append(_("%(metres)d m") % {"metres": shelter.distance_m})
+    text = shelter.name + (f" ({', '.join(details)})" if details else "")
+    return f"{text}, {shelter.opening_hours}" if shelter.opening_hours else text
+
+
+def alert_text(alert: Alert, building: Building, shelter: Shelter | None, language: str) -> str:
+    """An alert has started where the building is: go to the shelter, the nearest named."""
+    with override(language):
+        facts = {"building": building.name,
+                 "time": timezone.localtime(alert.started_at, building.tz).strftime("%H:%M")}
+        text = _("🚨 Air-raid alert at %(building)s since %(time)s. Go to the shelter.") % facts
+        if shelter is not None:
+            text += "\n" + _("Nearest shelter: %(shelter)s.") % {"shelter": shelter_line(shelter)}
+        return text
+
+
+def all_clear_text(alert: Alert, building: Building, language: str) -> str:
+    with override(language):
+        return _("✅ All clear at %(building)s (%(time)s). The alert lasted %(duration)s.") % {
+            "building": building.name, "time": timezone.localtime(alert.ended_at, building.tz).strftime("%H:%M"),
+            "duration": duration(alert.duration or timedelta(0))}

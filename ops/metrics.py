@@ -15,6 +15,8 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from alerts.models import Region
+from alerts.services import FETCH_RESULTS as ALERT_FETCH_RESULTS
 from firmware.services import CHECK_RESULTS
 from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
@@ -35,10 +37,11 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "firmware_downloads": ("Firmware images served.", ""),
     "schedule_fetches": ("Planned-outage schedule fetches by result: ok, partial (some groups unreadable), failed.",
                          "result"),
+    "alert_fetches": ("Air-raid alert source requests by result: ok, failed.", "result"),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
 KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS, "firmware_checks": CHECK_RESULTS,
-                "schedule_fetches": FETCH_RESULTS}
+                "schedule_fetches": FETCH_RESULTS, "alert_fetches": ALERT_FETCH_RESULTS}
 
 
 class PowerBotCollector:
@@ -75,6 +78,7 @@ class PowerBotCollector:
         yield GaugeMetricFamily("powerbot_detector_tick_lag_seconds",
                                 "Seconds since the offline detector last ran (+Inf: never).", value=lag)
         yield from self._sources()
+        yield from self._alert_regions()
         depth = outbox.depth()
         family = GaugeMetricFamily("powerbot_outbox_messages", "Messages queued or being sent, by kind.",
                                    labels=["kind"])
@@ -96,6 +100,26 @@ class PowerBotCollector:
             failures.add_metric([health.source], health.failures)
         yield age
         yield failures
+
+
+    def _alert_regions(self) -> Iterator[Metric]:
+        now = timezone.now()
+        state = GaugeMetricFamily("powerbot_alert_region_state",
+                                  "1 for each watched region's state: active, clear or unknown.", labels=["region", "state"])
+        disagree = GaugeMetricFamily("powerbot_alert_sources_disagree",
+                                     "1 while fresh alert sources say different things of a region.", labels=["region"])
+        age = GaugeMetricFamily("powerbot_alert_answer_age_seconds",
+                                "Seconds since a source last answered well on a region (+Inf: never).",
+                                labels=["region", "source"])
+        for region in Region.objects.filter(watched=True).prefetch_related("readings"):
+            state.add_metric([region.uid, region.state or "unknown"], 1)
+            disagree.add_metric([region.uid], int(region.disagreement))
+            for reading in region.readings.all():
+                seconds = math.inf if reading.answered_at is None else max((now - reading.answered_at).total_seconds(), 0)
+                age.add_metric([region.uid, reading.source], seconds)
+        yield state
+        yield disagree
+        yield age
 
 
 def render() -> bytes:

@@ -73,6 +73,14 @@ def get_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return value
 
 
+def get_digits(name: str, default: str, *, max_length: int) -> str:
+    """A number kept as text (a region's id at an outside service)."""
+    value = get_str(name, default)
+    if not re.fullmatch(rf"[0-9]{{1,{max_length}}}", value):
+        raise ConfigError(name, f"{value!r} must be a number of at most {max_length} digits")
+    return value
+
+
 def get_list(name: str, default: list[str]) -> list[str]:
     raw = get_str(name)
     if not raw:

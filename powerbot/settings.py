@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "telegrambot",
     "firmware",
     "schedules",
+    "alerts",
     "ops",
 ]
 
@@ -259,6 +260,35 @@ CELERY_BEAT_SCHEDULE["remind-planned-outages"] = {
     "schedule": 60,
     "options": {"expires": 60},
 }
+
+# --- Air-raid alerts (names kept from the PowerBot seed) -------------------------------
+# Each service is polled when its key is set.
+ALERTS_IN_UA_API_URL = config.get_api_url("ALERTS_IN_UA_API_URL", "https://api.alerts.in.ua/v1")
+ALERTS_IN_UA_API_KEY = config.get_str("ALERTS_IN_UA_API_KEY")
+ALERTS_API_URL = config.get_api_url("ALERTS_API_URL", "https://api.ukrainealarm.com/api/v3")
+ALERTS_API_KEY = config.get_str("ALERTS_API_KEY")
+# The region of buildings without one of their own (31: Kyiv).
+ALERTS_CITY_UID_ALERTS_IN_UA = config.get_digits("ALERTS_CITY_UID_ALERTS_IN_UA", "31", max_length=6)
+ALERTS_CITY_ID_UKRAINEALARM = config.get_digits("ALERTS_CITY_ID_UKRAINEALARM", "31", max_length=6)
+ALERTS_POLL_SEC = config.get_int("ALERTS_POLL_SEC", 15, minimum=5, maximum=3600)
+# A source's answer counts this long; with no source this fresh, a region's state is unknown.
+ALERTS_FRESH_SEC = config.get_int("ALERTS_FRESH_SEC", 120, minimum=10, maximum=86_400)
+ALERTS_FETCH_TIMEOUT_SEC = config.get_int("ALERTS_FETCH_TIMEOUT_SEC", 10, minimum=1, maximum=60)
+# Requests a minute each service allows, all regions together: alerts.in.ua publishes 8-10 a
+# minute per address (12 is the hard limit); ukrainealarm publishes none.
+ALERTS_IN_UA_PER_MINUTE = config.get_int("ALERTS_IN_UA_PER_MINUTE", 8, minimum=1, maximum=600)
+ALERTS_UKRAINEALARM_PER_MINUTE = config.get_int("ALERTS_UKRAINEALARM_PER_MINUTE", 20, minimum=1, maximum=600)
+# `make demo`: a source with no network that says "alert" the first ten minutes of every half hour.
+ALERTS_DEMO = config.get_bool("ALERTS_DEMO", False)
+if ALERTS_IN_UA_API_KEY or ALERTS_API_KEY or ALERTS_DEMO:
+    CELERY_BEAT_SCHEDULE["poll-alerts"] = {
+        "task": "alerts.tasks.poll_alerts",
+        "schedule": ALERTS_POLL_SEC,
+        "options": {"expires": ALERTS_POLL_SEC},
+    }
+if ALERTS_FRESH_SEC <= ALERTS_POLL_SEC:
+    raise config.ConfigError("ALERTS_FRESH_SEC", f"{ALERTS_FRESH_SEC} must be longer than ALERTS_POLL_SEC "
+                             f"({ALERTS_POLL_SEC}): every answer would be stale before the next one came")
 
 TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")
 # python-telegram-bot's coming behaviour, now: time periods such as retry_after are timedeltas.

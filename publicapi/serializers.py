@@ -4,6 +4,7 @@ from datetime import datetime
 
 from rest_framework import serializers
 
+from alerts.models import Alert
 from sensors.history import Period
 from sensors.models import PowerEvent, PowerState
 
@@ -51,6 +52,27 @@ class PowerEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = PowerEvent
         fields = ["sequence", "state", "at", "cause", "previous_state", "reason"]
+
+
+class AlertRegionSerializer(serializers.Serializer):
+    region = serializers.CharField(help_text="alerts.in.ua's region number (31 is Kyiv).")
+    state = serializers.ChoiceField(choices=["active", "clear", "unknown"])
+    since = serializers.DateTimeField(allow_null=True, help_text="When this state began (an alert: its start).")
+
+
+class AlertRegionListSerializer(serializers.Serializer):
+    regions = AlertRegionSerializer(many=True)
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    duration_seconds = serializers.SerializerMethodField(help_text="Empty while the alert is under way.")
+
+    class Meta:
+        model = Alert
+        fields = ["started_at", "ended_at", "duration_seconds", "first_source"]
+
+    def get_duration_seconds(self, alert: Alert) -> int | None:
+        return None if alert.duration is None else int(alert.duration.total_seconds())
 
 
 class BoundedDateTimeField(serializers.DateTimeField):

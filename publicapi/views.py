@@ -19,12 +19,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from alerts import services as alerts
+from alerts.models import Alert, Region
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.api import ERROR, JSONAPIView
 from publicapi import calendar, sensor_list
 from publicapi.authentication import HasReadKey, ReadKeyAuthentication
 from publicapi.calendar import CalendarRenderer
 from publicapi.serializers import (
+    AlertRegionListSerializer,
+    AlertSerializer,
     BuildingListSerializer,
     BuildingSerializer,
     BuildingStatusSerializer,
@@ -183,3 +187,38 @@ class SectionScheduleCalendarView(ReadOnlyView):
         for a phone's calendar; the read key goes in the query: `?api_key=`."""
         found = find_section(building_id, section)
         return HttpResponse(calendar.planned_outages(found), content_type="text/calendar; charset=utf-8")
+
+
+class AlertRegionsView(ReadOnlyView):
+    """Each alert region a building is in, with its state now."""
+
+    @extend_schema(responses={200: AlertRegionListSerializer, **AUTH_ERRORS})
+    def get(self, request: Request) -> Response:
+        regions = Region.objects.filter(watched=True).order_by("uid")
+        return Response({"regions": [{"region": region.uid, "state": region.state or "unknown", "since": region.since}
+                                     for region in regions]})
+
+
+class AlertPages(CursorPagination):
+    ordering = ("started_at", "id")
+    page_size = 200
+    page_size_query_param = "limit"
+    max_page_size = 1000
+
+
+@extend_schema_view(get=extend_schema(parameters=[EventsQuerySerializer], responses={
+    200: AlertSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS}))
+class AlertHistoryView(ReadOnlyView, ListAPIView):
+    """A region's alerts, oldest first, a page at a time (follow `next`); `since` keeps
+    those that began at or after it."""
+
+    serializer_class = AlertSerializer
+    pagination_class = AlertPages
+
+    def get_queryset(self) -> QuerySet[Alert]:
+        region = Region.objects.filter(uid=self.kwargs["region"]).first()
+        if region is None:
+            raise NotFound("Region not found: no building is or was in it")
+        query = EventsQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return alerts.history(region, query.validated_data.get("since"))

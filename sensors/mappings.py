@@ -18,7 +18,7 @@ import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
-from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section
+from buildings.models import ALERT_REGION, MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section
 from powerbot import yamlfiles
 from powerbot.reprs import shown
 from sensors.models import Sensor, SensorAlias, uuid_key
@@ -27,7 +27,7 @@ Format = Literal["yaml", "json"]
 KINDS = ("buildings", "sensors", "aliases")
 FIELDS = {
     "buildings": {"id", "name", "address", "sections", "default_section", "latitude", "longitude", "timezone",
-                  "schedule_group", "section_schedule_groups"},
+                  "schedule_group", "section_schedule_groups", "alert_region", "alert_region_ukrainealarm"},
     "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
     "aliases": {"sensor", "building", "section"},
 }
@@ -109,6 +109,9 @@ def export_document() -> dict[str, list[dict[str, Any]]]:
             entry["schedule_group"] = building.schedule_group
         if own := {s.number: s.schedule_group for s in building.sections.all() if s.schedule_group}:
             entry["section_schedule_groups"] = own
+        for key in ("alert_region", "alert_region_ukrainealarm"):
+            if value := getattr(building, key):
+                entry[key] = value
         buildings.append(entry)
     sensors = [
         {"uuid": s.uuid, "building": s.section.building_id, "section": s.section.number,
@@ -205,6 +208,9 @@ class _Importer:
             "longitude": _coordinate(entry, "longitude", building.longitude, limit=180),
             "timezone": _text(entry, "timezone", building.timezone),
             "schedule_group": _group(entry.get("schedule_group", building.schedule_group), "schedule_group"),
+            "alert_region": _region(entry.get("alert_region", building.alert_region), "alert_region"),
+            "alert_region_ukrainealarm": _region(
+                entry.get("alert_region_ukrainealarm", building.alert_region_ukrainealarm), "alert_region_ukrainealarm"),
         }
         outcome = _save_if_changed(building, wanted, created=existing is None)
         if "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"]):
@@ -320,6 +326,16 @@ def _group(value: Any, name: str) -> str:
     if not isinstance(value, str) or (value and not SCHEDULE_GROUP.fullmatch(value)):
         raise _EntryError(f'{name} must be text such as "3.1" (in quotes in YAML), not {shown(value)}')
     return value
+
+
+def _region(value: Any, name: str) -> str:
+    """A region number, written as text ("31") or, since YAML reads 31 as one, a number."""
+    if value is None:
+        return ""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or (text and not ALERT_REGION.fullmatch(text)):
+        raise _EntryError(f'{name} must be a region number such as "31", not {shown(value)}')
+    return text
 
 
 def _boolean(entry: dict[str, Any], name: str, default: bool) -> bool:

@@ -28,7 +28,8 @@ RETRIES_AFTER_429 = 5
 # A connection that could not be opened is tried again (httpx, with backoff): the request
 # never left, so it cannot arrive twice. A timeout after sending is not retried.
 CONNECT_RETRIES = 3
-COMMANDS = ("status", "stats", "schedule", "notifications", "start", "quiet", "language", "unsubscribe", "myid", "menu", "help")
+COMMANDS = ("status", "stats", "schedule", "alerts", "notifications", "start", "quiet", "language", "unsubscribe",
+            "myid", "menu", "help")
 
 
 def build() -> Application:
@@ -70,6 +71,7 @@ def command_descriptions() -> list[BotCommand]:
         "status": _("Is the power on now"),
         "stats": _("Outages and a chart: day, week or month"),
         "schedule": _("Planned outages today and tomorrow"),
+        "alerts": _("Air-raid alerts and shelters"),
         "notifications": _("What I tell you, and the sections you follow"),
         "start": _("Follow a building and section"),
         "quiet": _("Quiet hours, e.g. /quiet 23 7"),

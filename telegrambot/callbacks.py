@@ -19,6 +19,8 @@ TOGGLE = re.compile(rf"^nt:({'|'.join(TOGGLES)})$")
 LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 SCHEDULE = re.compile(r"^sc:(\d{1,10})$")  # section pk
 REMINDER = re.compile(r"^nr$")  # the next reminder choice
+ALERTS = re.compile(r"^al$")
+SHELTER = re.compile(r"^sh:(\d{1,10})$")  # shelter pk
 
 
 def buildings(page: int) -> str:
@@ -53,6 +55,10 @@ def schedule(section_id: int) -> str:
     return f"sc:{section_id}"
 
 
+def shelter(shelter_id: int) -> str:
+    return f"sh:{shelter_id}"
+
+
 def language(code: str) -> str:
     return f"l:{code}"
 
@@ -60,3 +66,4 @@ def language(code: str) -> str:
 OPEN_STATUS = "st"
 OPEN_NOTIFICATIONS = "n"
 NEXT_REMINDER = "nr"
+OPEN_ALERTS = "al"

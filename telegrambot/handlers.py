@@ -59,8 +59,10 @@ async def show(update: Update, shown: Screen | list[Screen]) -> None:
             continue
         chat_id = update.effective_chat.id
         if screen.photo is not None:
-            await update.get_bot().send_photo(chat_id, screen.photo, caption=screen.text, parse_mode=ParseMode.HTML,
-                                              reply_markup=screen.keyboard)
+            sent = await update.get_bot().send_photo(chat_id, screen.photo, caption=screen.text,
+                                                     parse_mode=ParseMode.HTML, reply_markup=screen.keyboard)
+            if screen.sent_photo is not None and sent.photo:
+                await db(screen.sent_photo, sent.photo[-1].file_id)
         else:
             await update.get_bot().send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
                                                 reply_markup=screen.keyboard, disable_web_page_preview=True)
@@ -110,7 +112,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 MENU_SCREENS: dict[str, Callable[..., Any]] = {
     "status": screens.status, "stats": screens.stats, "notifications": screens.notifications,
-    "follow": screens.buildings, "help": screens.help,
+    "follow": screens.buildings, "alerts": screens.alert_state, "help": screens.help,
 }
 
 
@@ -195,7 +197,7 @@ def register(application: Application) -> None:
     for name, handler in [
         ("start", start), ("stats", stats),
         ("status", command(screens.status)), ("notifications", command(screens.notifications)),
-        ("schedule", command(screens.schedule)),
+        ("schedule", command(screens.schedule)), ("alerts", command(screens.alert_state)),
         ("menu", command(screens.menu)), ("help", command(screens.help)), ("myid", command(screens.my_id)),
         ("language", command(screens.language_choice)), ("quiet", command(screens.quiet, arguments=True)),
         ("unsubscribe", command(screens.unsubscribe)), ("admin", command(screens.admin)),
@@ -217,6 +219,8 @@ def register(application: Application) -> None:
         (callbacks.LANGUAGE, button(screens.set_language, str)),
         (callbacks.SCHEDULE, button(screens.schedule, int)),
         (callbacks.REMINDER, button(screens.next_reminder)),
+        (callbacks.ALERTS, button(screens.alert_state)),
+        (callbacks.SHELTER, button(screens.shelter, int)),
     ]:
         application.add_handler(CallbackQueryHandler(handler, pattern=pattern))
     application.add_handler(CallbackQueryHandler(button(screens.stale)))  # out of date, or forged

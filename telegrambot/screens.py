@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
-from functools import cache, lru_cache, wraps
+from functools import cache, lru_cache, partial, wraps
 
 from django.conf import settings
 from django.db.models import Q
@@ -17,7 +18,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
-from buildings.models import Building, Section
+from alerts import services as alerts
+from buildings.models import Building, Section, Shelter, remember_map_file_id
 from notifications import services
 from notifications.models import Subscriber
 from schedules.days import Interval, local_midnight
@@ -54,8 +56,9 @@ class Person:
 class Screen:
     text: str
     keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
-    photo: bytes | None = None
+    photo: bytes | str | None = None  # a picture, or Telegram's file id of one sent before
     notice: str = ""  # after a button press: a short note shown over the chat
+    sent_photo: Callable[[str], object] | None = None  # given the photo's file id once sent
 
     @property
     def editable(self) -> bool:
@@ -83,7 +86,7 @@ def _in_language(function):
 
 def _menu_labels() -> dict[str, str]:
     return {"status": _("💡 Status"), "stats": _("📊 Statistics"), "notifications": _("🔔 Notifications"),
-            "follow": _("🏠 Add a section"), "help": _("❓ Help")}
+            "follow": _("🏠 Add a section"), "alerts": _("🚨 Alerts"), "help": _("❓ Help")}
 
 
 @cache
@@ -102,7 +105,7 @@ def menu_action(text: str) -> str | None:
 
 def _main_menu() -> ReplyKeyboardMarkup:
     labels = _menu_labels()
-    rows = [["status", "stats"], ["notifications", "follow"], ["help"]]
+    rows = [["status", "stats"], ["notifications", "follow"], ["alerts", "help"]]
     return ReplyKeyboardMarkup([[KeyboardButton(labels[action]) for action in row] for row in rows],
                                resize_keyboard=True, is_persistent=True)
 
@@ -231,7 +234,9 @@ def _status(followed: list[Section]) -> Screen:
     followed = followed[:MAX_CARDS]  # one message stays within Telegram's 4,096 characters
     now = timezone.now()
     plans = section_plans(followed, now)
-    cards = [texts.status_card(report, now, plans.get(report.status.section.pk))
+    states = alerts.states_of({section.building for section in followed}) if alerts.watching() else {}
+    cards = [texts.status_card(report, now, plans.get(report.status.section.pk),
+                               states.get(report.status.section.building_id))
              for report in section_reports(followed, now)]
     rows = [[_button(_("🔄 Refresh"), callbacks.OPEN_STATUS), _button(_("🔔 Notifications"), callbacks.OPEN_NOTIFICATIONS)]]
     if len(followed) == 1:
@@ -311,6 +316,45 @@ def _schedule(section: Section) -> Screen:
     return Screen(caption, InlineKeyboardMarkup(buttons), photo=picture)
 
 
+# --- Air-raid alerts and shelters -----------------------------------------------------------
+
+@_in_language
+def alert_state(person: Person, subscriber: Subscriber) -> Screen | list[Screen]:
+    """The alert state of each building followed, today's alerts, and its shelters."""
+    followed = _buildings(subscriber)[:MAX_CHARTS]
+    if not followed:
+        return _status_or_choice(subscriber)
+    now = timezone.now()
+    states = alerts.states_of(followed)
+    screens = []
+    for building in followed:
+        tz = building.tz
+        midnight = local_midnight(timezone.localtime(now, tz).date(), tz)
+        today = alerts.alerts_between(states[building.pk].region, midnight, now)
+        shelters = list(building.shelters.all())
+        rows = [[_button(f"🛡 {shelter.name[:40]}", callbacks.shelter(shelter.pk))] for shelter in shelters]
+        rows.append([_button(_("🔄 Refresh"), callbacks.OPEN_ALERTS)])
+        text = texts.alerts_screen(building, states[building.pk], today,
+                                   alerts.total_length(today, midnight, now), shelters, now)
+        screens.append(Screen(text, InlineKeyboardMarkup(rows)))
+    return screens
+
+
+@_in_language
+def shelter(person: Person, subscriber: Subscriber, shelter_id: int) -> Screen:
+    """A shelter's card, with its map: uploaded to Telegram the first time, then its file id."""
+    found = Shelter.objects.select_related("building").filter(pk=shelter_id).first()
+    if found is None:  # deleted since the button was shown
+        return Screen(texts.menu(), _main_menu(), notice=texts.stale_button())
+    text = texts.shelter_card(found)
+    if not found.map_image:
+        return Screen(text)
+    if found.telegram_file_id:
+        return Screen(text, photo=found.telegram_file_id)
+    return Screen(text, photo=bytes(found.map_image),
+                  sent_photo=partial(remember_map_file_id, found.pk, found.map_version))
+
+
 # --- Preferences ----------------------------------------------------------------------------
 
 @_in_language
@@ -327,6 +371,8 @@ def _notifications(subscriber: Subscriber, notice: str = "") -> Screen:
                          callbacks.toggle("broadcasts"))])
     rows.append([_button(_("📅 Schedule notices: %(state)s") % {"state": texts.on_off(subscriber.schedule_notices)},
                          callbacks.toggle("schedule_notices"))])
+    rows.append([_button(_("🚨 Air-raid alerts: %(state)s") % {"state": texts.on_off(subscriber.alert_notices)},
+                         callbacks.toggle("alert_notices"))])
     rows.append([_button(texts.reminder_choice(subscriber.schedule_reminder), callbacks.NEXT_REMINDER)])
     if subscriber.quiet_start is not None:
         label = _("🌙 In quiet hours: wait") if subscriber.hold_in_quiet_hours else _("🌙 In quiet hours: no sound")
@@ -412,7 +458,23 @@ def help(person: Person, subscriber: Subscriber) -> Screen:  # noqa: A001 (the c
 
 @_in_language
 def menu(person: Person, subscriber: Subscriber) -> Screen:
-    return Screen(texts.menu(), _main_menu())
+    return Screen(texts.menu(_alert_lines(subscriber)), _main_menu())
+
+
+def _alert_lines(subscriber: Subscriber) -> list[str]:
+    """The alert state of each building followed, for the main menu."""
+    if not alerts.watching():
+        return []
+    followed = _buildings(subscriber)
+    now = timezone.now()
+    states = alerts.states_of(followed)
+    if len(followed) == 1:
+        return [texts.alert_line(states[followed[0].pk], followed[0], now)]
+    return [f"{building.name}: {texts.alert_line(states[building.pk], building, now)}" for building in followed]
+
+
+def _buildings(subscriber: Subscriber) -> list[Building]:
+    return list({section.building_id: section.building for section in _sections(subscriber)}.values())
 
 
 @_in_language

@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from buildings.models import Building, Section
+from alerts.models import Alert, State
+from alerts.services import RegionState
+from buildings.models import Building, Section, Shelter
 from notifications import texts as notification_texts
 from notifications.models import Subscriber
 from notifications.texts import countdown, day_plan_text, duration
@@ -104,7 +106,8 @@ def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
     return line + as_of(plan, building, now)
 
 
-def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None = None) -> str:
+def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None = None,
+                alert: RegionState | None = None) -> str:
     status, today = report.status, report.today
     section = status.section
     building = section.building
@@ -130,6 +133,8 @@ def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None =
                                                             "off": total(today.down_seconds)})
     if plan is not None:
         lines.append(schedule_line(plan, building, now))
+    if alert is not None:
+        lines.append(alert_line(alert, building, now))
     lines.append(_("Updated at %(time)s") % {"time": timezone.localtime(now, building.tz).strftime("%H:%M:%S")})
     return "\n".join(lines)
 
@@ -278,6 +283,7 @@ def help_text(operator: bool) -> str:
         "/status: is the power on now\n"
         "/stats [day|week|month]: outages and a chart\n"
         "/schedule: planned outages today and tomorrow\n"
+        "/alerts: air-raid alerts and shelters\n"
         "/notifications: what I tell you, and the sections you follow\n"
         "/start: follow a building and section\n"
         "/quiet 23 7: quiet hours (/quiet off to end them)\n"
@@ -291,8 +297,53 @@ def help_text(operator: bool) -> str:
     return text
 
 
-def menu() -> str:
-    return _("Main menu. Choose below, or see /help.")
+def menu(alert_lines: list[str] = ()) -> str:
+    return "\n".join([_("Main menu. Choose below, or see /help."), *alert_lines])
+
+
+def alert_line(alert: RegionState, building: Building, now: datetime) -> str:
+    """"🚨 Air-raid alert since 14:05 (35 minutes)", "🟢 No air-raid alert", or unknown."""
+    if alert.state == State.ACTIVE and alert.since is not None:
+        return _("🚨 Air-raid alert since %(time)s (%(duration)s)") % {
+            "time": clock(alert.since, building, now), "duration": duration(now - alert.since)}
+    if alert.state == State.CLEAR:
+        return _("🟢 No air-raid alert")
+    return _("❔ Air-raid alert state unknown: the alert services do not answer")
+
+
+def alerts_screen(building: Building, alert: RegionState, today: list[Alert], lasted: timedelta,
+                  shelters: list[Shelter], now: datetime) -> str:
+    """/alerts for one building: the state, today's alerts and their length, its shelters."""
+    lines = [f"🏠 <b>{escape(building.name)}</b>", alert_line(alert, building, now)]
+    if today:
+        lines.append(ngettext("Today: %(n)d alert, %(total)s in all", "Today: %(n)d alerts, %(total)s in all",
+                              len(today)) % {"n": len(today), "total": duration(lasted)})
+        for alert_today in today:
+            start = clock(alert_today.started_at, building, now)
+            end = clock(alert_today.ended_at, building, now) if alert_today.ended_at else _("now")
+            lines.append(f"  • {start}–{end}")
+    else:
+        lines.append(_("Today: no alerts"))
+    if shelters:
+        lines.append(_("Shelters (press one for its card and map):"))
+        lines += [f"  🛡 {escape(notification_texts.shelter_line(shelter))}" for shelter in shelters]
+    else:
+        lines.append(_("No shelters listed for this building yet."))
+    return "\n".join(lines)
+
+
+def shelter_card(shelter: Shelter) -> str:
+    lines = [f"🛡 <b>{escape(shelter.name)}</b>"]
+    if shelter.address:
+        lines.append(escape(shelter.address))
+    if shelter.distance_m is not None:
+        lines.append(_("%(metres)d m from %(building)s") % {"metres": shelter.distance_m,
+                                                            "building": escape(shelter.building.name)})
+    if shelter.opening_hours:
+        lines.append(_("Open: %(hours)s") % {"hours": escape(shelter.opening_hours)})
+    if shelter.description:
+        lines.append(escape(shelter.description))
+    return "\n".join(lines)
 
 
 def my_id(user_id: int, chat_id: int) -> str:

@@ -27,6 +27,7 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
@@ -74,6 +75,7 @@ class FakeTelegram:
     failed_polls: int = 0
     webhook: dict[str, str] = field(default_factory=dict)  # url and secret_token, once set
     webhook_answers: list[tuple[int, int]] = field(default_factory=list)  # (update_id, HTTP status)
+    photos: dict[str, bytes] = field(default_factory=dict)  # file id -> the picture uploaded
 
     def __post_init__(self) -> None:
         self._changed = threading.Condition(self._lock)
@@ -183,8 +185,8 @@ class FakeTelegram:
         self.stop()
 
     def start(self) -> str:
-        def answer(method: str, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-            status, payload = self._answer(path, content_type, body)
+        def answer(method: str, path: str, headers: Message, body: bytes) -> tuple[int, dict[str, str], bytes]:
+            status, payload = self._answer(path, headers.get("Content-Type", ""), body)
             return status, JSON, json.dumps(payload).encode()
 
         self._server = LoopbackServer(answer)
@@ -249,8 +251,9 @@ class FakeTelegram:
         if method == "sendMessage":
             return 200, {"ok": True, "result": _message(message_id, _chat(params), text=params.get("text", ""))}
         if method == "sendPhoto":
+            photo = {**PHOTO, "file_id": params["_file_id"], "file_unique_id": params["_file_id"]}
             return 200, {"ok": True, "result": _message(message_id, _chat(params), caption=params.get("caption", ""),
-                                                         photo=[PHOTO])}
+                                                         photo=[photo])}
         if method == "editMessageText":
             return 200, {"ok": True, "result": _message(int(params["message_id"]), _chat(params),
                                                          text=params.get("text", ""))}
@@ -270,6 +273,8 @@ class FakeTelegram:
             return self._updates[:limit]
 
     def _refusal(self, method: str, params: dict[str, Any]) -> Refusal | None:
+        if method == "sendPhoto":
+            return self._photo(params)
         if method != "sendMessage":
             return None
         gone = self._gone.get(int(params.get("chat_id", 0)))
@@ -280,6 +285,19 @@ class FakeTelegram:
         if self.random_429 and self._random.random() < self.random_429:
             return Refusal(429, f"Too Many Requests: retry after {self.random_retry_after}", self.random_retry_after)
         return None
+
+
+    def _photo(self, params: dict[str, Any]) -> Refusal | None:
+        """An uploaded picture gets a file id of its own; a file id must be one Telegram gave."""
+        photo = params.get("photo")
+        if isinstance(photo, bytes):
+            params["_file_id"] = f"photo-{len(self.photos) + 1}"
+            self.photos[params["_file_id"]] = photo
+            return None
+        if isinstance(photo, str) and photo in self.photos:
+            params["_file_id"] = photo
+            return None
+        return Refusal(400, "Bad Request: wrong file identifier/HTTP URL specified")
 
 
 WEBHOOK_ATTEMPTS = 5

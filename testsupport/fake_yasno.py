@@ -20,6 +20,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email.message import Message
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -89,7 +90,7 @@ class FakeYasno:
 
     # --- The API -----------------------------------------------------------------------
 
-    def _answer(self, method: str, path: str, content_type: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+    def _answer(self, method: str, path: str, headers: Message, body: bytes) -> tuple[int, dict[str, str], Any]:
         with self._lock:
             self.requests.append(path)
             failure = self._failures.pop(0) if self._failures else None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# (method, path with query, Content-Type, body) -> (status, headers, body); a body given as an
-# iterator of chunks is sent chunk by chunk, as a slow server would, then the connection closes.
-Answer = Callable[[str, str, str, bytes], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
+# (method, path with query, request headers, body) -> (status, headers, body); a body given as
+# an iterator of chunks is sent chunk by chunk, as a slow server would, then the connection closes.
+Answer = Callable[[str, str, Message, bytes], tuple[int, dict[str, str], bytes | Iterator[bytes]]]
 
 
 class LoopbackServer:
@@ -19,7 +20,7 @@ class LoopbackServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                status, headers, payload = answer(self.command, self.path, self.headers.get("Content-Type", ""), body)
+                status, headers, payload = answer(self.command, self.path, self.headers, body)
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)

@@ -54,6 +54,7 @@ def test_admin_edit_changes_section_count_and_names(admin_client, make_building)
         "latitude": "", "longitude": "", "timezone": "",
         "sections-TOTAL_FORMS": "3", "sections-INITIAL_FORMS": "3",
         "sections-MIN_NUM_FORMS": "0", "sections-MAX_NUM_FORMS": "1000",
+        "shelters-TOTAL_FORMS": "0", "shelters-INITIAL_FORMS": "0",
     }
     for index, section in enumerate(sections):
         form |= {f"sections-{index}-id": section.pk, f"sections-{index}-building": building.pk,

@@ -12,22 +12,6 @@ from notifications.models import Message, Subscriber, Subscription
 from sensors.tests.history import recorded
 
 
-@pytest.fixture
-def broker_down():
-    """The project's Celery app publishing, for real, to a broker it cannot open."""
-    from powerbot.celery import app
-
-    saved = app.conf.broker_url, app.conf.task_publish_retry
-    app._after_fork()  # drop pooled connections to the broker earlier tests used, as a forked worker does
-    app.conf.task_always_eager = False
-    app.conf.broker_url, app.conf.task_publish_retry = "sqla+sqlite:////nonexistent/broker.sqlite3", False
-    try:
-        yield
-    finally:
-        app.conf.broker_url, app.conf.task_publish_retry = saved
-        app._after_fork()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_down_fails_no_heartbeat_and_the_sweep_announces(make_building, make_sensor, beat, elapse,
                                                                     broker_down, caplog):

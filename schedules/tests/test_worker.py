@@ -17,8 +17,8 @@ from django.utils import timezone
 from buildings.models import Section
 from conftest import BASE_DIR
 from notifications.models import Subscriber, Subscription
-from schedules.models import ScheduleDay, Source
 from powerbot.models import SourceHealth
+from schedules.models import ScheduleDay, Source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

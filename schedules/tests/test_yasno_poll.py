@@ -9,9 +9,9 @@ from datetime import date, datetime
 import pytest
 
 from ops.metrics import render
+from powerbot.models import SourceHealth
 from schedules import services, yasno
 from schedules.models import DayStatus, ScheduleChange, ScheduleDay, Source
-from powerbot.models import SourceHealth
 
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 TODAY, TOMORROW = date(2026, 12, 3), date(2026, 12, 4)

@@ -53,7 +53,8 @@ def test_first_time_user_in_english_is_answered_in_english(bot, london):
     john.send("/start", replies=2)
     welcome = john.replies()[0]
     assert welcome.params["text"].startswith("Hello!")
-    assert labels(welcome) == ["💡 Status", "📊 Statistics", "🔔 Notifications", "🏠 Add a section", "❓ Help"]
+    assert labels(welcome) == ["💡 Status", "📊 Statistics", "🔔 Notifications", "🏠 Add a section", "🚨 Alerts",
+                              "❓ Help"]
     john.tap("London")
     card = john.tap("Section 1")
     assert "You will be told when power goes off or comes back in London, Section 1" in card.params["text"]

@@ -1,0 +1,172 @@
+"""Air-raid alerts: polling the sources, one state per region from what they say, and the
+history of each region's alerts. Several workers may poll at once: every change of state is
+a conditional update on the region's version, and a region has at most one open alert."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from alerts import clients, decision, regions
+from alerts.decision import Said
+from alerts.models import Alert, Reading, Region, State
+from buildings.models import Building
+from powerbot import counters, sources
+from powerbot.sources import SourceError
+
+logger = logging.getLogger(__name__)
+
+FETCH_RESULTS = ("ok", "failed")
+EPOCH = datetime(1970, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC"))
+
+
+@dataclass
+class PollReport:
+    asked: int = 0
+    failed: list[str] = field(default_factory=list)  # "source: why"
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (region, new state)
+
+
+def poll(now: datetime | None = None) -> PollReport:
+    """Ask every enabled source about the watched regions (within each one's rate), then
+    decide each region's state."""
+    now = now or timezone.now()
+    report = PollReport()
+    watched = regions.sync()
+    for feed in clients.enabled():
+        _ask(feed, watched, now, report)
+    for region in watched:
+        if (state := evaluate(region, now)) is not None:
+            report.changed.append((region.uid, state))
+    return report
+
+
+def _ask(feed: clients.Feed, watched: list[Region], now: datetime, report: PollReport) -> None:
+    """Ask one source about as many regions as its rate allows this poll, those it was asked
+    about longest ago first; the first failure ends its turn (never hammer a failing source)."""
+    if not watched or not sources.may_ask(feed.source, now):
+        return
+    asked_at = dict(Reading.objects.filter(source=feed.source, region__in=watched)
+                    .values_list("region_id", "asked_at"))
+    turn = max(1, feed.per_minute * settings.ALERTS_POLL_SEC // 60)
+    chosen = sorted(watched, key=lambda region: asked_at.get(region.pk) or EPOCH)[:turn]
+    sources.attempted(feed.source, now)
+    for region in chosen:
+        report.asked += 1
+        try:
+            active = feed.ask(region)
+        except SourceError as exc:
+            counters.count("alert_fetches", "failed")
+            report.failed.append(f"{feed.source}: {exc}")
+            Reading.objects.update_or_create(region=region, source=feed.source,
+                                             defaults={"asked_at": now, "error": str(exc)[:300]})
+            sources.failed(feed.source, exc, now, every=timedelta(seconds=settings.ALERTS_POLL_SEC))
+            return
+        counters.count("alert_fetches", "ok")
+        record(region, feed.source, active, now)
+    sources.succeeded(feed.source, now)
+
+
+def record(region: Region, source: str, active: bool, now: datetime) -> None:
+    """A source's good answer on a region."""
+    reading, _ = Reading.objects.get_or_create(region=region, source=source)
+    if active:
+        since = reading.active_since if reading.active and reading.active_since else now
+        Reading.objects.filter(pk=reading.pk).update(active=True, answered_at=now, asked_at=now, error="",
+                                                     active_since=since, last_active_at=now)
+    else:
+        Reading.objects.filter(pk=reading.pk).update(active=False, answered_at=now, asked_at=now, error="",
+                                                     active_since=None)
+
+
+def evaluate(region: Region, now: datetime | None = None) -> State | None:
+    """Decide the region's state from its readings and record a change: the new state (None
+    when nothing changed, or another worker recorded it first). An alert opens when the
+    region turns active and closes at the all-clear; one under way when PowerBot first looks
+    is recorded as unannounced."""
+    now = now or timezone.now()
+    readings = list(Reading.objects.filter(region=region))
+    said = [Said(r.active, r.answered_at, r.last_active_at) for r in readings]
+    freshness = timedelta(seconds=settings.ALERTS_FRESH_SEC)
+    state = decision.decide(said, now, freshness)
+    Region.objects.filter(pk=region.pk).update(evaluated_at=now, disagreement=decision.disagree(said, now, freshness))
+    if state == region.state:
+        return None
+    try:
+        with transaction.atomic():
+            if not Region.objects.filter(pk=region.pk, version=region.version).update(
+                    state=state, since=now, version=F("version") + 1):
+                return None
+            open_alert = Alert.objects.filter(region=region, ended_at__isnull=True).first()
+            if state == State.ACTIVE:
+                if open_alert is None:
+                    open_alert = _open(region, readings, now, announced=region.state != "")
+                Region.objects.filter(pk=region.pk).update(since=open_alert.started_at)
+            elif state == State.CLEAR and open_alert is not None:
+                open_alert.ended_at = now
+                open_alert.save(update_fields=["ended_at"])
+    except IntegrityError:  # another worker opened the alert: its change stands
+        return None
+    logger.info("alert region %s: %s -> %s", region.uid, region.state or "-", state)
+    return state
+
+
+def _open(region: Region, readings: list[Reading], now: datetime, *, announced: bool) -> Alert:
+    saying = [r for r in readings if r.active and r.active_since is not None]
+    first = min(saying, key=lambda r: (r.active_since, r.source))
+    return Alert.objects.create(region=region, started_at=first.active_since or now, first_source=first.source,
+                                announced=announced)
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegionState:
+    """What residents of a building are shown: the state, since when, and whether it is
+    known at all."""
+
+    region: str
+    state: State
+    since: datetime | None
+
+
+def states_of(buildings: Iterable[Building]) -> dict[int, RegionState]:
+    """Each building's region state (one query for them all)."""
+    uids = {building.pk: regions.region_of(building) for building in buildings}
+    known = {region.uid: region for region in Region.objects.filter(uid__in=set(uids.values()))}
+    return {pk: _shown(uid, known.get(uid)) for pk, uid in uids.items()}
+
+
+def _shown(uid: str, region: Region | None) -> RegionState:
+    if region is None or not region.state:
+        return RegionState(uid, State.UNKNOWN, None)
+    return RegionState(uid, State(region.state), region.since)
+
+
+def watching() -> bool:
+    """Whether any alert source is configured (otherwise residents are shown nothing of alerts)."""
+    return bool(clients.enabled())
+
+
+def history(region: Region, since: datetime | None = None) -> QuerySet[Alert]:
+    alerts = Alert.objects.filter(region=region)
+    return alerts if since is None else alerts.filter(started_at__gte=since)
+
+
+def alerts_between(uid: str, start: datetime, end: datetime) -> list[Alert]:
+    """The region's alerts that overlap [start, end), oldest first."""
+    return list(Alert.objects.filter(region__uid=uid, started_at__lt=end)
+                .exclude(ended_at__lte=start).order_by("started_at"))
+
+
+def total_length(alerts: list[Alert], start: datetime, end: datetime) -> timedelta:
+    """How long the alerts lasted within [start, end) (one under way counts up to `end`)."""
+    return sum((min(alert.ended_at or end, end) - max(alert.started_at, start) for alert in alerts), timedelta())
