@@ -194,9 +194,9 @@ class AlertRegionsView(ReadOnlyView):
 
     @extend_schema(responses={200: AlertRegionListSerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
-        regions = Region.objects.filter(watched=True).order_by("uid")
-        return Response({"regions": [{"region": region.uid, "state": region.state or "unknown", "since": region.since}
-                                     for region in regions]})
+        regions = [{"region": region.uid, "state": region.state or "unknown", "since": region.since}
+                   for region in Region.objects.filter(watched=True).order_by("uid")]
+        return Response(AlertRegionListSerializer({"regions": regions}).data)
 
 
 class AlertPages(CursorPagination):

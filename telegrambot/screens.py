@@ -347,11 +347,12 @@ def shelter(person: Person, subscriber: Subscriber, shelter_id: int) -> Screen:
     if found is None:  # deleted since the button was shown
         return Screen(texts.menu(), _main_menu(), notice=texts.stale_button())
     text = texts.shelter_card(found)
+    back = InlineKeyboardMarkup([[_button(_("◀ Alerts and shelters"), callbacks.OPEN_ALERTS)]])
     if not found.map_image:
-        return Screen(text)
+        return Screen(text, back)
     if found.telegram_file_id:
-        return Screen(text, photo=found.telegram_file_id)
-    return Screen(text, photo=bytes(found.map_image),
+        return Screen(text, back, photo=found.telegram_file_id)
+    return Screen(text, back, photo=bytes(found.map_image),
                   sent_photo=partial(remember_map_file_id, found.pk, found.map_version))
 
 

@@ -1,0 +1,137 @@
+"""Regions in the mapping file and the admin, shelters' maps, and the read API's alerts."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from alerts import services
+from alerts.models import Alert, Region, Source, State
+from buildings.admin import ShelterForm
+from buildings.models import Building, Shelter
+from conftest import READ_KEY
+from sensors.mappings import MappingError, export_document, import_document
+
+pytestmark = pytest.mark.django_db
+
+NOON = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+
+
+def test_the_mapping_file_sets_and_exports_alert_regions(make_building):
+    import_document({"buildings": [{"id": 10, "name": "London", "alert_region": 27},  # YAML's unquoted 27
+                                   {"id": 11, "name": "Paris", "alert_region": "14",
+                                    "alert_region_ukrainealarm": "1014"}]})
+    assert list(Building.objects.values_list("alert_region", "alert_region_ukrainealarm")) == [
+        ("27", ""), ("14", "1014")]
+    exported = export_document()["buildings"]
+    assert exported[0]["alert_region"] == "27" and "alert_region_ukrainealarm" not in exported[0]
+    assert exported[1]["alert_region_ukrainealarm"] == "1014"
+
+
+@pytest.mark.parametrize("value", ["Kyiv", 3.1, True, "1234567", "-1"])
+def test_a_bad_alert_region_in_the_mapping_file_is_refused(value):
+    with pytest.raises(MappingError, match='alert_region must be a region number such as "31"'):
+        import_document({"buildings": [{"id": 10, "name": "London", "alert_region": value}]})
+
+
+def test_the_admin_edits_a_buildings_region_and_refuses_a_name(admin_client, make_building):
+    make_building(id=10, sections=1)
+    form = {"name": "London", "section_count": "1", "default_section": "1", "alert_region": "Kyiv",
+            "sections-TOTAL_FORMS": "0", "sections-INITIAL_FORMS": "0",
+            "shelters-TOTAL_FORMS": "0", "shelters-INITIAL_FORMS": "0"}
+    page = admin_client.post("/admin/buildings/building/10/change/", form).content.decode()
+    assert "is not an alert region: write its number" in page
+    response = admin_client.post("/admin/buildings/building/10/change/", {**form, "alert_region": "27"})
+    assert response.status_code == 302 and Building.objects.get().alert_region == "27"
+
+
+def picture(kind: str, size: tuple[int, int] = (40, 30)) -> bytes:
+    data = io.BytesIO()
+    Image.new("RGB", size, "navy").save(data, kind)
+    return data.getvalue()
+
+
+@pytest.mark.parametrize("upload,problem", [
+    (SimpleUploadedFile("map.png", b"not a picture", "image/png"), "Завантажте коректне зображення"),
+    (SimpleUploadedFile("map.gif", picture("GIF"), "image/gif"), "A GIF picture: use PNG, JPEG or WebP."),
+])
+def test_a_shelter_map_that_telegram_cannot_show_as_a_photo_is_refused(make_building, upload, problem):
+    make_building(id=10, sections=1)
+    form = ShelterForm({"name": "Parking", "building": 10}, {"map_upload": upload},
+                       instance=Shelter(building_id=10))
+    assert not form.is_valid() and problem in str(form.errors["map_upload"])
+
+
+def test_a_shelter_map_can_be_replaced_and_removed(make_building):
+    make_building(id=10, sections=1)
+    shelter = Shelter.objects.create(building_id=10, name="Parking", telegram_file_id="old")
+    form = ShelterForm({"name": "Parking"}, {"map_upload": SimpleUploadedFile("m.jpg", picture("JPEG"))},
+                       instance=shelter)
+    assert form.is_valid(), form.errors
+    form.save()
+    shelter.refresh_from_db()
+    assert (shelter.map_type, shelter.telegram_file_id, shelter.map_version) == ("image/jpeg", "", 1)
+    form = ShelterForm({"name": "Parking", "remove_map": "on"}, instance=shelter)
+    assert form.is_valid()
+    form.save()
+    shelter.refresh_from_db()
+    assert shelter.map_image is None and shelter.map_version == 2
+
+
+@pytest.fixture
+def history(make_building, time_machine):
+    time_machine.move_to(NOON, tick=False)
+    make_building(id=10, name="London", sections=1)
+    make_building(id=11, name="Lviv", sections=1, alert_region="27")
+    kyiv = Region.objects.create(uid="31", ukrainealarm_id="31", state=State.ACTIVE, since=NOON)
+    Region.objects.create(uid="27", ukrainealarm_id="27", state=State.CLEAR, since=NOON - timedelta(hours=2))
+    for hours in range(3, 0, -1):
+        start = NOON - timedelta(hours=hours)
+        Alert.objects.create(region=kyiv, started_at=start, ended_at=start + timedelta(minutes=30),
+                             first_source=Source.UKRAINEALARM)
+    Alert.objects.create(region=kyiv, started_at=NOON, first_source=Source.ALERTS_IN_UA)
+
+
+def test_the_alerts_endpoint_gives_each_watched_region(client, history):
+    Region.objects.create(uid="14", ukrainealarm_id="14", watched=False)
+    body = client.get("/api/v1/public/alerts", HTTP_X_API_KEY=READ_KEY).json()
+    assert body == {"regions": [{"region": "27", "state": "clear", "since": "2026-12-03T10:00:00+02:00"},
+                                {"region": "31", "state": "active", "since": "2026-12-03T12:00:00+02:00"}]}
+
+
+def test_a_regions_history_comes_a_page_at_a_time_oldest_first(client, history):
+    first = client.get("/api/v1/public/alerts/31/history", {"limit": 3}, HTTP_X_API_KEY=READ_KEY).json()
+    assert [alert["started_at"] for alert in first["results"]] == [
+        "2026-12-03T09:00:00+02:00", "2026-12-03T10:00:00+02:00", "2026-12-03T11:00:00+02:00"]
+    assert first["results"][0] == {"started_at": "2026-12-03T09:00:00+02:00", "ended_at": "2026-12-03T09:30:00+02:00",
+                                   "duration_seconds": 1800, "first_source": "ukrainealarm"}
+    second = client.get(first["next"], HTTP_X_API_KEY=READ_KEY).json()
+    assert second["results"] == [{"started_at": "2026-12-03T12:00:00+02:00", "ended_at": None, "duration_seconds": None,
+                                  "first_source": "alerts_in_ua"}] and second["next"] is None
+    since = client.get("/api/v1/public/alerts/31/history", {"since": "2026-12-03T08:30:00Z"},
+                       HTTP_X_API_KEY=READ_KEY).json()
+    assert len(since["results"]) == 2
+
+
+@pytest.mark.parametrize("path,status", [("/api/v1/public/alerts", 401), ("/api/v1/public/alerts/99/history", 404),
+                                         ("/api/v1/public/alerts/31/history?since=yesterday", 400)])
+def test_the_alert_endpoints_refuse_as_the_rest_of_the_api(client, history, path, status):
+    key = {} if status == 401 else {"HTTP_X_API_KEY": READ_KEY}
+    response = client.get(path, **key)
+    assert response.status_code == status and response.json()["status"] == "error"
+
+
+def test_the_schema_documents_the_alert_endpoints(client):
+    paths = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()["paths"]
+    assert {"/api/v1/public/alerts/", "/api/v1/public/alerts/{region}/history/"} <= set(paths)
+
+
+def test_todays_total_counts_only_what_fell_within_the_day(history):
+    start, end = NOON - timedelta(hours=2, minutes=45), NOON + timedelta(minutes=10)
+    alerts = services.alerts_between("31", start, end)
+    assert len(alerts) == 4  # the one from 07:00 ends 07:30, after the start
+    assert services.total_length(alerts, start, end) == timedelta(minutes=15 + 30 + 30 + 10)
