@@ -40,6 +40,7 @@ demo: export DATABASE_URL = sqlite:///$(CURDIR)/var/demo.sqlite3
 demo: export SENSOR_API_KEY := $(or $(SENSOR_API_KEY),demo-sensor-key)
 demo: export SENSOR_PUBLIC_API_KEY := $(or $(SENSOR_PUBLIC_API_KEY),demo-read-key)
 demo: export SENSOR_TIMEOUT_SEC = 30
+demo: export ALERTS_DEMO := $(or $(ALERTS_DEMO),1)
 demo: migrate static
 	$(BIN)/python manage.py import_mappings demo/buildings.yaml
 	$(BIN)/python manage.py import_schedule demo/schedules.yaml

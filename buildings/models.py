@@ -5,7 +5,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 
 # Firmware sends the building id as a JSON integer; the database column is 32-bit.
@@ -169,7 +169,8 @@ class Shelter(models.Model):
     name = models.CharField(max_length=120)
     address = models.CharField(max_length=250, blank=True)
     description = models.TextField(  # with the rest, within a photo caption's 1,024 characters
-        max_length=600, blank=True, help_text="How to get in, what is there (water, toilets, a generator).")
+        max_length=600, blank=True, validators=[MaxLengthValidator(600)],
+        help_text="How to get in, what is there (water, toilets, a generator).")
     opening_hours = models.CharField(max_length=120, blank=True, help_text='e.g. "during alerts" or "24/7".')
     distance_m = models.PositiveIntegerField(
         "walking distance (m)", null=True, blank=True,

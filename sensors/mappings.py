@@ -18,7 +18,7 @@ import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
-from buildings.models import ALERT_REGION, MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section
+from buildings.models import ALERT_REGION, MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section, Shelter
 from powerbot import yamlfiles
 from powerbot.reprs import shown
 from sensors.models import Sensor, SensorAlias, uuid_key
@@ -27,10 +27,12 @@ Format = Literal["yaml", "json"]
 KINDS = ("buildings", "sensors", "aliases")
 FIELDS = {
     "buildings": {"id", "name", "address", "sections", "default_section", "latitude", "longitude", "timezone",
-                  "schedule_group", "section_schedule_groups", "alert_region", "alert_region_ukrainealarm"},
+                  "schedule_group", "section_schedule_groups", "alert_region", "alert_region_ukrainealarm",
+                  "shelters"},
     "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
     "aliases": {"sensor", "building", "section"},
 }
+SHELTER_FIELDS = ("name", "address", "distance_m", "opening_hours", "description")
 REQUIRED = {"buildings": {"id", "name"}, "sensors": {"uuid", "building", "section"}, "aliases": FIELDS["aliases"]}
 
 
@@ -98,7 +100,7 @@ def import_document(document: Any, lines: dict[tuple[str, int], int] | None = No
 
 def export_document() -> dict[str, list[dict[str, Any]]]:
     buildings = []
-    for building in Building.objects.prefetch_related("sections").order_by("id"):
+    for building in Building.objects.prefetch_related("sections", "shelters").order_by("id"):
         entry = {"id": building.id, "name": building.name, "address": building.address,
                  "sections": building.section_count, "default_section": building.default_section}
         if building.latitude is not None and building.longitude is not None:
@@ -112,6 +114,9 @@ def export_document() -> dict[str, list[dict[str, Any]]]:
         for key in ("alert_region", "alert_region_ukrainealarm"):
             if value := getattr(building, key):
                 entry[key] = value
+        if shelters := [{field: value for field in SHELTER_FIELDS if (value := getattr(shelter, field)) not in ("", None)}
+                        for shelter in building.shelters.all()]:
+            entry["shelters"] = shelters
         buildings.append(entry)
     sensors = [
         {"uuid": s.uuid, "building": s.section.building_id, "section": s.section.number,
@@ -213,9 +218,35 @@ class _Importer:
                 entry.get("alert_region_ukrainealarm", building.alert_region_ukrainealarm), "alert_region_ukrainealarm"),
         }
         outcome = _save_if_changed(building, wanted, created=existing is None)
-        if "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"]):
-            return "updated" if outcome == "unchanged" else outcome
-        return outcome
+        changed = "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"])
+        changed |= "shelters" in entry and self.shelters(building, entry["shelters"])
+        return "updated" if changed and outcome == "unchanged" else outcome
+
+    def shelters(self, building: Building, listed: Any) -> bool:
+        """The building's shelters become those listed, matched by name: a shelter kept keeps
+        its map (maps are uploaded in the admin), one not listed goes."""
+        if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
+            raise _EntryError("shelters must be a list of mappings, e.g. [{name: Parking, distance_m: 80}]")
+        existing = {shelter.name: shelter for shelter in building.shelters.all()}
+        wanted: dict[str, dict[str, Any]] = {}
+        for number, item in enumerate(listed, 1):
+            if extra := set(item) - set(SHELTER_FIELDS):
+                raise _EntryError(f"shelters {number}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
+            name = _text(item, "name").strip() if "name" in item else ""
+            if not name or name in wanted:
+                raise _EntryError(f"shelters {number}: each shelter needs a name of its own")
+            distance = item.get("distance_m")
+            if distance is not None and (not isinstance(distance, int) or isinstance(distance, bool) or distance < 0):
+                raise _EntryError(f"shelters {number}: distance_m must be whole metres, not {shown(distance)}")
+            wanted[name] = {"address": _text(item, "address", ""), "description": _text(item, "description", ""),
+                            "opening_hours": _text(item, "opening_hours", ""), "distance_m": distance}
+        changed = False
+        for name, fields in wanted.items():
+            shelter = existing.pop(name, None) or Shelter(building=building, name=name)
+            changed |= _save_if_changed(shelter, fields, created=shelter.pk is None) != "unchanged"
+        if existing:
+            Shelter.objects.filter(pk__in=[shelter.pk for shelter in existing.values()]).delete()
+        return changed or bool(existing)
 
     def section_groups(self, building: Building, groups: Any) -> bool:
         """Each listed section's own schedule group; the others have none of their own.
@@ -265,7 +296,7 @@ class _Importer:
         return "created"
 
 
-def _save_if_changed(obj: Building | Sensor, wanted: dict[str, Any], *, created: bool) -> str:
+def _save_if_changed(obj: Building | Sensor | Shelter, wanted: dict[str, Any], *, created: bool) -> str:
     if not created and all(getattr(obj, name) == value for name, value in wanted.items()):
         return "unchanged"
     for name, value in wanted.items():

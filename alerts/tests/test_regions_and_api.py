@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -135,3 +136,46 @@ def test_todays_total_counts_only_what_fell_within_the_day(history):
     alerts = services.alerts_between("31", start, end)
     assert len(alerts) == 4  # the one from 07:00 ends 07:30, after the start
     assert services.total_length(alerts, start, end) == timedelta(minutes=15 + 30 + 30 + 10)
+
+
+def test_shelters_in_the_mapping_file_are_matched_by_name_and_keep_their_maps(make_building):
+    import_document({"buildings": [{"id": 10, "name": "London", "shelters": [
+        {"name": "Parking", "distance_m": 80, "opening_hours": "during alerts"}, {"name": "Metro"}]}]})
+    Shelter.objects.filter(name="Parking").update(map_image=b"png", telegram_file_id="f1")
+    report = import_document({"buildings": [{"id": 10, "name": "London", "shelters": [
+        {"name": "Parking", "distance_m": 60, "opening_hours": "during alerts"}]}]})
+    assert report.counts["buildings"]["updated"] == 1
+    [parking] = Shelter.objects.all()
+    assert (parking.distance_m, bytes(parking.map_image), parking.telegram_file_id) == (60, b"png", "f1")
+    assert export_document()["buildings"][0]["shelters"] == [
+        {"name": "Parking", "distance_m": 60, "opening_hours": "during alerts"}]
+    again = import_document(export_document())
+    assert again.counts["buildings"]["unchanged"] == 1
+
+
+@pytest.mark.parametrize("shelters,problem", [
+    ("Parking", "shelters must be a list of mappings"),
+    ([{"address": "1 Main St"}], "shelters 1: each shelter needs a name of its own"),
+    ([{"name": "A"}, {"name": "A"}], "shelters 2: each shelter needs a name of its own"),
+    ([{"name": "A", "distance_m": "near"}], "shelters 1: distance_m must be whole metres"),
+    ([{"name": "A", "map": "a.png"}], "shelters 1: unknown field(s) map"),
+    ([{"name": "A", "description": "x" * 601}], "description"),
+])
+def test_bad_shelters_in_the_mapping_file_are_refused_and_change_nothing(make_building, shelters, problem):
+    make_building(id=10, sections=1)
+    Shelter.objects.create(building_id=10, name="Kept")
+    with pytest.raises(MappingError, match=re.escape(problem)):
+        import_document({"buildings": [{"id": 10, "name": "London", "shelters": shelters}]})
+    assert list(Shelter.objects.values_list("name", flat=True)) == ["Kept"]
+
+
+def test_the_demo_source_sounds_an_alert_the_first_ten_minutes_of_each_half_hour(make_building, time_machine,
+                                                                                 settings):
+    settings.ALERTS_DEMO = True
+    make_building(id=10, sections=1)
+    time_machine.move_to(datetime(2026, 12, 3, 10, 35, tzinfo=UTC), tick=False)
+    services.poll()
+    assert Region.objects.get().state == State.ACTIVE
+    time_machine.move_to(datetime(2026, 12, 3, 10, 41, tzinfo=UTC), tick=False)
+    services.poll()
+    assert Region.objects.get().state == State.CLEAR and Alert.objects.get().first_source == Source.DEMO
