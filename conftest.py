@@ -469,6 +469,17 @@ def yasno(settings) -> Iterator[Any]:
     client.CLIENT.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with the fake server
 
 
+def subscribe(chat_id: int, *places: tuple[int, int], **fields: Any) -> Any:
+    """A subscriber following sections given as (building, number)."""
+    from buildings.models import Section
+    from notifications.models import Subscriber, Subscription
+
+    subscriber = Subscriber.objects.create(chat_id=chat_id, **fields)
+    for building, number in places:
+        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building, number=number))
+    return subscriber
+
+
 @pytest.fixture
 def alert_sources(settings) -> Iterator[tuple[Any, Any]]:
     """Both fake alert services, with the project pointed at them and their keys set."""

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
-from alerts.models import Region
+from alerts.models import Alert, Region
 from buildings.models import Building
 
 
@@ -27,9 +27,12 @@ def buildings_in(uid: str) -> QuerySet[Building]:
 
 
 def sync() -> list[Region]:
-    """The regions some building is in, created when first needed; those no building is in
-    any more keep their history but are not polled. When buildings of one region name
-    different ukrainealarm numbers, the lowest building id's wins (and the admin shows it)."""
+    """The regions to poll: those some building is in, created when first needed, and those
+    no building is in any more while an alert there is open (polled until it ends, so it is
+    not left open for ever). A region left otherwise keeps its history and forgets its state:
+    if a building joins it again, its first state is recorded silently, as for a new region.
+    When buildings of one region name different ukrainealarm numbers, the lowest building
+    id's wins."""
     wanted: dict[str, str] = {}
     for building in Building.objects.order_by("id").only("id", "alert_region", "alert_region_ukrainealarm"):
         wanted.setdefault(region_of(building), ukrainealarm_id_of(building))
@@ -38,7 +41,10 @@ def sync() -> list[Region]:
         if not created and (region.ukrainealarm_id != ukrainealarm_id or not region.watched):
             Region.objects.filter(pk=region.pk).update(ukrainealarm_id=ukrainealarm_id, watched=True)
     Region.objects.filter(watched=True).exclude(uid__in=list(wanted)).update(watched=False)
-    return list(Region.objects.filter(watched=True).order_by("uid"))
+    alert_open = Exists(Alert.objects.filter(region=OuterRef("pk"), ended_at__isnull=True))
+    Region.objects.filter(~alert_open, watched=False).exclude(state="").update(
+        state="", since=None, version=F("version") + 1)
+    return list(Region.objects.filter(Q(watched=True) | alert_open).order_by("uid"))
 
 
 def region_for(building: Building) -> Region | None:

@@ -36,30 +36,29 @@ class PollReport:
 
 
 def poll(now: datetime | None = None) -> PollReport:
-    """Ask every enabled source about the watched regions (within each one's rate), then
+    """Ask every enabled source about the regions polled (within each one's rate), then
     decide each region's state."""
     now = now or timezone.now()
     report = PollReport()
-    watched = regions.sync()
+    polled = regions.sync()
     for feed in clients.enabled():
-        _ask(feed, watched, now, report)
-    for region in watched:
+        _ask(feed, polled, now, report)
+    for region in polled:
         if (state := evaluate(region, now)) is not None:
             report.changed.append((region.uid, state))
     return report
 
 
-def _ask(feed: clients.Feed, watched: list[Region], now: datetime, report: PollReport) -> None:
-    """Ask one source about as many regions as its rate allows this poll, those it was asked
-    about longest ago first; the first failure ends its turn (never hammer a failing source)."""
-    if not watched or not sources.may_ask(feed.source, now):
+def _ask(feed: clients.Feed, polled: list[Region], now: datetime, report: PollReport) -> None:
+    """Ask one source about as many regions as its rate allows now, those it was asked about
+    longest ago first; the first failure ends its turn (never hammer a failing source)."""
+    if not polled:
         return
-    asked_at = dict(Reading.objects.filter(source=feed.source, region__in=watched)
+    turn = -(-feed.per_minute * settings.ALERTS_POLL_SEC // 60)  # a poll's share of the minute, rounded up
+    allowed = sources.reserve(feed.source, now, per_minute=feed.per_minute, at_most=min(turn, len(polled)))
+    asked_at = dict(Reading.objects.filter(source=feed.source, region__in=polled)
                     .values_list("region_id", "asked_at"))
-    turn = max(1, feed.per_minute * settings.ALERTS_POLL_SEC // 60)
-    chosen = sorted(watched, key=lambda region: asked_at.get(region.pk) or EPOCH)[:turn]
-    sources.attempted(feed.source, now)
-    for region in chosen:
+    for region in sorted(polled, key=lambda region: asked_at.get(region.pk) or EPOCH)[:allowed]:
         report.asked += 1
         try:
             active = feed.ask(region)
@@ -72,7 +71,8 @@ def _ask(feed: clients.Feed, watched: list[Region], now: datetime, report: PollR
             return
         counters.count("alert_fetches", "ok")
         record(region, feed.source, active, now)
-    sources.succeeded(feed.source, now)
+    if allowed:
+        sources.succeeded(feed.source, now)
 
 
 def record(region: Region, source: str, active: bool, now: datetime) -> None:
@@ -98,8 +98,8 @@ def evaluate(region: Region, now: datetime | None = None) -> State | None:
     freshness = timedelta(seconds=settings.ALERTS_FRESH_SEC)
     state = decision.decide(said, now, freshness)
     Region.objects.filter(pk=region.pk).update(evaluated_at=now, disagreement=decision.disagree(said, now, freshness))
-    if state == region.state:
-        return None
+    if state == region.state or (state == State.UNKNOWN and not region.state):
+        return None  # nothing new; or nothing known yet, so the first definite state is the silent one
     try:
         with transaction.atomic():
             if not Region.objects.filter(pk=region.pk, version=region.version).update(
@@ -120,10 +120,12 @@ def evaluate(region: Region, now: datetime | None = None) -> State | None:
 
 
 def _open(region: Region, readings: list[Reading], now: datetime, *, announced: bool) -> Alert:
-    saying = [r for r in readings if r.active and r.active_since is not None]
-    first = min(saying, key=lambda r: (r.active_since, r.source))
-    return Alert.objects.create(region=region, started_at=first.active_since or now, first_source=first.source,
-                                announced=announced)
+    """The alert the region's state turned active for, begun when the first source to say so
+    said it (or, held active by a source that said so and has not said clear since, then)."""
+    seen = [(r.active_since, r.source) for r in readings if r.active and r.active_since is not None]
+    seen = seen or [(r.last_active_at, r.source) for r in readings if r.last_active_at is not None]
+    started_at, source = min(seen, default=(now, readings[0].source))  # decide() saw a reading say active
+    return Alert.objects.create(region=region, started_at=started_at, first_source=source, announced=announced)
 
 
 # --- Reading ------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ class SourceHealth(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     backoff_until = models.DateTimeField(null=True, blank=True,
                                          help_text="Not asked again before this (failures, or a 429).")
+    # When it was sent requests in the last minute (Unix times), for sources with a rate limit.
+    recent_requests = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         db_table = "schedules_sourcehealth"  # where it was created, before alerts needed it too

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import math
 import threading
 from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -103,33 +106,40 @@ def _exchange(url: str, params: dict[str, Any] | None, headers: dict[str, str] |
 
 
 def _retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (seconds or an HTTP date); a default when absent or odd."""
+    """Seconds from a Retry-After header (seconds or an HTTP date), from a second to
+    MAX_BACKOFF; a default when absent or odd ("nan", "soon")."""
     if value is None:
         return DEFAULT_RETRY_AFTER_SEC
     try:
-        return min(max(float(value), 1.0), MAX_BACKOFF.total_seconds())
+        seconds = float(value)
     except ValueError:
-        pass
-    try:
-        from email.utils import parsedate_to_datetime
-
-        seconds = (parsedate_to_datetime(value) - timezone.now()).total_seconds()
-    except (TypeError, ValueError):
+        try:
+            seconds = (parsedate_to_datetime(value) - timezone.now()).total_seconds()
+        except (TypeError, ValueError, IndexError):
+            return DEFAULT_RETRY_AFTER_SEC
+    if not math.isfinite(seconds):
         return DEFAULT_RETRY_AFTER_SEC
     return min(max(seconds, 1.0), MAX_BACKOFF.total_seconds())
 
 
 # --- Health: what operators see, and the back-off -----------------------------------------
 
-def may_ask(source: str, now: datetime) -> bool:
-    """Whether `source` may be asked now: not while it is backing off after failures or a 429."""
-    until = SourceHealth.objects.filter(source=source).values_list("backoff_until", flat=True).first()
-    return until is None or until <= now
-
-
-def attempted(source: str, now: datetime) -> None:
-    SourceHealth.objects.get_or_create(source=source)
-    SourceHealth.objects.filter(source=source).update(last_attempt_at=now)
+def reserve(source: str, now: datetime, *, per_minute: int, at_most: int) -> int:
+    """How many requests `source` may be sent now (at most `at_most`), and record them as sent:
+    none while it is backing off, and never more than `per_minute` in any 60 seconds, however
+    many processes ask at once (they wait for each other on the source's row)."""
+    with transaction.atomic():
+        health, _ = SourceHealth.objects.select_for_update().get_or_create(source=source)
+        if health.backoff_until is not None and health.backoff_until > now:
+            return 0
+        moment = now.timestamp()
+        recent = [at for at in health.recent_requests if moment - at < 60]
+        count = max(0, min(at_most, per_minute - len(recent)))
+        health.recent_requests = recent + [moment] * count
+        if count:
+            health.last_attempt_at = now
+        health.save(update_fields=["recent_requests", "last_attempt_at"])
+        return count
 
 
 def succeeded(source: str, now: datetime, problems: str = "") -> None:

@@ -105,14 +105,16 @@ def _change(day: ScheduleDay, kind: str, before: ScheduleDay | None, plan: DayPl
     )
 
 
+YASNO_PER_MINUTE = 6  # a poll, and room for workers starting (each polls at once); never a flood
+
+
 def poll_yasno(now: datetime | None = None) -> RecordReport | None:
     """Fetch Yasno's planned outages and record them; on failure the last good data stays
     and the failure is counted and kept for the operator. None while Yasno is backed off
     after failures; raises SourceError."""
     now = now or timezone.now()
-    if not sources.may_ask(Source.YASNO, now):
+    if not sources.reserve(Source.YASNO, now, per_minute=YASNO_PER_MINUTE, at_most=1):
         return None
-    sources.attempted(Source.YASNO, now)
     try:
         plans, problems = yasno.planned_outages(now)
     except SourceError as exc:

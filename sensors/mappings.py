@@ -348,6 +348,8 @@ def _text(entry: dict[str, Any], name: str, default: Any = _MISSING) -> str:
         value = ""
     if not isinstance(value, str):
         raise _EntryError(f"{name} must be text, not {entry.get(name)!r}")
+    if "\x00" in value:  # PostgreSQL cannot store it
+        raise _EntryError(f"{name} must not contain a NUL character")
     return value
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from functools import cache, lru_cache, partial, wraps
+from html import escape
 
 from django.conf import settings
 from django.db.models import Q
@@ -471,7 +472,7 @@ def _alert_lines(subscriber: Subscriber) -> list[str]:
     states = alerts.states_of(followed)
     if len(followed) == 1:
         return [texts.alert_line(states[followed[0].pk], followed[0], now)]
-    return [f"{building.name}: {texts.alert_line(states[building.pk], building, now)}" for building in followed]
+    return [f"{escape(building.name)}: {texts.alert_line(states[building.pk], building, now)}" for building in followed]
 
 
 def _buildings(subscriber: Subscriber) -> list[Building]:

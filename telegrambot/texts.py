@@ -26,6 +26,7 @@ from sensors.models import PowerCause, PowerState
 from sensors.reports import FleetSummary, SectionReport
 
 BAR_CELLS = 10
+CAPTION_MAX = 1024  # Telegram's limit on a photo's caption, as the reader sees it
 
 
 def section_name(section: Section) -> str:
@@ -333,17 +334,27 @@ def alerts_screen(building: Building, alert: RegionState, today: list[Alert], la
 
 
 def shelter_card(shelter: Shelter) -> str:
-    lines = [f"🛡 <b>{escape(shelter.name)}</b>"]
-    if shelter.address:
-        lines.append(escape(shelter.address))
+    """A shelter's card, within a photo caption's limit: its description is shortened when the
+    whole would not fit."""
+    facts = [shelter.address] if shelter.address else []
     if shelter.distance_m is not None:
-        lines.append(_("%(metres)d m from %(building)s") % {"metres": shelter.distance_m,
-                                                            "building": escape(shelter.building.name)})
+        facts.append(_("%(metres)d m from %(building)s") % {"metres": shelter.distance_m,
+                                                            "building": shelter.building.name})
     if shelter.opening_hours:
-        lines.append(_("Open: %(hours)s") % {"hours": escape(shelter.opening_hours)})
-    if shelter.description:
-        lines.append(escape(shelter.description))
-    return "\n".join(lines)
+        facts.append(_("Open: %(hours)s") % {"hours": shelter.opening_hours})
+    room = CAPTION_MAX - _telegram_length("\n".join([f"🛡 {shelter.name}", *facts, ""]))
+    description = shelter.description
+    if _telegram_length(description) > room:
+        description = description[:max(room - 2, 0)].rstrip() + "…"  # code points ≤ UTF-16 units
+        while _telegram_length(description) > room:
+            description = description[:-2] + "…"
+    lines = [f"🛡 <b>{escape(shelter.name)}</b>", *map(escape, facts)]
+    return "\n".join([*lines, escape(description)] if description else lines)
+
+
+def _telegram_length(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def my_id(user_id: int, chat_id: int) -> str:

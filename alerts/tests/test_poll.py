@@ -231,3 +231,82 @@ def test_two_workers_deciding_at_once_record_one_alert(quiet_start, clock, at_on
     at_once(lambda: changed.append(services.evaluate(region())), 2)
     assert sorted(changed, key=str) == [None, State.ACTIVE]
     assert Alert.objects.count() == 1 and region().version == 2
+
+
+@pytest.mark.parametrize("retry_after,wait", [("nan", 60), ("inf", 60), ("-5", 1), ("soon", 60), ("", 60),
+                                              ("1e9", 600), ("Thu, 03 Dec 2026 10:02:00 GMT", 105)])
+def test_an_odd_retry_after_is_read_as_a_sane_wait_and_the_poll_goes_on(quiet_start, clock, retry_after, wait):
+    in_ua, ukrainealarm = quiet_start
+    in_ua.fail_next(status=429, retry_after=retry_after)
+    ukrainealarm.set("31", active=True)
+    clock.shift(15)
+    report = services.poll()
+    assert report.changed == [("31", State.ACTIVE)]  # the other source was asked, the region decided
+    backoff = SourceHealth.objects.get(source=Source.ALERTS_IN_UA).backoff_until
+    assert backoff == NOON + timedelta(seconds=15 + wait)
+
+
+def test_an_alert_under_way_when_the_first_answers_come_late_is_recorded_silently(alert_sources, kyiv, clock):
+    in_ua, ukrainealarm = alert_sources
+    in_ua.fail_next(status=503)
+    ukrainealarm.fail_next(status=503)
+    services.poll()  # nothing known yet: no state is recorded
+    assert region().state == ""
+    in_ua.set("31", "A")
+    clock.shift(15)
+    services.poll()
+    assert region().state == State.ACTIVE and Alert.objects.get().announced is False
+
+
+def test_a_region_left_during_an_alert_is_polled_until_it_ends_and_starts_afresh_when_rejoined(quiet_start, kyiv,
+                                                                                                clock):
+    in_ua, ukrainealarm = quiet_start
+    in_ua.set("31", "A")
+    clock.shift(15)
+    services.poll()
+    kyiv.alert_region = "27"
+    kyiv.save()
+    clock.shift(15)
+    services.poll()  # 31 is still polled: its alert is open
+    assert Region.objects.get(uid="31").watched is False and Alert.objects.get(region__uid="31").ended_at is None
+    in_ua.set("31", "N")
+    clock.shift(15)
+    services.poll()
+    assert Alert.objects.get(region__uid="31").ended_at == NOON + timedelta(seconds=45)
+    clock.shift(15)
+    services.poll()
+    assert region("31").state == ""  # no building there and no alert open: forgotten
+    asked = len(in_ua.requests)
+    clock.shift(15)
+    services.poll()
+    assert not any(path.endswith("/31.json") for path in in_ua.requests[asked:])
+    in_ua.set("31", "A")
+    kyiv.alert_region = ""
+    kyiv.save()
+    clock.shift(86_400)
+    services.poll()
+    new = Alert.objects.filter(region__uid="31").order_by("started_at").last()
+    assert region("31").state == State.ACTIVE and new.ended_at is None and new.announced is False  # as a new region
+
+
+def test_the_rate_holds_in_every_minute_with_short_polls_and_several_pollers(alert_sources, make_building, clock,
+                                                                            settings, at_once, transactional_db):
+    in_ua, _ = alert_sources
+    in_ua.per_minute = 8  # the fake refuses a ninth request within 60 s, as the real one does
+    settings.ALERTS_POLL_SEC, settings.ALERTS_FRESH_SEC = 5, 60
+    for number in range(20):
+        make_building(id=20 + number, name=f"B{number}", alert_region=str(10 + number))
+    for _ in range(36):  # three minutes, two pollers at a time
+        at_once(services.poll, 2)
+        clock.shift(5)
+    assert SourceHealth.objects.get(source=Source.ALERTS_IN_UA).failures == 0  # never a 429
+    assert len(in_ua.requests) == 3 * 8
+
+
+def test_an_alert_held_by_a_source_that_has_not_answered_since_opens_at_its_last_word(quiet_start, clock):
+    now = NOON + timedelta(seconds=60)
+    Reading.objects.filter(source=Source.ALERTS_IN_UA).update(active=False, answered_at=now,
+                                                              last_active_at=now - timedelta(seconds=30))
+    Reading.objects.filter(source=Source.UKRAINEALARM).update(active=False, answered_at=now - timedelta(seconds=50))
+    assert services.evaluate(region(), now) == State.ACTIVE
+    assert Alert.objects.get().started_at == now - timedelta(seconds=30)

@@ -126,6 +126,17 @@ def test_the_alert_endpoints_refuse_as_the_rest_of_the_api(client, history, path
     assert response.status_code == status and response.json()["status"] == "error"
 
 
+@pytest.mark.parametrize("position", ["zzz", "2026-13-45", "\x00"])
+def test_a_forged_cursor_is_refused_not_a_500(client, history, position):
+    import base64
+    from urllib.parse import urlencode
+
+    cursor = base64.b64encode(urlencode({"p": position, "o": "1"}).encode()).decode()
+    for path in ("/api/v1/public/alerts/31/history", "/api/v1/public/sections/10/1/events"):
+        response = client.get(path, {"cursor": cursor}, HTTP_X_API_KEY=READ_KEY)
+        assert response.status_code == 404 and response.json()["status"] == "error"  # as for a garbled cursor
+
+
 def test_the_schema_documents_the_alert_endpoints(client):
     paths = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()["paths"]
     assert {"/api/v1/public/alerts/", "/api/v1/public/alerts/{region}/history/"} <= set(paths)
@@ -160,6 +171,7 @@ def test_shelters_in_the_mapping_file_are_matched_by_name_and_keep_their_maps(ma
     ([{"name": "A", "distance_m": "near"}], "shelters 1: distance_m must be whole metres"),
     ([{"name": "A", "map": "a.png"}], "shelters 1: unknown field(s) map"),
     ([{"name": "A", "description": "x" * 601}], "description"),
+    ([{"name": "A\x00"}], "name must not contain a NUL character"),
 ])
 def test_bad_shelters_in_the_mapping_file_are_refused_and_change_nothing(make_building, shelters, problem):
     make_building(id=10, sections=1)

@@ -11,9 +11,10 @@ import pytest
 from alerts import services
 from alerts.models import Alert
 from buildings.models import Section, Shelter
+from conftest import subscribe
 from notifications import outbox
 from notifications.delivery import deliver
-from notifications.models import Message, Subscriber, Subscription
+from notifications.models import Message
 from sensors.models import PowerState
 from sensors.power import set_section_state
 
@@ -34,13 +35,6 @@ def town(make_building, clock):
     Shelter.objects.create(building=london, name="Parking -1", address="1 Main St", distance_m=80)
     Shelter.objects.create(building=london, name="Metro", distance_m=400)
     make_building(id=11, name="Lviv", sections=1, alert_region="27")
-
-
-def subscribe(chat_id: int, *places: tuple[int, int], **fields) -> Subscriber:
-    subscriber = Subscriber.objects.create(chat_id=chat_id, **fields)
-    for building, number in places:
-        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building, number=number))
-    return subscriber
 
 
 @pytest.fixture

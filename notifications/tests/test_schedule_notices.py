@@ -9,10 +9,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from buildings.models import Section
+from conftest import subscribe
 from notifications import outbox
 from notifications.delivery import deliver
-from notifications.models import Message, Subscriber, Subscription
+from notifications.models import Message
 from schedules import services
 from schedules.models import ScheduleChange
 from sensors.power import detect_offline
@@ -37,13 +37,6 @@ def clock(time_machine):
 def town(make_building, clock):
     make_building(id=10, name="London", sections=2, schedule_group="3.1")
     make_building(id=11, name="Paris", sections=1, schedule_group="3.2")
-
-
-def subscribe(chat_id: int, *places: tuple[int, int], **fields) -> Subscriber:
-    subscriber = Subscriber.objects.create(chat_id=chat_id, **fields)
-    for building, number in places:
-        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building, number=number))
-    return subscriber
 
 
 @pytest.fixture

@@ -36,4 +36,8 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True,
                                        help_text="Not asked again before this (failures, or a 429)."),
         ),
+        migrations.AddField(
+            model_name="sourcehealth", name="recent_requests",
+            field=models.JSONField(blank=True, default=list, editable=False),
+        ),
     ]

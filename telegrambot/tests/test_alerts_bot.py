@@ -129,3 +129,30 @@ def test_alert_notices_are_turned_off_in_notifications(olena):
     shown = olena.tap("🚨 Air-raid alerts: on")
     assert "🚨 Air-raid alerts: off" in labels(shown)
     assert Subscriber.objects.get(chat_id=42).alert_notices is False
+
+
+def test_the_menu_names_each_building_followed_safely_in_telegrams_html(bot, london, alert_now, make_building):
+    tower = make_building(id=11, name="Smith & Sons <Tower>", sections=1)
+    subscriber = Subscriber.objects.create(chat_id=43, language="en")
+    for building in (london, tower):
+        Subscription.objects.create(subscriber=subscriber, section=building.sections.get(number=1))
+    text = bot.user(43, language_code="en").send("/menu").params["text"]
+    assert "Smith &amp; Sons &lt;Tower&gt;: 🚨 Air-raid alert since 14:05" in text
+    assert "London: 🚨 Air-raid alert since 14:05" in text
+
+
+def test_a_shelters_card_fits_a_photo_caption_whatever_its_fields(london):
+    from html import unescape
+
+    from django.utils.translation import override
+
+    from telegrambot.texts import CAPTION_MAX, _telegram_length, shelter_card
+
+    shelter = Shelter(building=london, name="Ш" * 120, address="🏠" * 250, distance_m=10**6,
+                      opening_hours="x" * 120, description="Опис 🚪 " * 100)
+    with override("uk"):
+        card = shelter_card(shelter)
+    visible = unescape(card.replace("<b>", "").replace("</b>", ""))
+    assert _telegram_length(visible) <= CAPTION_MAX and visible.endswith("…")
+    short = Shelter(building=london, name="Metro", description="Enter & go down.")
+    assert shelter_card(short).endswith("Enter &amp; go down.")
