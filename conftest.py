@@ -469,6 +469,40 @@ def yasno(settings) -> Iterator[Any]:
     client.CLIENT.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with the fake server
 
 
+def wait_for(condition: Callable[[], Any], seconds: float = 60) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return bool(condition())
+
+
+@pytest.fixture
+def worker_until(telegram, test_database_url, tmp_path) -> Callable[..., None]:
+    """Run a real Celery worker (it polls what is configured as it starts) on this test's
+    database and the fake Telegram, with the settings given as keywords, until `until()` is
+    true; then kill it outright, as a restart that does not wait would."""
+    import signal
+
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+
+    def run(until: Callable[[], Any], **settings: str) -> None:
+        env = project_env(test_database_url, TELEGRAM_API_URL=telegram.url, TELEGRAM_BOT_TOKEN=telegram.token,
+                          LOG_LEVEL="WARNING", **settings)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "powerbot", "-b", broker, "worker", "--queues", "celery,telegram",
+             "--concurrency", "2", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+            cwd=BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            assert wait_for(until), worker.stderr.read().decode() if worker.poll() is not None else "not in time"
+        finally:
+            os.killpg(worker.pid, signal.SIGKILL)  # late acks: a task it held is run again, which loses nothing
+            worker.wait(timeout=30)
+
+    return run
+
+
 def subscribe(chat_id: int, *places: tuple[int, int], **fields: Any) -> Any:
     """A subscriber following sections given as (building, number)."""
     from buildings.models import Section

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,8 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 from kombu import Connection
+
+from conftest import wait_for
 
 
 @pytest.fixture(params=["redis", "embedded"])
@@ -66,13 +67,6 @@ def test_an_unacknowledged_message_is_delivered_again(broker_url):
         queue.close()
 
 
-def wait_for(condition, seconds: float = 20) -> bool:
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return condition()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_records_power_off_and_prunes_old_data(celery_app, beat, time_travel, settings):
     import celery.contrib.testing.tasks  # noqa: F401  (registers celery.ping for start_worker)
@@ -92,7 +86,7 @@ def test_a_real_worker_records_power_off_and_prunes_old_data(celery_app, beat, t
     with start_worker(celery_app, perform_ping_check=False, shutdown_timeout=10):
         celery_app.send_task("sensors.tasks.detect_offline_sensors")
         celery_app.send_task("sensors.tasks.prune_telemetry")
-        recorded = wait_for(lambda: SectionPower.objects.filter(state=PowerState.DOWN).exists())
-        pruned = wait_for(lambda: SensorTransition.objects.count() == 2)  # online, then offline
+        recorded = wait_for(lambda: SectionPower.objects.filter(state=PowerState.DOWN).exists(), 20)
+        pruned = wait_for(lambda: SensorTransition.objects.count() == 2, 20)  # online, then offline
     assert recorded and SectionPower.objects.get().cause == PowerCause.TIMEOUT
     assert pruned
