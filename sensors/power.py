@@ -214,12 +214,20 @@ def record_section_states(
     unknown, cause "guard", and nobody is told.
     """
     section_ids = set(section_ids)
-    recorded = {power.section_id: power for power in SectionPower.objects.filter(section_id__in=section_ids)}
     events = []
-    for status in section_statuses(Section.objects.filter(pk__in=section_ids), now):
-        event = _record(status, recorded.get(status.section.pk), now, cause, hold, reason=reason, operator=operator)
-        if event is not None:
-            events.append(event)
+    with transaction.atomic():
+        # The sections' rows are locked before their sensors are read, so whoever records
+        # last computed from the sensors as they are then: a heartbeat taking a sensor online
+        # while the detector takes it offline cannot leave the section "down" with its
+        # sensor online (the detector's state, computed first, written last). Locked in one
+        # order, so two recorders never wait for each other in a circle; on SQLite the
+        # IMMEDIATE transaction serialises them whole.
+        locked = SectionPower.objects.select_for_update().filter(section_id__in=section_ids).order_by("pk")
+        recorded = {power.section_id: power for power in locked}
+        for status in section_statuses(Section.objects.filter(pk__in=section_ids), now):
+            event = _record(status, recorded.get(status.section.pk), now, cause, hold, reason=reason, operator=operator)
+            if event is not None:
+                events.append(event)
     return events
 
 

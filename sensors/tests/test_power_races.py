@@ -1,0 +1,103 @@
+"""Races between the detector and heartbeats, forced in both orders on the real database:
+whoever records last computed from the sensors as they are then."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from conftest import WRITE_KEY
+from sensors import power
+from sensors.models import Sensor
+from sensors.tests.history import recorded
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def heartbeat() -> None:
+    response = Client().post("/api/v1/heartbeat", {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1,
+                                                   "sensor_uuid": "a"}, content_type="application/json")
+    assert response.status_code == 200, response.content
+
+
+@pytest.fixture
+def paused_after_computing(monkeypatch):
+    """Make the thread named `first` stop after computing a section's state, before writing it,
+    until the returned event is set."""
+    paused, go_on = threading.Event(), threading.Event()
+    computing = power.section_statuses
+
+    def pause(first: str) -> threading.Event:
+        def compute_then_wait(*args, **kwargs):
+            statuses = computing(*args, **kwargs)
+            if threading.current_thread().name == first and not paused.is_set():
+                paused.set()
+                go_on.wait(10)
+            return statuses
+
+        monkeypatch.setattr(power, "section_statuses", compute_then_wait)
+        return paused
+
+    yield pause, go_on
+    go_on.set()
+
+
+def run(name: str, work) -> tuple[threading.Thread, list[BaseException]]:
+    failures: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            work()
+        except BaseException as exc:  # reported by the test
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=body, name=name)
+    thread.start()
+    return thread, failures
+
+
+def test_a_heartbeat_while_the_detector_decides_leaves_the_section_up(make_building, make_sensor, beat, elapse,
+                                                                     time_travel, paused_after_computing):
+    make_building(sections=1)
+    make_sensor("a", section=1)
+    beat("a")
+    elapse(145)
+    time_travel(seconds=10)  # past the timeout: the next tick takes the sensor offline and computes "down"
+    pause, go_on = paused_after_computing
+    paused = pause("detector")
+    detector, detector_failed = run("detector", power.detect_offline)
+    assert paused.wait(10)
+    beating, beat_failed = run("heartbeat", heartbeat)  # takes the sensor online meanwhile
+    beating.join(1)  # done (the old race) or waiting for the detector's decision
+    go_on.set()
+    detector.join(20)
+    beating.join(20)
+    assert not detector_failed and not beat_failed
+    assert Sensor.objects.get(uuid="a").online
+    assert recorded() == "up"
+
+
+def test_the_detector_while_a_heartbeat_decides_leaves_the_section_up(make_building, make_sensor, beat, elapse,
+                                                                     paused_after_computing):
+    make_building(sections=1)
+    make_sensor("a", section=1)
+    beat("a")
+    elapse(200)
+    power.detect_offline()
+    assert recorded() == "down"
+    pause, go_on = paused_after_computing
+    paused = pause("heartbeat")
+    beating, beat_failed = run("heartbeat", heartbeat)  # power back: computes "up"
+    assert paused.wait(10)
+    detector, detector_failed = run("detector", power.detect_offline)
+    detector.join(1)
+    go_on.set()
+    beating.join(20)
+    detector.join(20)
+    assert not detector_failed and not beat_failed
+    assert Sensor.objects.get(uuid="a").online and recorded() == "up"
