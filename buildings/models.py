@@ -103,13 +103,8 @@ class Building(models.Model):
         if self.default_section and self.section_count and self.default_section > self.section_count:
             raise ValidationError({"default_section": f"Must be between 1 and {self.section_count}."})
         if self.pk is not None and self.section_count:
-            removed = self.sections.filter(number__gt=self.section_count)
-            in_use = removed.filter(models.Q(sensors__isnull=False) | models.Q(aliases__isnull=False))
-            numbers = sorted(set(in_use.values_list("number", flat=True)))
-            if numbers:
-                raise ValidationError(
-                    {"section_count": f"Sections {numbers} still have sensors or aliases; move them first."}
-                )
+            if problems := _in_use(self.sections.filter(number__gt=self.section_count)):
+                raise ValidationError({"section_count": "; ".join(problems)})
 
     def save(self, *args, **kwargs) -> None:
         # Sections 1..N exist exactly when the building says it has N sections.
@@ -123,6 +118,25 @@ class Building(models.Model):
         Section.objects.bulk_create(Section(building=self, number=n) for n in sorted(wanted - existing))
         if existing - wanted:
             self.sections.filter(number__gt=self.section_count).delete()
+
+
+def _in_use(removed: models.QuerySet[Section]) -> list[str]:
+    """Why sections cannot be removed: what still refers to them (sensors and aliases, to be
+    moved first; power history and subscriptions, which are kept for good; broadcasts). The
+    apps above register these relations; only the section's own recorded state goes with it."""
+    problems = []
+    for relation in Section._meta.related_objects:
+        if relation.one_to_one:
+            continue  # its recorded power state: derived, not history
+        numbers = sorted(set(relation.related_model.objects.filter(**{f"{relation.field.name}__in": removed})
+                             .values_list(f"{relation.field.name}__number", flat=True)))
+        if numbers:
+            what = relation.related_model._meta.verbose_name_plural
+            problems.append(f"sections {numbers} still have {what}")
+    if problems:
+        problems.append("move sensors and aliases to other sections first; a section with power history, "
+                        "subscriptions or broadcasts is kept")
+    return problems
 
 
 class SectionManager(models.Manager["Section"]):

@@ -42,7 +42,7 @@ def test_sections_with_sensors_cannot_be_removed(make_building, make_sensor):
     building = make_building(sections=3)
     make_sensor("a", section=3)
     building.section_count = 2
-    with pytest.raises(ValidationError, match=r"Sections \[3\] still have sensors"):
+    with pytest.raises(ValidationError, match=r"sections \[3\] still have sensors"):
         building.full_clean()
 
 
@@ -67,3 +67,29 @@ def test_admin_edit_changes_section_count_and_names(admin_client, make_building)
 def test_building_timezone_defaults_to_the_server(make_building, settings):
     assert make_building().tz.key == settings.TIME_ZONE
     assert make_building(id=11, timezone="Europe/London").tz.key == "Europe/London"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_section_with_history_subscribers_or_a_broadcast_is_kept(admin_client, make_building, make_sensor, beat):
+    from notifications.models import Broadcast, Subscriber, Subscription
+    from sensors.mappings import MappingError, import_document
+    from sensors.models import PowerEvent, Sensor
+
+    building = make_building(sections=3)
+    make_sensor("a", section=3)
+    beat("a", section=3)
+    Sensor.objects.filter(uuid="a").update(section=building.sections.get(number=1))  # moved: only history is left
+    section_3 = building.sections.get(number=3)
+    Subscription.objects.create(subscriber=Subscriber.objects.create(chat_id=7), section=section_3)
+    Broadcast.objects.create(text="water off", section=building.sections.get(number=2))
+    with pytest.raises(MappingError) as raised:
+        import_document({"buildings": [{"id": 10, "name": "London", "sections": 1}]})
+    problem = str(raised.value)
+    assert "sections [3] still have power events" in problem and "sections [3] still have subscriptions" in problem
+    assert "sections [2] still have broadcasts" in problem
+    form = {"name": "London", "address": "", "section_count": "1", "default_section": "1",
+            "sections-TOTAL_FORMS": "0", "sections-INITIAL_FORMS": "0",
+            "shelters-TOTAL_FORMS": "0", "shelters-INITIAL_FORMS": "0"}
+    page = admin_client.post(f"/admin/buildings/building/{building.pk}/change/", form)
+    assert page.status_code == 200 and "still have power events" in page.content.decode()
+    assert building.sections.count() == 3 and PowerEvent.objects.filter(section=section_3).exists()

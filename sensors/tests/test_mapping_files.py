@@ -123,7 +123,7 @@ def test_reducing_sections_that_still_have_sensors_is_refused(tmp_path):
     (path := tmp_path / "shrink.yaml").write_text("buildings:\n  - {id: 10, name: London, sections: 1, default_section: 1}\n")
     with pytest.raises(CommandError) as raised:
         run("import_mappings", str(path))
-    assert "Sections [2] still have sensors or aliases" in str(raised.value)
+    assert "sections [2] still have sensors" in str(raised.value)
     assert Building.objects.get(pk=10).section_count == 3
 
 
