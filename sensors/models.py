@@ -142,6 +142,9 @@ class Sensor(models.Model):
             return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
+        same = Sensor.objects.by_uuid(self.uuid).exclude(pk=self.pk).first() if self.uuid else None
+        if same is not None:  # one sensor per uuid, whatever its letters' case (uuid_key)
+            raise ValidationError({"uuid": f"Sensor #{same.pk} already has this uuid ({same.uuid})."})
         if self.frozen_until is not None and self.frozen_is_up is None:
             raise ValidationError({"frozen_is_up": "Choose the value to freeze at, or clear the end time."})
 

@@ -144,3 +144,15 @@ def test_alias_form_lists_sections_with_one_query(admin_client, sensors, django_
     with django_assert_max_num_queries(12):  # session, user, and the choices: not one per section
         response = admin_client.get("/admin/sensors/sensoralias/add/")
     assert response.content.count(b"<option") >= 42
+
+
+@pytest.mark.parametrize("uuid", ["ONLINE-1", " Online-1 "])
+def test_a_uuid_that_is_another_sensors_in_other_letters_is_refused_not_a_500(admin_client, sensors, uuid):
+    _, offline = sensors
+    form = {"uuid": uuid, "name": "", "comment": "", "enabled": "on", "section": offline.section_id,
+            "frozen_is_up": "", "frozen_until_0": "", "frozen_until_1": "",
+            "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"}
+    for url in (f"{CHANGELIST}{offline.pk}/change/", f"{CHANGELIST}add/"):  # renamed, or added
+        response = admin_client.post(url, form)
+        assert response.status_code == 200 and "already has this uuid (online-1)" in response.content.decode()
+    assert Sensor.objects.count() == 2
