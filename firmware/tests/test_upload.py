@@ -146,6 +146,15 @@ def test_the_command_refuses_bad_input_and_writes_nothing(tmp_path, make_buildin
     assert not FirmwareRelease.objects.exists() and not FirmwareImage.objects.exists()
 
 
+def test_the_command_refuses_an_oversized_image_with_its_message(tmp_path, settings):
+    settings.FIRMWARE_MAX_BYTES = 1024
+    path = tmp_path / "firmware.bin"
+    path.write_bytes(esp32_image())
+    with pytest.raises(CommandError, match="firmware.bin not released: .* may be at most 1,024"):
+        call_command("release_firmware", str(path), "--board", "wt32-eth01", "--release-version", "1.0.0")
+    assert not FirmwareRelease.objects.exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_of_one_version_at_once_release_it_once(at_once):
     outcomes = []

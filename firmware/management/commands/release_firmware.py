@@ -38,14 +38,13 @@ class Command(BaseCommand):
         try:
             with options["image"].open("rb") as handle:
                 data = services.read_image(File(handle))
-        except OSError as exc:
-            raise CommandError(f"cannot read {options['image']}: {exc.strerror or exc}") from None
-        try:
             upload = services.check_upload(options["board"], options["release_version"], data)
             release = services.publish(FirmwareRelease(
                 channel=options["channel"], rollout_percent=options["rollout"], mandatory=options["mandatory"],
                 notes=options["notes"], active=not options["inactive"],
             ), upload, buildings=buildings, created_by="release_firmware")
+        except OSError as exc:
+            raise CommandError(f"cannot read {options['image']}: {exc.strerror or exc}") from None
         except services.UploadRefused as refused:
             raise CommandError(f"{options['image']} not released: {refused}") from None
         audience = ", ".join(f"building {b.pk}" for b in buildings) or "the whole fleet"
