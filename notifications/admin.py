@@ -15,7 +15,7 @@ from notifications.services import (
     pause_notifications,
     resume_notifications,
 )
-from notifications.tasks import deliver
+from notifications.tasks import deliver, queue_broadcast
 from powerbot.admin import RecordAdmin
 
 
@@ -99,7 +99,7 @@ class MessageAdmin(RecordAdmin):
     @admin.action(description="Queue failed messages again")
     def requeue(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         count = outbox.requeue(queryset)
-        transaction.on_commit(deliver.delay)
+        transaction.on_commit(deliver.delay, robust=True)  # with the broker down, beat's sender takes them later
         self.message_user(request, f"Queued {count} message(s) again.", messages.SUCCESS)
 
 
@@ -154,8 +154,12 @@ class BroadcastAdmin(admin.ModelAdmin):
 
     def response_change(self, request: HttpRequest, obj: Broadcast):
         if "_send" in request.POST:
-            count = outbox.queue_broadcast(obj)
-            transaction.on_commit(deliver.delay)  # the admin's transaction holds the new rows
-            self.message_user(request, f"Sending to {count} subscriber(s).", messages.SUCCESS)
+            if outbox.send_broadcast(obj):
+                # Robust: with the broker down, the sweep queues its messages once it is back.
+                transaction.on_commit(lambda: queue_broadcast.delay(obj.pk), robust=True)
+                count = outbox.broadcast_audience(obj).count()
+                self.message_user(request, f"Sending to {count} subscriber(s).", messages.SUCCESS)
+            else:
+                self.message_user(request, "This broadcast was sent already.", messages.WARNING)
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)

@@ -119,6 +119,8 @@ class Broadcast(models.Model):
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Empty: a draft, not sent.")
+    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False,
+                                         help_text="When a message for each subscriber of its audience was queued.")
 
     class Meta:
         ordering = ["-created_at"]

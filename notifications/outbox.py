@@ -99,7 +99,8 @@ def _batches(subscribers: QuerySet[Subscriber], size: int) -> Iterator[list[Subs
 
 def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     """Announce the power events, schedule changes and alerts of the last `since` whose
-    trigger was lost (a crash between the commit and the queue, a broker down); returns how many."""
+    trigger was lost (a crash between the commit and the queue, a broker down), and queue the
+    broadcasts sent whose messages were not all queued; returns how many."""
     now = now or timezone.now()
     missed = list(
         PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True,
@@ -118,7 +119,11 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     missed_alerts += [(pk, True) for pk in ended.values_list("pk", flat=True)]
     for alert_id, ending in missed_alerts:
         announce_alert(alert_id, ending, now)
-    return len(missed) + len(changes) + len(missed_alerts)
+    broadcasts = list(Broadcast.objects.filter(queued_at__isnull=False, fanned_out_at__isnull=True)
+                      .values_list("pk", flat=True))  # an operator's message is sent however late
+    for broadcast_id in broadcasts:
+        queue_broadcast(broadcast_id, now)
+    return len(missed) + len(changes) + len(missed_alerts) + len(broadcasts)
 
 
 # --- Schedules: notices of changes, reminders before planned outages ---------------------
@@ -235,15 +240,30 @@ def broadcast_audience(broadcast: Broadcast) -> QuerySet[Subscriber]:
     return audience.distinct()
 
 
-def queue_broadcast(broadcast: Broadcast, now: datetime | None = None) -> int:
-    """Queue the broadcast for its audience, once (a second call queues nothing)."""
+def send_broadcast(broadcast: Broadcast, now: datetime | None = None) -> bool:
+    """An operator's "Send now": mark the broadcast queued, once (False when it already was).
+    Its messages are queued by queue_broadcast, in a task, in committed batches: never inside
+    the request, whose transaction would hold SQLite's write lock for the whole audience."""
+    return bool(Broadcast.objects.filter(pk=broadcast.pk, queued_at__isnull=True).update(queued_at=now or timezone.now()))
+
+
+def queue_broadcast(broadcast_id: int, now: datetime | None = None,
+                    first_batch_queued: Callable[[], object] = lambda: None) -> int:
+    """Queue a sent broadcast's message for each subscriber of its audience, FANOUT_BATCH at a
+    time, each batch committed; returns how many were queued now. Repeating it (a retried
+    task, the sweep) queues nothing twice."""
     now = now or timezone.now()
-    with transaction.atomic():
-        if not Broadcast.objects.filter(pk=broadcast.pk, queued_at__isnull=True).update(queued_at=now):
-            return 0
-        messages = [queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast)
-                    for s in broadcast_audience(broadcast)]
-        return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
+    broadcast = Broadcast.objects.filter(pk=broadcast_id, queued_at__isnull=False, fanned_out_at__isnull=True).first()
+    if broadcast is None:
+        return 0
+    queued_now = 0
+    for number, batch in enumerate(_batches(broadcast_audience(broadcast).order_by("pk"), FANOUT_BATCH)):
+        messages = [queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast) for s in batch]
+        queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
+        if number == 0:
+            first_batch_queued()
+    Broadcast.objects.filter(pk=broadcast.pk).update(fanned_out_at=timezone.now())
+    return queued_now
 
 
 def requeue(messages: QuerySet[Message], now: datetime | None = None) -> int:

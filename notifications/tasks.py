@@ -38,6 +38,11 @@ def announce_alert(alert_id: int, ending: bool) -> None:
 
 
 @shared_task(ignore_result=True)
+def queue_broadcast(broadcast_id: int) -> None:
+    outbox.queue_broadcast(broadcast_id, first_batch_queued=deliver.delay)
+
+
+@shared_task(ignore_result=True)
 def remind_planned_outages() -> None:
     if outbox.remind_planned_outages():
         deliver.delay()

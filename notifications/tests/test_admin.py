@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from buildings.models import Section
+from notifications import outbox
 from notifications.models import Broadcast, Message, Subscriber, Subscription
 
 
@@ -39,6 +40,37 @@ def test_a_broadcast_is_previewed_then_sent_to_its_audience_once(admin_client, a
     assert "sent 2" in page and 'name="_send"' not in page
     admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/", {"_send": "1"})
     assert len(telegram.sent()) == 2  # a second "send" queues nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_now_with_the_broker_down_answers_and_the_sweep_queues_each_message_once(admin_client, audience,
+                                                                                      broker_down):
+    from datetime import timedelta
+
+    broadcast = Broadcast.objects.create(text="Water is off", building_id=10)
+    response = admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/",
+                                 {"text": broadcast.text, "building": 10, "_send": "1"})
+    assert response.status_code == 302  # not a 500: the rows are committed, the sweep takes them
+    broadcast.refresh_from_db()
+    assert broadcast.queued_at is not None and not Message.objects.exists()  # not fanned out in the request
+    assert outbox.announce_missed(timedelta(hours=1)) == 1
+    assert Message.objects.filter(broadcast=broadcast).count() == 2
+    assert outbox.announce_missed(timedelta(hours=1)) == 0 and Message.objects.count() == 2
+    Message.objects.update(state=Message.State.FAILED)
+    response = admin_client.post("/admin/notifications/message/", {
+        "action": "requeue", "_selected_action": list(Message.objects.values_list("pk", flat=True))})
+    assert response.status_code == 302 and Message.objects.filter(state=Message.State.PENDING).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_broadcast_fans_out_in_committed_batches(audience, monkeypatch):
+    monkeypatch.setattr(outbox, "FANOUT_BATCH", 1)
+    broadcast = Broadcast.objects.create(text="Water is off")
+    outbox.send_broadcast(broadcast)
+    batches: list[int] = []
+    assert outbox.queue_broadcast(broadcast.pk, first_batch_queued=lambda: batches.append(Message.objects.count())) == 3
+    assert batches == [1]  # the sender may start on the first while the rest are queued
+    assert outbox.queue_broadcast(broadcast.pk) == 0  # fanned out: a repeat queues nothing
 
 
 @pytest.mark.django_db

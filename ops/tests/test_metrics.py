@@ -96,7 +96,9 @@ def test_gauges_show_sensors_sections_outbox_and_detector_lag(scrape, make_build
     elapse(100)
     beat("a", section=1)
     elapse(100)  # b is silent for 200 s: section 2 goes down
-    outbox.queue_broadcast(Broadcast.objects.create(text="Water is off on Monday"))
+    broadcast = Broadcast.objects.create(text="Water is off on Monday")
+    outbox.send_broadcast(broadcast)
+    outbox.queue_broadcast(broadcast.pk)
     scraped = scrape()
 
     assert value(scraped, "powerbot_sensors", state="online") == 1
@@ -115,7 +117,9 @@ def test_deliveries_and_telegram_429s_are_counted(scrape, telegram):
         Subscriber.objects.create(chat_id=chat_id)
     telegram.block(3)
     telegram.refuse_next(1, retry_after=1)
-    outbox.queue_broadcast(Broadcast.objects.create(text="Test"))
+    broadcast = Broadcast.objects.create(text="Test")
+    outbox.send_broadcast(broadcast)
+    outbox.queue_broadcast(broadcast.pk)
     before = scrape()
 
     deliver()
