@@ -19,7 +19,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
@@ -31,6 +30,7 @@ from notifications import outbox
 from notifications.budget import BudgetRateLimiter, SharedBudget, retry_after_seconds, shared_budget
 from notifications.models import SenderLease
 from powerbot import counters
+from powerbot.db import in_database, once_more_if_dropped
 from powerbot.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -96,8 +96,14 @@ def deliver(max_seconds: float = 60) -> DeliveryReport:
                          report.interrupted)
         asyncio.run(_deliver(owner, time.monotonic() + max_seconds, report))
     finally:
-        SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now())
+        # Even when what ended the sending was the database dropping its connections: the
+        # next sender may start at once, not when the lease runs out.
+        once_more_if_dropped(_release_lease, owner)
     return report
+
+
+def _release_lease(owner: str) -> None:
+    SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now())
 
 
 def _take_lease(owner: str) -> bool:
@@ -129,49 +135,48 @@ def telegram_bot(budget: SharedBudget) -> ExtBot:
 async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
     pacer = Pacer()
     in_flight: set[asyncio.Task] = set()
-    db = sync_to_async  # every database call runs on one thread, in order
     # No bot.initialize(): it only asks getMe, and sending needs no answer from it.
     budget = shared_budget()
     bot = telegram_bot(budget)  # its shutdown closes the budget
     try:
         while time.monotonic() < deadline:
-            batch = await db(outbox.claim)(max(1, int(settings.TELEGRAM_RATE_PER_SEC * 2)))
+            batch = await in_database(outbox.claim, max(1, int(settings.TELEGRAM_RATE_PER_SEC * 2)))
             if not batch:
                 if in_flight:  # their outcome may queue retries
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                wait = await db(_seconds_to_next_due)()
+                wait = await in_database(_seconds_to_next_due)
                 if wait is None or wait > MAX_WAIT_SEC or time.monotonic() + wait > deadline:
                     break  # beat starts a sender again every few seconds
                 await asyncio.sleep(max(wait, 0.05))
                 continue
             for index, (message_id, chat_id) in enumerate(batch):
-                outgoing = await db(outbox.prepare)(message_id)
+                outgoing = await in_database(outbox.prepare, message_id)
                 if outgoing is None:
                     continue
                 await pacer.slot(chat_id)
                 # The turn comes before the row is marked `sending`: a sender that dies while
                 # replies go first leaves the row to be sent, not failed as interrupted.
                 if not await _turn(budget, deadline):
-                    await db(outbox.release)([pk for pk, _ in batch[index:]])
+                    await in_database(outbox.release, [pk for pk, _ in batch[index:]])
                     break
                 # Marked here, not in the task: queued behind the next message's prepare() on
                 # the database thread, the send would leave late and crowd the next slot.
-                if not await db(outbox.mark_sending)(outgoing):
+                if not await in_database(outbox.mark_sending, outgoing):
                     continue
                 task = asyncio.create_task(_send(bot, outgoing, report))
                 in_flight.add(task)
                 task.add_done_callback(in_flight.discard)
                 if len(in_flight) >= MAX_IN_FLIGHT:
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            if not await db(_renew_lease)(owner):
+            if not await in_database(_renew_lease, owner):
                 logger.error("the sender lease was lost; stopping")
                 break
         if in_flight:
             await asyncio.wait(in_flight)
     finally:
         await bot.shutdown()
-        await db(connections.close_all)()  # the database thread's own connection, whatever happened
+        await in_database(connections.close_all)  # the database thread's own connection, whatever happened
 
 
 async def _turn(budget: SharedBudget, deadline: float) -> bool:
@@ -192,26 +197,25 @@ def _seconds_to_next_due() -> float | None:
 
 async def _send(bot: ExtBot, outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
     """Send a message already marked `sending`, and record the outcome."""
-    db = sync_to_async
     try:
         await bot.send_message(outgoing.chat_id, outgoing.text, disable_notification=outgoing.silent)
     except RetryAfter as exc:  # the budget holds every process back meanwhile
         seconds = retry_after_seconds(exc)
         counters.count("telegram_rate_limited")
         report.add("retried")
-        await db(outbox.retry_later)(outgoing.pk, timedelta(seconds=seconds), str(exc))
+        await in_database(outbox.retry_later, outgoing.pk, timedelta(seconds=seconds), str(exc))
     except (Forbidden, BadRequest) as exc:
         gone = any(phrase in exc.message.lower() for phrase in GONE)
         _failed(report, outgoing, "deactivated" if gone else "failed", exc.message)
-        await db(outbox.deactivate if gone else outbox.fail)(outgoing.pk, exc.message)
+        await in_database(outbox.deactivate if gone else outbox.fail, outgoing.pk, exc.message)
     except (NetworkError, TelegramError) as exc:
-        if await db(outbox.retry_with_backoff)(outgoing.pk, str(exc)):
+        if await in_database(outbox.retry_with_backoff, outgoing.pk, str(exc)):
             report.add("retried")
         else:
             _failed(report, outgoing, "failed", str(exc))
     else:
         report.add("sent")
-        await db(outbox.mark_sent)(outgoing.pk)
+        await in_database(outbox.mark_sent, outgoing.pk)
 
 
 def _failed(report: DeliveryReport, outgoing: outbox.Outgoing, result: str, error: str) -> None:

@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from notifications.budget import BudgetRateLimiter, shared_budget
+from powerbot.db import in_database
 from telegrambot import handlers
 
 # Replies take Telegram milliseconds: a few connections carry them all, and httpcore's
@@ -85,7 +86,7 @@ def command_descriptions() -> list[BotCommand]:
 
 
 async def close_database(application: Application) -> None:
-    await handlers.db(connections.close_all)
+    await in_database(connections.close_all)
 
 
 async def register_commands(application: Application) -> None:

@@ -8,7 +8,6 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from telegram import InputMediaPhoto, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -24,18 +23,13 @@ from telegram.ext import (
 
 from notifications import services
 from notifications.models import Subscriber
-from powerbot.db import with_fresh_connection
+from powerbot.db import in_database
 from telegrambot import callbacks, screens
 from telegrambot.screens import Person, Screen
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
-
-
-async def db(function: Callable[..., Any], *args: Any) -> Any:
-    """Run `function` in the one database thread (Django's ORM is synchronous)."""
-    return await sync_to_async(with_fresh_connection)(function, *args)
 
 
 def person(update: Update) -> Person:
@@ -62,7 +56,7 @@ async def show(update: Update, shown: Screen | list[Screen]) -> None:
             sent = await update.get_bot().send_photo(chat_id, screen.photo, caption=screen.text,
                                                      parse_mode=ParseMode.HTML, reply_markup=screen.keyboard)
             if screen.sent_photo is not None and sent.photo:
-                await db(screen.sent_photo, sent.photo[-1].file_id)
+                await in_database(screen.sent_photo, sent.photo[-1].file_id)
         else:
             await update.get_bot().send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
                                                 reply_markup=screen.keyboard, disable_web_page_preview=True)
@@ -95,19 +89,19 @@ def command(screen: Callable[..., Any], *, arguments: bool = False) -> Handler:
 
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         args = (list(context.args or []),) if arguments else ()
-        await show(update, await db(screen, person(update), *args))
+        await show(update, await in_database(screen, person(update), *args))
 
     return handle
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     payload = context.args[0] if context.args else ""
-    await show(update, await db(screens.start, person(update), payload))
+    await show(update, await in_database(screens.start, person(update), payload))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     period = context.args[0] if context.args else "day"
-    await show(update, await db(screens.stats, person(update), None, period))
+    await show(update, await in_database(screens.stats, person(update), None, period))
 
 
 MENU_SCREENS: dict[str, Callable[..., Any]] = {
@@ -121,9 +115,9 @@ async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     written = update.effective_message.text or ""
     action = screens.menu_action(written)
     if action is not None:
-        await show(update, await db(MENU_SCREENS[action], person(update)))
+        await show(update, await in_database(MENU_SCREENS[action], person(update)))
     else:
-        await show(update, await db(screens.search, person(update), written))
+        await show(update, await in_database(screens.search, person(update), written))
 
 
 def button(screen: Callable[..., Any], *convert: Callable[[str], Any]) -> Handler:
@@ -133,7 +127,7 @@ def button(screen: Callable[..., Any], *convert: Callable[[str], Any]) -> Handle
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         match: re.Match | None = context.match  # None for the catch-all of stale buttons
         values = [kind(value) for kind, value in zip(convert, match.groups() if match else (), strict=True)]
-        await show(update, await db(screen, person(update), *values))
+        await show(update, await in_database(screen, person(update), *values))
 
     return handle
 
@@ -142,7 +136,7 @@ async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """The user blocked the bot (or unblocked it: /start brings the chat back)."""
     change = update.my_chat_member
     if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
-        await db(_deactivate, change.chat.id, "blocked the bot")
+        await in_database(_deactivate, change.chat.id, "blocked the bot")
 
 
 def _deactivate(chat_id: int, reason: str) -> int:
@@ -164,13 +158,13 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if isinstance(error, Forbidden) and chat_id is not None:
         logger.info("chat %s is gone (%s); deactivated", chat_id, error.message)
-        await db(_deactivate, chat_id, error.message)
+        await in_database(_deactivate, chat_id, error.message)
         return
     logger.error("update %s from chat %s failed: %s", update.update_id, chat_id, _what(update), exc_info=error)
     if chat_id is None:
         return
     try:
-        apology = await db(screens.apology, chat_id)
+        apology = await in_database(screens.apology, chat_id)
     except Exception:  # the database itself may be what failed
         logger.exception("no apology text for chat %s", chat_id)
         apology = "Вибачте, сталася помилка. Спробуйте за хвилину. / Sorry, something went wrong."

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.db import close_old_connections, connection
+from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, close_old_connections, connection
 
 
 def with_fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
@@ -17,6 +18,24 @@ def with_fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
         return function(*args)
     finally:
         close_old_connections()
+
+
+def once_more_if_dropped(function: Callable[..., Any], *args: Any) -> Any:
+    """Call `function`, and once more on a new connection if the database had dropped this
+    one (a restart, a failover: it is found out only by using it). For idempotent writes
+    that must happen even then, such as releasing a lease."""
+    try:
+        return function(*args)
+    except (OperationalError, InterfaceError):
+        connection.close()
+        return function(*args)
+
+
+async def in_database(function: Callable[..., Any], *args: Any) -> Any:
+    """Run `function` from async code in the one database thread (Django's ORM is synchronous),
+    on a connection that is checked first: after the database dropped it (a restart, a
+    failover), the next call opens a new one instead of failing for the rest of the process."""
+    return await sync_to_async(with_fresh_connection)(function, *args)
 
 
 def no_wait_for_disk() -> str:
