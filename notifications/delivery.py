@@ -138,8 +138,10 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
     # No bot.initialize(): it only asks getMe, and sending needs no answer from it.
     budget = shared_budget()
     bot = telegram_bot(budget)  # its shutdown closes the budget
+    lease_lost = asyncio.Event()
+    keeper = asyncio.create_task(_keep_lease(owner, lease_lost))
     try:
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not lease_lost.is_set():
             batch = await in_database(outbox.claim, max(1, int(settings.TELEGRAM_RATE_PER_SEC * 2)))
             if not batch:
                 if in_flight:  # their outcome may queue retries
@@ -151,6 +153,9 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
                 await asyncio.sleep(max(wait, 0.05))
                 continue
             for index, (message_id, chat_id) in enumerate(batch):
+                if lease_lost.is_set():  # another sender runs now: the rest is its
+                    await in_database(outbox.release, [pk for pk, _ in batch[index:]])
+                    break
                 outgoing = await in_database(outbox.prepare, message_id)
                 if outgoing is None:
                     continue
@@ -169,14 +174,23 @@ async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
                 task.add_done_callback(in_flight.discard)
                 if len(in_flight) >= MAX_IN_FLIGHT:
                     await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            if not await in_database(_renew_lease, owner):
-                logger.error("the sender lease was lost; stopping")
-                break
         if in_flight:
             await asyncio.wait(in_flight)
     finally:
+        keeper.cancel()
         await bot.shutdown()
         await in_database(connections.close_all)  # the database thread's own connection, whatever happened
+
+
+async def _keep_lease(owner: str, lost: asyncio.Event) -> None:
+    """Renew the sender's lease while it runs, however long a batch takes (per-chat pacing, a
+    long 429 pause): a second sender must never start beside it."""
+    while True:
+        await asyncio.sleep(SENDER_LEASE.total_seconds() / 3)
+        if not await in_database(_renew_lease, owner):
+            logger.error("the sender lease was lost; stopping")
+            lost.set()
+            return
 
 
 async def _turn(budget: SharedBudget, deadline: float) -> bool:

@@ -65,3 +65,23 @@ def test_the_sender_goes_on_after_postgresql_drops_its_connections_and_sends_eac
     # A message whose "sent" could not be written is not resent (it may have arrived): at most those in flight.
     assert left.filter(state=Message.State.PENDING).count() == 0
     assert len(set(chats)) + left.count() >= CHATS and len(set(chats)) >= CHATS - 32
+
+
+def test_a_batch_longer_than_the_lease_keeps_a_second_sender_out(telegram, monkeypatch, settings):
+    from datetime import timedelta
+
+    from notifications import delivery
+
+    monkeypatch.setattr(delivery, "SENDER_LEASE", timedelta(seconds=1.5))
+    subscriber = Subscriber.objects.create(chat_id=7)
+    for number in range(5):  # one chat: a message a second, so the batch takes 4 s or more
+        broadcast = Broadcast.objects.create(text=f"notice {number}")
+        outbox.send_broadcast(broadcast)
+        outbox.queue_broadcast(broadcast.pk)
+    assert Message.objects.filter(subscriber=subscriber).count() == 5
+    first = threading.Thread(target=lambda: (deliver(max_seconds=30), connection.close()))
+    first.start()
+    telegram.wait_for(lambda: len(telegram.sent()) >= 3, timeout=30)  # 2 s in: past the lease
+    assert deliver(max_seconds=5).ran is False  # the first still holds it
+    first.join(30)
+    assert len(telegram.sent(7)) == 5 and Message.objects.filter(state=Message.State.SENT).count() == 5
