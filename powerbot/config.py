@@ -12,6 +12,7 @@ import ipaddress
 import os
 import re
 import secrets
+import time
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
@@ -183,13 +184,26 @@ def get_secret_key(name: str, fallback_file: Path) -> str:
     value = get_str(name)
     if value:
         return value
-    if fallback_file.is_file():
-        return fallback_file.read_text().strip()
     fallback_file.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(50)
-    fallback_file.write_text(value)
-    fallback_file.chmod(0o600)
+    try:
+        # Created readable by its owner only from the first byte, and only once: processes
+        # starting together race here, and all of them must sign with the winner's key.
+        descriptor = os.open(fallback_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _written_key(fallback_file)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(value + "\n")
     return value
+
+
+def _written_key(path: Path) -> str:
+    """The key another process wrote (waiting a moment for one still writing it)."""
+    for _ in range(50):
+        if value := path.read_text().strip():
+            return value
+        time.sleep(0.1)
+    raise ImproperlyConfigured(f"{path} is empty: delete it, or set SECRET_KEY")
 
 
 def parse_uuid_building_map(name: str, raw: str) -> dict[str, int]:

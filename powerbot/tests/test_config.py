@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from conftest import BASE_DIR
 from powerbot import config
@@ -162,3 +163,19 @@ def test_webhook_secret_is_telegrams_alphabet(environ, raw, ok):
     else:
         with pytest.raises(config.ConfigError, match="TELEGRAM_WEBHOOK_SECRET: may hold only letters"):
             config.get_token("TELEGRAM_WEBHOOK_SECRET")
+
+
+def test_the_generated_secret_key_is_private_from_the_start_and_one_for_processes_starting_together(tmp_path,
+                                                                                                   monkeypatch):
+    import concurrent.futures
+    import stat
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    path = tmp_path / "var" / "secret_key"
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: config.get_secret_key("SECRET_KEY", path), range(8)))
+    assert len(keys) == 1 and path.read_text().strip() in keys
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    path.write_text("")
+    with pytest.raises(ImproperlyConfigured, match="is empty: delete it, or set SECRET_KEY"):
+        config.get_secret_key("SECRET_KEY", path)
