@@ -229,7 +229,7 @@ async def _send(bot: ExtBot, outgoing: outbox.Outgoing, report: DeliveryReport) 
             _failed(report, outgoing, "failed", str(exc))
     else:
         report.add("sent")
-        await in_database(outbox.mark_sent, outgoing.pk)
+        await in_database(outbox.mark_sent, outgoing)
 
 
 def _failed(report: DeliveryReport, outgoing: outbox.Outgoing, result: str, error: str) -> None:

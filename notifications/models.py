@@ -189,6 +189,19 @@ class Message(models.Model):
         return f"{self.kind} to {self.subscriber} ({self.state})"
 
 
+class LastTold(models.Model):
+    """What a subscriber was last told of a section's power: the rule "never the same state
+    twice" reads it, so the outbox's old rows can be pruned."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="+")
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=8)
+    sequence = models.PositiveIntegerField(help_text="The power event's sequence in its section.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscriber", "section"], name="last_told_unique")]
+
+
 class Announcement(models.Model):
     """A power event residents hear of whose messages have been queued: the sweep that
     catches a lost trigger looks for such events without one."""

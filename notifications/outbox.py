@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
@@ -27,12 +28,14 @@ from notifications.models import (
     AlertAnnouncement,
     Announcement,
     Broadcast,
+    LastTold,
     Message,
     ScheduleAnnouncement,
     Subscriber,
 )
 from notifications.services import notifications_paused
 from notifications.texts import alert_text, all_clear_text, power_text, reminder_text, schedule_change_text
+from powerbot.db import delete_in_batches
 from schedules import groups
 from schedules import services as schedules
 from schedules.days import Interval
@@ -46,6 +49,7 @@ MESSAGE_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
 FANOUT_BATCH = 500
 INTERRUPTED = "interrupted while sending: it may or may not have arrived"
+PRUNE_BATCH = 5000  # short deletes: the sender and the fan-outs never wait long behind them
 # Alerts residents hear of (not one under way when PowerBot first looked).
 announced_alerts = Alert.objects.filter(announced=True)
 
@@ -281,11 +285,22 @@ def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:
 # --- The sender's side ------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Told:
+    """A power message's news: the subscriber now knows this section's state."""
+
+    subscriber_id: int
+    section_id: int
+    state: str
+    sequence: int
+
+
+@dataclass(frozen=True)
 class Outgoing:
     pk: int
     chat_id: int
     text: str
     silent: bool
+    told: Told | None = None
 
 
 def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
@@ -339,15 +354,14 @@ def prepare(message_id: int) -> Outgoing | None:
         event = message.event
         if event.section.power.version != event.sequence:
             return _skip(message, "superseded by a newer change")
-        last_told = (
-            Message.objects.filter(subscriber=message.subscriber, event__section=event.section_id,
-                                   state=Message.State.SENT)
-            .order_by("-sent_at").values_list("event__state", flat=True).first()
-        )
+        last_told = LastTold.objects.filter(subscriber=message.subscriber_id, section=event.section_id).values_list(
+            "state", flat=True).first()
         if last_told == event.state:
             return _skip(message, "nothing new since the last message")
         planned, has_plan = _planned_context(event)
         text = power_text(event, message.subscriber.language, planned, has_plan)
+        told = Told(message.subscriber_id, event.section_id, event.state, event.sequence)
+        return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent, told)
     return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
 
 
@@ -384,9 +398,23 @@ def mark_sending(outgoing: Outgoing) -> bool:
     ))
 
 
-def mark_sent(message_id: int) -> None:
-    Message.objects.filter(pk=message_id, state=Message.State.SENDING).update(
+def mark_sent(outgoing: Outgoing) -> None:
+    Message.objects.filter(pk=outgoing.pk, state=Message.State.SENDING).update(
         state=Message.State.SENT, sent_at=timezone.now(), lease_until=None, error="")
+    if (told := outgoing.told) is not None:  # a later change told already stays the last
+        if not LastTold.objects.filter(subscriber=told.subscriber_id, section=told.section_id,
+                                       sequence__lt=told.sequence).update(state=told.state, sequence=told.sequence):
+            LastTold.objects.bulk_create([LastTold(subscriber_id=told.subscriber_id, section_id=told.section_id,
+                                                   state=told.state, sequence=told.sequence)], ignore_conflicts=True)
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete messages done with (sent, skipped, failed) older than OUTBOX_RETENTION_DAYS;
+    how many. What the rules still need is kept apart (LastTold, the announcements)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    done = Message.objects.filter(created_at__lt=cutoff, state__in=[Message.State.SENT, Message.State.SKIPPED,
+                                                                   Message.State.FAILED])
+    return delete_in_batches(done, PRUNE_BATCH)
 
 
 def retry_later(message_id: int, delay: timedelta, why: str) -> None:

@@ -49,6 +49,12 @@ def remind_planned_outages() -> None:
 
 
 @shared_task(ignore_result=True)
+def prune_outbox() -> None:
+    if pruned := outbox.prune():
+        logger.info("pruned %d sent, skipped and failed messages past OUTBOX_RETENTION_DAYS", pruned)
+
+
+@shared_task(ignore_result=True)
 def deliver() -> None:
     report = delivery.deliver()
     if report.sent or report.failed or report.retried:

@@ -198,6 +198,8 @@ METRICS_FLUSH_SEC = config.get_int("METRICS_FLUSH_SEC", 5, minimum=0, maximum=30
 # Sensor online/offline history and the telemetry of long-silent sensors are pruned after
 # this many days; section power events are kept for good.
 TELEMETRY_RETENTION_DAYS = config.get_int("TELEMETRY_RETENTION_DAYS", 90, minimum=1)
+# Sent, skipped and failed messages are kept this long (the admin's outbox, a broadcast's progress).
+OUTBOX_RETENTION_DAYS = config.get_int("OUTBOX_RETENTION_DAYS", 30, minimum=1)
 
 # --- Background work (Celery) --------------------------------------------------------
 # Redis in production; the embedded default needs no server: kombu's SQLAlchemy
@@ -233,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-telemetry": {
         "task": "sensors.tasks.prune_telemetry",
+        "schedule": 3600,
+        "options": {"expires": 3600},
+    },
+    "prune-outbox": {
+        "task": "notifications.tasks.prune_outbox",
         "schedule": 3600,
         "options": {"expires": 3600},
     },

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from powerbot.db import delete_in_batches
 from sensors.models import Sensor, SensorTransition
 
 logger = logging.getLogger(__name__)
@@ -25,12 +26,8 @@ class Pruned:
 
 def prune_telemetry(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Pruned:
     cutoff = (now or timezone.now()) - timedelta(days=settings.TELEMETRY_RETENTION_DAYS)
-    deleted = 0
-    while True:
-        batch = list(SensorTransition.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:batch_size])
-        if not batch:
-            break
-        deleted += SensorTransition.objects.filter(pk__in=batch).delete()[0]
+    deleted = delete_in_batches(SensorTransition.objects.filter(at__lt=cutoff), batch_size)
+    if deleted:
         logger.info("pruned %d sensor transitions older than %s", deleted, cutoff)
     # The last telemetry of a sensor silent since before the cutoff, and where it was.
     cleared = (

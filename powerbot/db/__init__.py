@@ -7,6 +7,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db.models import QuerySet
 
 
 def with_fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
@@ -36,6 +37,15 @@ async def in_database(function: Callable[..., Any], *args: Any) -> Any:
     on a connection that is checked first: after the database dropped it (a restart, a
     failover), the next call opens a new one instead of failing for the rest of the process."""
     return await sync_to_async(with_fresh_connection)(function, *args)
+
+
+def delete_in_batches(rows: QuerySet, batch_size: int) -> int:
+    """Delete `rows` a batch at a time, each its own short statement, so writers never wait
+    long behind a large pruning; how many were deleted."""
+    deleted = 0
+    while batch := list(rows.values_list("pk", flat=True)[:batch_size]):
+        deleted += rows.model.objects.filter(pk__in=batch).delete()[0]
+    return deleted
 
 
 def no_wait_for_disk() -> str:
