@@ -119,7 +119,9 @@ class UpdateCheckView(FirmwareView):
 class DownloadView(FirmwareView):
     @extend_schema(
         operation_id="firmware_download",
-        parameters=[OpenApiParameter("sensor_uuid", str, description="Recorded for the fleet view.")],
+        parameters=[OpenApiParameter("sensor_uuid", str, description=(
+            "The board asking (required unless the key is scoped to one): it is served only what the update "
+            "check would offer it, and the download is recorded for the fleet view."))],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
                 OpenApiTypes.BINARY, description="The image; its SHA-256 in the X-Firmware-SHA256 header."),
@@ -127,13 +129,12 @@ class DownloadView(FirmwareView):
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:
-        uuid = self.sensor_uuid(request, required=False)
-        release = services.downloadable(board, version)
+        uuid = self.sensor_uuid(request, required=not request.auth.sensor_uuid)
+        release = services.downloadable(board, version, uuid)
         if release is None:
             raise NotFound("Firmware not found")
         if request.method == "GET":
-            if uuid:
-                services.record_download(release, uuid)
+            services.record_download(release, uuid)
             counters.count("firmware_downloads")
             log_event(logger, "firmware_download", sensor_uuid=uuid or "-", board=board, version=version)
         response = FileResponse(io.BytesIO(services.image_bytes(release)), as_attachment=True,

@@ -137,14 +137,10 @@ def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
     rollout includes it. The check is recorded for the fleet view. Versions must be valid.
     """
     current = versions.parse(running)
-    sensor = Sensor.objects.by_uuid(sensor_uuid).select_related("section", "firmware").first()
-    record = firmware_of(sensor)
-    channels = [Channel.STABLE, Channel.BETA] if record is not None and record.channel == Channel.BETA else [Channel.STABLE]
-    building_id = sensor.section.building_id if sensor is not None else None
+    sensor = _sensor(sensor_uuid)
     candidates = [
-        release for release in FirmwareRelease.objects.filter(board=board, active=True, channel__in=channels)
-        .prefetch_related("buildings")
-        if versions.parse(release.version) > current and in_rollout(release, uuid_key(sensor_uuid), building_id)
+        release for release in FirmwareRelease.objects.filter(board=board, active=True).prefetch_related("buildings")
+        if versions.parse(release.version) > current and _for(release, sensor, sensor_uuid)
     ]
     newest = max(candidates, key=lambda release: versions.parse(release.version), default=None)
     if sensor is not None:
@@ -155,10 +151,28 @@ def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
     return Offer(newest, any(release.mandatory for release in candidates)) if newest else None
 
 
-def downloadable(board: str, version: str) -> FirmwareRelease | None:
-    """An active release by its board and exact version, with its image (one query); pulled
-    releases are not served."""
-    return FirmwareRelease.objects.select_related("image").filter(board=board, version=version, active=True).first()
+def downloadable(board: str, version: str, sensor_uuid: str) -> FirmwareRelease | None:
+    """An active release by its board and exact version, with its image, if it is one the
+    update check would offer this sensor (its channel, the release's buildings and rollout):
+    any key is not a way to beta, targeted or not-yet-rolled-out images. Pulled releases are
+    not served."""
+    release = (FirmwareRelease.objects.select_related("image").prefetch_related("buildings")
+               .filter(board=board, version=version, active=True).first())
+    return release if release is not None and _for(release, _sensor(sensor_uuid), sensor_uuid) else None
+
+
+def _sensor(sensor_uuid: str) -> Sensor | None:
+    return Sensor.objects.by_uuid(sensor_uuid).select_related("section", "firmware").first()
+
+
+def _for(release: FirmwareRelease, sensor: Sensor | None, sensor_uuid: str) -> bool:
+    """Whether `release` is for this sensor: stable ones for all, beta ones for beta sensors,
+    within its buildings and its rollout."""
+    record = firmware_of(sensor)
+    if release.channel == Channel.BETA and (record is None or record.channel != Channel.BETA):
+        return False
+    building_id = sensor.section.building_id if sensor is not None else None
+    return in_rollout(release, uuid_key(sensor_uuid), building_id)
 
 
 def image_bytes(release: FirmwareRelease) -> bytes:

@@ -2,8 +2,9 @@
 
 import django.core.validators
 import django.db.models.deletion
-import firmware.versions
 from django.db import migrations, models
+
+import firmware.versions
 
 
 class Migration(migrations.Migration):

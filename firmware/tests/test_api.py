@@ -128,14 +128,15 @@ def test_a_pulled_release_is_neither_offered_nor_served(client, fleet, make_rele
     pulled.save()
 
     assert check(client).json()["version"] == "1.1.0"
-    download = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)
+    download = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"},
+                          HTTP_X_API_KEY=WRITE_KEY)
     assert (download.status_code, download.json()) == (404, {"status": "error", "message": "Firmware not found"})
 
 
 @pytest.mark.parametrize("path", ["wt32-eth01/7.7.7", "esp8266/1.2.0", "wt32-eth01/1.2"])
 def test_a_download_of_an_unknown_board_or_version_is_404(client, fleet, path, make_release):
     make_release("1.2.0")
-    response = client.get(f"/api/v1/firmware/download/{path}", HTTP_X_API_KEY=WRITE_KEY)
+    response = client.get(f"/api/v1/firmware/download/{path}", {"sensor_uuid": "esp32-1"}, HTTP_X_API_KEY=WRITE_KEY)
     assert (response.status_code, response.json()["message"]) == (404, "Firmware not found")
 
 
@@ -149,7 +150,8 @@ def test_revoked_read_and_wrong_keys_get_401_on_both_endpoints(client, fleet, ma
 
     for key in (raw, READ_KEY, "wrong", ""):
         assert check(client, key=key).json() == {"status": "error", "message": "Invalid API key"}
-        response = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_AUTHORIZATION=f"Bearer {key}")
+        response = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"},
+                              HTTP_AUTHORIZATION=f"Bearer {key}")
         assert (response.status_code, response.json()["message"]) == (401, "Invalid API key")
     assert check(client, key=raw).status_code == 401
 
@@ -192,3 +194,28 @@ def test_the_endpoints_and_the_offer_are_in_the_openapi_schema(client, fleet, ma
         path.rstrip("/") for path in schema["paths"]}
     assert set(check(client).json()) == set(schema["components"]["schemas"]["FirmwareUpdateCheck"]["properties"])
     assert "firmwareSensorKey" in schema["components"]["securitySchemes"]
+
+
+def test_a_board_is_served_only_what_the_check_would_offer_it(client, fleet, make_release, make_building):
+    from firmware.models import FirmwareRelease
+
+    make_release("1.2.0")
+    beta = make_release("1.3.0-beta.1", channel=Channel.BETA)
+    paris_only = make_release("1.4.0")
+    paris_only.buildings.set([11])
+    halting = make_release("1.5.0")
+    FirmwareRelease.objects.filter(pk=halting.pk).update(rollout_percent=1)
+
+    def download(version: str, uuid: str = "esp32-1"):
+        return client.get(f"/api/v1/firmware/download/wt32-eth01/{version}", {"sensor_uuid": uuid},
+                          HTTP_X_API_KEY=WRITE_KEY)
+
+    assert download("1.2.0").status_code == 200
+    assert download(beta.version).status_code == 404  # a stable board: no beta image
+    assert download("1.4.0").status_code == 404 and download("1.4.0", "esp32-2").status_code == 200  # Paris only
+    served = {uuid for uuid in (f"board-{n}" for n in range(60)) if download("1.5.0", uuid).status_code == 200}
+    assert len(served) < 10  # one board in a hundred
+    missing = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)
+    assert (missing.status_code, missing.json()["message"]) == (400, "sensor_uuid is required and must be a string")
+    assert not SensorFirmware.objects.filter(downloaded_version__in=[beta.version, "1.5.0"]).exclude(
+        sensor__uuid__in=served).exists()

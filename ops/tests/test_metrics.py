@@ -76,8 +76,9 @@ def test_firmware_checks_and_downloads_are_counted(scrape, client, make_building
 
     client.get("/api/v1/firmware/check", {**check, "current_version": "1.0.0"}, HTTP_X_API_KEY=WRITE_KEY)
     client.get("/api/v1/firmware/check", {**check, "current_version": "1.2.0"}, HTTP_X_API_KEY=WRITE_KEY)
-    client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)
-    client.head("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)  # headers only: not counted
+    client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"}, HTTP_X_API_KEY=WRITE_KEY)
+    client.head("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"},
+                HTTP_X_API_KEY=WRITE_KEY)  # headers only: not counted
     after = scrape()
 
     assert delta(before, after, "powerbot_firmware_checks_total", result="offered") == 1
