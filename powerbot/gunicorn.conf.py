@@ -14,6 +14,8 @@ read_env_file(Path(__file__).resolve().parent.parent / ".env")
 
 wsgi_app = "powerbot.wsgi"
 bind = [get_str("WEB_BIND", "0.0.0.0:8000")]
+if sensor_port := get_int("SENSOR_ONLY_PORT", 0, minimum=0, maximum=65535):
+    bind.append(f"0.0.0.0:{sensor_port}")  # the firmware's plain-HTTP port: sensors' paths only
 workers = get_int("WEB_WORKERS", 2, minimum=1, maximum=64)
 # WEB_ACCESS_LOG_HEARTBEATS=false: accepted heartbeats stay out of the access log (errors never do).
 logconfig_dict = logging_config(*configured_format_and_level(),

@@ -21,6 +21,25 @@ SECRET_KEY = config.get_secret_key("SECRET_KEY", DATA_DIR / "secret_key")
 # localhost and 127.0.0.1 always: the container's own health check calls it so.
 ALLOWED_HOSTS = [*config.get_list("ALLOWED_HOSTS", ["*"]), "localhost", "127.0.0.1"]
 CSRF_TRUSTED_ORIGINS = config.get_list("CSRF_TRUSTED_ORIGINS", [])
+# The port (as the web server binds it) where only the sensors' paths are served, plain HTTP
+# for the firmware in the field; 0: none (the embedded default serves everything on one port).
+SENSOR_ONLY_PORT = config.get_int("SENSOR_ONLY_PORT", 0, minimum=0, maximum=65535)
+# Paths the firmware uses: the heartbeat, firmware updates, and health (also the container's check).
+SENSOR_PATHS = (r"^api/v1/heartbeat/?$", r"^api/v1/firmware/", r"^api/v1/health/?$")
+# Behind a proxy that terminates HTTPS (Traefik in the Compose deployment): it says so in
+# X-Forwarded-Proto; cookies are sent over HTTPS only; plain HTTP is redirected, except the
+# sensors' paths, which the firmware in the field calls over plain HTTP.
+BEHIND_HTTPS_PROXY = config.get_bool("BEHIND_HTTPS_PROXY", False)
+if BEHIND_HTTPS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    # Also what is asked from inside the deployment over plain HTTP: scrapes and readiness probes.
+    SECURE_REDIRECT_EXEMPT = [*SENSOR_PATHS, r"^metrics/?$", r"^api/v1/ready/?$"]
+    SECURE_HSTS_SECONDS = config.get_int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
+# HSTS for this host only, never preloaded: the operator's other subdomains are not ours to
+# force onto HTTPS.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 # Behind Traefik the client address is in X-Forwarded-For; only trust it when told to.
 TRUST_X_FORWARDED_FOR = config.get_bool("TRUST_X_FORWARDED_FOR", False)
 
@@ -48,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # The plain-HTTP port the firmware in the field posts to serves the sensors' paths only.
+    "powerbot.sensorport.SensorPortMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # An ETag on every GET answer, and 304 Not Modified for a matching If-None-Match: a poller

@@ -102,7 +102,7 @@ def test_traefik_labels_come_from_the_seed_variables_and_the_sensor_port_is_kept
     labels = dict(label.split("=", 1) for label in SERVICES["web"]["labels"])
     assert labels["traefik.http.routers.${TRAEFIK_ROUTER:-powerbot}.rule"].startswith("${TRAEFIK_RULE:?")
     assert labels["traefik.http.services.${TRAEFIK_ROUTER:-powerbot}.loadbalancer.server.port"] == "8000"
-    assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:8000"]
+    assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:8001"]  # the sensor-only port
     assert {name: SERVICES[name]["profiles"] for name in ("bot", "traefik", "backup")} == {
         "bot": ["bot"], "traefik": ["proxy"], "backup": ["backup"]}
 
@@ -154,3 +154,16 @@ def test_the_build_context_leaves_out_local_state_and_secrets():
     ignored = set((BASE_DIR / ".dockerignore").read_text().split())
     assert {".git", ".venv", "var", ".env*", "!.env.example"} <= ignored
 
+
+
+def test_the_compose_settings_pass_djangos_deployment_check(tmp_path):
+    from conftest import project_env, run_manage
+
+    environment = COMPOSE["x-app"]["environment"]
+    env = project_env(f"sqlite:///{tmp_path / 'db.sqlite3'}", DEBUG="false",
+                      BEHIND_HTTPS_PROXY=environment["BEHIND_HTTPS_PROXY"],
+                      SENSOR_ONLY_PORT=environment["SENSOR_ONLY_PORT"],
+                      SECRET_KEY="kq8Zr1v-Xm3pW9s_Tn6yB2cLd4Hf7Gj0QeRu5AoIiUwEzVxYbN")
+    result = run_manage(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0 and "System check identified no issues" in result.stdout, result.stderr
+    assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:" + environment["SENSOR_ONLY_PORT"]]
