@@ -162,6 +162,33 @@ def broker_down() -> Iterator[None]:
 
 
 @pytest.fixture
+def own_redis(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A Redis server of the test's own, on a free port, that the test may stop."""
+    import shutil
+    import time
+
+    import redis
+
+    binary = shutil.which("redis-server")
+    require_service("redis-server", binary is not None, "install Redis (apt-get install redis-server)")
+    port = free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield url, server
+    server.terminate()
+    server.wait(timeout=10)
+
+
+@pytest.fixture
 def telegram(settings) -> Iterator[Any]:
     """The fake Telegram Bot API server, with the project pointed at it."""
     from testsupport.fake_telegram import FakeTelegram

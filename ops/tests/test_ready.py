@@ -2,37 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 
 import pytest
-import redis
-
-from conftest import free_port, require_service
-
-
-@pytest.fixture
-def own_redis(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A Redis server of the test's own, on a free port, that the test may stop."""
-    binary = shutil.which("redis-server")
-    require_service("redis-server", binary is not None, "install Redis (apt-get install redis-server)")
-    port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield url, server
-    server.terminate()
-    server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""The sender against a PostgreSQL that drops every connection mid-broadcast (a restart, a
-failover): it goes on, and each resident gets the message once."""
+"""The sender against the faults of production: PostgreSQL dropping every connection
+mid-broadcast (a restart, a failover), Redis restarting under it, a batch outliving its
+lease. It goes on, one sender at a time, and each resident gets the message once."""
 
 from __future__ import annotations
 
@@ -85,3 +86,37 @@ def test_a_batch_longer_than_the_lease_keeps_a_second_sender_out(telegram, monke
     assert deliver(max_seconds=5).ran is False  # the first still holds it
     first.join(30)
     assert len(telegram.sent(7)) == 5 and Message.objects.filter(state=Message.State.SENT).count() == 5
+
+
+def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(telegram, own_redis, settings,
+                                                                                 tmp_path):
+    import shutil
+    import subprocess
+    import time
+
+    url, server = own_redis
+    settings.REDIS_URL, settings.TELEGRAM_RATE_PER_SEC = url, 100  # the budget lives in this Redis
+    telegram.latency = 0.01
+    Subscriber.objects.bulk_create(Subscriber(chat_id=2000 + n) for n in range(60))
+    broadcast = Broadcast.objects.create(text="Water is off on Monday")
+    outbox.send_broadcast(broadcast)
+    outbox.queue_broadcast(broadcast.pk)
+    sender = threading.Thread(target=lambda: (deliver(max_seconds=30), connection.close()))
+    sender.start()
+    telegram.wait_for(lambda: len(telegram.sent()) >= 15, timeout=30)
+    server.terminate()  # Redis goes away mid-broadcast...
+    server.wait(timeout=10)
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    time.sleep(0.3)
+    again = subprocess.Popen([shutil.which("redis-server"), "--port", port, "--bind", "127.0.0.1", "--save", "",
+                              "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    try:  # ...and comes back, empty
+        sender.join(60)
+        for _ in range(3):
+            deliver(max_seconds=30)
+        chats = [int(sent["chat_id"]) for sent in telegram.sent()]
+        assert len(chats) == len(set(chats)) == 60  # each once
+        assert Message.objects.filter(state=Message.State.SENT).count() == 60
+    finally:
+        again.terminate()
+        again.wait(timeout=10)
