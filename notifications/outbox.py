@@ -326,6 +326,11 @@ def depth() -> dict[str, int]:
     return dict(waiting.order_by().values_list("kind").annotate(n=Count("pk")))
 
 
+def overdue(late: timedelta, now: datetime | None = None) -> int:
+    """Queued messages that came due longer than `late` ago and are still not sent."""
+    return Message.objects.filter(state=Message.State.PENDING, not_before__lt=(now or timezone.now()) - late).count()
+
+
 def next_due() -> datetime | None:
     return Message.objects.filter(state=Message.State.PENDING).order_by("not_before").values_list(
         "not_before", flat=True).first()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema, inline_serializer
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -16,13 +18,17 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from notifications import outbox
 from ops import metrics
 from powerbot.api import JSONAPIView, presented_key
 from powerbot.celery import app
+from sensors.power import last_tick
 
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SEC = 3
+DETECTOR_GRACE_SEC = 30
+SENDER_LATE_SEC = 120  # past a long 429 pause or a large broadcast's tail
 
 
 def _database() -> str | None:
@@ -43,8 +49,28 @@ def _broker() -> str | None:
     return None
 
 
+def _detector() -> str | None:
+    """The offline detector ticks every SENSOR_CHECK_INTERVAL_SEC in a worker: long silent, no
+    outage is being found (a worker or beat that is down, or cannot reach the database)."""
+    ticked = last_tick()
+    if ticked is None:
+        return None  # not started yet: a fresh deployment's first seconds
+    behind = (timezone.now() - ticked).total_seconds()
+    limit = 3 * settings.SENSOR_CHECK_INTERVAL_SEC + DETECTOR_GRACE_SEC
+    return f"the offline detector has not run for {behind:.0f} s" if behind > limit else None
+
+
+def _sender() -> str | None:
+    """Messages due for minutes and still queued: no sender is sending (or it cannot)."""
+    if not settings.TELEGRAM_BOT_TOKEN:
+        return None  # messages wait for a token by design
+    late = outbox.overdue(timedelta(seconds=SENDER_LATE_SEC))
+    return f"{late} message(s) due for over {SENDER_LATE_SEC} s are not sent" if late else None
+
+
 class ReadyView(JSONAPIView):
-    """Readiness: the database answers and the broker accepts a connection.
+    """Readiness of the whole service: the database answers, the broker accepts a connection,
+    the offline detector keeps ticking, and queued messages are being sent.
 
     The failure says which part failed and the kind of error, never a URL (it may hold a password).
     """
@@ -57,6 +83,8 @@ class ReadyView(JSONAPIView):
     })
     def get(self, request: Request) -> Response:
         checks = {"database": _database() or "ok", "broker": _broker() or "ok"}
+        if checks["database"] == "ok":
+            checks |= {"detector": _detector() or "ok", "sender": _sender() or "ok"}
         if any(check != "ok" for check in checks.values()):
             logger.warning("not ready: %s", checks)
             return Response({"status": "unavailable", "checks": checks}, status=503)

@@ -45,6 +45,7 @@ def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path
 
         building = served.get_json("/api/v1/public/buildings/1/status")
         assert [section["state"] for section in building["sections"]] == ["unknown", "up"]
-        assert served.get_json("/api/v1/ready")["checks"] == {"database": "ok", "broker": "ok"}
+        assert served.get_json("/api/v1/ready")["checks"] == {
+            "database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
         assert telegram.user(501).send("/start", timeout=60).params["chat_id"] in (501, "501")  # the bot answers
         assert len(running.processes()) >= 5  # make, honcho, web, worker, sender, bot...

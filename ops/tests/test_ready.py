@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+ALL_OK = {"database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
 
 @pytest.fixture
 def broker(own_redis) -> Iterator[subprocess.Popen]:
@@ -26,7 +27,7 @@ def test_ready_while_database_and_broker_answer(client, broker):
     response = client.get("/api/v1/ready")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert response.json() == {"status": "ok", "checks": ALL_OK}
 
 
 @pytest.mark.django_db
@@ -46,4 +47,30 @@ def test_a_stopped_broker_makes_ready_answer_503_naming_it(client, broker):
 
 
 def test_the_served_app_is_ready_on_the_embedded_broker(served_app):
-    assert served_app.get_json("/api/v1/ready") == {"status": "ok", "checks": {"database": "ok", "broker": "ok"}}
+    assert served_app.get_json("/api/v1/ready") == {"status": "ok", "checks": ALL_OK}
+
+
+@pytest.mark.django_db
+def test_a_detector_that_stopped_ticking_or_a_sender_that_stopped_sending_makes_ready_503(client, broker, time_travel,
+                                                                                          settings, make_building):
+    from django.utils import timezone
+
+    from notifications.models import Message, Subscriber
+    from sensors.power import detect_offline
+
+    detect_offline()
+    assert client.get("/api/v1/ready").json()["checks"] == ALL_OK
+    time_travel(seconds=3 * settings.SENSOR_CHECK_INTERVAL_SEC + 31)  # no worker ticked since
+    response = client.get("/api/v1/ready")
+    assert response.status_code == 503 and response.json()["checks"]["detector"] == (
+        "the offline detector has not run for 61 s")
+    detect_offline()
+    settings.TELEGRAM_BOT_TOKEN = "123456:TOKEN"
+    Message.objects.create(subscriber=Subscriber.objects.create(chat_id=7), kind=Message.Kind.BROADCAST,
+                           not_before=timezone.now())
+    assert client.get("/api/v1/ready").status_code == 200  # due just now: the sender has time
+    time_travel(seconds=121)
+    detect_offline()
+    response = client.get("/api/v1/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["sender"] == "1 message(s) due for over 120 s are not sent"

@@ -117,7 +117,8 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_pa
         assert imported.returncode == 0, imported.stderr
         assert served.get_json("/api/v1/public/sections/1/2/schedule")["group"] == "3.2"
         assert b"BEGIN:VEVENT" in fetch(f"{root}/api/v1/public/sections/1/2/schedule.ics?api_key={READ_KEY}")[2]
-        assert served.get_json("/api/v1/ready")["checks"] == {"database": "ok", "broker": "ok"}
+        assert served.get_json("/api/v1/ready")["checks"] == {
+            "database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
         # What the web renders lazily: the OpenAPI schema and docs, the admin, a collected static file.
         assert fetch(f"{root}/api/v1/schema/")[0] == 200
         assert fetch(f"{root}/api/v1/docs/")[0] == 200
