@@ -14,6 +14,7 @@ from PIL import Image
 from alerts import services
 from buildings.admin import ShelterForm
 from buildings.models import Shelter
+from conftest import subscribe
 from notifications.models import Subscriber, Subscription
 from testsupport.fake_telegram import keyboard
 
@@ -49,8 +50,7 @@ def london(make_building, time_machine):
 
 @pytest.fixture
 def olena(bot, london):
-    subscriber = Subscriber.objects.create(chat_id=42, language="en")
-    Subscription.objects.create(subscriber=subscriber, section=london.sections.get(number=1))
+    subscribe(42, (london.pk, 1), language="en")
     return bot.user(42, language_code="en")
 
 

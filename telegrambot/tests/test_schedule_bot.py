@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 import pytest
 
+from conftest import subscribe
 from notifications.models import Subscriber, Subscription
 from schedules import services
 from schedules.files import import_file
@@ -34,8 +35,7 @@ days:
 
 @pytest.fixture
 def olena(bot, london):
-    subscriber = Subscriber.objects.create(chat_id=42, language="en")
-    Subscription.objects.create(subscriber=subscriber, section=london.sections.get(number=1))
+    subscribe(42, (london.pk, 1), language="en")
     return bot.user(42, language_code="en")
 
 
