@@ -25,6 +25,9 @@ CSRF_TRUSTED_ORIGINS = config.get_list("CSRF_TRUSTED_ORIGINS", [])
 # for the firmware in the field; 0: none (the embedded default serves everything on one port).
 SENSOR_ONLY_PORT = config.get_int("SENSOR_ONLY_PORT", 0, minimum=0, maximum=65535)
 # Paths the firmware uses: the heartbeat, firmware updates, and health (also the container's check).
+# A new sensor uuid is recorded but counts for no section until an operator approves or pins
+# it (off by default: the seed's behaviour, where any write key places a new board).
+SENSOR_NEW_NEEDS_APPROVAL = config.get_bool("SENSOR_NEW_NEEDS_APPROVAL", False)
 SENSOR_PATHS = (r"^api/v1/heartbeat/?$", r"^api/v1/firmware/", r"^api/v1/health/?$")
 # Behind a proxy that terminates HTTPS (Traefik in the Compose deployment): it says so in
 # X-Forwarded-Proto; cookies are sent over HTTPS only; plain HTTP is redirected, except the

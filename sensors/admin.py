@@ -66,7 +66,8 @@ class SensorAdmin(admin.ModelAdmin):
         "firmware_version", "canonical", "enabled", "frozen", "first_seen_at",
     ]
     list_display_links = ["id", "uuid"]
-    list_filter = [OnlineFilter, FirstSeenFilter, "canonical", "enabled", "section__building", "firmware_version"]
+    list_filter = [OnlineFilter, FirstSeenFilter, "awaiting_approval", "canonical", "enabled", "section__building",
+                   "firmware_version"]
     list_select_related = ["section__building"]
     search_fields = ["uuid", "name", "comment", "last_ip", "section__building__name", "=section__building__id"]
     ordering = ["-first_seen_at"]
@@ -74,7 +75,7 @@ class SensorAdmin(admin.ModelAdmin):
         "id", "first_seen_at", "last_heartbeat", "online_since", "last_ip", "firmware_version", "telemetry",
     ]
     fieldsets = [
-        (None, {"fields": ["id", "uuid", "name", "comment", "enabled"]}),
+        (None, {"fields": ["id", "uuid", "name", "comment", "enabled", "awaiting_approval"]}),
         ("Mapping", {"fields": ["section", "canonical"]}),
         ("Freeze", {"fields": ["frozen_is_up", "frozen_until"]}),
         ("Reported", {"fields": ["first_seen_at", "last_heartbeat", "online_since", "last_ip",
@@ -82,7 +83,7 @@ class SensorAdmin(admin.ModelAdmin):
     ]
     inlines = [AliasInline]
     actions = [
-        "pin", "unpin",
+        "approve", "pin", "unpin",
         freeze_action(timedelta(minutes=15), "for 15 min"),
         freeze_action(timedelta(hours=1), "for 1 h"),
         freeze_action(timedelta(hours=6), "for 6 h"),
@@ -115,7 +116,13 @@ class SensorAdmin(admin.ModelAdmin):
 
     @admin.action(description="Pin mapping (ignore building/section sent by the firmware)")
     def pin(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
-        self.message_user(request, f"Pinned {services.pin(queryset)} sensor(s).", messages.SUCCESS)
+        pinned = services.pin(queryset, operator=request.user.get_username())
+        self.message_user(request, f"Pinned {pinned} sensor(s).", messages.SUCCESS)
+
+    @admin.action(description="Approve new sensors (count them for their sections)")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
+        approved = services.approve(queryset, operator=request.user.get_username())
+        self.message_user(request, f"Approved {approved} sensor(s).", messages.SUCCESS)
 
     @admin.action(description="Unpin mapping (follow building/section sent by the firmware)")
     def unpin(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:

@@ -146,10 +146,10 @@ def _accepted_at_once(request: HttpRequest) -> HttpResponse | None:
         data = JSONObjectParser().parse(io.BytesIO(request.body))
     except APIException:
         return None
-    if WriteKeyAuthentication.write_key(request, data) is None:
+    if (key := WriteKeyAuthentication.write_key(request, data)) is None:
         return None
     try:
-        return _accepted(record_heartbeat(data, ip=client_ip(request)))
+        return _accepted(record_heartbeat(data, ip=client_ip(request), bound=bool(key.sensor_uuid)))
     except HeartbeatRejected:
         return None  # record_heartbeat writes nothing before every check has passed
 
@@ -169,7 +169,7 @@ class HeartbeatView(JSONAPIView):
     )
     def post(self, request: Request) -> Response | HttpResponse:
         try:
-            accepted = record_heartbeat(request.data, ip=client_ip(request))
+            accepted = record_heartbeat(request.data, ip=client_ip(request), bound=bool(request.auth.sensor_uuid))
         except HeartbeatRejected as rejected:
             _rejected(request, rejected.reason, rejected.status, rejected.message)
             return Response(error_body(rejected.message), status=rejected.status)

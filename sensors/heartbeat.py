@@ -101,8 +101,10 @@ _remembered: dict[str, KnownSensor] = {}
 REMEMBER_AT_MOST = 100_000  # sensors; past that, forget them all and start again
 
 
-def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> HeartbeatAccepted:
-    """Validate and record one heartbeat whose key the caller has already checked."""
+def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None, bound: bool = False) -> HeartbeatAccepted:
+    """Validate and record one heartbeat whose key the caller has already checked. `bound`:
+    the key is scoped to this one board, which is then bound to its section as if pinned (a
+    key read out of one board moves nothing)."""
     building_id = payload.get("building_id")
     if not is_json_int(building_id):
         raise HeartbeatRejected(400, "building_id must be an integer", "bad_building_id")
@@ -114,20 +116,20 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None) -> Heartbeat
     remembered = _remembered.get(key)
     if remembered is not None:
         try:
-            accepted = _record(payload, uuid, building_id, ip, remembered)
+            accepted = _record(payload, uuid, building_id, ip, remembered, bound)
         except HeartbeatRejected:
             accepted = None  # perhaps only by what has changed since: decide on fresh facts
         if accepted is not None:
             return accepted
         _remembered.pop(key, None)
-    return _record(payload, uuid, building_id, ip, find_sensor(uuid))
+    return _record(payload, uuid, building_id, ip, find_sensor(uuid), bound)
 
 
 def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | None,
-            known: KnownSensor | None) -> HeartbeatAccepted | None:
+            known: KnownSensor | None, bound: bool) -> HeartbeatAccepted | None:
     """Record the heartbeat on the facts in `known`; None, having written nothing, when
     they were remembered and are no longer all true, or the heartbeat is not a quiet one."""
-    placement = resolve_placement(known, uuid, building_id, payload.get("section_id"))
+    placement = resolve_placement(known, uuid, building_id, payload.get("section_id"), bound=bound)
     name = _optional_text(payload, "name")
     comment = _optional_text(payload, "comment")
 
@@ -159,7 +161,7 @@ def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | N
             _remember(known)
     else:
         left = [known.current.section_pk] if known is not None else []
-        sensor_heard(_place(uuid, placement, fields), now, also_sections=left)
+        sensor_heard(_place(uuid, placement, fields, pinned=bound), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
 
@@ -211,10 +213,11 @@ def _as_datetime(value: Any) -> datetime | None:
     return value
 
 
-def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, section_id: Any) -> Placement:
+def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, section_id: Any, *,
+                      bound: bool = False) -> Placement:
     """Apply the mapping rules; raises HeartbeatRejected for an unknown building or bad section."""
-    if known is not None and known.canonical:
-        return known.current  # pinned in the admin: what the firmware says is ignored
+    if known is not None and (known.canonical or bound):
+        return known.current  # pinned in the admin, or bound by its own key: what the firmware says is ignored
     pinned_building = settings.SENSOR_UUID_BUILDING_MAP.get(uuid_key(uuid))
     if pinned_building is not None:
         building_id = pinned_building
@@ -351,8 +354,10 @@ def _facts_sql() -> str:
     )
 
 
-def _place(uuid: str, placement: Placement, fields: dict[str, Any]) -> int:
-    """A new sensor, or one that moved: the rare paths, through the ORM. Returns its id."""
+def _place(uuid: str, placement: Placement, fields: dict[str, Any], *, pinned: bool = False) -> int:
+    """A new sensor, or one that moved: the rare paths, through the ORM. Returns its id. A new
+    one is pinned where it first reported when its key is its own, and with
+    SENSOR_NEW_NEEDS_APPROVAL counts for nothing until an operator approves or pins it."""
     section = Section.objects.filter(building_id=placement.building_id, number=placement.number).first()
     if section is None:
         # An operator removed the section since we looked: answer as if we had seen it.
@@ -368,7 +373,9 @@ def _place(uuid: str, placement: Placement, fields: dict[str, Any]) -> int:
         return sensors.values_list("pk", flat=True).get()
     try:
         with transaction.atomic():
-            return Sensor.objects.create(uuid=uuid, section=section, **fields).pk
+            awaiting = settings.SENSOR_NEW_NEEDS_APPROVAL
+            return Sensor.objects.create(uuid=uuid, section=section, canonical=pinned, enabled=not awaiting,
+                                         awaiting_approval=awaiting, **fields).pk
     except IntegrityError:
         # Another worker created this sensor between our read and our insert.
-        return _place(uuid, placement, fields)
+        return _place(uuid, placement, fields, pinned=pinned)

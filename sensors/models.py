@@ -94,6 +94,9 @@ class Sensor(models.Model):
     enabled = models.BooleanField(
         default=True, help_text="Disabled sensors still report, but count for nothing and are not published.",
     )
+    awaiting_approval = models.BooleanField(
+        default=False, help_text="New with SENSOR_NEW_NEEDS_APPROVAL: disabled until an operator approves or pins it.",
+    )
     canonical = models.BooleanField(
         "pinned", default=False,
         help_text="Pinned: the building and section sent by the firmware are ignored.",
@@ -134,6 +137,8 @@ class Sensor(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.uuid_key = uuid_key(self.uuid)
+        if self.enabled and self.awaiting_approval:  # enabled by an operator: that approves it
+            self.awaiting_approval = False
         with writing_sensors(kwargs.get("update_fields")):
             super().save(*args, **kwargs)
 

@@ -12,9 +12,20 @@ from sensors.power import record_section_states
 from sensors.status import online_expression, sections_counting
 
 
-def pin(sensors: QuerySet[Sensor]) -> int:
-    """Pin each sensor to its current section: reported building/section are then ignored."""
+def pin(sensors: QuerySet[Sensor], operator: str = "") -> int:
+    """Pin each sensor to its current section: reported building/section are then ignored.
+    A sensor awaiting approval is approved by it."""
+    approve(sensors, operator)
     return sensors.filter(canonical=False).update(canonical=True)
+
+
+def approve(sensors: QuerySet[Sensor], operator: str = "", now: datetime | None = None) -> int:
+    """Let new sensors awaiting approval count for their sections."""
+    ids = list(sensors.filter(awaiting_approval=True).values_list("pk", flat=True))
+    approved = Sensor.objects.filter(pk__in=ids).update(awaiting_approval=False, enabled=True)
+    record_section_states(sections_counting(ids), now or timezone.now(), PowerCause.OPERATOR,
+                          reason="sensor approved", operator=operator)
+    return approved
 
 
 def unpin(sensors: QuerySet[Sensor]) -> int:
