@@ -110,6 +110,10 @@ class Building(models.Model):
         # Sections 1..N exist exactly when the building says it has N sections.
         with transaction.atomic():
             super().save(*args, **kwargs)
+            # Checked again here, not only in clean(): something may have come to refer to a
+            # section since, and it must not be deleted with it.
+            if problems := _in_use(self.sections.filter(number__gt=self.section_count)):
+                raise ValidationError({"section_count": "; ".join(problems)})
             self.sync_sections()
 
     def sync_sections(self) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
@@ -187,7 +187,12 @@ async def _keep_lease(owner: str, lost: asyncio.Event) -> None:
     long 429 pause): a second sender must never start beside it."""
     while True:
         await asyncio.sleep(SENDER_LEASE.total_seconds() / 3)
-        if not await in_database(_renew_lease, owner):
+        try:
+            renewed = await in_database(_renew_lease, owner)
+        except DatabaseError as exc:  # it cannot be held: stop, and the next sender takes over
+            logger.error("the sender lease could not be renewed (%s); stopping", exc)
+            renewed = False
+        if not renewed:
             logger.error("the sender lease was lost; stopping")
             lost.set()
             return

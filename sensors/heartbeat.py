@@ -151,9 +151,11 @@ def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | N
         # every one of them still true.
         if not (stays and _update(known.pk, fields, up_after=_comfortably(now), facts=known)):
             return None
-    elif stays and _touch(known.pk, fields, now):
-        if not known.online:
-            sensor_heard(known.pk, now)  # power may be back: one conditional write
+    elif stays and (touched := _touch(known.pk, fields, now)):
+        if not known.online or touched == LATE:
+            # Power may be back: one conditional write. Late, the detector may have taken it
+            # offline since it was read: the same write finds out.
+            sensor_heard(known.pk, now)
         elif settings.POWER_ON_CONFIRM_SEC:
             if confirms_power_on(_as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now):
                 power_on_confirmed(known.pk, now)
@@ -291,8 +293,12 @@ def _storable(value: Any) -> bool:
     return True
 
 
-def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
-    """Record a heartbeat of a sensor that stays in its section; False if it is gone.
+QUIET, LATE = "quiet", "late"
+
+
+def _touch(pk: int, fields: dict[str, Any], now: datetime) -> str:
+    """Record a heartbeat of a sensor that stays in its section: QUIET, LATE (it was past or
+    near its deadline), or "" if it is gone.
 
     One UPDATE when the sensor was up with time to spare: no reader's answer changes. A
     sensor that was past its deadline is back up, which changes the public list: that
@@ -301,9 +307,9 @@ def _touch(pk: int, fields: dict[str, Any], now: datetime) -> bool:
     as passed, and no reader can have seen the sensor down without seeing the new version.
     """
     if _update(pk, fields, up_after=_comfortably(now)):
-        return True
+        return QUIET
     with writing_sensors(fields):
-        return _update(pk, fields)
+        return LATE if _update(pk, fields) else ""
 
 
 def _comfortably(now: datetime) -> datetime:

@@ -143,7 +143,8 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
 def _section_status(section: Section, rows: list[tuple], now: datetime) -> SectionStatus:
     online = [row for row in rows if row[4]]
     confirmed = True
-    if not rows:
+    if not any(row[5] is not None or row[7] for row in rows):
+        # No sensor, or none heard from yet (a board just added): no sign of power either way.
         state, since = PowerState.UNKNOWN, None
     elif online:
         # Up since the earliest current run of heartbeats (frozen sensors have none).

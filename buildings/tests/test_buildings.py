@@ -93,3 +93,14 @@ def test_a_section_with_history_subscribers_or_a_broadcast_is_kept(admin_client,
     page = admin_client.post(f"/admin/buildings/building/{building.pk}/change/", form)
     assert page.status_code == 200 and "still have power events" in page.content.decode()
     assert building.sections.count() == 3 and PowerEvent.objects.filter(section=section_3).exists()
+
+
+@pytest.mark.django_db
+def test_a_section_that_came_into_use_after_the_check_is_still_kept(make_building, make_sensor):
+    building = make_building(sections=3)
+    building.section_count = 2
+    building.full_clean()  # nothing refers to section 3 yet...
+    make_sensor("a", section=3)  # ...then a board reports there
+    with pytest.raises(ValidationError, match=r"sections \[3\] still have sensors"):
+        building.save()
+    assert building.sections.count() == 3

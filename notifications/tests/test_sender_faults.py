@@ -120,3 +120,26 @@ def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(
     finally:
         again.terminate()
         again.wait(timeout=10)
+
+
+def test_a_lease_that_cannot_be_renewed_stops_the_sender(telegram, monkeypatch):
+    from datetime import timedelta
+
+    from django.db import OperationalError
+
+    from notifications import delivery
+
+    monkeypatch.setattr(delivery, "SENDER_LEASE", timedelta(seconds=0.6))
+
+    def database_gone(owner: str) -> bool:
+        raise OperationalError("the connection is lost")
+
+    monkeypatch.setattr(delivery, "_renew_lease", database_gone)
+    subscriber = Subscriber.objects.create(chat_id=7)
+    for number in range(4):  # one chat: a message a second
+        broadcast = Broadcast.objects.create(text=f"notice {number}")
+        outbox.send_broadcast(broadcast)
+        outbox.queue_broadcast(broadcast.pk)
+    report = deliver(max_seconds=20)
+    assert report.ran and len(telegram.sent(7)) < 4  # stopped, the rest left to the next sender
+    assert Message.objects.filter(subscriber=subscriber, state=Message.State.PENDING).exists()

@@ -3,7 +3,10 @@ the sections it left and joined are recorded again at once."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from sensors.mappings import import_document
 from sensors.models import PowerEvent, Sensor, SensorAlias
@@ -16,13 +19,14 @@ CHANGE = "/admin/sensors/sensor/{}/change/"
 
 @pytest.fixture
 def up_in_section_1(make_building, make_sensor, beat):
-    """A pinned sensor powering section 1 of building 10; section 2 has an offline sensor."""
+    """A pinned sensor powering section 1 of building 10; section 2 has a sensor silent for an hour."""
     building = make_building(id=10, sections=2)
     sensor = make_sensor("a", section=1, canonical=True)
     make_sensor("b", section=2)
     beat("a")
     beat("b", section=2)
-    Sensor.objects.filter(uuid="b").update(online=False, offline_after=None, last_heartbeat=None)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Sensor.objects.filter(uuid="b").update(online=False, offline_after=long_ago, last_heartbeat=long_ago)  # silent
     return building, sensor
 
 
@@ -67,3 +71,12 @@ def test_an_alias_added_and_removed_records_the_section_it_counts_for(up_in_sect
 def test_moving_a_sensor_in_a_mapping_file_records_both_sections(up_in_section_1):
     import_document({"sensors": [{"uuid": "a", "building": 10, "section": 2, "canonical": True}]})
     assert (recorded(10, 1), recorded(10, 2)) == ("unknown", "up")
+
+
+def test_replacing_a_board_tells_nobody_the_power_went_off(admin_client, up_in_section_1, make_sensor):
+    building, sensor = up_in_section_1
+    make_sensor("new", section=1)  # added in the admin, never heard from yet
+    response = admin_client.post(f"/admin/sensors/sensor/{sensor.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert recorded(10, 1) == "unknown"  # no sign of power either way: nobody is told "off"
+    assert not PowerEvent.objects.filter(section__number=1, state="down").exists()

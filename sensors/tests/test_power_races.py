@@ -101,3 +101,26 @@ def test_the_detector_while_a_heartbeat_decides_leaves_the_section_up(make_build
     detector.join(20)
     assert not detector_failed and not beat_failed
     assert Sensor.objects.get(uuid="a").online and recorded() == "up"
+
+
+def test_a_late_heartbeat_read_before_the_detector_and_written_after_it_takes_the_sensor_online(
+        make_building, make_sensor, beat, elapse, time_travel, monkeypatch):
+    from sensors import heartbeat
+
+    make_building(sections=1)
+    make_sensor("a", section=1)
+    beat("a")
+    elapse(145)
+    time_travel(seconds=10)  # past its deadline, not yet taken offline
+    reading = heartbeat.find_sensor
+
+    def read_then_detector_runs(uuid):
+        known = reading(uuid)  # read while still online...
+        power.detect_offline()  # ...and the detector takes it offline before the write
+        return known
+
+    monkeypatch.setattr(heartbeat, "find_sensor", read_then_detector_runs)
+    heartbeat_response = Client().post("/api/v1/heartbeat", {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1,
+                                                             "sensor_uuid": "a"}, content_type="application/json")
+    assert heartbeat_response.status_code == 200
+    assert Sensor.objects.get(uuid="a").online and recorded() == "up"
