@@ -8,6 +8,7 @@ right before the Telegram call and "sent" right after it, each a conditional upd
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -70,9 +71,7 @@ def is_news(event: PowerEvent) -> bool:
 
 def announce(event_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None) -> int:
     """Queue a power event's message for each subscriber of its section, once; returns
-    how many were queued now. Rows are committed FANOUT_BATCH at a time and
-    `first_batch_queued` is called after the first, so the sender starts on them while
-    the rest of a large audience is still being queued."""
+    how many were queued now (in committed batches, see _fan_out)."""
     now = now or timezone.now()
     event = PowerEvent.objects.filter(pk=event_id).first()
     if event is None or not is_news(event) or Announcement.objects.filter(event=event).exists():
@@ -83,13 +82,24 @@ def announce(event_id: int, now: datetime | None = None, first_batch_queued: Cal
         subscribers = Subscriber.objects.filter(
             active=True, subscriptions__section=event.section_id, subscriptions__power=True,
         ).order_by("pk")
-        for number, batch in enumerate(_batches(subscribers, FANOUT_BATCH)):
-            messages = [queued(s, now, kind=Message.Kind.POWER, event=event) for s in batch]
-            queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
-            if number == 0:
-                first_batch_queued()
+        queued_now = _fan_out(subscribers, lambda s: queued(s, now, kind=Message.Kind.POWER, event=event),
+                              first_batch_queued)
     _, fresh = Announcement.objects.get_or_create(event=event, defaults={"paused": paused})
     return queued_now if fresh else 0
+
+
+def _fan_out(audience: QuerySet[Subscriber], message_for: Callable[[Subscriber], Message],
+             first_batch_queued: Callable[[], object]) -> int:
+    """Queue `message_for(subscriber)` for each of `audience` (ordered by pk), FANOUT_BATCH at
+    a time, each batch committed; `first_batch_queued` is called after the first, so the
+    sender starts on them while the rest of a large audience is still being queued. Unique
+    constraints make a repeat harmless; returns how many were new."""
+    queued_now = 0
+    for number, batch in enumerate(_batches(audience, FANOUT_BATCH)):
+        queued_now += len(Message.objects.bulk_create([message_for(s) for s in batch], ignore_conflicts=True))
+        if number == 0:
+            first_batch_queued()
+    return queued_now
 
 
 def _batches(subscribers: QuerySet[Subscriber], size: int) -> Iterator[list[Subscriber]]:
@@ -151,19 +161,10 @@ def announce_schedule_change(change_id: int, now: datetime | None = None,
     if change is None or ScheduleAnnouncement.objects.filter(change=change).exists():
         return 0
     audience, zones = _group_audience(groups.sections_in(change.day.group))
-    texts: dict[tuple[str, zoneinfo.ZoneInfo], str] = {}
-    queued_now = 0
-    for number, batch in enumerate(_batches(audience.filter(schedule_notices=True), FANOUT_BATCH)):
-        messages = []
-        for subscriber in batch:
-            key = (subscriber.language, zones[subscriber.in_group])
-            if key not in texts:
-                texts[key] = schedule_change_text(change, key[1], subscriber.language)
-            messages.append(queued(subscriber, now, kind=Message.Kind.SCHEDULE, topic=f"schedule:{change.pk}",
-                                   text=texts[key]))
-        queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
-        if number == 0:
-            first_batch_queued()
+    text = functools.cache(lambda language, zone: schedule_change_text(change, zone, language))  # one per reader kind
+    queued_now = _fan_out(audience.filter(schedule_notices=True), lambda subscriber: queued(
+        subscriber, now, kind=Message.Kind.SCHEDULE, topic=f"schedule:{change.pk}",
+        text=text(subscriber.language, zones[subscriber.in_group])), first_batch_queued)
     _, fresh = ScheduleAnnouncement.objects.get_or_create(change=change)
     return queued_now if fresh else 0
 
@@ -210,26 +211,23 @@ def announce_alert(alert_id: int, ending: bool, now: datetime | None = None,
         AlertAnnouncement.objects.get_or_create(alert=alert, ending=False)
         return 0
     buildings = {building.pk: building for building in regions.buildings_in(alert.region.uid)}
-    shelters = {} if ending else {pk: Shelter.objects.filter(building=pk).first() for pk in buildings}
+    nearest: dict[int, Shelter] = {}
+    for shelter in Shelter.objects.filter(building__in=list(buildings)):  # nearest first, per the model's order
+        nearest.setdefault(shelter.building_id, shelter)
     following = Q(subscriptions__section__building__in=list(buildings))
     audience = Subscriber.objects.filter(following, active=True, alert_notices=True).annotate(
         in_building=Max("subscriptions__section__building", filter=following)).order_by("pk")
+
+    @functools.cache  # one text per language and building, however many read it
+    def text(language: str, building_id: int) -> str:
+        building = buildings[building_id]
+        return (all_clear_text(alert, building, language) if ending
+                else alert_text(alert, building, nearest.get(building_id), language))
+
     topic = f"alert:{alert.pk}:{'end' if ending else 'start'}"
-    texts: dict[tuple[str, int], str] = {}
-    queued_now = 0
-    for number, batch in enumerate(_batches(audience, FANOUT_BATCH)):
-        messages = []
-        for subscriber in batch:
-            key = (subscriber.language, subscriber.in_building)
-            if key not in texts:
-                building = buildings[subscriber.in_building]
-                texts[key] = (all_clear_text(alert, building, subscriber.language) if ending
-                              else alert_text(alert, building, shelters[building.pk], subscriber.language))
-            messages.append(queued(subscriber, now, may_hold=False, kind=Message.Kind.ALERT, alert=alert,
-                                   topic=topic, urgent=True, text=texts[key]))
-        queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
-        if number == 0:
-            first_batch_queued()
+    queued_now = _fan_out(audience, lambda subscriber: queued(
+        subscriber, now, may_hold=False, kind=Message.Kind.ALERT, alert=alert, topic=topic, urgent=True,
+        text=text(subscriber.language, subscriber.in_building)), first_batch_queued)
     _, fresh = AlertAnnouncement.objects.get_or_create(alert=alert, ending=ending)
     return queued_now if fresh else 0
 
@@ -260,12 +258,9 @@ def queue_broadcast(broadcast_id: int, now: datetime | None = None,
     broadcast = Broadcast.objects.filter(pk=broadcast_id, queued_at__isnull=False, fanned_out_at__isnull=True).first()
     if broadcast is None:
         return 0
-    queued_now = 0
-    for number, batch in enumerate(_batches(broadcast_audience(broadcast).order_by("pk"), FANOUT_BATCH)):
-        messages = [queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast) for s in batch]
-        queued_now += len(Message.objects.bulk_create(messages, ignore_conflicts=True))
-        if number == 0:
-            first_batch_queued()
+    queued_now = _fan_out(broadcast_audience(broadcast).order_by("pk"),
+                          lambda s: queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast),
+                          first_batch_queued)
     Broadcast.objects.filter(pk=broadcast.pk).update(fanned_out_at=timezone.now())
     return queued_now
 
