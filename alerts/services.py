@@ -21,6 +21,7 @@ from alerts.models import Alert, Reading, Region, State
 from buildings.models import Building
 from powerbot import counters, sources
 from powerbot.sources import SourceError
+from schedules.days import local_midnight
 
 logger = logging.getLogger(__name__)
 
@@ -144,13 +145,18 @@ def states_of(buildings: Iterable[Building]) -> dict[int, RegionState]:
     """Each building's region state (one query for them all)."""
     uids = {building.pk: regions.region_of(building) for building in buildings}
     known = {region.uid: region for region in Region.objects.filter(uid__in=set(uids.values()))}
-    return {pk: _shown(uid, known.get(uid)) for pk, uid in uids.items()}
+    return {pk: shown(uid, known.get(uid)) for pk, uid in uids.items()}
 
 
-def _shown(uid: str, region: Region | None) -> RegionState:
+def shown(uid: str, region: Region | None) -> RegionState:
+    """What a region's state is said to be: unknown until it was first decided."""
     if region is None or not region.state:
         return RegionState(uid, State.UNKNOWN, None)
     return RegionState(uid, State(region.state), region.since)
+
+
+def watched_states() -> list[RegionState]:
+    return [shown(region.uid, region) for region in Region.objects.filter(watched=True).order_by("uid")]
 
 
 def watching() -> bool:
@@ -167,6 +173,13 @@ def alerts_between(uid: str, start: datetime, end: datetime) -> list[Alert]:
     """The region's alerts that overlap [start, end), oldest first."""
     return list(Alert.objects.filter(region__uid=uid, started_at__lt=end)
                 .exclude(ended_at__lte=start).order_by("started_at"))
+
+
+def today(building: Building, now: datetime) -> tuple[list[Alert], timedelta]:
+    """The alerts of the building's region since its local midnight, and how long they lasted."""
+    midnight = local_midnight(timezone.localtime(now, building.tz).date(), building.tz)
+    alerts = alerts_between(regions.region_of(building), midnight, now)
+    return alerts, total_length(alerts, midnight, now)
 
 
 def total_length(alerts: list[Alert], start: datetime, end: datetime) -> timedelta:

@@ -128,6 +128,8 @@ def _in_use(removed: models.QuerySet[Section]) -> list[str]:
     """Why sections cannot be removed: what still refers to them (sensors and aliases, to be
     moved first; power history and subscriptions, which are kept for good; broadcasts). The
     apps above register these relations; only the section's own recorded state goes with it."""
+    if not removed.exists():
+        return []  # the usual save: no section is removed
     problems = []
     for relation in Section._meta.related_objects:
         if relation.one_to_one:

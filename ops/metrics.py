@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from alerts.models import Region
 from alerts.services import FETCH_RESULTS as ALERT_FETCH_RESULTS
+from alerts.services import shown
 from firmware.services import CHECK_RESULTS
 from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
@@ -112,7 +113,7 @@ class PowerBotCollector:
                                 "Seconds since a source last answered well on a region (+Inf: never).",
                                 labels=["region", "source"])
         for region in Region.objects.filter(watched=True).prefetch_related("readings"):
-            state.add_metric([region.uid, region.state or "unknown"], 1)
+            state.add_metric([region.uid, shown(region.uid, region).state], 1)
             disagree.add_metric([region.uid], int(region.disagreement))
             for reading in region.readings.all():
                 seconds = math.inf if reading.answered_at is None else max((now - reading.answered_at).total_seconds(), 0)

@@ -206,8 +206,8 @@ class AlertRegionsView(ReadOnlyView):
 
     @extend_schema(responses={200: AlertRegionListSerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
-        regions = [{"region": region.uid, "state": region.state or "unknown", "since": region.since}
-                   for region in Region.objects.filter(watched=True).order_by("uid")]
+        regions = [{"region": state.region, "state": state.state, "since": state.since}
+                   for state in alerts.watched_states()]
         return Response(AlertRegionListSerializer({"regions": regions}).data)
 
 

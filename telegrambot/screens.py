@@ -329,14 +329,11 @@ def alert_state(person: Person, subscriber: Subscriber) -> Screen | list[Screen]
     states = alerts.states_of(followed)
     screens = []
     for building in followed:
-        tz = building.tz
-        midnight = local_midnight(timezone.localtime(now, tz).date(), tz)
-        today = alerts.alerts_between(states[building.pk].region, midnight, now)
+        today, lasted = alerts.today(building, now)
         shelters = list(building.shelters.all())
         rows = [[_button(f"🛡 {shelter.name[:40]}", callbacks.shelter(shelter.pk))] for shelter in shelters]
         rows.append([_button(_("🔄 Refresh"), callbacks.OPEN_ALERTS)])
-        text = texts.alerts_screen(building, states[building.pk], today,
-                                   alerts.total_length(today, midnight, now), shelters, now)
+        text = texts.alerts_screen(building, states[building.pk], today, lasted, shelters, now)
         screens.append(Screen(text, InlineKeyboardMarkup(rows)))
     return screens
 
