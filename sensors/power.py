@@ -76,9 +76,14 @@ class Silence:
         )
 
 
+@transaction.atomic
 def sensor_heard(sensor_id: int, now: datetime, also_sections: Iterable[int] = ()) -> list[PowerEvent]:
     """After a heartbeat of a sensor that was offline (or new, or moved): take it online
-    and record what that changes. `also_sections` are sections it just left."""
+    and record what that changes. `also_sections` are sections it just left.
+
+    One transaction: a sensor taken online whose sections were not recomputed (the
+    connection lost in between) would leave them down for good, as its next heartbeats
+    find it online and recompute nothing."""
     if Sensor.objects.filter(pk=sensor_id, online=False).update(online=True, online_since=now):
         SensorTransition.objects.create(sensor_id=sensor_id, online=True, at=now)
     sections = sections_counting([sensor_id]) | set(also_sections)
@@ -98,9 +103,16 @@ def power_on_confirmed(sensor_id: int, now: datetime) -> list[PowerEvent]:
     return record_section_states(sections_counting([sensor_id]), now, PowerCause.HEARTBEAT)
 
 
+@transaction.atomic
 def detect_offline(now: datetime | None = None) -> DetectorReport:
     """One detector tick: take sensors past their deadline offline, let sensors whose
-    freeze ran out count as themselves again, and record the result."""
+    freeze ran out count as themselves again, and record the result.
+
+    One transaction, so a tick cut short (the database restarting, the worker killed)
+    leaves nothing half done: sensors taken offline with their sections not recomputed
+    would never be looked at again (the next tick asks only for online sensors), and a
+    tick clock moved past freezes that ended unseen would forget them. The clock row it
+    updates first also makes a second detector wait for the first to finish."""
     now = now or timezone.now()
     server_was_down, silence_id, last_tick_at = _tick_clock(now)
     report = DetectorReport(server_was_down=server_was_down)
@@ -120,15 +132,14 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
             silence = _open_mass_silence(measured, now)
     report.mass_silence = silence
 
-    with transaction.atomic():
-        # Row locks keep two detectors from taking the same sensor (PostgreSQL); on SQLite
-        # the IMMEDIATE transaction serialises them whole.
-        expired = list(due.select_for_update(skip_locked=True).values_list("pk", "last_heartbeat"))
-        if expired:
-            Sensor.objects.filter(pk__in=[pk for pk, _ in expired]).update(online=False)
-            SensorTransition.objects.bulk_create(
-                SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last in expired
-            )
+    # Row locks keep a heartbeat's write of a sensor waiting until its section is recorded
+    # (PostgreSQL); on SQLite the IMMEDIATE transaction serialises the tick whole.
+    expired = list(due.select_for_update(skip_locked=True).values_list("pk", "last_heartbeat"))
+    if expired:
+        Sensor.objects.filter(pk__in=[pk for pk, _ in expired]).update(online=False)
+        SensorTransition.objects.bulk_create(
+            SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last in expired
+        )
     report.went_offline = len(expired)
     if expired:
         sections = sections_counting(pk for pk, _ in expired)
