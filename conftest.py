@@ -14,6 +14,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -145,20 +146,27 @@ def _tasks_run_inline() -> None:
     app.conf.task_always_eager = True
 
 
-@pytest.fixture
-def broker_down() -> Iterator[None]:
-    """The project's Celery app publishing, for real, to a broker it cannot open."""
+@contextmanager
+def publishing_to(broker: str, *, retry: bool = True) -> Iterator[None]:
+    """The project's Celery app publishing, for real, to `broker` instead of running tasks inline."""
     from powerbot.celery import app
 
     saved = app.conf.broker_url, app.conf.task_publish_retry
     app._after_fork()  # drop pooled connections to the broker earlier tests used, as a forked worker does
     app.conf.task_always_eager = False
-    app.conf.broker_url, app.conf.task_publish_retry = "sqla+sqlite:////nonexistent/broker.sqlite3", False
+    app.conf.broker_url, app.conf.task_publish_retry = broker, retry
     try:
         yield
     finally:
         app.conf.broker_url, app.conf.task_publish_retry = saved
         app._after_fork()
+
+
+@pytest.fixture
+def broker_down() -> Iterator[None]:
+    """The project's Celery app publishing, for real, to a broker it cannot open."""
+    with publishing_to("sqla+sqlite:////nonexistent/broker.sqlite3", retry=False):
+        yield
 
 
 @pytest.fixture
@@ -505,27 +513,49 @@ def wait_for(condition: Callable[[], Any], seconds: float = 60) -> bool:
     return bool(condition())
 
 
-@pytest.fixture
-def worker_until(telegram, test_database_url, tmp_path) -> Callable[..., None]:
-    """Run a real Celery worker (it polls what is configured as it starts) on this test's
-    database and the fake Telegram, with the settings given as keywords, until `until()` is
-    true; then kill it outright, as a restart that does not wait would."""
-    import signal
+@dataclass(frozen=True)
+class Workers:
+    """Real Celery workers on a test's database and the fake Telegram."""
 
-    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    env: dict[str, str]
+    folder: Path
+
+    @contextmanager
+    def run(self, **settings: str) -> Iterator[subprocess.Popen]:
+        """A worker (it polls what is configured as it starts) with the settings given as
+        keywords; its broker is REDIS_URL when given, else an embedded one of the test's own.
+        Killed outright at the end, as a restart that does not wait would."""
+        import signal
+
+        broker = settings.get("REDIS_URL") or f"sqla+sqlite:///{self.folder / 'broker.sqlite3'}"
+        with open(self.folder / "worker.log", "ab") as log:  # a file, not a pipe nobody reads that could fill up
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "powerbot", "-b", broker, "worker", "--queues",
+                 "celery,telegram", "--concurrency", "2", "--without-heartbeat", "--without-gossip", "--without-mingle"],
+                cwd=BASE_DIR, env=self.env | settings, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            yield process
+        finally:
+            os.killpg(process.pid, signal.SIGKILL)  # late acks: a task it held is run again, which loses nothing
+            process.wait(timeout=30)
+
+    def log(self) -> str:
+        return (self.folder / "worker.log").read_text(errors="replace")
+
+
+@pytest.fixture
+def workers(telegram, test_database_url, tmp_path) -> Workers:
+    return Workers(project_env(test_database_url, TELEGRAM_API_URL=telegram.url, TELEGRAM_BOT_TOKEN=telegram.token,
+                               LOG_LEVEL="WARNING"), tmp_path)
+
+
+@pytest.fixture
+def worker_until(workers: Workers) -> Callable[..., None]:
+    """Run a real Celery worker (Workers.run) until `until()` is true."""
 
     def run(until: Callable[[], Any], **settings: str) -> None:
-        env = project_env(test_database_url, TELEGRAM_API_URL=telegram.url, TELEGRAM_BOT_TOKEN=telegram.token,
-                          LOG_LEVEL="WARNING", **settings)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "powerbot", "-b", broker, "worker", "--queues", "celery,telegram",
-             "--concurrency", "2", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-            cwd=BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            assert wait_for(until), worker.stderr.read().decode() if worker.poll() is not None else "not in time"
-        finally:
-            os.killpg(worker.pid, signal.SIGKILL)  # late acks: a task it held is run again, which loses nothing
-            worker.wait(timeout=30)
+        with workers.run(**settings) as process:
+            assert wait_for(until), f"{'exited' if process.poll() is not None else 'not in time'}: {workers.log()}"
 
     return run
 

@@ -143,3 +143,59 @@ def test_a_lease_that_cannot_be_renewed_stops_the_sender(telegram, monkeypatch):
     report = deliver(max_seconds=20)
     assert report.ran and len(telegram.sent(7)) < 4  # stopped, the rest left to the next sender
     assert Message.objects.filter(subscriber=subscriber, state=Message.State.PENDING).exists()
+
+
+def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells_each_change_once(
+        telegram, own_redis, workers, make_building, make_sensor, beat, tmp_path):
+    import shutil
+    import subprocess
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conftest import publishing_to, subscribe, wait_for
+    from powerbot.celery import app
+    from sensors.models import PowerState, SectionPower, Sensor
+    from sensors.power import detect_offline
+
+    url, server = own_redis
+    make_building(sections=1)
+    make_sensor("a", section=1)
+    detect_offline()  # the detector has been running
+    beat("a")
+    chats = [300 + n for n in range(20)]
+    for chat in chats:
+        subscribe(chat, (10, 1), language="en")
+
+    def told() -> dict[int, list[str]]:
+        return {chat: telegram.texts(chat) for chat in chats}
+
+    with workers.run(REDIS_URL=url), publishing_to(url):
+        Sensor.objects.update(offline_after=timezone.now() - timedelta(seconds=1))  # the board fell silent
+        detect_offline()  # power off: its notice goes through Redis to the worker
+        assert wait_for(lambda: all(len(texts) == 1 for texts in told().values()), 60), workers.log()
+
+        server.terminate()  # Redis goes away...
+        server.wait(timeout=10)
+        for _ in range(3):  # ...power comes back meanwhile: heartbeats are still taken
+            assert beat("a").status_code == 200
+        assert SectionPower.objects.get().state == PowerState.UP
+
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        again = subprocess.Popen([shutil.which("redis-server"), "--port", port, "--bind", "127.0.0.1", "--save", "",
+                                  "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        try:  # ...and comes back, empty: the notice queued while it was away is gone with it
+            deadline = time.monotonic() + 90
+            while not all(len(texts) == 2 for texts in told().values()) and time.monotonic() < deadline:
+                app.send_task("notifications.tasks.announce_missed")  # what beat sends every 30 s
+                wait_for(lambda: all(len(texts) == 2 for texts in told().values()), 5)
+            app.send_task("notifications.tasks.deliver")  # and the sender's own beat, once more
+            time.sleep(3)
+        finally:
+            again.terminate()
+            again.wait(timeout=10)
+    outbox_states = list(Message.objects.values_list("subscriber__chat_id", "state", "attempts"))
+    for chat, texts in told().items():  # each change once, in order
+        assert len(texts) == 2 and "off" in texts[0].lower() and "on" in texts[1].lower(), (
+            chat, texts, outbox_states, workers.log())
