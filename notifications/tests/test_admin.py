@@ -120,3 +120,54 @@ def test_only_operators_allowed_to_delete_broadcasts_may_delete_drafts(client, a
     assert client.get(f"/admin/notifications/broadcast/{draft.pk}/delete/").status_code == 403
     assert client.post(f"/admin/notifications/broadcast/{draft.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Broadcast.objects.filter(pk=draft.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_send_now_to_50000_subscribers_leaves_heartbeats_and_the_detector_writing(admin_client, make_building,
+                                                                                   broker_down):
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+
+    from conftest import WRITE_KEY
+    from sensors.power import detect_offline
+
+    make_building(id=10, name="London", sections=1)
+    Subscriber.objects.bulk_create((Subscriber(chat_id=100_000 + n) for n in range(50_000)), batch_size=5000)
+    broadcast = Broadcast.objects.create(text="Water is off on Monday")
+    response = admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/",
+                                 {"text": broadcast.text, "_send": "1"})
+    assert response.status_code == 302 and not Message.objects.exists()  # "Send now" answers at once
+    fanning_out, failures, seen = threading.Event(), [], set()
+
+    def heartbeats_and_ticks() -> None:  # a building's boards and the detector, all through the fan-out
+        board = Client(raise_request_exception=False)
+        try:
+            while fanning_out.is_set():
+                for number in range(5):
+                    response = board.post("/api/v1/heartbeat", {
+                        "api_key": WRITE_KEY, "building_id": 10, "section_id": 1, "sensor_uuid": f"board-{number}"},
+                        content_type="application/json")
+                    if response.status_code != 200:
+                        failures.append(response.status_code)
+                detect_offline()
+                seen.add(Message.objects.count())
+        except Exception as exc:  # "database is locked" from the detector
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    fanning_out.set()
+    writer = threading.Thread(target=heartbeats_and_ticks)
+    writer.start()
+    try:
+        assert outbox.queue_broadcast(broadcast.pk) == 50_000  # the worker's task, in committed batches
+    finally:
+        fanning_out.clear()
+        writer.join(60)
+    # The writes landed between the fan-out's batches, not after all of them (a fan-out in one
+    # transaction holds SQLite's write lock throughout: they would see none queued, then all).
+    between = {queued for queued in seen if 0 < queued < 50_000}
+    assert failures == [] and len(between) >= 3, (failures[:3], sorted(seen))
+    assert Message.objects.filter(broadcast=broadcast).count() == 50_000
