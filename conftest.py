@@ -109,8 +109,10 @@ def _isolated_settings(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     settings.STATIC_ROOT = None  # tests serve static files from the apps, no collectstatic
     settings.WHITENOISE_USE_FINDERS = True
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     settings.TELEGRAM_BOT_TOKEN = ""  # no delivery unless a test brings the fake Telegram
     settings.TELEGRAM_RATE_PER_SEC = 25
     settings.POWER_ON_CONFIRM_SEC = 0
@@ -180,8 +182,22 @@ def own_redis(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
     binary = shutil.which("redis-server")
     require_service("redis-server", binary is not None, "install Redis (apt-get install redis-server)")
     port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                               "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while True:
@@ -214,7 +230,9 @@ def database_url(params: dict[str, Any]) -> str:
     credentials = quote(params.get("user") or "", safe="")
     if params.get("password"):
         credentials += ":" + quote(params["password"], safe="")
-    return f"postgres://{credentials}@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{params['dbname']}"
+    return (
+        f"postgres://{credentials}@{params.get('host') or '127.0.0.1'}:{params.get('port') or 5432}/{params['dbname']}"
+    )
 
 
 def _connection_params() -> dict[str, Any]:
@@ -262,7 +280,9 @@ def make_sensor(db, settings) -> Callable[..., Any]:
     def make(uuid: str, building: int = 10, section: int = 1, **fields: Any) -> Sensor:
         """A sensor as heartbeats would have left it: online until last_heartbeat + timeout."""
         if fields.get("last_heartbeat") is not None:
-            fields.setdefault("offline_after", fields["last_heartbeat"] + timedelta(seconds=settings.SENSOR_TIMEOUT_SEC))
+            fields.setdefault(
+                "offline_after", fields["last_heartbeat"] + timedelta(seconds=settings.SENSOR_TIMEOUT_SEC)
+            )
             fields.setdefault("online", fields["offline_after"] > timezone.now())
         return Sensor.objects.create(
             uuid=uuid, section=Section.objects.get(building_id=building, number=section), **fields
@@ -289,8 +309,7 @@ def make_release(db) -> Callable[..., Any]:
 def post_heartbeat(client: Client) -> Callable[..., Any]:
     """Post a heartbeat as firmware does: JSON body, key in the body unless given."""
 
-    def post(payload: Any = None, *, raw: bytes | None = None, content_type: str = "application/json",
-             **meta: str):
+    def post(payload: Any = None, *, raw: bytes | None = None, content_type: str = "application/json", **meta: str):
         if raw is None:
             body = {"api_key": WRITE_KEY, **payload} if isinstance(payload, dict) else payload
             raw = json.dumps(body).encode()
@@ -361,14 +380,26 @@ def project_env(database_url: str, **extra: str) -> dict[str, str]:
     """This process's environment for a manage.py or gunicorn of the project on `database_url`,
     with the tests' keys and none of the shell's SENSOR_* settings."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("SENSOR_")}
-    return env | {"DATABASE_URL": database_url, "SECRET_KEY": "test-secret", "SENSOR_API_KEY": WRITE_KEY,
-                  "SENSOR_PUBLIC_API_KEY": READ_KEY, **extra}
+    return env | {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "SENSOR_API_KEY": WRITE_KEY,
+        "SENSOR_PUBLIC_API_KEY": READ_KEY,
+        **extra,
+    }
 
 
 def run_manage(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """`manage.py ARGS` in a process of its own, output captured."""
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @dataclass(frozen=True)
@@ -438,10 +469,19 @@ def bot_process(telegram, test_database_url) -> Iterator[Callable[..., subproces
     started: list[subprocess.Popen] = []
 
     def start(**settings: str) -> subprocess.Popen:
-        env = project_env(test_database_url, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url,
-                          **settings)
-        started.append(subprocess.Popen([sys.executable, "manage.py", "runbot"], cwd=BASE_DIR, env=env,
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        env = project_env(
+            test_database_url, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url, **settings
+        )
+        started.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "runbot"],
+                cwd=BASE_DIR,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
         telegram.wait_for(lambda: len(telegram.calls_to("setMyCommands")) >= 2 * len(started), timeout=60)
         return started[-1]
 
@@ -530,9 +570,29 @@ class Workers:
         broker = settings.get("REDIS_URL") or f"sqla+sqlite:///{self.folder / 'broker.sqlite3'}"
         with open(self.folder / "worker.log", "ab") as log:  # a file, not a pipe nobody reads that could fill up
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "powerbot", "-b", broker, "worker", "--queues",
-                 "celery,telegram", "--concurrency", "2", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-                cwd=BASE_DIR, env=self.env | settings, start_new_session=True, stdout=subprocess.DEVNULL, stderr=log)
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "powerbot",
+                    "-b",
+                    broker,
+                    "worker",
+                    "--queues",
+                    "celery,telegram",
+                    "--concurrency",
+                    "2",
+                    "--without-heartbeat",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                cwd=BASE_DIR,
+                env=self.env | settings,
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         try:
             yield process
         finally:
@@ -545,8 +605,12 @@ class Workers:
 
 @pytest.fixture
 def workers(telegram, test_database_url, tmp_path) -> Workers:
-    return Workers(project_env(test_database_url, TELEGRAM_API_URL=telegram.url, TELEGRAM_BOT_TOKEN=telegram.token,
-                               LOG_LEVEL="WARNING"), tmp_path)
+    return Workers(
+        project_env(
+            test_database_url, TELEGRAM_API_URL=telegram.url, TELEGRAM_BOT_TOKEN=telegram.token, LOG_LEVEL="WARNING"
+        ),
+        tmp_path,
+    )
 
 
 @pytest.fixture
@@ -567,7 +631,9 @@ def subscribe(chat_id: int, *places: tuple[int, int], **fields: Any) -> Any:
 
     subscriber = Subscriber.objects.create(chat_id=chat_id, **fields)
     for building, number in places:
-        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building, number=number))
+        Subscription.objects.create(
+            subscriber=subscriber, section=Section.objects.get(building_id=building, number=number)
+        )
     return subscriber
 
 

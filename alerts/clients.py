@@ -24,16 +24,19 @@ def alerts_in_ua(region: Region) -> bool:
     body = ALERTS_IN_UA.get_json(
         f"{settings.ALERTS_IN_UA_API_URL}/iot/active_air_raid_alerts/{region.uid}.json",
         headers={"Authorization": f"Bearer {settings.ALERTS_IN_UA_API_KEY}"},
-        timeout=settings.ALERTS_FETCH_TIMEOUT_SEC)
+        timeout=settings.ALERTS_FETCH_TIMEOUT_SEC,
+    )
     if not isinstance(body, str) or body not in IN_UA_ANSWERS:
-        raise SourceError(f"answered {shown(body)}, not \"A\", \"P\" or \"N\"")
+        raise SourceError(f'answered {shown(body)}, not "A", "P" or "N"')
     return IN_UA_ANSWERS[body]
 
 
 def ukrainealarm(region: Region) -> bool:
     body = UKRAINEALARM.get_json(
         f"{settings.ALERTS_API_URL}/alerts/{region.ukrainealarm_id}",
-        headers={"Authorization": settings.ALERTS_API_KEY}, timeout=settings.ALERTS_FETCH_TIMEOUT_SEC)
+        headers={"Authorization": settings.ALERTS_API_KEY},
+        timeout=settings.ALERTS_FETCH_TIMEOUT_SEC,
+    )
     if not isinstance(body, list) or not body:
         raise SourceError(f"answered {shown(body)}, not a list of regions")
     return any(_active_alerts(entry) for entry in body)

@@ -65,13 +65,15 @@ class Alert(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     first_source = models.CharField(max_length=16, choices=Source.choices, help_text="The source that saw it first.")
     announced = models.BooleanField(
-        default=True, help_text="Residents hear of it (not of an alert under way when PowerBot first looked).")
+        default=True, help_text="Residents hear of it (not of an alert under way when PowerBot first looked)."
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["region"], condition=models.Q(ended_at__isnull=True),
-                                    name="one_open_alert_per_region"),
+            models.UniqueConstraint(
+                fields=["region"], condition=models.Q(ended_at__isnull=True), name="one_open_alert_per_region"
+            ),
         ]
         indexes = [models.Index(fields=["region", "started_at"], name="alert_region_started")]
 

@@ -43,7 +43,8 @@ def sync() -> list[Region]:
     Region.objects.filter(watched=True).exclude(uid__in=list(wanted)).update(watched=False)
     alert_open = Exists(Alert.objects.filter(region=OuterRef("pk"), ended_at__isnull=True))
     Region.objects.filter(~alert_open, watched=False).exclude(state="").update(
-        state="", since=None, version=F("version") + 1)
+        state="", since=None, version=F("version") + 1
+    )
     return list(Region.objects.filter(Q(watched=True) | alert_open).order_by("uid"))
 
 

@@ -57,8 +57,7 @@ def _ask(feed: clients.Feed, polled: list[Region], now: datetime, report: PollRe
         return
     turn = -(-feed.per_minute * settings.ALERTS_POLL_SEC // 60)  # a poll's share of the minute, rounded up
     allowed = sources.reserve(feed.source, now, per_minute=feed.per_minute, at_most=min(turn, len(polled)))
-    asked_at = dict(Reading.objects.filter(source=feed.source, region__in=polled)
-                    .values_list("region_id", "asked_at"))
+    asked_at = dict(Reading.objects.filter(source=feed.source, region__in=polled).values_list("region_id", "asked_at"))
     for region in sorted(polled, key=lambda region: asked_at.get(region.pk) or EPOCH)[:allowed]:
         report.asked += 1
         try:
@@ -66,8 +65,9 @@ def _ask(feed: clients.Feed, polled: list[Region], now: datetime, report: PollRe
         except SourceError as exc:
             counters.count("alert_fetches", "failed")
             report.failed.append(f"{feed.source}: {exc}")
-            Reading.objects.update_or_create(region=region, source=feed.source,
-                                             defaults={"asked_at": now, "error": str(exc)[:300]})
+            Reading.objects.update_or_create(
+                region=region, source=feed.source, defaults={"asked_at": now, "error": str(exc)[:300]}
+            )
             sources.failed(feed.source, exc, now, every=timedelta(seconds=settings.ALERTS_POLL_SEC))
             return
         counters.count("alert_fetches", "ok")
@@ -81,11 +81,13 @@ def record(region: Region, source: str, active: bool, now: datetime) -> None:
     reading, _ = Reading.objects.get_or_create(region=region, source=source)
     if active:
         since = reading.active_since if reading.active and reading.active_since else now
-        Reading.objects.filter(pk=reading.pk).update(active=True, answered_at=now, asked_at=now, error="",
-                                                     active_since=since, last_active_at=now)
+        Reading.objects.filter(pk=reading.pk).update(
+            active=True, answered_at=now, asked_at=now, error="", active_since=since, last_active_at=now
+        )
     else:
-        Reading.objects.filter(pk=reading.pk).update(active=False, answered_at=now, asked_at=now, error="",
-                                                     active_since=None)
+        Reading.objects.filter(pk=reading.pk).update(
+            active=False, answered_at=now, asked_at=now, error="", active_since=None
+        )
 
 
 def evaluate(region: Region, now: datetime | None = None) -> State | None:
@@ -104,7 +106,8 @@ def evaluate(region: Region, now: datetime | None = None) -> State | None:
     try:
         with transaction.atomic():
             if not Region.objects.filter(pk=region.pk, version=region.version).update(
-                    state=state, since=now, version=F("version") + 1):
+                state=state, since=now, version=F("version") + 1
+            ):
                 return None
             open_alert = Alert.objects.filter(region=region, ended_at__isnull=True).first()
             if state == State.ACTIVE:
@@ -130,6 +133,7 @@ def _open(region: Region, readings: list[Reading], now: datetime, *, announced: 
 
 
 # --- Reading ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RegionState:
@@ -171,8 +175,9 @@ def history(region: Region, since: datetime | None = None) -> QuerySet[Alert]:
 
 def alerts_between(uid: str, start: datetime, end: datetime) -> list[Alert]:
     """The region's alerts that overlap [start, end), oldest first."""
-    return list(Alert.objects.filter(region__uid=uid, started_at__lt=end)
-                .exclude(ended_at__lte=start).order_by("started_at"))
+    return list(
+        Alert.objects.filter(region__uid=uid, started_at__lt=end).exclude(ended_at__lte=start).order_by("started_at")
+    )
 
 
 def today(building: Building, now: datetime) -> tuple[list[Alert], timedelta]:

@@ -80,8 +80,9 @@ def run(args: list[str], env: dict[str, str]) -> str:
 
 def rss_mb(pid: int) -> float:
     """RSS of a process (the gunicorn master) and its children (the workers)."""
-    pids = [pid] + [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                   text=True).stdout.split()]
+    pids = [pid] + [
+        int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    ]
     total = 0
     for p in pids:
         try:
@@ -93,7 +94,9 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int, settings: str = "powerbot.settings") -> Iterator[tuple[int, subprocess.Popen]]:
+def gunicorn(
+    env: dict[str, str], workers: int, settings: str = "powerbot.settings"
+) -> Iterator[tuple[int, subprocess.Popen]]:
     """The app under gunicorn on a free port, answering health checks; (port, process).
 
     `settings` other than the project's are looked up in bench/ (floor_settings).
@@ -101,9 +104,22 @@ def gunicorn(env: dict[str, str], workers: int, settings: str = "powerbot.settin
     port = free_port()
     env = env | {"DJANGO_SETTINGS_MODULE": settings, "PYTHONPATH": str(ROOT / "bench")}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "powerbot.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning"],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "powerbot.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         for _ in range(100):
@@ -122,7 +138,12 @@ def migrated_env(db: str, work: Path, write_key: str, read_key: str) -> dict[str
     """This process's environment for the project on a fresh, migrated database of kind `db`
     (a SQLite file in `work`, or POSTGRES_URL made afresh), with the given keys."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENSOR_")}
-    env |= {"SENSOR_API_KEY": write_key, "SENSOR_PUBLIC_API_KEY": read_key, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+    env |= {
+        "SENSOR_API_KEY": write_key,
+        "SENSOR_PUBLIC_API_KEY": read_key,
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "WARNING",
+    }
     if db == "sqlite":
         env["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     else:

@@ -60,15 +60,25 @@ def seed(users: int) -> list[int]:
         Building.objects.create(id=number, name=f"Building {number:02d}", section_count=4)
     sections = list(Section.objects.order_by("pk"))
     Sensor.objects.bulk_create(
-        Sensor(uuid=f"s-{section.pk}-{n}", uuid_key=uuid_key(f"s-{section.pk}-{n}"), section=section, last_heartbeat=now, online_since=now,
-               offline_after=now + timedelta(minutes=30), online=True)
-        for section in sections for n in range(3)
+        Sensor(
+            uuid=f"s-{section.pk}-{n}",
+            uuid_key=uuid_key(f"s-{section.pk}-{n}"),
+            section=section,
+            last_heartbeat=now,
+            online_since=now,
+            offline_after=now + timedelta(minutes=30),
+            online=True,
+        )
+        for section in sections
+        for n in range(3)
     )
     record_section_states([s.pk for s in sections], now, PowerCause.HEARTBEAT)
     subscribers = Subscriber.objects.bulk_create(
-        Subscriber(chat_id=1000 + n, name=f"user {n}", language="uk" if n % 3 else "en") for n in range(users))
-    Subscription.objects.bulk_create(Subscription(subscriber=s, section=sections[n % len(sections)])
-                                     for n, s in enumerate(subscribers))
+        Subscriber(chat_id=1000 + n, name=f"user {n}", language="uk" if n % 3 else "en") for n in range(users)
+    )
+    Subscription.objects.bulk_create(
+        Subscription(subscriber=s, section=sections[n % len(sections)]) for n, s in enumerate(subscribers)
+    )
     return [sections[n % len(sections)].pk for n in range(users)]
 
 
@@ -95,11 +105,21 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="length of the steady run")
     parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a reply and the next press")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--webhook", type=int, default=0, metavar="N",
-                        help="N bot processes in webhook mode behind a balancer (0: one, long polling)")
+    parser.add_argument(
+        "--webhook",
+        type=int,
+        default=0,
+        metavar="N",
+        help="N bot processes in webhook mode behind a balancer (0: one, long polling)",
+    )
     parser.add_argument("--redis", default="", metavar="URL", help="REDIS_URL for the bot and the sender (the budget)")
-    parser.add_argument("--overlap", type=int, default=0, metavar="SUBSCRIBERS",
-                        help="also: an outage told to SUBSCRIBERS while every user asks /status at once")
+    parser.add_argument(
+        "--overlap",
+        type=int,
+        default=0,
+        metavar="SUBSCRIBERS",
+        help="also: an outage told to SUBSCRIBERS while every user asks /status at once",
+    )
     parser.add_argument("--rate", type=int, default=25, help="TELEGRAM_RATE_PER_SEC for the overlap run")
     args = parser.parse_args()
 
@@ -111,8 +131,15 @@ def main() -> None:
         database_url = POSTGRES_URL
     else:
         database_url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    os.environ.update({"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "powerbot.settings",
-                       "SECRET_KEY": "bench-secret", "REDIS_URL": args.redis, "TELEGRAM_RATE_PER_SEC": str(args.rate)})
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "powerbot.settings",
+            "SECRET_KEY": "bench-secret",
+            "REDIS_URL": args.redis,
+            "TELEGRAM_RATE_PER_SEC": str(args.rate),
+        }
+    )
     import django
 
     django.setup()
@@ -120,20 +147,28 @@ def main() -> None:
 
     sections = seed(args.users)
     with FakeTelegram() as telegram, ExitStack() as stack:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_API_URL": telegram.url,
-               "LOG_LEVEL": "WARNING"}
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": telegram.token,
+            "TELEGRAM_API_URL": telegram.url,
+            "LOG_LEVEL": "WARNING",
+        }
         bots = start_bots(stack, env, args.webhook, telegram)
         users = [telegram.user(1000 + n, language_code="uk") for n in range(args.users)]
         users[0].send("/status", timeout=60)  # started and warmed up
         mode = f"{args.webhook} webhook processes" if args.webhook else "long polling"
-        print(f"bot pids {[bot.pid for bot in bots]} ({mode}): {args.users} users, {args.db}, "
-              f"budget in {'Redis' if args.redis else 'the database'}")
+        print(
+            f"bot pids {[bot.pid for bot in bots]} ({mode}): {args.users} users, {args.db}, "
+            f"budget in {'Redis' if args.redis else 'the database'}"
+        )
         burst = measure(telegram, bots, users, sections, args.rounds, think=None)
         steady = measure(telegram, bots, users, sections, args.seconds, think=args.think)
         memory = [rss_kib(bot.pid) for bot in bots]
         report(f"burst: all {args.users} press at the same moment, {args.rounds} times", *burst)
-        report(f"steady: each user presses, reads the reply, waits {args.think} s on average, for {args.seconds} s",
-               *steady)
+        report(
+            f"steady: each user presses, reads the reply, waits {args.think} s on average, for {args.seconds} s",
+            *steady,
+        )
         for bot, (now_kib, peak_kib) in zip(bots, memory, strict=True):
             print(f"bot {bot.pid} RSS: {now_kib / 1024:.0f} MB now, {peak_kib / 1024:.0f} MB peak")
         if args.overlap:
@@ -171,10 +206,16 @@ def overlap(telegram, env: dict[str, str], users: list, section_id: int, subscri
 
     section = Section.objects.get(pk=section_id)
     chats = range(50_000_000, 50_000_000 + subscribers)
-    Subscriber.objects.bulk_create((Subscriber(chat_id=chat, name="bench", language="uk") for chat in chats),
-                                   batch_size=2000)
-    Subscription.objects.bulk_create((Subscription(subscriber=subscriber, section=section) for subscriber in
-                                      Subscriber.objects.filter(chat_id__gte=chats[0])), batch_size=2000)
+    Subscriber.objects.bulk_create(
+        (Subscriber(chat_id=chat, name="bench", language="uk") for chat in chats), batch_size=2000
+    )
+    Subscription.objects.bulk_create(
+        (
+            Subscription(subscriber=subscriber, section=section)
+            for subscriber in Subscriber.objects.filter(chat_id__gte=chats[0])
+        ),
+        batch_size=2000,
+    )
     app.conf.task_always_eager = True  # the bench process has no token: the announcement queues, nothing sends
     set_section_state(section, PowerState.DOWN, "bench", "bench")
     queued = Message.objects.filter(state=Message.State.PENDING).count()
@@ -186,31 +227,41 @@ def overlap(telegram, env: dict[str, str], users: list, section_id: int, subscri
         for user in users:
             user.write("/status")
         deadline = time.monotonic() + subscribers / rate * 2 + 120
-        while (sender.poll() is None or sum(len(telegram.texts(u.id)) for u in users) < len(users)) \
-                and time.monotonic() < deadline:
+        while (
+            sender.poll() is None or sum(len(telegram.texts(u.id)) for u in users) < len(users)
+        ) and time.monotonic() < deadline:
             time.sleep(1)
     finally:
         sender.terminate()
         sender.wait(timeout=30)
     elapsed = time.monotonic() - started
-    sent = [c for c in telegram.calls[calls_before:] if c.method in ("sendMessage", "sendPhoto")
-            and c.params.get("_accepted")]
+    sent = [
+        c
+        for c in telegram.calls[calls_before:]
+        if c.method in ("sendMessage", "sendPhoto") and c.params.get("_accepted")
+    ]
     per_second = Counter(int(c.at) for c in sent)
     times = sorted(c.at for c in sent)
-    window = max((sum(1 for t in times[i:i + rate * 2] if t < start + 1) for i, start in enumerate(times)), default=0)
+    window = max((sum(1 for t in times[i : i + rate * 2] if t < start + 1) for i, start in enumerate(times)), default=0)
     notices = Counter(int(c.params["chat_id"]) for c in sent if c.params["text"].startswith("🔌"))
     replies = Counter(int(c.params["chat_id"]) for c in sent if not c.params["text"].startswith("🔌"))
     reply_at = [c.at for c in sent if not c.params["text"].startswith("🔌")]
     states = Counter(Message.objects.values_list("state", flat=True))
     print(f"overlap: {queued} notices queued, {len(users)} users ask /status 3 s in; cap {rate} new messages/s")
-    print(f"  {len(sent)} new messages in {elapsed:.0f} s; most in one clock second: {max(per_second.values())}, "
-          f"in any 1 s window: {window}")
-    print(f"  notices delivered: {len(notices)} of {queued}, twice: {sum(1 for n in notices.values() if n > 1)} "
-          f"(outbox: {dict(states)}); replies: {len(replies)} of {len(users)}, "
-          f"twice: {sum(1 for n in replies.values() if n > 1)}")
+    print(
+        f"  {len(sent)} new messages in {elapsed:.0f} s; most in one clock second: {max(per_second.values())}, "
+        f"in any 1 s window: {window}"
+    )
+    print(
+        f"  notices delivered: {len(notices)} of {queued}, twice: {sum(1 for n in notices.values() if n > 1)} "
+        f"(outbox: {dict(states)}); replies: {len(replies)} of {len(users)}, "
+        f"twice: {sum(1 for n in replies.values() if n > 1)}"
+    )
     if reply_at:
-        print(f"  the crowd's replies all sent within {max(reply_at) - min(reply_at):.1f} s, "
-              f"the broadcast took {max(times) - min(times):.0f} s")
+        print(
+            f"  the crowd's replies all sent within {max(reply_at) - min(reply_at):.1f} s, "
+            f"the broadcast took {max(times) - min(times):.0f} s"
+        )
 
 
 # The sender as the `sender` worker runs it, until the outbox is empty.
@@ -222,15 +273,22 @@ while outbox.next_due() is not None:
 
 
 def press(telegram, user, data: str) -> None:
-    telegram.push({"callback_query": {
-        "id": f"cq-{user.id}-{time.monotonic_ns()}", "from": user.profile, "chat_instance": str(user.id),
-        "data": data, "message": {"message_id": 1, "date": 0, "text": "...",
-                                  "chat": {"id": user.id, "type": "private"}},
-    }})
+    telegram.push(
+        {
+            "callback_query": {
+                "id": f"cq-{user.id}-{time.monotonic_ns()}",
+                "from": user.profile,
+                "chat_instance": str(user.id),
+                "data": data,
+                "message": {"message_id": 1, "date": 0, "text": "...", "chat": {"id": user.id, "type": "private"}},
+            }
+        }
+    )
 
 
-def measure(telegram, bots: list[subprocess.Popen], users: list, sections: list[int], amount: float,
-            think: float | None) -> tuple[dict[str, list[float]], float, float]:
+def measure(
+    telegram, bots: list[subprocess.Popen], users: list, sections: list[int], amount: float, think: float | None
+) -> tuple[dict[str, list[float]], float, float]:
     """Burst (think None): `amount` rounds of every user pressing at once. Steady: for
     `amount` seconds, each user presses again `think` s (on average) after its reply."""
     rng = random.Random(5)
@@ -271,12 +329,17 @@ def report(title: str, latencies: dict[str, list[float]], elapsed: float, cpu: f
     every = [value for values in latencies.values() for value in values]
     print(title)
     print(f"  updates handled: {len(every)} in {elapsed:.1f} s = {len(every) / elapsed:.0f} updates/s")
-    print(f"  update to reply: median {statistics.median(every) * 1000:.0f} ms, "
-          f"p95 {percentile(every, 0.95) * 1000:.0f} ms, max {max(every) * 1000:.0f} ms")
+    print(
+        f"  update to reply: median {statistics.median(every) * 1000:.0f} ms, "
+        f"p95 {percentile(every, 0.95) * 1000:.0f} ms, max {max(every) * 1000:.0f} ms"
+    )
     for kind, values in sorted(latencies.items()):
-        print(f"    {kind:>5}: {len(values):5d} updates, median {statistics.median(values) * 1000:.0f} ms, "
-              f"p95 {percentile(values, 0.95) * 1000:.0f} ms")
+        print(
+            f"    {kind:>5}: {len(values):5d} updates, median {statistics.median(values) * 1000:.0f} ms, "
+            f"p95 {percentile(values, 0.95) * 1000:.0f} ms"
+        )
     print(f"  bot CPU: {cpu / len(every) * 1000:.1f} ms per update ({cpu / elapsed * 100:.0f}% of one core, all bots)")
+
 
 if __name__ == "__main__":
     main()

@@ -45,17 +45,25 @@ def child(args: argparse.Namespace) -> None:
     Building.objects.create(id=1, name="Bench House", section_count=1)
     section = Section.objects.get(building_id=1, number=1)
     now = timezone.now()
-    sensor = Sensor.objects.create(uuid="bench", section=section, online=True, online_since=now - timedelta(hours=2),
-                                   last_heartbeat=now - timedelta(seconds=149), offline_after=now + timedelta(seconds=1))
+    sensor = Sensor.objects.create(
+        uuid="bench",
+        section=section,
+        online=True,
+        online_since=now - timedelta(hours=2),
+        last_heartbeat=now - timedelta(seconds=149),
+        offline_after=now + timedelta(seconds=1),
+    )
     record_section_states([section.pk], now, PowerCause.HEARTBEAT)  # up: its first state
     Sensor.objects.filter(pk=sensor.pk).update(offline_after=now - timedelta(seconds=1))  # and now silent
     DetectorClock.objects.create(pk=1, last_tick_at=now - timedelta(seconds=5))
     Subscriber.objects.bulk_create(
         (Subscriber(chat_id=10_000_000 + n, name=f"bench {n}", language="uk") for n in range(args.subscribers)),
-        batch_size=2000)
+        batch_size=2000,
+    )
     subscribers = list(Subscriber.objects.all())
-    Subscription.objects.bulk_create((Subscription(subscriber=s, section=section) for s in subscribers),
-                                     batch_size=2000)
+    Subscription.objects.bulk_create(
+        (Subscription(subscriber=s, section=section) for s in subscribers), batch_size=2000
+    )
 
     with FakeTelegram(random_429=args.random_429, random_retry_after=1, latency=args.latency) as telegram:
         from django.conf import settings
@@ -98,10 +106,14 @@ def child(args: argparse.Namespace) -> None:
     net = (len(accepted) - 1) / max(span - waited, 1e-9)
     states = Counter(Message.objects.values_list("state", flat=True))
     print(f"  {args.subscribers:,} subscribers, configured {args.rate}/s, {len(refused)} calls refused with 429")
-    print(f"  fan-out of the event: {announced - started:.2f} s;  first message {first - started:.2f} s after "
-          f"the detector tick;  last {last - started:.1f} s after it")
-    print(f"  delivered {len(accepted):,} at {rate:.1f}/s = {100 * rate / args.rate:.1f}% of the limit "
-          f"({net:.1f}/s = {100 * net / args.rate:.1f}% net of the {waited:.0f} s Telegram made it wait)")
+    print(
+        f"  fan-out of the event: {announced - started:.2f} s;  first message {first - started:.2f} s after "
+        f"the detector tick;  last {last - started:.1f} s after it"
+    )
+    print(
+        f"  delivered {len(accepted):,} at {rate:.1f}/s = {100 * rate / args.rate:.1f}% of the limit "
+        f"({net:.1f}/s = {100 * net / args.rate:.1f}% net of the {waited:.0f} s Telegram made it wait)"
+    )
     print(f"  duplicates {duplicates}  losses {losses}  outbox {dict(states)}  total {done - started:.1f} s")
 
 

@@ -35,6 +35,7 @@ E2E_TIMEOUT, E2E_INTERVAL = 5, 1
 
 # --- Run inside a child process whose environment names the database --------------------
 
+
 def seed(first: int, count: int) -> None:
     from django.utils import timezone
 
@@ -47,12 +48,21 @@ def seed(first: int, count: int) -> None:
         building.sync_sections()
     sections = {(s.building_id, s.number): s for s in Section.objects.filter(building_id__in=buildings)}
     now = timezone.now()
-    Sensor.objects.bulk_create([
-        Sensor(uuid=f"bench-{n:05d}", uuid_key=f"bench-{n:05d}",
-               section=sections[(n // SENSORS_PER_BUILDING + 1, n % 4 + 1)], last_heartbeat=now,
-               online_since=now, online=True, offline_after=now + timedelta(seconds=150))
-        for n in range(first, first + count)
-    ], batch_size=1000)
+    Sensor.objects.bulk_create(
+        [
+            Sensor(
+                uuid=f"bench-{n:05d}",
+                uuid_key=f"bench-{n:05d}",
+                section=sections[(n // SENSORS_PER_BUILDING + 1, n % 4 + 1)],
+                last_heartbeat=now,
+                online_since=now,
+                online=True,
+                offline_after=now + timedelta(seconds=150),
+            )
+            for n in range(first, first + count)
+        ],
+        batch_size=1000,
+    )
 
 
 def timed_tick() -> tuple[float, int, object]:
@@ -75,8 +85,10 @@ def quiet_ticks(label: str, rounds: int = 50) -> None:
         times.append(elapsed)
         counts.add(queries)
     times.sort()
-    print(f"  quiet tick, {label}: median {statistics.median(times):.2f} ms  "
-          f"p95 {times[int(len(times) * 0.95)]:.2f} ms  queries {sorted(counts)}")
+    print(
+        f"  quiet tick, {label}: median {statistics.median(times):.2f} ms  "
+        f"p95 {times[int(len(times) * 0.95)]:.2f} ms  queries {sorted(counts)}"
+    )
 
 
 def silence(sensor_filter: dict) -> None:
@@ -112,15 +124,19 @@ def ticks(args: argparse.Namespace) -> None:
     silent_buildings = args.silent // SENSORS_PER_BUILDING
     silence({"section__building_id__lte": silent_buildings})
     elapsed, queries, report = timed_tick()
-    print(f"  tick with {report.went_offline} sensors just silent ({silent_buildings} buildings): {elapsed:.1f} ms  "
-          f"queries {queries}  section events {len(report.events)}  held: {report.mass_silence is not None}")
+    print(
+        f"  tick with {report.went_offline} sensors just silent ({silent_buildings} buildings): {elapsed:.1f} ms  "
+        f"queries {queries}  section events {len(report.events)}  held: {report.mass_silence is not None}"
+    )
     quiet_ticks(f"{args.sensors:,} sensors, after the outage", rounds=20)
 
     massive = int(args.sensors * 0.8)
     silence({"pk__in": Sensor.objects.filter(online=True).order_by("pk").values("pk")[:massive]})
     elapsed, queries, report = timed_tick()
-    print(f"  tick with {report.went_offline} sensors silent at once (mass silence): {elapsed:.1f} ms  "
-          f"queries {queries}  section events {len(report.events)}  held: {MassSilence.objects.filter(open=True).exists()}")
+    print(
+        f"  tick with {report.went_offline} sensors silent at once (mass silence): {elapsed:.1f} ms  "
+        f"queries {queries}  section events {len(report.events)}  held: {MassSilence.objects.filter(open=True).exists()}"
+    )
     quiet_ticks(f"{args.sensors:,} sensors, during the hold", rounds=20)
 
 
@@ -134,9 +150,27 @@ def end_to_end(work: Path) -> None:
 
     call_command("migrate", "--noinput", verbosity=0)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "powerbot", "-b", f"sqla+sqlite:///{work / 'broker.sqlite3'}",
-         "worker", "--beat", "--concurrency", "1", "-s", str(work / "beat-schedule"), "--loglevel", "WARNING"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "powerbot",
+            "-b",
+            f"sqla+sqlite:///{work / 'broker.sqlite3'}",
+            "worker",
+            "--beat",
+            "--concurrency",
+            "1",
+            "-s",
+            str(work / "beat-schedule"),
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         from sensors.models import DetectorClock
@@ -159,11 +193,15 @@ def end_to_end(work: Path) -> None:
                 time.sleep(0.05)
             if not down.exists():
                 sys.exit(f"power-off of building {run} was never recorded")
-            delays.append((down.get().recorded_at - Sensor.objects.get(uuid=f"e2e-{run}").last_heartbeat).total_seconds())
+            delays.append(
+                (down.get().recorded_at - Sensor.objects.get(uuid=f"e2e-{run}").last_heartbeat).total_seconds()
+            )
         budget = E2E_TIMEOUT + E2E_INTERVAL + 2
-        print(f"  end to end, last heartbeat -> power-off recorded: "
-              f"{', '.join(f'{d:.2f}' for d in delays)} s  (timeout {E2E_TIMEOUT} s + interval {E2E_INTERVAL} s; "
-              f"budget {budget} s)")
+        print(
+            f"  end to end, last heartbeat -> power-off recorded: "
+            f"{', '.join(f'{d:.2f}' for d in delays)} s  (timeout {E2E_TIMEOUT} s + interval {E2E_INTERVAL} s; "
+            f"budget {budget} s)"
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=30)
@@ -183,6 +221,7 @@ def child(args: argparse.Namespace) -> None:
 
 # --- The parent: one fresh database per run -----------------------------------------------
 
+
 def run_child(db: str, part: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-detect-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SENSOR_", "REDIS_URL", "MASS_SILENCE"))}
@@ -196,9 +235,21 @@ def run_child(db: str, part: str, args: argparse.Namespace) -> None:
         env["DATABASE_URL"] = POSTGRES_URL
     try:
         subprocess.run(
-            [sys.executable, __file__, "--child", part, "--work", str(work), "--sensors", str(args.sensors),
-             "--silent", str(args.silent)],
-            cwd=ROOT, env=env, check=True,
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                part,
+                "--work",
+                str(work),
+                "--sensors",
+                str(args.sensors),
+                "--silent",
+                str(args.silent),
+            ],
+            cwd=ROOT,
+            env=env,
+            check=True,
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -45,8 +45,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
-def request(port: int, method: str, path: str, body: bytes | None = None, *, read_rate: float | None = None
-            ) -> tuple[int, bytes, dict[str, str]]:
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, *, read_rate: float | None = None
+) -> tuple[int, bytes, dict[str, str]]:
     """One request on a new connection, as boards make them; `read_rate` (bytes/s) reads slowly."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     if read_rate is not None:  # a board's receive window is small (lwIP: 5,744 bytes): the server's writes wait
@@ -70,7 +71,9 @@ def request(port: int, method: str, path: str, body: bytes | None = None, *, rea
 
 def update(port: int, uuid: str, *, read_rate: float | None = None) -> int:
     """Check, download and verify; the image's size."""
-    status, body, _ = request(port, "GET", f"/api/v1/firmware/check?sensor_uuid={uuid}&current_version=1.0.0&board={BOARD}")
+    status, body, _ = request(
+        port, "GET", f"/api/v1/firmware/check?sensor_uuid={uuid}&current_version=1.0.0&board={BOARD}"
+    )
     offer = json.loads(body)
     if status != 200 or not offer.get("update_available"):
         raise RuntimeError(f"no offer: {status} {body[:200]!r}")
@@ -103,8 +106,13 @@ def fleet(port: int, boards: int, duration: float) -> dict[str, float]:
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
-    return {"updates": len(times) / elapsed, "mbps": sum(sizes) / elapsed / 1e6, "p50": percentile(times, 0.5) * 1000,
-            "p99": percentile(times, 0.99) * 1000, "errors": len(errors)}
+    return {
+        "updates": len(times) / elapsed,
+        "mbps": sum(sizes) / elapsed / 1e6,
+        "p50": percentile(times, 0.5) * 1000,
+        "p99": percentile(times, 0.99) * 1000,
+        "errors": len(errors),
+    }
 
 
 def heartbeat_latency(port: int, duration: float) -> dict[str, float]:
@@ -116,32 +124,53 @@ def heartbeat_latency(port: int, duration: float) -> dict[str, float]:
         status, _, _ = request(port, "POST", "/api/v1/heartbeat", body)
         if status == 200:
             times.append(time.monotonic() - started)
-    return {"n": len(times), "p50": percentile(times, 0.5) * 1000, "p99": percentile(times, 0.99) * 1000,
-            "max": max(times) * 1000 if times else float("nan")}
+    return {
+        "n": len(times),
+        "p50": percentile(times, 0.5) * 1000,
+        "p99": percentile(times, 0.99) * 1000,
+        "max": max(times) * 1000 if times else float("nan"),
+    }
 
 
 def bench(db: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
     try:
         env = migrated_env(db, work, WRITE_KEY, "bench-read-key")
-        run([sys.executable, "manage.py", "shell", "-c",
-             "from buildings.models import Building; from sensors.models import Sensor; "
-             "b = Building.objects.create(id=1, name='Bench', section_count=1); "
-             f"Sensor.objects.bulk_create([Sensor(uuid=f'bench-{{n:05d}}', uuid_key=f'bench-{{n:05d}}', "
-             f"section=b.sections.get()) for n in range({args.boards + args.slow})])"], env)
+        run(
+            [
+                sys.executable,
+                "manage.py",
+                "shell",
+                "-c",
+                "from buildings.models import Building; from sensors.models import Sensor; "
+                "b = Building.objects.create(id=1, name='Bench', section_count=1); "
+                f"Sensor.objects.bulk_create([Sensor(uuid=f'bench-{{n:05d}}', uuid_key=f'bench-{{n:05d}}', "
+                f"section=b.sections.get()) for n in range({args.boards + args.slow})])",
+            ],
+            env,
+        )
         filler = MAX_BYTES - 4096  # the image's headers, description and padding take the rest
         image = esp32_image([os.urandom(filler)], named=(BOARD, "1.1.0"))
         (work / "firmware.bin").write_bytes(image)
-        print(run([sys.executable, "manage.py", "release_firmware", str(work / "firmware.bin"), "--board", BOARD], env)
-              .strip())
+        print(
+            run(
+                [sys.executable, "manage.py", "release_firmware", str(work / "firmware.bin"), "--board", BOARD], env
+            ).strip()
+        )
 
         with gunicorn(env, args.workers) as (port, server):
             update(port, "bench-00000")  # warm-up
             downloads = fleet(port, args.boards, args.duration)
             rss = rss_mb(server.pid)
             alone = heartbeat_latency(port, args.duration / 2)
-            slow_threads = [threading.Thread(target=update, args=(port, f"bench-{args.boards + n:05d}"),
-                                             kwargs={"read_rate": args.slow_kbps * 1000}) for n in range(args.slow)]
+            slow_threads = [
+                threading.Thread(
+                    target=update,
+                    args=(port, f"bench-{args.boards + n:05d}"),
+                    kwargs={"read_rate": args.slow_kbps * 1000},
+                )
+                for n in range(args.slow)
+            ]
             for thread in slow_threads:
                 thread.start()
             time.sleep(0.5)
@@ -151,13 +180,19 @@ def bench(db: str, args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"[{db}] fleet of {args.boards} boards updating at once ({len(image):,}-byte image, {args.workers} gunicorn "
-          f"workers): {downloads['updates']:.1f} updates/s, {downloads['mbps']:.0f} MB/s, p50 {downloads['p50']:.0f} ms, "
-          f"p99 {downloads['p99']:.0f} ms, errors {downloads['errors']:.0f}; server RSS {rss:.0f} MB")
-    print(f"[{db}] heartbeat latency alone: p50 {alone['p50']:.1f} ms, p99 {alone['p99']:.1f} ms, "
-          f"max {alone['max']:.1f} ms ({alone['n']} heartbeats)")
-    print(f"[{db}] heartbeat latency while {args.slow} boards download at {args.slow_kbps} KB/s: "
-          f"p50 {during['p50']:.1f} ms, p99 {during['p99']:.1f} ms, max {during['max']:.1f} ms ({during['n']} heartbeats)")
+    print(
+        f"[{db}] fleet of {args.boards} boards updating at once ({len(image):,}-byte image, {args.workers} gunicorn "
+        f"workers): {downloads['updates']:.1f} updates/s, {downloads['mbps']:.0f} MB/s, p50 {downloads['p50']:.0f} ms, "
+        f"p99 {downloads['p99']:.0f} ms, errors {downloads['errors']:.0f}; server RSS {rss:.0f} MB"
+    )
+    print(
+        f"[{db}] heartbeat latency alone: p50 {alone['p50']:.1f} ms, p99 {alone['p99']:.1f} ms, "
+        f"max {alone['max']:.1f} ms ({alone['n']} heartbeats)"
+    )
+    print(
+        f"[{db}] heartbeat latency while {args.slow} boards download at {args.slow_kbps} KB/s: "
+        f"p50 {during['p50']:.1f} ms, p99 {during['p99']:.1f} ms, max {during['max']:.1f} ms ({during['n']} heartbeats)"
+    )
 
 
 def main() -> None:

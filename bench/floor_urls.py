@@ -19,16 +19,17 @@ from django.views.decorators.csrf import csrf_exempt
 from powerbot.db import no_wait_for_disk
 from sensors.models import Sensor
 
-LIST_BODY = json.dumps({"sensors": [{"id": n, "is_up": True} for n in range(1, 1001)]},
-                       separators=(",", ":")).encode()
+LIST_BODY = json.dumps({"sensors": [{"id": n, "is_up": True} for n in range(1, 1001)]}, separators=(",", ":")).encode()
 
 
 @csrf_exempt
 def write(request: HttpRequest) -> HttpResponse:
     uuid = json.loads(request.body)["sensor_uuid"]
     with connection.cursor() as cursor:
-        cursor.execute(f'UPDATE "{Sensor._meta.db_table}" SET last_heartbeat = %s WHERE uuid_key = %s'
-                       + no_wait_for_disk(), [connection.ops.adapt_datetimefield_value(timezone.now()), uuid])
+        cursor.execute(
+            f'UPDATE "{Sensor._meta.db_table}" SET last_heartbeat = %s WHERE uuid_key = %s' + no_wait_for_disk(),
+            [connection.ops.adapt_datetimefield_value(timezone.now()), uuid],
+        )
     return HttpResponse(b'{"status":"ok"}', content_type="application/json")
 
 

@@ -65,8 +65,14 @@ print(Sensor.objects.count())
     run([sys.executable, "manage.py", "shell", "-c", code], env)
 
 
-def wrk(url: str, duration: int, connections: int, threads: int, script: str | None = None,
-        headers: dict[str, str] | None = None) -> dict[str, float]:
+def wrk(
+    url: str,
+    duration: int,
+    connections: int,
+    threads: int,
+    script: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     args = ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration}s"]
     for name, value in (headers or {}).items():
         args += ["-H", f"{name}: {value}"]
@@ -82,21 +88,29 @@ def wrk(url: str, duration: int, connections: int, threads: int, script: str | N
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
-        "p50": latency("50"), "p99": latency("99"),
+        "p50": latency("50"),
+        "p99": latency("99"),
         "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
     }
 
 
-def measure(base: str, args: argparse.Namespace, script: str | None = None,
-            headers: dict[str, str] | None = None, warmup: int = 2) -> dict[str, float]:
+def measure(
+    base: str,
+    args: argparse.Namespace,
+    script: str | None = None,
+    headers: dict[str, str] | None = None,
+    warmup: int = 2,
+) -> dict[str, float]:
     """wrk against `base`, after a warm-up of `warmup` seconds."""
     wrk(base, warmup, args.connections, args.threads, script, headers)
     return wrk(base, args.duration, args.connections, args.threads, script, headers)
 
 
 def line(figures: dict[str, float], floor: dict[str, float] | None = None) -> str:
-    text = (f"{figures['rps']:.0f}/s  p50 {figures['p50']:.1f} ms  p99 {figures['p99']:.1f} ms  "
-            f"errors {figures['errors']:.0f}")
+    text = (
+        f"{figures['rps']:.0f}/s  p50 {figures['p50']:.1f} ms  p99 {figures['p99']:.1f} ms  "
+        f"errors {figures['errors']:.0f}"
+    )
     if floor:
         text += f"  (floor {floor['rps']:.0f}/s, p99 {floor['p99']:.1f} ms: {figures['rps'] / floor['rps']:.0%} of it)"
     return text
@@ -125,9 +139,17 @@ def bench(db: str, args: argparse.Namespace) -> None:
             rss_after_write = rss_mb(server.pid)
 
             # The read list is measured on READ_SENSORS enabled sensors.
-            run([sys.executable, "manage.py", "shell", "-c",
-                 f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
-                 f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)"], env)
+            run(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "shell",
+                    "-c",
+                    f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
+                    f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)",
+                ],
+                env,
+            )
             with urllib.request.urlopen(urllib.request.Request(base + sensor_list, headers=headers)) as response:
                 listed, etag = json.load(response), response.headers["ETag"]
             rl = measure(base + sensor_list, args, headers=headers)
@@ -137,8 +159,10 @@ def bench(db: str, args: argparse.Namespace) -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    print(f"[{db}] heartbeats ({args.sensors} sensors known, {args.connections} connections, "
-          f"{args.workers} gunicorn workers): {line(hb, floor_hb)}")
+    print(
+        f"[{db}] heartbeats ({args.sensors} sensors known, {args.connections} connections, "
+        f"{args.workers} gunicorn workers): {line(hb, floor_hb)}"
+    )
     print(f"[{db}] read list of {len(listed['sensors'])} sensors: {line(rl, floor_rl)}")
     print(f"[{db}] read list unchanged, 304 to If-None-Match: {line(unchanged)}")
     print(f"[{db}] server RSS (master + workers): {rss:.0f} MB")
@@ -148,8 +172,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
-    parser.add_argument("--warmup", type=int, default=30,
-                        help="seconds of heartbeats before measuring them, for each worker to hear the fleet")
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=30,
+        help="seconds of heartbeats before measuring them, for each worker to hear the fleet",
+    )
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 is fastest on 2 cores)")

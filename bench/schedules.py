@@ -52,12 +52,17 @@ def child(args: argparse.Namespace) -> None:
         Building.objects.create(id=number, name=f"Bench {group}", section_count=1, schedule_group=group)
     sections = list(Section.objects.order_by("building_id"))
     Subscriber.objects.bulk_create(
-        (Subscriber(chat_id=10_000_000 + n, name=f"bench {n}", language=("uk", "en")[n % 2])
-         for n in range(args.subscribers)), batch_size=2000)
+        (
+            Subscriber(chat_id=10_000_000 + n, name=f"bench {n}", language=("uk", "en")[n % 2])
+            for n in range(args.subscribers)
+        ),
+        batch_size=2000,
+    )
     subscribers = list(Subscriber.objects.order_by("pk"))
     Subscription.objects.bulk_create(
         (Subscription(subscriber=s, section=sections[n % len(sections)]) for n, s in enumerate(subscribers)),
-        batch_size=2000)
+        batch_size=2000,
+    )
 
     with FakeYasno() as yasno, FakeTelegram(latency=args.latency) as telegram:
         today = timezone.localdate()
@@ -100,15 +105,19 @@ def child(args: argparse.Namespace) -> None:
     duplicates = sum(n - 1 for n in per_chat.values() if n > 1)
     first = min(c.at for c in accepted)
     print(f"  {len(groups)} groups, {args.subscribers:,} subscribers, {len(report.news)} changes found")
-    print(f"  poll (fetch and record): {polled - started:.3f} s;  fan-out of every change: "
-          f"{fanned_out - polled:.2f} s ({Message.objects.count():,} messages queued)")
+    print(
+        f"  poll (fetch and record): {polled - started:.3f} s;  fan-out of every change: "
+        f"{fanned_out - polled:.2f} s ({Message.objects.count():,} messages queued)"
+    )
     print(f"  first notice {first - started:.2f} s after the poll began (goal: under 2 s)")
     if not args.first_only:
         last = max(c.at for c in accepted)
         losses = sum(1 for s in subscribers if s.chat_id not in per_chat)
         rate = (len(accepted) - 1) / (last - first) if last > first else float("inf")
-        print(f"  delivered {len(accepted):,} at {rate:.1f}/s (limit {args.rate}/s); last {last - started:.1f} s "
-              f"after the poll; duplicates {duplicates}, losses {losses}")
+        print(
+            f"  delivered {len(accepted):,} at {rate:.1f}/s (limit {args.rate}/s); last {last - started:.1f} s "
+            f"after the poll; duplicates {duplicates}, losses {losses}"
+        )
 
 
 def main() -> None:
@@ -118,8 +127,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--rate", type=int, default=25, help="TELEGRAM_RATE_PER_SEC")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds the fake Telegram takes to answer")
-    parser.add_argument("--first-only", action="store_true",
-                        help="stop once the first notice is delivered (delivering 10,000 at 25/s takes 7 minutes)")
+    parser.add_argument(
+        "--first-only",
+        action="store_true",
+        help="stop once the first notice is delivered (delivering 10,000 at 25/s takes 7 minutes)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     run_on_fresh_database(__file__, parser.parse_args(), child)
 

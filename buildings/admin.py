@@ -21,8 +21,10 @@ class SectionInline(admin.TabularInline):
 
 class ShelterForm(forms.ModelForm):
     map_upload = forms.ImageField(
-        label="map", required=False,
-        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) the bot shows with the shelter.")
+        label="map",
+        required=False,
+        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) the bot shows with the shelter.",
+    )
     remove_map = forms.BooleanField(required=False)
 
     class Meta:
@@ -69,18 +71,38 @@ class ShelterInline(admin.StackedInline):
 
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "address", "section_count", "default_section", "schedule_group", "alert_region",
-                    "sensor_count"]
+    list_display = [
+        "id",
+        "name",
+        "address",
+        "section_count",
+        "default_section",
+        "schedule_group",
+        "alert_region",
+        "sensor_count",
+    ]
     search_fields = ["=id", "name", "address"]
     fieldsets = [
         (None, {"fields": ["id", "name", "address"]}),
         ("Sections", {"fields": ["section_count", "default_section"]}),
         ("Location", {"fields": ["latitude", "longitude", "timezone"]}),
-        ("Planned outages", {"fields": ["schedule_group"], "description": (
-            "Empty: each section's own group, or the one Yasno's address look-up finds from the address "
-            "(see Schedules › Address look-ups for what it found, or why not).")}),
-        ("Air-raid alerts", {"fields": ["alert_region", "alert_region_ukrainealarm"], "description": (
-            "Residents hear of alerts in this region; its shelters are listed below.")}),
+        (
+            "Planned outages",
+            {
+                "fields": ["schedule_group"],
+                "description": (
+                    "Empty: each section's own group, or the one Yasno's address look-up finds from the address "
+                    "(see Schedules › Address look-ups for what it found, or why not)."
+                ),
+            },
+        ),
+        (
+            "Air-raid alerts",
+            {
+                "fields": ["alert_region", "alert_region_ukrainealarm"],
+                "description": ("Residents hear of alerts in this region; its shelters are listed below."),
+            },
+        ),
     ]
     inlines = [SectionInline, ShelterInline]
 

@@ -40,45 +40,61 @@ def validate_timezone(value: str) -> None:
 
 class Building(models.Model):
     # The id is chosen by the operator: it is what the firmware in the field sends.
-    id = models.IntegerField(
-        primary_key=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_BUILDING_ID)]
-    )
+    id = models.IntegerField(primary_key=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_BUILDING_ID)])
     name = models.CharField(max_length=120)
     address = models.CharField(max_length=250, blank=True)
     latitude = models.DecimalField(
-        max_digits=8, decimal_places=5, null=True, blank=True,
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-90), MaxValueValidator(90)],
     )
     longitude = models.DecimalField(
-        max_digits=8, decimal_places=5, null=True, blank=True,
+        max_digits=8,
+        decimal_places=5,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
     timezone = models.CharField(
-        max_length=64, blank=True, validators=[validate_timezone],
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
         help_text="Empty means the server's TIME_ZONE.",
     )
     section_count = models.PositiveSmallIntegerField(
-        "sections", default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_SECTIONS)],
+        "sections",
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SECTIONS)],
         help_text="Sections (entrances) are numbered 1..N.",
     )
     default_section = models.PositiveSmallIntegerField(
-        default=1, validators=[MinValueValidator(1)],
+        default=1,
+        validators=[MinValueValidator(1)],
         help_text="Where heartbeats without a section_id go.",
     )
     schedule_group = models.CharField(
-        max_length=8, blank=True, validators=[validate_schedule_group],
+        max_length=8,
+        blank=True,
+        validators=[validate_schedule_group],
         help_text="Planned-outage group of every section (e.g. 3.1). Empty: a section's own, or the one "
-                  "Yasno's address look-up finds.",
+        "Yasno's address look-up finds.",
     )
     alert_region = models.CharField(
-        max_length=6, blank=True, validators=[validate_alert_region],
+        max_length=6,
+        blank=True,
+        validators=[validate_alert_region],
         help_text="Air-raid alert region: alerts.in.ua's region number (31 is Kyiv). Empty: "
-                  "ALERTS_CITY_UID_ALERTS_IN_UA.",
+        "ALERTS_CITY_UID_ALERTS_IN_UA.",
     )
     alert_region_ukrainealarm = models.CharField(
-        "alert region at ukrainealarm", max_length=6, blank=True, validators=[validate_alert_region],
+        "alert region at ukrainealarm",
+        max_length=6,
+        blank=True,
+        validators=[validate_alert_region],
         help_text="ukrainealarm's number of the same region, when it differs. Empty: the alert region "
-                  "(or ALERTS_CITY_ID_UKRAINEALARM when that is empty too).",
+        "(or ALERTS_CITY_ID_UKRAINEALARM when that is empty too).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -134,14 +150,21 @@ def _in_use(removed: models.QuerySet[Section]) -> list[str]:
     for relation in Section._meta.related_objects:
         if relation.one_to_one:
             continue  # its recorded power state: derived, not history
-        numbers = sorted(set(relation.related_model.objects.filter(**{f"{relation.field.name}__in": removed})
-                             .values_list(f"{relation.field.name}__number", flat=True)))
+        numbers = sorted(
+            set(
+                relation.related_model.objects.filter(**{f"{relation.field.name}__in": removed}).values_list(
+                    f"{relation.field.name}__number", flat=True
+                )
+            )
+        )
         if numbers:
             what = relation.related_model._meta.verbose_name_plural
             problems.append(f"sections {numbers} still have {what}")
     if problems:
-        problems.append("move sensors and aliases to other sections first; a section with power history, "
-                        "subscriptions or broadcasts is kept")
+        problems.append(
+            "move sensors and aliases to other sections first; a section with power history, "
+            "subscriptions or broadcasts is kept"
+        )
     return problems
 
 
@@ -156,7 +179,9 @@ class Section(models.Model):
     number = models.PositiveSmallIntegerField()
     name = models.CharField(max_length=120, blank=True, help_text='Optional, e.g. "Entrance B".')
     schedule_group = models.CharField(
-        max_length=8, blank=True, validators=[validate_schedule_group],
+        max_length=8,
+        blank=True,
+        validators=[validate_schedule_group],
         help_text="Planned-outage group of this section, when it differs from the building's.",
     )
 
@@ -189,18 +214,27 @@ class Shelter(models.Model):
     name = models.CharField(max_length=120)
     address = models.CharField(max_length=250, blank=True)
     description = models.TextField(  # with the rest, within a photo caption's 1,024 characters
-        max_length=600, blank=True, validators=[MaxLengthValidator(600)],
-        help_text="How to get in, what is there (water, toilets, a generator).")
+        max_length=600,
+        blank=True,
+        validators=[MaxLengthValidator(600)],
+        help_text="How to get in, what is there (water, toilets, a generator).",
+    )
     opening_hours = models.CharField(max_length=120, blank=True, help_text='e.g. "during alerts" or "24/7".')
     distance_m = models.PositiveIntegerField(
-        "walking distance (m)", null=True, blank=True,
-        help_text="From the building; the nearest shelter is the one named in alert notices.")
+        "walking distance (m)",
+        null=True,
+        blank=True,
+        help_text="From the building; the nearest shelter is the one named in alert notices.",
+    )
     map_image = models.BinaryField(null=True, blank=True, editable=False)
     map_type = models.CharField(max_length=20, blank=True, editable=False)
     map_version = models.PositiveIntegerField(default=0, editable=False, help_text="Maps uploaded so far.")
     telegram_file_id = models.CharField(
-        max_length=200, blank=True, editable=False,
-        help_text="The map as Telegram knows it after its first upload (cleared when the map changes).")
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The map as Telegram knows it after its first upload (cleared when the map changes).",
+    )
 
     class Meta:
         ordering = ["building_id", models.F("distance_m").asc(nulls_last=True), "name", "id"]

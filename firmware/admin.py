@@ -17,18 +17,29 @@ from sensors.status import with_online
 
 class ReleaseForm(forms.ModelForm):
     image = forms.FileField(
-        label="firmware image", required=False,
+        label="firmware image",
+        required=False,
         help_text="The application image (.bin) as PlatformIO builds it (.pio/build/<board>/firmware.bin).",
     )
     version = forms.CharField(
         required=False,
         help_text="Semantic version, e.g. 1.4.0 or 1.5.0-rc.1. Leave it empty for PowerBot's firmware, which names "
-                  "its own version in the image; a version that differs from the image's is refused.",
+        "its own version in the image; a version that differs from the image's is refused.",
     )
 
     class Meta:
         model = FirmwareRelease
-        fields = ["board", "version", "channel", "image", "notes", "mandatory", "active", "rollout_percent", "buildings"]
+        fields = [
+            "board",
+            "version",
+            "channel",
+            "image",
+            "notes",
+            "mandatory",
+            "active",
+            "rollout_percent",
+            "buildings",
+        ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -39,7 +50,9 @@ class ReleaseForm(forms.ModelForm):
             return cleaned
         try:
             self.upload = services.check_upload(
-                cleaned["board"], cleaned.get("version", ""), services.read_image(cleaned["image"]),
+                cleaned["board"],
+                cleaned.get("version", ""),
+                services.read_image(cleaned["image"]),
             )
         except services.UploadRefused as refused:
             self.add_error("image", f"Not released: {refused}.")
@@ -53,16 +66,27 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
     """Upload an image once; afterwards only how it is rolled out changes (a new image is a new version)."""
 
     form = ReleaseForm
-    list_display = ["__str__", "channel", "active", "mandatory", "rollout_percent", "targets", "running",
-                    "size", "short_sha256", "created_at"]
+    list_display = [
+        "__str__",
+        "channel",
+        "active",
+        "mandatory",
+        "rollout_percent",
+        "targets",
+        "running",
+        "size",
+        "short_sha256",
+        "created_at",
+    ]
     list_filter = ["board", "channel", "active", "mandatory"]
     search_fields = ["version", "notes", "sha256"]
     filter_horizontal = ["buildings"]
     actions = ["pull", "reinstate"]
 
     def get_fieldsets(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> list[tuple[str | None, dict]]:
-        what = ["board", "version", "channel"] + (["image"] if obj is None else ["size", "sha256", "created_at",
-                                                                                "created_by"])
+        what = ["board", "version", "channel"] + (
+            ["image"] if obj is None else ["size", "sha256", "created_at", "created_by"]
+        )
         return [
             (None, {"fields": what}),
             ("Rollout", {"fields": ["active", "mandatory", "rollout_percent", "buildings"]}),
@@ -73,13 +97,22 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
         return ["board", "version", "size", "sha256", "created_at", "created_by"] if obj is not None else []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FirmwareRelease]:
-        running = (SensorFirmware.objects.filter(board=OuterRef("board"), sensor__firmware_version=OuterRef("version"))
-                   .values("board").annotate(n=Count("pk")).values("n"))
-        return (super().get_queryset(request).annotate(running_on=Coalesce(Subquery(running), 0))
-                .annotate(target_count=Count("buildings")))
+        running = (
+            SensorFirmware.objects.filter(board=OuterRef("board"), sensor__firmware_version=OuterRef("version"))
+            .values("board")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(running_on=Coalesce(Subquery(running), 0))
+            .annotate(target_count=Count("buildings"))
+        )
 
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
-                        extra_context: dict | None = None) -> HttpResponse:
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except services.UploadRefused as refused:  # released by someone else meanwhile: nothing was written
@@ -141,8 +174,19 @@ class UpdateStatusFilter(admin.SimpleListFilter):
 class FleetAdmin(RecordAdmin):
     """What each sensor's board runs, per version, and which are behind."""
 
-    list_display = ["uuid", "name", "building", "board", "firmware_version", "channel", "update_status",
-                    "checked_at", "reset_reason", "uptime", "rssi"]
+    list_display = [
+        "uuid",
+        "name",
+        "building",
+        "board",
+        "firmware_version",
+        "channel",
+        "update_status",
+        "checked_at",
+        "reset_reason",
+        "uptime",
+        "rssi",
+    ]
     list_filter = [UpdateStatusFilter, "firmware__board", "firmware_version", "firmware__channel", "section__building"]
     list_select_related = ["section__building", "firmware"]
     search_fields = ["uuid", "name", "firmware_version", "section__building__name", "=section__building__id"]
@@ -156,7 +200,9 @@ class FleetAdmin(RecordAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FleetSensor]:
         # Each row's newest stable release for its board, for the status column.
-        latest = [When(firmware__board=board, then=Value(version)) for board, version in latest_versions(request).items()]
+        latest = [
+            When(firmware__board=board, then=Value(version)) for board, version in latest_versions(request).items()
+        ]
         return with_online(super().get_queryset(request), timezone.now()).annotate(
             latest_release=Case(*latest, default=Value(""), output_field=CharField()),
         )
@@ -199,7 +245,9 @@ class FleetAdmin(RecordAdmin):
     @admin.action(description="Put on the beta channel (offered beta releases too)")
     def to_beta(self, request: HttpRequest, queryset: QuerySet[FleetSensor]) -> None:
         count = services.set_channel(queryset, Channel.BETA)
-        self.message_user(request, f"{count} sensor(s) are on the beta channel from their next check.", messages.SUCCESS)
+        self.message_user(
+            request, f"{count} sensor(s) are on the beta channel from their next check.", messages.SUCCESS
+        )
 
     @admin.action(description="Put on the stable channel")
     def to_stable(self, request: HttpRequest, queryset: QuerySet[FleetSensor]) -> None:

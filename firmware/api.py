@@ -44,8 +44,12 @@ class SensorKeyScheme(OpenApiAuthenticationExtension):
     name = "firmwareSensorKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                "description": "A sensor (write) key; or `Authorization: Bearer <key>`, or `?api_key=<key>`."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "A sensor (write) key; or `Authorization: Bearer <key>`, or `?api_key=<key>`.",
+        }
 
 
 class FirmwareView(JSONAPIView):
@@ -65,14 +69,17 @@ class FirmwareView(JSONAPIView):
         return uuid
 
 
-UPDATE_CHECK = inline_serializer("FirmwareUpdateCheck", {
-    "update_available": serializers.BooleanField(),
-    "version": serializers.CharField(required=False),
-    "url": serializers.URLField(required=False, help_text="Download it from here, with the sensor key."),
-    "size": serializers.IntegerField(required=False, help_text="Bytes."),
-    "sha256": serializers.CharField(required=False, help_text="Hex SHA-256 of the image: verify before switching."),
-    "mandatory": serializers.BooleanField(required=False, help_text="Install even with automatic updates off."),
-})
+UPDATE_CHECK = inline_serializer(
+    "FirmwareUpdateCheck",
+    {
+        "update_available": serializers.BooleanField(),
+        "version": serializers.CharField(required=False),
+        "url": serializers.URLField(required=False, help_text="Download it from here, with the sensor key."),
+        "size": serializers.IntegerField(required=False, help_text="Bytes."),
+        "sha256": serializers.CharField(required=False, help_text="Hex SHA-256 of the image: verify before switching."),
+        "mandatory": serializers.BooleanField(required=False, help_text="Install even with automatic updates off."),
+    },
+)
 
 
 class UpdateCheckView(FirmwareView):
@@ -85,7 +92,7 @@ class UpdateCheckView(FirmwareView):
         ],
         responses={200: UPDATE_CHECK, 400: ERROR, 401: ERROR},
         description="Asked by each board daily: is there a newer release for it? Staged rollouts, channels and "
-                    "building targets decide which boards are offered a release.",
+        "building targets decide which boards are offered a release.",
     )
     def get(self, request: Request) -> Response:
         uuid = self.sensor_uuid(request, required=True)
@@ -96,8 +103,9 @@ class UpdateCheckView(FirmwareView):
         try:
             versions.parse(running)
         except ValueError:
-            raise ValidationError(f"current_version must be a semantic version such as 1.2.0 "
-                                  f"(at most {versions.MAX_LENGTH} characters)") from None
+            raise ValidationError(
+                f"current_version must be a semantic version such as 1.2.0 (at most {versions.MAX_LENGTH} characters)"
+            ) from None
 
         offer = services.offered_release(uuid, board, running)
         counters.count("firmware_checks", "offered" if offer else "current")  # one of services.CHECK_RESULTS
@@ -106,26 +114,37 @@ class UpdateCheckView(FirmwareView):
         release = offer.release
         log_event(logger, "firmware_offered", sensor_uuid=uuid, board=board, running=running, version=release.version)
         path = reverse("firmware-download", args=[release.board, release.version])
-        return Response({
-            "update_available": True,
-            "version": release.version,
-            "url": request.build_absolute_uri(f"{path}?{urlencode({'sensor_uuid': uuid})}"),
-            "size": release.size,
-            "sha256": release.sha256,
-            "mandatory": offer.mandatory,
-        })
+        return Response(
+            {
+                "update_available": True,
+                "version": release.version,
+                "url": request.build_absolute_uri(f"{path}?{urlencode({'sensor_uuid': uuid})}"),
+                "size": release.size,
+                "sha256": release.sha256,
+                "mandatory": offer.mandatory,
+            }
+        )
 
 
 class DownloadView(FirmwareView):
     @extend_schema(
         operation_id="firmware_download",
-        parameters=[OpenApiParameter("sensor_uuid", str, description=(
-            "The board asking (required unless the key is scoped to one): it is served only what the update "
-            "check would offer it, and the download is recorded for the fleet view."))],
+        parameters=[
+            OpenApiParameter(
+                "sensor_uuid",
+                str,
+                description=(
+                    "The board asking (required unless the key is scoped to one): it is served only what the update "
+                    "check would offer it, and the download is recorded for the fleet view."
+                ),
+            )
+        ],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The image; its SHA-256 in the X-Firmware-SHA256 header."),
-            401: ERROR, 404: ERROR,
+                OpenApiTypes.BINARY, description="The image; its SHA-256 in the X-Firmware-SHA256 header."
+            ),
+            401: ERROR,
+            404: ERROR,
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:
@@ -137,8 +156,12 @@ class DownloadView(FirmwareView):
             services.record_download(release, uuid)
             counters.count("firmware_downloads")
             log_event(logger, "firmware_download", sensor_uuid=uuid or "-", board=board, version=version)
-        response = FileResponse(io.BytesIO(services.image_bytes(release)), as_attachment=True,
-                                filename=f"powerbot-{board}-{version}.bin", content_type="application/octet-stream")
+        response = FileResponse(
+            io.BytesIO(services.image_bytes(release)),
+            as_attachment=True,
+            filename=f"powerbot-{board}-{version}.bin",
+            content_type="application/octet-stream",
+        )
         response["X-Firmware-SHA256"] = release.sha256
         response["X-Firmware-Version"] = release.version
         response["ETag"] = f'"{release.sha256}"'

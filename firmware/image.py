@@ -62,8 +62,8 @@ def inspect(data: bytes, *, max_bytes: int) -> ImageInfo:
     segments = data[1]
     if not 1 <= segments <= MAX_SEGMENTS:
         raise ImageError(f"the header names {segments} segments; an ESP32 image has 1 to {MAX_SEGMENTS}")
-    entry_address, = struct.unpack_from("<I", data, 4)
-    chip_id, = struct.unpack_from("<H", data, 12)
+    (entry_address,) = struct.unpack_from("<I", data, 4)
+    (chip_id,) = struct.unpack_from("<H", data, 12)
     hash_appended = data[23] == 1
 
     offset, checksum = HEADER_SIZE, CHECKSUM_SEED
@@ -73,9 +73,10 @@ def inspect(data: bytes, *, max_bytes: int) -> ImageInfo:
         _, size = struct.unpack_from("<II", data, offset)
         offset += SEGMENT_HEADER_SIZE
         if offset + size > len(data):
-            raise ImageError(f"truncated: segment {number} of {segments} needs {size:,} bytes, "
-                             f"{len(data) - offset:,} are left")
-        for byte in data[offset:offset + size]:
+            raise ImageError(
+                f"truncated: segment {number} of {segments} needs {size:,} bytes, {len(data) - offset:,} are left"
+            )
+        for byte in data[offset : offset + size]:
             checksum ^= byte
         offset += size
 
@@ -85,7 +86,7 @@ def inspect(data: bytes, *, max_bytes: int) -> ImageInfo:
         raise ImageError("truncated: the checksum or the SHA-256 at the end is missing")
     if data[checksum_at] != checksum:
         raise ImageError("damaged: the segments' checksum does not match")
-    if hash_appended and hashlib.sha256(data[:checksum_at + 1]).digest() != data[checksum_at + 1:end]:
+    if hash_appended and hashlib.sha256(data[: checksum_at + 1]).digest() != data[checksum_at + 1 : end]:
         raise ImageError("damaged: the SHA-256 appended to the image does not match it")
     if chip_id != CHIP_ESP32:
         raise ImageError(f"built for another chip (chip id {chip_id}); PowerBot's boards are ESP32 (chip id 0)")
@@ -96,6 +97,8 @@ def identity(data: bytes) -> Identity | None:
     """The board and version the reference firmware wrote into the image; None for other firmware."""
     found = {Identity(board.decode(), version.decode()) for board, version in IDENTITY.findall(data)}
     if len(found) > 1:
-        raise ImageError("the image names more than one PowerBot board or version: "
-                         + ", ".join(sorted(f"{i.board} {i.version}" for i in found)))
+        raise ImageError(
+            "the image names more than one PowerBot board or version: "
+            + ", ".join(sorted(f"{i.board} {i.version}" for i in found))
+        )
     return found.pop() if found else None

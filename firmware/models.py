@@ -32,23 +32,30 @@ class Channel(models.TextChoices):
 class FirmwareRelease(models.Model):
     board = models.CharField(max_length=32, choices=Board.choices)
     version = models.CharField(
-        max_length=VERSION_MAX_LENGTH, validators=[validate_release_version],
+        max_length=VERSION_MAX_LENGTH,
+        validators=[validate_release_version],
         help_text="Semantic version, e.g. 1.4.0 or 1.5.0-rc.1: what the board reports once it runs this image.",
     )
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STABLE)
     notes = models.TextField("release notes", blank=True)
     mandatory = models.BooleanField(
-        default=False, help_text="Boards install it even when their automatic updates are turned off (security fixes).",
+        default=False,
+        help_text="Boards install it even when their automatic updates are turned off (security fixes).",
     )
     active = models.BooleanField(
-        default=True, help_text="Offered to boards and downloadable. Clear it to pull a bad release at once.",
+        default=True,
+        help_text="Offered to boards and downloadable. Clear it to pull a bad release at once.",
     )
     rollout_percent = models.PositiveSmallIntegerField(
-        "rollout (%)", default=100, validators=[MinValueValidator(1), MaxValueValidator(100)],
+        "rollout (%)",
+        default=100,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
         help_text="Share of the targeted sensors that are offered it; raise it step by step (the same sensors stay in).",
     )
     buildings = models.ManyToManyField(
-        Building, blank=True, related_name="+",
+        Building,
+        blank=True,
+        related_name="+",
         help_text="Only sensors in these buildings are offered it. None chosen: the whole fleet.",
     )
     size = models.PositiveIntegerField(editable=False, help_text="Bytes.")
@@ -60,13 +67,15 @@ class FirmwareRelease(models.Model):
         ordering = ["board", "-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["board", "version"], name="firmware_release_unique_version",
+                fields=["board", "version"],
+                name="firmware_release_unique_version",
                 violation_error_message="This board already has a release with this version.",
             ),
             # The same image under two versions would report one of them and be offered the other for ever.
             models.UniqueConstraint(fields=["board", "sha256"], name="firmware_release_unique_image"),
             models.CheckConstraint(
-                condition=models.Q(rollout_percent__gte=1, rollout_percent__lte=100), name="firmware_rollout_percent",
+                condition=models.Q(rollout_percent__gte=1, rollout_percent__lte=100),
+                name="firmware_rollout_percent",
             ),
         ]
 
@@ -89,8 +98,12 @@ class SensorFirmware(models.Model):
     channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.STABLE)
     board = models.CharField(max_length=32, choices=Board.choices, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True, help_text="Its last update check.")
-    checked_version = models.CharField(max_length=VERSION_MAX_LENGTH, blank=True, help_text="The version it ran at that check.")
-    offered_version = models.CharField(max_length=VERSION_MAX_LENGTH, blank=True, help_text="What that check offered it, if anything.")
+    checked_version = models.CharField(
+        max_length=VERSION_MAX_LENGTH, blank=True, help_text="The version it ran at that check."
+    )
+    offered_version = models.CharField(
+        max_length=VERSION_MAX_LENGTH, blank=True, help_text="What that check offered it, if anything."
+    )
     downloaded_version = models.CharField(max_length=VERSION_MAX_LENGTH, blank=True)
     downloaded_at = models.DateTimeField(null=True, blank=True)
 

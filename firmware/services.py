@@ -87,8 +87,9 @@ def check_upload(board: str, version: str, data: bytes) -> Upload:
     return Upload(board, version, data, sha256)
 
 
-def publish(release: FirmwareRelease, upload: Upload, *, buildings: Iterable[Building] = (),
-            created_by: str = "") -> FirmwareRelease:
+def publish(
+    release: FirmwareRelease, upload: Upload, *, buildings: Iterable[Building] = (), created_by: str = ""
+) -> FirmwareRelease:
     """Save `release` (its channel, notes, rollout ... as set) with the uploaded image: all or nothing."""
     release.board, release.version = upload.board, upload.version
     release.size, release.sha256, release.created_by = len(upload.data), upload.sha256, created_by
@@ -139,15 +140,21 @@ def offered_release(sensor_uuid: str, board: str, running: str) -> Offer | None:
     current = versions.parse(running)
     sensor = _sensor(sensor_uuid)
     candidates = [
-        release for release in FirmwareRelease.objects.filter(board=board, active=True).prefetch_related("buildings")
+        release
+        for release in FirmwareRelease.objects.filter(board=board, active=True).prefetch_related("buildings")
         if versions.parse(release.version) > current and _for(release, sensor, sensor_uuid)
     ]
     newest = max(candidates, key=lambda release: versions.parse(release.version), default=None)
     if sensor is not None:
-        SensorFirmware.objects.update_or_create(sensor=sensor, defaults={
-            "board": board, "checked_at": timezone.now(), "checked_version": running,
-            "offered_version": newest.version if newest else "",
-        })
+        SensorFirmware.objects.update_or_create(
+            sensor=sensor,
+            defaults={
+                "board": board,
+                "checked_at": timezone.now(),
+                "checked_version": running,
+                "offered_version": newest.version if newest else "",
+            },
+        )
     return Offer(newest, any(release.mandatory for release in candidates)) if newest else None
 
 
@@ -156,8 +163,12 @@ def downloadable(board: str, version: str, sensor_uuid: str) -> FirmwareRelease 
     update check would offer this sensor (its channel, the release's buildings and rollout):
     any key is not a way to beta, targeted or not-yet-rolled-out images. Pulled releases are
     not served."""
-    release = (FirmwareRelease.objects.select_related("image").prefetch_related("buildings")
-               .filter(board=board, version=version, active=True).first())
+    release = (
+        FirmwareRelease.objects.select_related("image")
+        .prefetch_related("buildings")
+        .filter(board=board, version=version, active=True)
+        .first()
+    )
     return release if release is not None and _for(release, _sensor(sensor_uuid), sensor_uuid) else None
 
 
@@ -182,9 +193,14 @@ def image_bytes(release: FirmwareRelease) -> bytes:
 def record_download(release: FirmwareRelease, sensor_uuid: str) -> None:
     sensor_pk = Sensor.objects.by_uuid(sensor_uuid).values_list("pk", flat=True).first()
     if sensor_pk is not None:
-        SensorFirmware.objects.update_or_create(sensor_id=sensor_pk, defaults={
-            "board": release.board, "downloaded_version": release.version, "downloaded_at": timezone.now(),
-        })
+        SensorFirmware.objects.update_or_create(
+            sensor_id=sensor_pk,
+            defaults={
+                "board": release.board,
+                "downloaded_version": release.version,
+                "downloaded_at": timezone.now(),
+            },
+        )
 
 
 def set_active(releases: QuerySet[FirmwareRelease], active: bool) -> int:
@@ -201,10 +217,13 @@ def set_channel(sensors: QuerySet[Sensor], channel: Channel) -> int:
 
 # --- The fleet view ----------------------------------------------------------------------
 
+
 def latest_versions() -> dict[str, str]:
     """Each board's newest active stable release: what a sensor should run to be current."""
     latest: dict[str, versions.Version] = {}
-    for board, version in FirmwareRelease.objects.filter(active=True, channel=Channel.STABLE).values_list("board", "version"):
+    for board, version in FirmwareRelease.objects.filter(active=True, channel=Channel.STABLE).values_list(
+        "board", "version"
+    ):
         parsed = versions.parse(version)
         latest[board] = max(latest.get(board, parsed), parsed)
     return {board: str(version) for board, version in latest.items()}
@@ -233,14 +252,24 @@ class VersionCount:
 def fleet_versions(latest: dict[str, str], now: datetime | None = None) -> list[VersionCount]:
     """How many enabled sensors run each version, per board, newest first; `latest` is
     latest_versions()."""
-    rows = (with_online(Sensor.objects.filter(enabled=True), now or timezone.now())
-            .values("firmware__board", "firmware_version")
-            .annotate(sensors=Count("pk"), online=Count("pk", filter=Q(is_up=True))))
+    rows = (
+        with_online(Sensor.objects.filter(enabled=True), now or timezone.now())
+        .values("firmware__board", "firmware_version")
+        .annotate(sensors=Count("pk"), online=Count("pk", filter=Q(is_up=True)))
+    )
     counts = []
     for row in rows:
         board = row["firmware__board"] or ""
-        counts.append(VersionCount(board, row["firmware_version"], row["sensors"], row["online"], latest.get(board),
-                                   is_older(row["firmware_version"], latest.get(board))))
+        counts.append(
+            VersionCount(
+                board,
+                row["firmware_version"],
+                row["sensors"],
+                row["online"],
+                latest.get(board),
+                is_older(row["firmware_version"], latest.get(board)),
+            )
+        )
     return sorted(counts, key=lambda count: (count.board, _sortable(count.version)), reverse=True)
 
 
@@ -280,8 +309,12 @@ def update_status(sensor: Sensor, newest: str | None, now: datetime | None = Non
     if not older:
         return "up to date"
     now = now or timezone.now()
-    if (record.downloaded_version and record.downloaded_at and now - record.downloaded_at > INSTALL_GRACE
-            and is_older(sensor.firmware_version, record.downloaded_version)):
+    if (
+        record.downloaded_version
+        and record.downloaded_at
+        and now - record.downloaded_at > INSTALL_GRACE
+        and is_older(sensor.firmware_version, record.downloaded_version)
+    ):
         return f"downloaded {record.downloaded_version} but still runs {sensor.firmware_version}: rolled back?"
     if record.offered_version:
         return f"{record.offered_version} offered at its last check"

@@ -24,16 +24,19 @@ def parse(text: str) -> Version:
             raise ValueError
         return Version.parse(text.strip())
     except (ValueError, TypeError):
-        raise ValueError(f"{text!r} is not a semantic version such as 1.2.0 or 1.3.0-rc.1 "
-                         f"(at most {MAX_LENGTH} characters)") from None
+        raise ValueError(
+            f"{text!r} is not a semantic version such as 1.2.0 or 1.3.0-rc.1 (at most {MAX_LENGTH} characters)"
+        ) from None
 
 
 def release_key(text: str) -> Version:
     """A release's version: build metadata is refused, since it would not change what is newer."""
     version = parse(text)
     if version.build:
-        raise ValueError(f"{text!r} has build metadata (+{version.build}), which does not make a release newer: "
-                         f"leave it out, or use a pre-release such as {version.finalize_version()}-rc.1")
+        raise ValueError(
+            f"{text!r} has build metadata (+{version.build}), which does not make a release newer: "
+            f"leave it out, or use a pre-release such as {version.finalize_version()}-rc.1"
+        )
     return version
 
 

@@ -63,8 +63,17 @@ class SubscriptionInline(admin.TabularInline):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = ["chat_id", "name", "language", "active", "broadcasts", "quiet_start", "quiet_end",
-                    "deactivated_reason", "created_at"]
+    list_display = [
+        "chat_id",
+        "name",
+        "language",
+        "active",
+        "broadcasts",
+        "quiet_start",
+        "quiet_end",
+        "deactivated_reason",
+        "created_at",
+    ]
     list_filter = ["active", "language", "broadcasts", "hold_in_quiet_hours"]
     search_fields = ["=chat_id", "name", "deactivated_reason"]
     inlines = [SubscriptionInline]
@@ -88,8 +97,19 @@ class SubscriptionAdmin(admin.ModelAdmin):
 class MessageAdmin(RecordAdmin):
     """The outbox, read-only; failed messages can be queued again."""
 
-    list_display = ["id", "kind", "subscriber", "event", "broadcast", "state", "attempts", "not_before",
-                    "sent_at", "silent", "error"]
+    list_display = [
+        "id",
+        "kind",
+        "subscriber",
+        "event",
+        "broadcast",
+        "state",
+        "attempts",
+        "not_before",
+        "sent_at",
+        "silent",
+        "error",
+    ]
     list_filter = ["state", "kind", "silent"]
     list_select_related = ["subscriber", "event__section__building", "broadcast"]
     search_fields = ["=subscriber__chat_id", "subscriber__name", "error"]
@@ -116,8 +136,11 @@ class BroadcastAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> list[str]:
         if obj is None:
             return ["text", "building", "section"]
-        return ["preview", "audience", "progress", "created_by", "queued_at"] if obj.queued_at else [
-            "text", "building", "section", "preview", "audience"]
+        return (
+            ["preview", "audience", "progress", "created_by", "queued_at"]
+            if obj.queued_at
+            else ["text", "building", "section", "preview", "audience"]
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
         # Drafts only, and only for those allowed to delete broadcasts at all.
@@ -129,8 +152,11 @@ class BroadcastAdmin(admin.ModelAdmin):
 
     @admin.display(description="as subscribers will read it")
     def preview(self, broadcast: Broadcast) -> str:
-        return format_html('<div style="white-space: pre-wrap; max-width: 40em; padding: .5em; '
-                           'border: 1px solid #ccc; border-radius: 6px">{}</div>', broadcast.text)
+        return format_html(
+            '<div style="white-space: pre-wrap; max-width: 40em; padding: .5em; '
+            'border: 1px solid #ccc; border-radius: 6px">{}</div>',
+            broadcast.text,
+        )
 
     @admin.display(description="audience")
     def audience(self, broadcast: Broadcast) -> str:
@@ -144,8 +170,15 @@ class BroadcastAdmin(admin.ModelAdmin):
         counts = outbox.broadcast_progress(broadcast)
         return " · ".join(f"{label} {counts[state]}" for state, label in Message.State.choices)
 
-    def render_change_form(self, request: HttpRequest, context: dict, add: bool = False, change: bool = False,
-                           form_url: str = "", obj: Broadcast | None = None):
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict,
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Broadcast | None = None,
+    ):
         if obj is not None and obj.queued_at is not None:
             counts = outbox.broadcast_progress(obj)
             context["in_progress"] = counts[Message.State.PENDING] + counts[Message.State.SENDING] > 0

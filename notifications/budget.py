@@ -124,9 +124,11 @@ class DatabaseStore:
         # Every Bot API call reads this: one statement, without the ORM's compiling.
         table = TelegramBudget._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT (SELECT next_slot FROM {table} WHERE key = %s), "  # noqa: S608 (our table name)
-                           f"(SELECT paused_until FROM {table} WHERE key = %s), ({DATABASE_NOW[connection.vendor]})",
-                           [self.key, self.key])
+            cursor.execute(
+                f"SELECT (SELECT next_slot FROM {table} WHERE key = %s), "  # noqa: S608 (our table name)
+                f"(SELECT paused_until FROM {table} WHERE key = %s), ({DATABASE_NOW[connection.vendor]})",
+                [self.key, self.key],
+            )
             next_slot, paused_until, now = cursor.fetchone()
         return Budget(next_slot or 0.0, paused_until or 0.0), float(now)
 
@@ -246,8 +248,9 @@ class FallbackStore:
 
     def _recovered(self) -> None:
         if self._failing_since is not None:
-            logger.warning("telegram budget: the shared store is back after %.0f s",
-                           time.monotonic() - self._failing_since)
+            logger.warning(
+                "telegram budget: the shared store is back after %.0f s", time.monotonic() - self._failing_since
+            )
             self._failing_since = None
 
 
@@ -339,8 +342,9 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
     overall rate is the shared budget's, so AIORateLimiter's own is off.
     """
 
-    def __init__(self, budget: SharedBudget, *, bulk: bool = False, max_retries: int = 0,
-                 takes_turns: bool = True) -> None:
+    def __init__(
+        self, budget: SharedBudget, *, bulk: bool = False, max_retries: int = 0, takes_turns: bool = True
+    ) -> None:
         # takes_turns=False: the caller waits its turn itself, before it commits to the call
         # (the sender marks a message `sending` only once its slot has come); 429s still pause.
         self.budget, self.bulk, self.takes_turns = budget, bulk, takes_turns
@@ -355,8 +359,15 @@ class BudgetRateLimiter(BaseRateLimiter[int]):
             await self._retrying.shutdown()
         await self.budget.close()
 
-    async def process_request(self, callback: Callback, args: Any, kwargs: dict[str, Any], endpoint: str,
-                              data: dict[str, Any], rate_limit_args: int | None) -> Any:
+    async def process_request(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
         async def within_budget(*call_args: Any, **call_kwargs: Any) -> Any:
             if self.takes_turns:
                 await self.budget.wait_turn(endpoint, bulk=self.bulk)

@@ -92,8 +92,9 @@ def deliver(max_seconds: float = 60) -> DeliveryReport:
     try:
         report.interrupted = outbox.fail_interrupted()
         if report.interrupted:
-            logger.error("%d messages were interrupted mid-send by a dead sender; failed, not resent",
-                         report.interrupted)
+            logger.error(
+                "%d messages were interrupted mid-send by a dead sender; failed, not resent", report.interrupted
+            )
         asyncio.run(_deliver(owner, time.monotonic() + max_seconds, report))
     finally:
         # Even when what ended the sending was the database dropping its connections: the
@@ -126,7 +127,8 @@ def telegram_bot(budget: SharedBudget) -> ExtBot:
     """The sender's bot: its calls record the 429s they meet in `budget`; the sender takes each
     message's turn (bulk, after the bot's replies) before it commits to the send."""
     return ExtBot(
-        settings.TELEGRAM_BOT_TOKEN, base_url=f"{settings.TELEGRAM_API_URL}/bot",
+        settings.TELEGRAM_BOT_TOKEN,
+        base_url=f"{settings.TELEGRAM_API_URL}/bot",
         request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT, connect_timeout=5, read_timeout=10),
         rate_limiter=BudgetRateLimiter(budget, bulk=True, takes_turns=False),
     )
@@ -202,8 +204,9 @@ async def _turn(budget: SharedBudget, deadline: float) -> bool:
     """Wait for a bulk message's turn in the shared budget; False when it does not come before
     `deadline` (replies and a 429 go first), and the next sender goes on."""
     try:
-        await asyncio.wait_for(budget.wait_turn("sendMessage", bulk=True),
-                               timeout=max(deadline - time.monotonic(), 0.01))
+        await asyncio.wait_for(
+            budget.wait_turn("sendMessage", bulk=True), timeout=max(deadline - time.monotonic(), 0.01)
+        )
     except TimeoutError:
         return False
     return True
@@ -239,5 +242,12 @@ async def _send(bot: ExtBot, outgoing: outbox.Outgoing, report: DeliveryReport) 
 
 def _failed(report: DeliveryReport, outgoing: outbox.Outgoing, result: str, error: str) -> None:
     report.add(result)
-    log_event(logger, "delivery_failed", logging.WARNING, result=result, message_id=outgoing.pk,
-              chat_id=outgoing.chat_id, error=error)
+    log_event(
+        logger,
+        "delivery_failed",
+        logging.WARNING,
+        result=result,
+        message_id=outgoing.pk,
+        chat_id=outgoing.chat_id,
+        error=error,
+    )

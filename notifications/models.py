@@ -46,27 +46,34 @@ class Subscriber(models.Model):
     name = models.CharField(max_length=200, blank=True)
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     active = models.BooleanField(
-        default=True, help_text="Inactive chats get nothing: they blocked the bot, or an operator stopped them.",
+        default=True,
+        help_text="Inactive chats get nothing: they blocked the bot, or an operator stopped them.",
     )
     deactivated_reason = models.CharField(max_length=200, blank=True)
     broadcasts = models.BooleanField("operator broadcasts", default=True)
     quiet_start = models.TimeField(null=True, blank=True, help_text="Quiet hours, in TIME_ZONE; empty: none.")
     quiet_end = models.TimeField(null=True, blank=True)
     hold_in_quiet_hours = models.BooleanField(
-        default=False, help_text="Hold messages until quiet hours end, instead of sending them without sound.",
+        default=False,
+        help_text="Hold messages until quiet hours end, instead of sending them without sound.",
     )
     schedule_notices = models.BooleanField(
-        "schedule notices", default=True,
+        "schedule notices",
+        default=True,
         help_text="Planned-outage schedules published or changed, emergency outages declared.",
     )
     schedule_reminder = models.PositiveSmallIntegerField(
-        "reminder before planned outages", null=True, blank=True,
+        "reminder before planned outages",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_REMINDER_MINUTES)],
         help_text="Minutes before a planned outage to be reminded; empty: no reminder.",
     )
     alert_notices = models.BooleanField(
-        "air-raid alert notices", default=True,
-        help_text="An alert starting and ending in a followed building's region (never held by quiet hours).")
+        "air-raid alert notices",
+        default=True,
+        help_text="An alert starting and ending in a followed building's region (never held by quiet hours).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -112,15 +119,29 @@ class Broadcast(models.Model):
     """An operator's message to all subscribers, a building's, or a section's."""
 
     text = models.TextField(max_length=TELEGRAM_TEXT_MAX_LENGTH)
-    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.PROTECT,
-                                 help_text="Empty: every subscriber who accepts broadcasts.")
-    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.PROTECT,
-                                help_text="Only this section's subscribers (the building is then ignored).")
+    building = models.ForeignKey(
+        Building,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Empty: every subscriber who accepts broadcasts.",
+    )
+    section = models.ForeignKey(
+        Section,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="Only this section's subscribers (the building is then ignored).",
+    )
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="Empty: a draft, not sent.")
-    fanned_out_at = models.DateTimeField(null=True, blank=True, editable=False,
-                                         help_text="When a message for each subscriber of its audience was queued.")
+    fanned_out_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When a message for each subscriber of its audience was queued.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -159,7 +180,8 @@ class Message(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     not_before = models.DateTimeField(help_text="Not sent before this time (quiet hours, a retry's backoff).")
     not_after = models.DateTimeField(
-        null=True, blank=True, help_text="Skipped if not sent by this time (a reminder whose outage has begun).")
+        null=True, blank=True, help_text="Skipped if not sent by this time (a reminder whose outage has begun)."
+    )
     silent = models.BooleanField(default=False, help_text="Sent without sound (quiet hours).")
     urgent = models.BooleanField(default=False, help_text="Sent before every other due message (air-raid alerts).")
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -172,17 +194,25 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "subscriber"], name="message_unique_per_event",
-                                    condition=models.Q(event__isnull=False)),
-            models.UniqueConstraint(fields=["broadcast", "subscriber"], name="message_unique_per_broadcast",
-                                    condition=models.Q(broadcast__isnull=False)),
-            models.UniqueConstraint(fields=["topic", "subscriber"], name="message_unique_per_topic",
-                                    condition=~models.Q(topic="")),
+            models.UniqueConstraint(
+                fields=["event", "subscriber"], name="message_unique_per_event", condition=models.Q(event__isnull=False)
+            ),
+            models.UniqueConstraint(
+                fields=["broadcast", "subscriber"],
+                name="message_unique_per_broadcast",
+                condition=models.Q(broadcast__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["topic", "subscriber"], name="message_unique_per_topic", condition=~models.Q(topic="")
+            ),
         ]
         indexes = [
             # The sender's claim: queued rows that are due, urgent ones first, then oldest first.
-            models.Index(fields=["-urgent", "not_before", "id"], condition=models.Q(state="pending"),
-                         name="message_due_urgent_first"),
+            models.Index(
+                fields=["-urgent", "not_before", "id"],
+                condition=models.Q(state="pending"),
+                name="message_due_urgent_first",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -214,8 +244,9 @@ class Announcement(models.Model):
 class ScheduleAnnouncement(models.Model):
     """A schedule change whose notices have been queued (the sweep queues those without)."""
 
-    change = models.OneToOneField(ScheduleChange, on_delete=models.CASCADE, primary_key=True,
-                                  related_name="announcement")
+    change = models.OneToOneField(
+        ScheduleChange, on_delete=models.CASCADE, primary_key=True, related_name="announcement"
+    )
     at = models.DateTimeField(auto_now_add=True)
 
 

@@ -69,7 +69,9 @@ def is_news(event: PowerEvent) -> bool:
     return event.cause in ANNOUNCED_CAUSES and event.state in ANNOUNCED_STATES
 
 
-def announce(event_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None) -> int:
+def announce(
+    event_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None
+) -> int:
     """Queue a power event's message for each subscriber of its section, once; returns
     how many were queued now (in committed batches, see _fan_out)."""
     now = now or timezone.now()
@@ -80,16 +82,22 @@ def announce(event_id: int, now: datetime | None = None, first_batch_queued: Cal
     queued_now = 0
     if not paused:
         subscribers = Subscriber.objects.filter(
-            active=True, subscriptions__section=event.section_id, subscriptions__power=True,
+            active=True,
+            subscriptions__section=event.section_id,
+            subscriptions__power=True,
         ).order_by("pk")
-        queued_now = _fan_out(subscribers, lambda s: queued(s, now, kind=Message.Kind.POWER, event=event),
-                              first_batch_queued)
+        queued_now = _fan_out(
+            subscribers, lambda s: queued(s, now, kind=Message.Kind.POWER, event=event), first_batch_queued
+        )
     _, fresh = Announcement.objects.get_or_create(event=event, defaults={"paused": paused})
     return queued_now if fresh else 0
 
 
-def _fan_out(audience: QuerySet[Subscriber], message_for: Callable[[Subscriber], Message],
-             first_batch_queued: Callable[[], object]) -> int:
+def _fan_out(
+    audience: QuerySet[Subscriber],
+    message_for: Callable[[Subscriber], Message],
+    first_batch_queued: Callable[[], object],
+) -> int:
     """Queue `message_for(subscriber)` for each of `audience` (ordered by pk), FANOUT_BATCH at
     a time, each batch committed; `first_batch_queued` is called after the first, so the
     sender starts on them while the rest of a large audience is still being queued. Unique
@@ -117,14 +125,22 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     broadcasts sent whose messages were not all queued; returns how many."""
     now = now or timezone.now()
     missed = list(
-        PowerEvent.objects.filter(recorded_at__gte=now - since, announcement__isnull=True,
-                                  cause__in=ANNOUNCED_CAUSES, state__in=ANNOUNCED_STATES)
-        .order_by("id").values_list("pk", flat=True)
+        PowerEvent.objects.filter(
+            recorded_at__gte=now - since,
+            announcement__isnull=True,
+            cause__in=ANNOUNCED_CAUSES,
+            state__in=ANNOUNCED_STATES,
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)
     )
     for event_id in missed:
         announce(event_id, now)
-    changes = list(ScheduleChange.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
-                   .order_by("id").values_list("pk", flat=True))
+    changes = list(
+        ScheduleChange.objects.filter(recorded_at__gte=now - since, announcement__isnull=True)
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
     for change_id in changes:
         announce_schedule_change(change_id, now)
     alerts = announced_alerts.filter(started_at__gte=now - since).exclude(announcements__ending=False)
@@ -133,8 +149,9 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
     missed_alerts += [(pk, True) for pk in ended.values_list("pk", flat=True)]
     for alert_id, ending in missed_alerts:
         announce_alert(alert_id, ending, now)
-    broadcasts = list(Broadcast.objects.filter(queued_at__isnull=False, fanned_out_at__isnull=True)
-                      .values_list("pk", flat=True))  # an operator's message is sent however late
+    broadcasts = list(
+        Broadcast.objects.filter(queued_at__isnull=False, fanned_out_at__isnull=True).values_list("pk", flat=True)
+    )  # an operator's message is sent however late
     for broadcast_id in broadcasts:
         queue_broadcast(broadcast_id, now)
     return len(missed) + len(changes) + len(missed_alerts) + len(broadcasts)
@@ -142,18 +159,23 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
 
 # --- Schedules: notices of changes, reminders before planned outages ---------------------
 
+
 def _group_audience(sections: list[Section]) -> tuple[QuerySet[Subscriber], dict[int, zoneinfo.ZoneInfo]]:
     """Active subscribers following any of a group's sections, each with one of those sections
     (`in_group`, whose building's zone its notice is written in), oldest first; and the zones."""
     zones = {section.pk: section.building.tz for section in sections}
     following = Q(subscriptions__section__in=list(zones))
-    audience = Subscriber.objects.filter(following, active=True).annotate(
-        in_group=Max("subscriptions__section", filter=following)).order_by("pk")
+    audience = (
+        Subscriber.objects.filter(following, active=True)
+        .annotate(in_group=Max("subscriptions__section", filter=following))
+        .order_by("pk")
+    )
     return audience, zones
 
 
-def announce_schedule_change(change_id: int, now: datetime | None = None,
-                             first_batch_queued: Callable[[], object] = lambda: None) -> int:
+def announce_schedule_change(
+    change_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None
+) -> int:
     """Queue a schedule change's notice for each subscriber of its group who wants them,
     once; returns how many were queued now (in batches, as `announce`)."""
     now = now or timezone.now()
@@ -162,9 +184,17 @@ def announce_schedule_change(change_id: int, now: datetime | None = None,
         return 0
     audience, zones = _group_audience(groups.sections_in(change.day.group))
     text = functools.cache(lambda language, zone: schedule_change_text(change, zone, language))  # one per reader kind
-    queued_now = _fan_out(audience.filter(schedule_notices=True), lambda subscriber: queued(
-        subscriber, now, kind=Message.Kind.SCHEDULE, topic=f"schedule:{change.pk}",
-        text=text(subscriber.language, zones[subscriber.in_group])), first_batch_queued)
+    queued_now = _fan_out(
+        audience.filter(schedule_notices=True),
+        lambda subscriber: queued(
+            subscriber,
+            now,
+            kind=Message.Kind.SCHEDULE,
+            topic=f"schedule:{change.pk}",
+            text=text(subscriber.language, zones[subscriber.in_group]),
+        ),
+        first_batch_queued,
+    )
     _, fresh = ScheduleAnnouncement.objects.get_or_create(change=change)
     return queued_now if fresh else 0
 
@@ -173,8 +203,9 @@ def remind_planned_outages(now: datetime | None = None) -> int:
     """Queue a reminder for each subscriber whose chosen minutes before a planned outage
     have come (once per subscriber and outage); returns how many were queued."""
     now = now or timezone.now()
-    followed = Section.objects.filter(subscriptions__subscriber__active=True,
-                                      subscriptions__subscriber__schedule_reminder__isnull=False).distinct()
+    followed = Section.objects.filter(
+        subscriptions__subscriber__active=True, subscriptions__subscriber__schedule_reminder__isnull=False
+    ).distinct()
     horizon = now + timedelta(minutes=MAX_REMINDER_MINUTES + 1)
     queued_now = 0
     for group, sections in sorted(groups.by_group(followed).items()):
@@ -189,23 +220,36 @@ def _remind(group: str, sections: list[Section], span: Interval, now: datetime) 
     due = audience.filter(schedule_reminder__gte=(span.start - now).total_seconds() / 60)
     topic = f"reminder:{group}:{int(span.start.timestamp())}"
     # Held through quiet hours past the outage's start, it would only be news of the past.
-    messages = [queued(subscriber, now, kind=Message.Kind.REMINDER, topic=topic, not_after=span.start,
-                       text=reminder_text(group, span, zones[subscriber.in_group], subscriber.language))
-                for subscriber in due.exclude(messages__topic=topic)]
+    messages = [
+        queued(
+            subscriber,
+            now,
+            kind=Message.Kind.REMINDER,
+            topic=topic,
+            not_after=span.start,
+            text=reminder_text(group, span, zones[subscriber.in_group], subscriber.language),
+        )
+        for subscriber in due.exclude(messages__topic=topic)
+    ]
     return len(Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000))
 
 
 # --- Air-raid alerts ---------------------------------------------------------------------
 
-def announce_alert(alert_id: int, ending: bool, now: datetime | None = None,
-                   first_batch_queued: Callable[[], object] = lambda: None) -> int:
+
+def announce_alert(
+    alert_id: int, ending: bool, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None
+) -> int:
     """Queue an alert's start (or all-clear) for each subscriber of a building in its region
     who wants alert notices, once; returns how many were queued now. Urgent: they go before
     other due messages, and quiet hours make them silent, never late."""
     now = now or timezone.now()
     alert = announced_alerts.select_related("region").filter(pk=alert_id).first()
-    if alert is None or (ending and alert.ended_at is None) or \
-            AlertAnnouncement.objects.filter(alert=alert, ending=ending).exists():
+    if (
+        alert is None
+        or (ending and alert.ended_at is None)
+        or AlertAnnouncement.objects.filter(alert=alert, ending=ending).exists()
+    ):
         return 0
     if not ending and alert.ended_at is not None:  # over already: its all-clear is the news
         AlertAnnouncement.objects.get_or_create(alert=alert, ending=False)
@@ -215,19 +259,36 @@ def announce_alert(alert_id: int, ending: bool, now: datetime | None = None,
     for shelter in Shelter.objects.filter(building__in=list(buildings)):  # nearest first, per the model's order
         nearest.setdefault(shelter.building_id, shelter)
     following = Q(subscriptions__section__building__in=list(buildings))
-    audience = Subscriber.objects.filter(following, active=True, alert_notices=True).annotate(
-        in_building=Max("subscriptions__section__building", filter=following)).order_by("pk")
+    audience = (
+        Subscriber.objects.filter(following, active=True, alert_notices=True)
+        .annotate(in_building=Max("subscriptions__section__building", filter=following))
+        .order_by("pk")
+    )
 
     @functools.cache  # one text per language and building, however many read it
     def text(language: str, building_id: int) -> str:
         building = buildings[building_id]
-        return (all_clear_text(alert, building, language) if ending
-                else alert_text(alert, building, nearest.get(building_id), language))
+        return (
+            all_clear_text(alert, building, language)
+            if ending
+            else alert_text(alert, building, nearest.get(building_id), language)
+        )
 
     topic = f"alert:{alert.pk}:{'end' if ending else 'start'}"
-    queued_now = _fan_out(audience, lambda subscriber: queued(
-        subscriber, now, may_hold=False, kind=Message.Kind.ALERT, alert=alert, topic=topic, urgent=True,
-        text=text(subscriber.language, subscriber.in_building)), first_batch_queued)
+    queued_now = _fan_out(
+        audience,
+        lambda subscriber: queued(
+            subscriber,
+            now,
+            may_hold=False,
+            kind=Message.Kind.ALERT,
+            alert=alert,
+            topic=topic,
+            urgent=True,
+            text=text(subscriber.language, subscriber.in_building),
+        ),
+        first_batch_queued,
+    )
     _, fresh = AlertAnnouncement.objects.get_or_create(alert=alert, ending=ending)
     return queued_now if fresh else 0
 
@@ -246,11 +307,14 @@ def send_broadcast(broadcast: Broadcast, now: datetime | None = None) -> bool:
     """An operator's "Send now": mark the broadcast queued, once (False when it already was).
     Its messages are queued by queue_broadcast, in a task, in committed batches: never inside
     the request, whose transaction would hold SQLite's write lock for the whole audience."""
-    return bool(Broadcast.objects.filter(pk=broadcast.pk, queued_at__isnull=True).update(queued_at=now or timezone.now()))
+    return bool(
+        Broadcast.objects.filter(pk=broadcast.pk, queued_at__isnull=True).update(queued_at=now or timezone.now())
+    )
 
 
-def queue_broadcast(broadcast_id: int, now: datetime | None = None,
-                    first_batch_queued: Callable[[], object] = lambda: None) -> int:
+def queue_broadcast(
+    broadcast_id: int, now: datetime | None = None, first_batch_queued: Callable[[], object] = lambda: None
+) -> int:
     """Queue a sent broadcast's message for each subscriber of its audience, FANOUT_BATCH at a
     time, each batch committed; returns how many were queued now. Repeating it (a retried
     task, the sweep) queues nothing twice."""
@@ -258,9 +322,11 @@ def queue_broadcast(broadcast_id: int, now: datetime | None = None,
     broadcast = Broadcast.objects.filter(pk=broadcast_id, queued_at__isnull=False, fanned_out_at__isnull=True).first()
     if broadcast is None:
         return 0
-    queued_now = _fan_out(broadcast_audience(broadcast).order_by("pk"),
-                          lambda s: queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast),
-                          first_batch_queued)
+    queued_now = _fan_out(
+        broadcast_audience(broadcast).order_by("pk"),
+        lambda s: queued(s, now, kind=Message.Kind.BROADCAST, broadcast=broadcast),
+        first_batch_queued,
+    )
     Broadcast.objects.filter(pk=broadcast.pk).update(fanned_out_at=timezone.now())
     return queued_now
 
@@ -268,7 +334,8 @@ def queue_broadcast(broadcast_id: int, now: datetime | None = None,
 def requeue(messages: QuerySet[Message], now: datetime | None = None) -> int:
     """Queue failed messages again (an operator's decision: an interrupted one may arrive twice)."""
     return messages.filter(state=Message.State.FAILED).update(
-        state=Message.State.PENDING, not_before=now or timezone.now(), lease_until=None)
+        state=Message.State.PENDING, not_before=now or timezone.now(), lease_until=None
+    )
 
 
 def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:
@@ -278,6 +345,7 @@ def broadcast_progress(broadcast: Broadcast) -> dict[str, int]:
 
 
 # --- The sender's side ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Told:
@@ -301,11 +369,15 @@ class Outgoing:
 def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
     """Lease up to `limit` due rows to this sender: (message id, chat id), urgent first, then oldest first."""
     now = now or timezone.now()
-    due = Message.objects.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now), state=Message.State.PENDING,
-                                 not_before__lte=now)
+    due = Message.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now), state=Message.State.PENDING, not_before__lte=now
+    )
     with transaction.atomic():
-        rows = list(due.order_by("-urgent", "not_before", "id").select_for_update(skip_locked=True)
-                    .values_list("pk", "subscriber__chat_id")[:limit])
+        rows = list(
+            due.order_by("-urgent", "not_before", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "subscriber__chat_id")[:limit]
+        )
         Message.objects.filter(pk__in=[pk for pk, _ in rows]).update(lease_until=now + MESSAGE_LEASE)
     return rows
 
@@ -327,17 +399,29 @@ def overdue(late: timedelta, now: datetime | None = None) -> int:
 
 
 def next_due() -> datetime | None:
-    return Message.objects.filter(state=Message.State.PENDING).order_by("not_before").values_list(
-        "not_before", flat=True).first()
+    return (
+        Message.objects.filter(state=Message.State.PENDING)
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+        .first()
+    )
 
 
 def prepare(message_id: int) -> Outgoing | None:
     """The text to send now, or None when the row is skipped: its subscriber is gone,
     its section changed again since (the newer change has its own message), or the
     subscriber was last told this very state, or the row was deleted since it was claimed."""
-    message = Message.objects.select_related(
-        "subscriber", "broadcast", "alert", "event__section__building", "event__section__power",
-    ).filter(pk=message_id).first()
+    message = (
+        Message.objects.select_related(
+            "subscriber",
+            "broadcast",
+            "alert",
+            "event__section__building",
+            "event__section__power",
+        )
+        .filter(pk=message_id)
+        .first()
+    )
     if message is None:
         return None
     if not message.subscriber.active:
@@ -354,8 +438,11 @@ def prepare(message_id: int) -> Outgoing | None:
         event = message.event
         if event.section.power.version != event.sequence:
             return _skip(message, "superseded by a newer change")
-        last_told = LastTold.objects.filter(subscriber=message.subscriber_id, section=event.section_id).values_list(
-            "state", flat=True).first()
+        last_told = (
+            LastTold.objects.filter(subscriber=message.subscriber_id, section=event.section_id)
+            .values_list("state", flat=True)
+            .first()
+        )
         if last_told == event.state:
             return _skip(message, "nothing new since the last message")
         planned, has_plan = _planned_context(event)
@@ -381,45 +468,65 @@ def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:
     in), and whether the day had a schedule at all; worked out once per event, however many
     subscribers hear of it."""
     began = event.previous_since if event.state == PowerState.UP and event.previous_since else event.at
-    return cache.get_or_set(f"notifications.planned:{event.pk}",
-                            lambda: schedules.planned_outage_at(event.section, began), 3600)
+    return cache.get_or_set(
+        f"notifications.planned:{event.pk}", lambda: schedules.planned_outage_at(event.section, began), 3600
+    )
 
 
 def _skip(message: Message, why: str) -> None:
     Message.objects.filter(pk=message.pk, state=Message.State.PENDING).update(
-        state=Message.State.SKIPPED, error=why, lease_until=None)
+        state=Message.State.SKIPPED, error=why, lease_until=None
+    )
     return None
 
 
 def mark_sending(outgoing: Outgoing) -> bool:
     """Right before the Telegram call: from here on, a crash leaves the row ambiguous."""
-    return bool(Message.objects.filter(pk=outgoing.pk, state=Message.State.PENDING).update(
-        state=Message.State.SENDING, text=outgoing.text, attempts=F("attempts") + 1, lease_until=timezone.now() + MESSAGE_LEASE,
-    ))
+    return bool(
+        Message.objects.filter(pk=outgoing.pk, state=Message.State.PENDING).update(
+            state=Message.State.SENDING,
+            text=outgoing.text,
+            attempts=F("attempts") + 1,
+            lease_until=timezone.now() + MESSAGE_LEASE,
+        )
+    )
 
 
 def mark_sent(outgoing: Outgoing) -> None:
     Message.objects.filter(pk=outgoing.pk, state=Message.State.SENDING).update(
-        state=Message.State.SENT, sent_at=timezone.now(), lease_until=None, error="")
+        state=Message.State.SENT, sent_at=timezone.now(), lease_until=None, error=""
+    )
     if (told := outgoing.told) is not None:  # a later change told already stays the last
-        if not LastTold.objects.filter(subscriber=told.subscriber_id, section=told.section_id,
-                                       sequence__lt=told.sequence).update(state=told.state, sequence=told.sequence):
-            LastTold.objects.bulk_create([LastTold(subscriber_id=told.subscriber_id, section_id=told.section_id,
-                                                   state=told.state, sequence=told.sequence)], ignore_conflicts=True)
+        if not LastTold.objects.filter(
+            subscriber=told.subscriber_id, section=told.section_id, sequence__lt=told.sequence
+        ).update(state=told.state, sequence=told.sequence):
+            LastTold.objects.bulk_create(
+                [
+                    LastTold(
+                        subscriber_id=told.subscriber_id,
+                        section_id=told.section_id,
+                        state=told.state,
+                        sequence=told.sequence,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
 
 
 def prune(now: datetime | None = None) -> int:
     """Delete messages done with (sent, skipped, failed) older than OUTBOX_RETENTION_DAYS;
     how many. What the rules still need is kept apart (LastTold, the announcements)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
-    done = Message.objects.filter(created_at__lt=cutoff, state__in=[Message.State.SENT, Message.State.SKIPPED,
-                                                                   Message.State.FAILED])
+    done = Message.objects.filter(
+        created_at__lt=cutoff, state__in=[Message.State.SENT, Message.State.SKIPPED, Message.State.FAILED]
+    )
     return delete_in_batches(done, PRUNE_BATCH)
 
 
 def retry_later(message_id: int, delay: timedelta, why: str) -> None:
     Message.objects.filter(pk=message_id, state=Message.State.SENDING).update(
-        state=Message.State.PENDING, not_before=timezone.now() + delay, lease_until=None, error=why[:300])
+        state=Message.State.PENDING, not_before=timezone.now() + delay, lease_until=None, error=why[:300]
+    )
 
 
 def retry_with_backoff(message_id: int, why: str) -> bool:
@@ -437,7 +544,8 @@ def retry_with_backoff(message_id: int, why: str) -> bool:
 
 def fail(message_id: int, why: str) -> None:
     Message.objects.filter(pk=message_id).exclude(state=Message.State.SENT).update(
-        state=Message.State.FAILED, lease_until=None, error=why[:300])
+        state=Message.State.FAILED, lease_until=None, error=why[:300]
+    )
 
 
 def deactivate(message_id: int, why: str) -> None:
@@ -451,4 +559,5 @@ def fail_interrupted(now: datetime | None = None) -> int:
     """Rows left "sending" by a sender that died mid-call. Telegram may have delivered
     them, so they are not sent again (never twice); they are failed, visibly."""
     return Message.objects.filter(state=Message.State.SENDING, lease_until__lt=now or timezone.now()).update(
-        state=Message.State.FAILED, lease_until=None, error=INTERRUPTED)
+        state=Message.State.FAILED, lease_until=None, error=INTERRUPTED
+    )

@@ -33,7 +33,9 @@ def pause_notifications(reason: str, by: str, now: datetime | None = None) -> No
 
 def resume_notifications(by: str, now: datetime | None = None) -> bool:
     """End the pause; False when there was none."""
-    return bool(NotificationPause.objects.filter(open=True).update(open=False, ended_at=now or timezone.now(), ended_by=by))
+    return bool(
+        NotificationPause.objects.filter(open=True).update(open=False, ended_at=now or timezone.now(), ended_by=by)
+    )
 
 
 def deactivate(subscribers: QuerySet[Subscriber], reason: str) -> int:
@@ -42,6 +44,7 @@ def deactivate(subscribers: QuerySet[Subscriber], reason: str) -> int:
 
 
 # --- What residents choose, through the bot -----------------------------------------------
+
 
 def language_for(code: str | None) -> str:
     """One of our languages for a Telegram language code ("en-GB" -> "en"); the default otherwise."""
@@ -52,7 +55,8 @@ def language_for(code: str | None) -> str:
 def chat_subscriber(chat_id: int, name: str = "", language_code: str | None = None) -> Subscriber:
     """The chat's subscriber; created at its first word to the bot, in the user's language."""
     subscriber, _ = Subscriber.objects.get_or_create(
-        chat_id=chat_id, defaults={"name": name[:200], "language": language_for(language_code)},
+        chat_id=chat_id,
+        defaults={"name": name[:200], "language": language_for(language_code)},
     )
     return subscriber
 
@@ -75,8 +79,11 @@ def follow(subscriber: Subscriber, section: Section) -> bool:
 
 def followed(subscriber: Subscriber) -> list[Subscription]:
     """The chat's subscriptions with their sections and buildings, by building name and section."""
-    return list(subscriber.subscriptions.select_related("section__building").order_by(
-        "section__building__name", "section__number"))
+    return list(
+        subscriber.subscriptions.select_related("section__building").order_by(
+            "section__building__name", "section__number"
+        )
+    )
 
 
 def unfollow(subscriber: Subscriber, section_id: int | None = None) -> int:

@@ -22,7 +22,7 @@ AS_PLANNED = timedelta(minutes=10)
 
 
 def duration(length: timedelta) -> str:
-    """"3 hours 12 minutes", "2 days 4 hours", "45 minutes", "less than a minute"."""
+    """ "3 hours 12 minutes", "2 days 4 hours", "45 minutes", "less than a minute"."""
     minutes = int(length.total_seconds()) // 60
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
@@ -57,8 +57,9 @@ def day_plan_text(status: str, parts: Sequence[tuple[str, str]], off: timedelta)
     return _("off %(intervals)s (%(total)s)") % {"intervals": days.intervals_text(parts), "total": duration(off)}
 
 
-def _day_parts(day: date, off: Sequence[Sequence[int]], zone: str, tz: zoneinfo.ZoneInfo
-               ) -> tuple[list[tuple[str, str]], timedelta]:
+def _day_parts(
+    day: date, off: Sequence[Sequence[int]], zone: str, tz: zoneinfo.ZoneInfo
+) -> tuple[list[tuple[str, str]], timedelta]:
     """The day's planned-off intervals on the building's clock (all of them; one its zone puts
     on another date says that date), and their total."""
     spans = days.intervals(day, off, zoneinfo.ZoneInfo(zone))
@@ -79,14 +80,22 @@ def schedule_change_text(change: ScheduleChange, tz: zoneinfo.ZoneInfo, language
         parts, off = _day_parts(day.date, change.off, day.timezone, tz)
         now_text = day_plan_text(change.status, parts, off)
         if change.kind == ScheduleChange.Kind.EMERGENCY:
-            return _("⚠️ Emergency outages declared for %(date)s, group %(group)s: planned schedules do not "
-                     "apply, the power may go off at any time.") % facts
+            return (
+                _(
+                    "⚠️ Emergency outages declared for %(date)s, group %(group)s: planned schedules do not "
+                    "apply, the power may go off at any time."
+                )
+                % facts
+            )
         if change.kind == ScheduleChange.Kind.PUBLISHED:
             return _("📅 Schedule for %(date)s, group %(group)s: %(plan)s.") % {**facts, "plan": now_text}
         before_parts, before_off = _day_parts(day.date, change.before_off, day.timezone, tz)
         before_text = day_plan_text(change.before_status, before_parts, before_off)
         return _("📅 The schedule for %(date)s, group %(group)s, changed: %(plan)s. Before: %(before)s.") % {
-            **facts, "plan": now_text, "before": before_text}
+            **facts,
+            "plan": now_text,
+            "before": before_text,
+        }
 
 
 def reminder_text(group: str, span: Interval, tz: zoneinfo.ZoneInfo, language: str) -> str:
@@ -94,7 +103,10 @@ def reminder_text(group: str, span: Interval, tz: zoneinfo.ZoneInfo, language: s
     with override(language):
         start, end = days.wall_clock(span, tz)
         return _("⏰ Planned outage soon, group %(group)s: off %(start)s–%(end)s.") % {
-            "group": group, "start": start, "end": end}
+            "group": group,
+            "start": start,
+            "end": end,
+        }
 
 
 def planned_context(event: PowerEvent, planned: Interval | None, has_plan: bool, tz: zoneinfo.ZoneInfo) -> str:
@@ -139,16 +151,20 @@ def _power_sentence(event: PowerEvent, facts: dict[str, str], lasted: str | None
     if event.state == PowerState.UP:
         if lasted:
             return _("💡 Power is back in %(section)s of %(building)s after %(duration)s (at %(time)s).") % {
-                **facts, "duration": lasted}
+                **facts,
+                "duration": lasted,
+            }
         return _("💡 Power is on in %(section)s of %(building)s (since %(time)s).") % facts
     if lasted:
-        return _("🔌 Power is off in %(section)s of %(building)s since %(time)s. It had been on for "
-                 "%(duration)s.") % {**facts, "duration": lasted}
+        return _("🔌 Power is off in %(section)s of %(building)s since %(time)s. It had been on for %(duration)s.") % {
+            **facts,
+            "duration": lasted,
+        }
     return _("🔌 Power is off in %(section)s of %(building)s since %(time)s.") % facts
 
 
 def shelter_line(shelter: Shelter) -> str:
-    """"Shelter: Parking level -1, 12 Khreshchatyk St (80 m), during alerts"."""
+    """ "Shelter: Parking level -1, 12 Khreshchatyk St (80 m), during alerts"."""
     details = [shelter.address] if shelter.address else []
     if shelter.distance_m is not None:
         details.append(_("%(metres)d m") % {"metres": shelter.distance_m})
@@ -159,8 +175,7 @@ def shelter_line(shelter: Shelter) -> str:
 def alert_text(alert: Alert, building: Building, shelter: Shelter | None, language: str) -> str:
     """An alert has started where the building is: go to the shelter, the nearest named."""
     with override(language):
-        facts = {"building": building.name,
-                 "time": timezone.localtime(alert.started_at, building.tz).strftime("%H:%M")}
+        facts = {"building": building.name, "time": timezone.localtime(alert.started_at, building.tz).strftime("%H:%M")}
         text = _("🚨 Air-raid alert at %(building)s since %(time)s. Go to the shelter.") % facts
         if shelter is not None:
             text += "\n" + _("Nearest shelter: %(shelter)s.") % {"shelter": shelter_line(shelter)}
@@ -170,5 +185,7 @@ def alert_text(alert: Alert, building: Building, shelter: Shelter | None, langua
 def all_clear_text(alert: Alert, building: Building, language: str) -> str:
     with override(language):
         return _("✅ All clear at %(building)s (%(time)s). The alert lasted %(duration)s.") % {
-            "building": building.name, "time": timezone.localtime(alert.ended_at, building.tz).strftime("%H:%M"),
-            "duration": duration(alert.duration or timedelta(0))}
+            "building": building.name,
+            "time": timezone.localtime(alert.ended_at, building.tz).strftime("%H:%M"),
+            "duration": duration(alert.duration or timedelta(0)),
+        }

@@ -64,16 +64,29 @@ def restore(source: Path, progress: Progress) -> None:
     if kind is None:
         raise BackupError(f"{source} is not a PowerBot backup (neither a SQLite database nor a pg_dump file)")
     if kind != connection.vendor:
-        raise BackupError(f"{source} is a {kind} backup, but DATABASE_URL points to {connection.vendor}: "
-                          "restore it into a database of the same kind")
+        raise BackupError(
+            f"{source} is a {kind} backup, but DATABASE_URL points to {connection.vendor}: "
+            "restore it into a database of the same kind"
+        )
     connections.close_all()  # nothing of ours holds the database while it is replaced
     if kind == "sqlite":
         _check_sqlite(source)
         _sqlite_copy(source, Path(connection.settings_dict["NAME"]), progress)
     else:
-        _run_pg("pg_restore", ["--clean", "--if-exists", "--no-owner", "--single-transaction", "--verbose",
-                               "--exit-on-error", f"--dbname={connection.settings_dict['NAME']}", str(source)],
-                progress)
+        _run_pg(
+            "pg_restore",
+            [
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--verbose",
+                "--exit-on-error",
+                f"--dbname={connection.settings_dict['NAME']}",
+                str(source),
+            ],
+            progress,
+        )
 
 
 def _sqlite_copy(source: Path, target: Path, progress: Progress) -> None:
@@ -82,8 +95,10 @@ def _sqlite_copy(source: Path, target: Path, progress: Progress) -> None:
 
     try:
         # The source is opened read-only: a restore must not create or change a backup file.
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
-                closing(sqlite3.connect(target)) as dst:
+        with (
+            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+            closing(sqlite3.connect(target)) as dst,
+        ):
             src.backup(dst, pages=PAGES_PER_STEP, progress=report)
     except sqlite3.Error as exc:  # an unopenable or unwritable file included
         raise BackupError(f"SQLite could not copy {source} to {target}: {exc}") from None
@@ -108,15 +123,27 @@ def _check_sqlite(path: Path) -> None:
 def _run_pg(program: str, arguments: list[str], progress: Progress) -> None:
     executable = shutil.which(program)
     if executable is None:
-        raise BackupError(f"{program} is not installed: install the PostgreSQL client "
-                          "(apt-get install postgresql-client), of the server's major version or newer")
+        raise BackupError(
+            f"{program} is not installed: install the PostgreSQL client "
+            "(apt-get install postgresql-client), of the server's major version or newer"
+        )
     settings = connection.settings_dict
     # The password goes in the environment, never on the command line where `ps` shows it.
-    env = {**os.environ, "PGDATABASE": settings["NAME"], "PGHOST": settings.get("HOST") or "",
-           "PGPORT": str(settings.get("PORT") or ""), "PGUSER": settings.get("USER") or "",
-           "PGPASSWORD": settings.get("PASSWORD") or ""}
-    with subprocess.Popen([executable, *arguments], env={k: v for k, v in env.items() if v}, text=True,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as process:
+    env = {
+        **os.environ,
+        "PGDATABASE": settings["NAME"],
+        "PGHOST": settings.get("HOST") or "",
+        "PGPORT": str(settings.get("PORT") or ""),
+        "PGUSER": settings.get("USER") or "",
+        "PGPASSWORD": settings.get("PASSWORD") or "",
+    }
+    with subprocess.Popen(
+        [executable, *arguments],
+        env={k: v for k, v in env.items() if v},
+        text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as process:
         tail: list[str] = []
         for line in process.stderr or ():
             progress(line.rstrip())

@@ -36,13 +36,19 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "telegram_rate_limited": ("Telegram answers 429 Too Many Requests.", ""),
     "firmware_checks": ("Firmware update checks by answer: offered (a newer release) or current.", "result"),
     "firmware_downloads": ("Firmware images served.", ""),
-    "schedule_fetches": ("Planned-outage schedule fetches by result: ok, partial (some groups unreadable), failed.",
-                         "result"),
+    "schedule_fetches": (
+        "Planned-outage schedule fetches by result: ok, partial (some groups unreadable), failed.",
+        "result",
+    ),
     "alert_fetches": ("Air-raid alert source requests by result: ok, failed.", "result"),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
-KNOWN_LABELS = {"deliveries": DELIVERY_RESULTS, "firmware_checks": CHECK_RESULTS,
-                "schedule_fetches": FETCH_RESULTS, "alert_fetches": ALERT_FETCH_RESULTS}
+KNOWN_LABELS = {
+    "deliveries": DELIVERY_RESULTS,
+    "firmware_checks": CHECK_RESULTS,
+    "schedule_fetches": FETCH_RESULTS,
+    "alert_fetches": ALERT_FETCH_RESULTS,
+}
 
 
 class PowerBotCollector:
@@ -69,32 +75,47 @@ class PowerBotCollector:
         sensors.add_metric(["offline"], fleet.sensors_offline)
         yield sensors
         sections = GaugeMetricFamily("powerbot_sections", "Sections by recorded power state.", labels=["state"])
-        for state, value in (("up", fleet.sections_up), ("down", fleet.sections_down), ("unknown", fleet.sections_unknown)):
+        for state, value in (
+            ("up", fleet.sections_up),
+            ("down", fleet.sections_down),
+            ("unknown", fleet.sections_unknown),
+        ):
             sections.add_metric([state], value)
         yield sections
-        yield GaugeMetricFamily("powerbot_mass_silence_open", "1 while a mass silence holds power-off changes.",
-                                value=int(fleet.mass_silence is not None))
+        yield GaugeMetricFamily(
+            "powerbot_mass_silence_open",
+            "1 while a mass silence holds power-off changes.",
+            value=int(fleet.mass_silence is not None),
+        )
         ticked = last_tick()
         lag = math.inf if ticked is None else max((timezone.now() - ticked).total_seconds(), 0.0)
-        yield GaugeMetricFamily("powerbot_detector_tick_lag_seconds",
-                                "Seconds since the offline detector last ran (+Inf: never).", value=lag)
+        yield GaugeMetricFamily(
+            "powerbot_detector_tick_lag_seconds",
+            "Seconds since the offline detector last ran (+Inf: never).",
+            value=lag,
+        )
         yield from self._sources()
         yield from self._alert_regions()
         depth = outbox.depth()
-        family = GaugeMetricFamily("powerbot_outbox_messages", "Messages queued or being sent, by kind.",
-                                   labels=["kind"])
+        family = GaugeMetricFamily(
+            "powerbot_outbox_messages", "Messages queued or being sent, by kind.", labels=["kind"]
+        )
         for kind in Message.Kind.values:
             family.add_metric([kind], depth.get(kind, 0))
         yield family
 
-
     def _sources(self) -> Iterator[Metric]:
         now = timezone.now()
-        age = GaugeMetricFamily("powerbot_source_data_age_seconds",
-                                "Seconds since an outside source (schedules, alerts) last answered well (+Inf: never).",
-                                labels=["source"])
-        failures = GaugeMetricFamily("powerbot_source_failures",
-                                     "Failed fetches of an outside source since its last good one.", labels=["source"])
+        age = GaugeMetricFamily(
+            "powerbot_source_data_age_seconds",
+            "Seconds since an outside source (schedules, alerts) last answered well (+Inf: never).",
+            labels=["source"],
+        )
+        failures = GaugeMetricFamily(
+            "powerbot_source_failures",
+            "Failed fetches of an outside source since its last good one.",
+            labels=["source"],
+        )
         for health in SourceHealth.objects.order_by("source"):
             ok = health.last_success_at
             age.add_metric([health.source], math.inf if ok is None else max((now - ok).total_seconds(), 0.0))
@@ -102,21 +123,30 @@ class PowerBotCollector:
         yield age
         yield failures
 
-
     def _alert_regions(self) -> Iterator[Metric]:
         now = timezone.now()
-        state = GaugeMetricFamily("powerbot_alert_region_state",
-                                  "1 for each watched region's state: active, clear or unknown.", labels=["region", "state"])
-        disagree = GaugeMetricFamily("powerbot_alert_sources_disagree",
-                                     "1 while fresh alert sources say different things of a region.", labels=["region"])
-        age = GaugeMetricFamily("powerbot_alert_answer_age_seconds",
-                                "Seconds since a source last answered well on a region (+Inf: never).",
-                                labels=["region", "source"])
+        state = GaugeMetricFamily(
+            "powerbot_alert_region_state",
+            "1 for each watched region's state: active, clear or unknown.",
+            labels=["region", "state"],
+        )
+        disagree = GaugeMetricFamily(
+            "powerbot_alert_sources_disagree",
+            "1 while fresh alert sources say different things of a region.",
+            labels=["region"],
+        )
+        age = GaugeMetricFamily(
+            "powerbot_alert_answer_age_seconds",
+            "Seconds since a source last answered well on a region (+Inf: never).",
+            labels=["region", "source"],
+        )
         for region in Region.objects.filter(watched=True).prefetch_related("readings"):
             state.add_metric([region.uid, shown(region.uid, region).state], 1)
             disagree.add_metric([region.uid], int(region.disagreement))
             for reading in region.readings.all():
-                seconds = math.inf if reading.answered_at is None else max((now - reading.answered_at).total_seconds(), 0)
+                seconds = (
+                    math.inf if reading.answered_at is None else max((now - reading.answered_at).total_seconds(), 0)
+                )
                 age.add_metric([region.uid, reading.source], seconds)
         yield state
         yield disagree

@@ -75,12 +75,16 @@ class ReadyView(JSONAPIView):
     The failure says which part failed and the kind of error, never a URL (it may hold a password).
     """
 
-    @extend_schema(responses={
-        (200, "application/json"): inline_serializer("Ready", {"status": serializers.CharField(),
-                                                                "checks": serializers.DictField()}),
-        (503, "application/json"): inline_serializer("NotReady", {"status": serializers.CharField(),
-                                                                   "checks": serializers.DictField()}),
-    })
+    @extend_schema(
+        responses={
+            (200, "application/json"): inline_serializer(
+                "Ready", {"status": serializers.CharField(), "checks": serializers.DictField()}
+            ),
+            (503, "application/json"): inline_serializer(
+                "NotReady", {"status": serializers.CharField(), "checks": serializers.DictField()}
+            ),
+        }
+    )
     def get(self, request: Request) -> Response:
         checks = {"database": _database() or "ok", "broker": _broker() or "ok"}
         if checks["database"] == "ok":
@@ -110,5 +114,8 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _may_scrape(request):
         return HttpResponse(
             "Forbidden: send METRICS_KEY as `Authorization: Bearer <key>`, or scrape from an address in "
-            "METRICS_ALLOWED_IPS.\n", status=403, content_type="text/plain")
+            "METRICS_ALLOWED_IPS.\n",
+            status=403,
+            content_type="text/plain",
+        )
     return HttpResponse(metrics.render(), content_type=CONTENT_TYPE_LATEST)

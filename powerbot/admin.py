@@ -51,10 +51,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
         # The key is shown in this one response only: not in a message, which would carry
         # it in a cookie or the session table.
-        response = TemplateResponse(request, "admin/apikey_created.html", {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta, "title": "Copy the new key", "key": obj, "raw_key": request.new_api_key,
-        })
+        response = TemplateResponse(
+            request,
+            "admin/apikey_created.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": "Copy the new key",
+                "key": obj,
+                "raw_key": request.new_api_key,
+            },
+        )
         add_never_cache_headers(response)
         return response
 

@@ -173,7 +173,11 @@ class HealthView(JSONAPIView):
     @extend_schema(
         responses=inline_serializer(
             "Health",
-            {"status": serializers.CharField(), "timestamp": serializers.DateTimeField(), "service": serializers.CharField()},
+            {
+                "status": serializers.CharField(),
+                "timestamp": serializers.DateTimeField(),
+                "service": serializers.CharField(),
+            },
         )
     )
     def get(self, request: Request) -> Response:

@@ -142,8 +142,9 @@ def get_page_url(name: str) -> str:
     """A full URL with a path (a webhook's), or "" when unset."""
     value = get_str(name)
     if value and not re.fullmatch(r"https?://[^/\s?#]+/[^\s?#]*", value):
-        raise ConfigError(name, f"{value!r} must be a full URL with a path, "
-                                "such as https://power.example.org/telegram/webhook")
+        raise ConfigError(
+            name, f"{value!r} must be a full URL with a path, such as https://power.example.org/telegram/webhook"
+        )
     return value
 
 
@@ -258,8 +259,9 @@ def parse_yasno_buildings(environment: Mapping[str, str]) -> dict[int, dict[int,
             continue
         match = _YASNO_VARIABLE.match(name)
         if not match or (match[2] == "STREET_QUERY" and match[3]):
-            raise ConfigError(name, "the name must be YASNO_BUILDING_<id>_STREET_QUERY or "
-                                    "YASNO_BUILDING_<id>_HOUSE_QUERIES[_SEC_<n>]")
+            raise ConfigError(
+                name, "the name must be YASNO_BUILDING_<id>_STREET_QUERY or YASNO_BUILDING_<id>_HOUSE_QUERIES[_SEC_<n>]"
+            )
         building, section = int(match[1]), int(match[3] or 0)
         if match[2] == "STREET_QUERY":
             if not raw.strip():

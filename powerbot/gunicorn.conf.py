@@ -18,8 +18,9 @@ if sensor_port := get_int("SENSOR_ONLY_PORT", 0, minimum=0, maximum=65535):
     bind.append(f"0.0.0.0:{sensor_port}")  # the firmware's plain-HTTP port: sensors' paths only
 workers = get_int("WEB_WORKERS", 2, minimum=1, maximum=64)
 # WEB_ACCESS_LOG_HEARTBEATS=false: accepted heartbeats stay out of the access log (errors never do).
-logconfig_dict = logging_config(*configured_format_and_level(),
-                                skip_heartbeats=not get_bool("WEB_ACCESS_LOG_HEARTBEATS", True))
+logconfig_dict = logging_config(
+    *configured_format_and_level(), skip_heartbeats=not get_bool("WEB_ACCESS_LOG_HEARTBEATS", True)
+)
 # gunicorn's control socket (gunicornc) is not used; it would be a file in the home folder.
 control_socket_disable = True
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'

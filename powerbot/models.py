@@ -29,8 +29,9 @@ class SourceHealth(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     failures = models.PositiveIntegerField(default=0, help_text="Failed fetches since the last good one.")
     last_error = models.CharField(max_length=300, blank=True)
-    backoff_until = models.DateTimeField(null=True, blank=True,
-                                         help_text="Not asked again before this (failures, or a 429).")
+    backoff_until = models.DateTimeField(
+        null=True, blank=True, help_text="Not asked again before this (failures, or a 429)."
+    )
     # When it was sent requests in the last minute (Unix times), for sources with a rate limit.
     recent_requests = models.JSONField(default=list, blank=True, editable=False)
 

@@ -172,7 +172,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PowerStateEnum": "sensors.models.PowerState", "PowerCauseEnum": "sensors.models.PowerCause"},
+    "ENUM_NAME_OVERRIDES": {
+        "PowerStateEnum": "sensors.models.PowerState",
+        "PowerCauseEnum": "sensors.models.PowerCause",
+    },
     "REDOC_DIST": "SIDECAR",
 }
 
@@ -185,9 +188,7 @@ logging.captureWarnings(True)  # Python warnings become log lines too, in the sa
 SENSOR_API_KEY = config.get_str("SENSOR_API_KEY")
 SENSOR_PUBLIC_API_KEY = config.get_str("SENSOR_PUBLIC_API_KEY")
 if SENSOR_API_KEY and SENSOR_API_KEY == SENSOR_PUBLIC_API_KEY:
-    raise config.ConfigError(
-        "SENSOR_PUBLIC_API_KEY", "must differ from SENSOR_API_KEY (a read key must never write)"
-    )
+    raise config.ConfigError("SENSOR_PUBLIC_API_KEY", "must differ from SENSOR_API_KEY (a read key must never write)")
 SENSOR_TIMEOUT_SEC = config.get_int("SENSOR_TIMEOUT_SEC", 150, minimum=1)
 SENSOR_UUID_BUILDING_MAP = config.parse_uuid_building_map(
     "SENSOR_UUID_BUILDING_MAP", config.get_str("SENSOR_UUID_BUILDING_MAP")
@@ -318,8 +319,11 @@ if ALERTS_IN_UA_API_KEY or ALERTS_API_KEY or ALERTS_DEMO:
         "options": {"expires": ALERTS_POLL_SEC},
     }
 if ALERTS_FRESH_SEC <= ALERTS_POLL_SEC:
-    raise config.ConfigError("ALERTS_FRESH_SEC", f"{ALERTS_FRESH_SEC} must be longer than ALERTS_POLL_SEC "
-                             f"({ALERTS_POLL_SEC}): every answer would be stale before the next one came")
+    raise config.ConfigError(
+        "ALERTS_FRESH_SEC",
+        f"{ALERTS_FRESH_SEC} must be longer than ALERTS_POLL_SEC "
+        f"({ALERTS_POLL_SEC}): every answer would be stale before the next one came",
+    )
 
 TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")
 # python-telegram-bot's coming behaviour, now: time periods such as retry_after are timedeltas.

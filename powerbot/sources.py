@@ -48,8 +48,9 @@ class Client:
         self._lock = threading.Lock()
         self.abandoned: concurrent.futures.Future[bytes] | None = None  # the last exchange given up on
 
-    def get_json(self, url: str, *, timeout: float, params: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> Any:
+    def get_json(
+        self, url: str, *, timeout: float, params: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> Any:
         with self._lock:
             abandoned = self.abandoned
         if abandoned is not None:
@@ -89,7 +90,9 @@ def _exchange(url: str, params: dict[str, Any] | None, headers: dict[str, str] |
     try:
         with httpx.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
             if response.status_code == 429:
-                raise SourceError("answered HTTP 429 (too many requests)", _retry_after(response.headers.get("Retry-After")))
+                raise SourceError(
+                    "answered HTTP 429 (too many requests)", _retry_after(response.headers.get("Retry-After"))
+                )
             if response.status_code in (401, 403):
                 raise SourceError(f"refused the key (HTTP {response.status_code})")
             if response.status_code != 200:
@@ -124,6 +127,7 @@ def _retry_after(value: str | None) -> float:
 
 # --- Health: what operators see, and the back-off -----------------------------------------
 
+
 def reserve(source: str, now: datetime, *, per_minute: int, at_most: int) -> int:
     """How many requests `source` may be sent now (at most `at_most`), and record them as sent:
     none while it is backing off, and never more than `per_minute` in any 60 seconds, however
@@ -144,7 +148,8 @@ def reserve(source: str, now: datetime, *, per_minute: int, at_most: int) -> int
 
 def succeeded(source: str, now: datetime, problems: str = "") -> None:
     SourceHealth.objects.filter(source=source).update(
-        last_success_at=now, failures=0, last_error=problems[:300], backoff_until=None)
+        last_success_at=now, failures=0, last_error=problems[:300], backoff_until=None
+    )
 
 
 def failed(source: str, error: SourceError, now: datetime, *, every: timedelta) -> None:
@@ -156,4 +161,5 @@ def failed(source: str, error: SourceError, now: datetime, *, every: timedelta) 
     else:
         wait = min(every * (2 ** min(failures - 1, 16)), MAX_BACKOFF) if failures > 1 else timedelta(0)
     SourceHealth.objects.filter(source=source).update(
-        failures=F("failures") + 1, last_error=str(error)[:300], backoff_until=now + wait if wait else None)
+        failures=F("failures") + 1, last_error=str(error)[:300], backoff_until=now + wait if wait else None
+    )

@@ -22,8 +22,11 @@ urlpatterns = [
         name="public-sensor",
     ),
     re_path(r"^api/v1/public/alerts/?$", public.AlertRegionsView.as_view(), name="public-alerts"),
-    re_path(r"^api/v1/public/alerts/(?P<region>[0-9]{1,6})/history/?$", public.AlertHistoryView.as_view(),
-            name="public-alert-history"),
+    re_path(
+        r"^api/v1/public/alerts/(?P<region>[0-9]{1,6})/history/?$",
+        public.AlertHistoryView.as_view(),
+        name="public-alert-history",
+    ),
     re_path(r"^api/v1/public/buildings/?$", public.BuildingListView.as_view(), name="public-buildings"),
     re_path(
         r"^api/v1/public/buildings/(?P<building_id>[^/]+)/status/?$",

@@ -28,5 +28,9 @@ class ReadKeyScheme(OpenApiAuthenticationExtension):
     name = "readKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                "description": "Or `Authorization: Bearer <key>`, or `?api_key=<key>`."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "Or `Authorization: Bearer <key>`, or `?api_key=<key>`.",
+        }

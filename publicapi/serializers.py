@@ -124,10 +124,14 @@ class SectionStatsSerializer(serializers.Serializer):
     building_id = serializers.IntegerField(source="section.building_id")
     section = serializers.IntegerField(source="section.number")
     period = serializers.ChoiceField(choices=[p.value for p in Period], source="stats.period")
-    start = serializers.DateTimeField(source="stats.start", help_text="Start of the period, in the building's timezone.")
+    start = serializers.DateTimeField(
+        source="stats.start", help_text="Start of the period, in the building's timezone."
+    )
     end = serializers.DateTimeField(source="stats.end")
     uptime_share = serializers.FloatField(
-        source="stats.uptime_share", allow_null=True, help_text="Share of the known time with power, 0..1.",
+        source="stats.uptime_share",
+        allow_null=True,
+        help_text="Share of the known time with power, 0..1.",
     )
     up_seconds = serializers.IntegerField(source="stats.up_seconds")
     down_seconds = serializers.IntegerField(source="stats.down_seconds")
@@ -139,10 +143,12 @@ class SectionStatsSerializer(serializers.Serializer):
     current_since = serializers.DateTimeField(source="stats.current_since", allow_null=True)
     current_seconds = serializers.IntegerField(source="stats.current_seconds", allow_null=True)
     previous_state = serializers.ChoiceField(
-        choices=PowerState.choices, source="stats.previous_state", allow_null=True,
+        choices=PowerState.choices,
+        source="stats.previous_state",
+        allow_null=True,
     )
     previous_seconds = serializers.IntegerField(source="stats.previous_seconds", allow_null=True)
     schedule = PlannedVersusActualSerializer(
-        allow_null=True, help_text="The period held against the planned-outage schedule; null without a group.",
+        allow_null=True,
+        help_text="The period held against the planned-outage schedule; null without a group.",
     )
-

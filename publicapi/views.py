@@ -67,12 +67,15 @@ class ReadOnlyView(JSONAPIView):
 
 
 class SensorStatusListView(ReadOnlyView):
-    @extend_schema(operation_id="public_sensors_status_list", responses={200: SensorStatusListSerializer, **AUTH_ERRORS})
+    @extend_schema(
+        operation_id="public_sensors_status_list", responses={200: SensorStatusListSerializer, **AUTH_ERRORS}
+    )
     def get(self, request: Request) -> Response:
         """Every active sensor; a silent one stays listed with is_up false."""
         if settings.PUBLIC_API_CACHE_SEC:  # an operator's opt-in: answers may be that many seconds old
-            body = cache.get_or_set(SENSOR_LIST_CACHE_KEY, lambda: sensor_list.current().body,
-                                    settings.PUBLIC_API_CACHE_SEC)
+            body = cache.get_or_set(
+                SENSOR_LIST_CACHE_KEY, lambda: sensor_list.current().body, settings.PUBLIC_API_CACHE_SEC
+            )
             return HttpResponse(body, content_type="application/json")
         rendered = sensor_list.current()
         response = HttpResponse(rendered.body, content_type="application/json")
@@ -135,8 +138,12 @@ class EventPages(Pages):
     ordering = "sequence"  # unique per section, so pages never skip or repeat an event
 
 
-@extend_schema_view(get=extend_schema(parameters=[EventsQuerySerializer], responses={
-    200: PowerEventSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS}))
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[EventsQuerySerializer],
+        responses={200: PowerEventSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS},
+    )
+)
 class SectionEventsView(ReadOnlyView, ListAPIView):
     """The section's power history, oldest first, a page at a time (follow `next`)."""
 
@@ -152,7 +159,8 @@ class SectionEventsView(ReadOnlyView, ListAPIView):
 
 class SectionStatsView(ReadOnlyView):
     @extend_schema(
-        parameters=[StatsQuerySerializer], responses={200: SectionStatsSerializer, 400: ERROR, 404: ERROR, **AUTH_ERRORS},
+        parameters=[StatsQuerySerializer],
+        responses={200: SectionStatsSerializer, 400: ERROR, 404: ERROR, **AUTH_ERRORS},
     )
     def get(self, request: Request, building_id: str, section: str) -> Response:
         """Uptime and outages of the current day, week or month in the building's timezone."""
@@ -177,15 +185,21 @@ def schedule_document(section: Section) -> dict[str, Any]:
     plan = section_plan(section, now)
     if plan is None:
         today = timezone.localtime(now, section.building.tz).date()
-        return {"group": None, "source": None, "fetched_at": None,
-                "days": [{"date": today + timedelta(days=n), "status": "unknown", "off": []} for n in (0, 1)]}
+        return {
+            "group": None,
+            "source": None,
+            "fetched_at": None,
+            "days": [{"date": today + timedelta(days=n), "status": "unknown", "off": []} for n in (0, 1)],
+        }
     shown = [day for day in plan.days if day.source is not None]
     return {
         "group": plan.group,
         "source": shown[0].source if shown else None,
         "fetched_at": min((day.fetched_at for day in shown), default=None),
-        "days": [{"date": day.date, "status": day.status,
-                  "off": [{"start": start, "end": end} for start, end in day.off]} for day in plan.days],
+        "days": [
+            {"date": day.date, "status": day.status, "off": [{"start": start, "end": end} for start, end in day.off]}
+            for day in plan.days
+        ],
     }
 
 
@@ -206,8 +220,9 @@ class AlertRegionsView(ReadOnlyView):
 
     @extend_schema(responses={200: AlertRegionListSerializer, **AUTH_ERRORS})
     def get(self, request: Request) -> Response:
-        regions = [{"region": state.region, "state": state.state, "since": state.since}
-                   for state in alerts.watched_states()]
+        regions = [
+            {"region": state.region, "state": state.state, "since": state.since} for state in alerts.watched_states()
+        ]
         return Response(AlertRegionListSerializer({"regions": regions}).data)
 
 
@@ -215,8 +230,12 @@ class AlertPages(Pages):
     ordering = ("started_at", "id")
 
 
-@extend_schema_view(get=extend_schema(parameters=[EventsQuerySerializer], responses={
-    200: AlertSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS}))
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[EventsQuerySerializer],
+        responses={200: AlertSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS},
+    )
+)
 class AlertHistoryView(ReadOnlyView, ListAPIView):
     """A region's alerts, oldest first, a page at a time (follow `next`); `since` keeps
     those that began at or after it."""

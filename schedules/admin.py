@@ -21,8 +21,10 @@ def _off_text(off: list[list[int]]) -> str:
 
 class FileDayForm(forms.ModelForm):
     off_text = forms.CharField(
-        label="planned off", required=False,
-        help_text="Intervals separated by commas, e.g. 08:00-12:00, 18:00-24:00 (in TIME_ZONE for a new day).")
+        label="planned off",
+        required=False,
+        help_text="Intervals separated by commas, e.g. 08:00-12:00, 18:00-24:00 (in TIME_ZONE for a new day).",
+    )
 
     class Meta:
         model = ScheduleDay
@@ -36,15 +38,22 @@ class FileDayForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        entry = {"group": data.get("group", self.instance.group), "date": data.get("date", self.instance.date),
-                 "status": data.get("status"),
-                 "off": [part.strip() for part in (data.get("off_text") or "").split(",") if part.strip()]}
+        entry = {
+            "group": data.get("group", self.instance.group),
+            "date": data.get("date", self.instance.date),
+            "status": data.get("status"),
+            "off": [part.strip() for part in (data.get("off_text") or "").split(",") if part.strip()],
+        }
         try:
             data["plan"] = files.day_plan(entry, timezone.localdate())
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
-        if self.instance.pk is None and ScheduleDay.objects.filter(
-                source=Source.FILE, group=data["plan"].group, date=data["plan"].date).exists():
+        if (
+            self.instance.pk is None
+            and ScheduleDay.objects.filter(
+                source=Source.FILE, group=data["plan"].group, date=data["plan"].date
+            ).exists()
+        ):
             raise forms.ValidationError("This group's day is in the schedule already: change that one instead.")
         return data
 
@@ -92,7 +101,11 @@ class ScheduleChangeAdmin(RecordAdmin):
 
     @admin.display
     def before(self, change: ScheduleChange) -> str:
-        return f"{change.get_before_status_display()}: {_off_text(change.before_off) or '—'}" if change.before_status else "—"
+        return (
+            f"{change.get_before_status_display()}: {_off_text(change.before_off) or '—'}"
+            if change.before_status
+            else "—"
+        )
 
     @admin.display
     def after(self, change: ScheduleChange) -> str:

@@ -32,7 +32,7 @@ class Interval:
 
 
 def minute_of(text: str) -> int:
-    """"08:30" -> 510; "24:00" -> 1440. Raises ValueError for anything else."""
+    """ "08:30" -> 510; "24:00" -> 1440. Raises ValueError for anything else."""
     match = CLOCK.match(text.strip())
     if match is None:
         raise ValueError(f"{shown(text)} is not a time like 08:30")
@@ -133,7 +133,7 @@ def on_day(spans: Iterable[Interval], day: date, tz: zoneinfo.ZoneInfo) -> list[
 
 
 def intervals_text(parts: Sequence[tuple[str, str]]) -> str:
-    """"08:00–12:00, 18:00–24:00"."""
+    """ "08:00–12:00, 18:00–24:00"."""
     return ", ".join(f"{start}–{end}" for start, end in parts)
 
 

@@ -76,7 +76,9 @@ def parse(text: str, fmt: str, now: datetime | None = None) -> tuple[list[DayPla
             errors.append(f"{where}: {exc}")
             continue
         if (plan.group, plan.date) in seen:
-            errors.append(f"{where}: group {plan.group} on {plan.date} is given twice (also {seen[plan.group, plan.date]})")
+            errors.append(
+                f"{where}: group {plan.group} on {plan.date} is given twice (also {seen[plan.group, plan.date]})"
+            )
         seen.setdefault((plan.group, plan.date), where)
         plans.append(plan)
     if errors:
@@ -139,8 +141,9 @@ def day_plan(entry: Any, today: date) -> DayPlan:
     if not isinstance(entry, dict):
         raise ValueError("must be a mapping with group, date and off or status")
     if "_extra" in entry:
-        raise ValueError(f"more values than columns ({shown(entry['_extra'])}); "
-                         "separate intervals in one column with spaces or ;")
+        raise ValueError(
+            f"more values than columns ({shown(entry['_extra'])}); separate intervals in one column with spaces or ;"
+        )
     if False in entry and "off" not in entry:  # YAML 1.1 reads the key `off` as false
         entry = {("off" if key is False else key): value for key, value in entry.items()}
     if extra := set(entry) - FIELDS:

@@ -42,8 +42,12 @@ def section_groups(sections: Iterable[Section]) -> dict[int, str]:
     }
     groups = {}
     for section in sections:
-        group = (section.schedule_group or section.building.schedule_group
-                 or found.get((section.building_id, section.number)) or found.get((section.building_id, 0)))
+        group = (
+            section.schedule_group
+            or section.building.schedule_group
+            or found.get((section.building_id, section.number))
+            or found.get((section.building_id, 0))
+        )
         if group:
             groups[section.pk] = group
     return groups
@@ -85,8 +89,12 @@ def refresh_lookups(now: datetime | None = None) -> int:
         for number, (street, houses) in wanted.items():
             lookup = known.get(number)
             houses_text = "|".join(houses)
-            if (lookup is not None and lookup.street_query == street and lookup.house_queries == houses_text
-                    and lookup.looked_up_at >= stale_before):
+            if (
+                lookup is not None
+                and lookup.street_query == street
+                and lookup.house_queries == houses_text
+                and lookup.looked_up_at >= stale_before
+            ):
                 continue
             asked += 1
             try:
@@ -97,8 +105,14 @@ def refresh_lookups(now: datetime | None = None) -> int:
                 logger.warning("schedule group of building %s not looked up: Yasno %s", building.pk, exc)
                 continue
             AddressLookup.objects.update_or_create(
-                building=building, section_number=number,
-                defaults={"street_query": street, "house_queries": houses_text, "group": group,
-                          "problem": problem[:300], "looked_up_at": now},
+                building=building,
+                section_number=number,
+                defaults={
+                    "street_query": street,
+                    "house_queries": houses_text,
+                    "group": group,
+                    "problem": problem[:300],
+                    "looked_up_at": now,
+                },
             )
     return asked

@@ -30,6 +30,7 @@ FETCH_RESULTS = ("ok", "partial", "failed")
 
 # --- Recording --------------------------------------------------------------------------
 
+
 @dataclass
 class RecordReport:
     created: int = 0
@@ -70,38 +71,60 @@ def shown(plan: DayPlan, tz: zoneinfo.ZoneInfo) -> DayPlan:
     return plan if plan.status == DayStatus.APPLIES else DayPlan(plan.group, plan.date, plan.status, [])
 
 
-def _record_day(source: Source, plan: DayPlan, zone: str, now: datetime, news: bool
-                ) -> tuple[str, ScheduleChange | None]:
+def _record_day(
+    source: Source, plan: DayPlan, zone: str, now: datetime, news: bool
+) -> tuple[str, ScheduleChange | None]:
     fingerprint = days.fingerprint(plan.status, plan.off, zone)
-    believed_before = PRECEDENCE[:PRECEDENCE.index(source)]
+    believed_before = PRECEDENCE[: PRECEDENCE.index(source)]
     with transaction.atomic():
         # Asked in the transaction that records the change: a source believed first (an
         # operator's file for this day) makes this one's change no news.
-        news = news and not ScheduleDay.objects.filter(source__in=believed_before, group=plan.group,
-                                                       date=plan.date).exists()
+        news = (
+            news
+            and not ScheduleDay.objects.filter(source__in=believed_before, group=plan.group, date=plan.date).exists()
+        )
         day, created = ScheduleDay.objects.get_or_create(
-            source=source, group=plan.group, date=plan.date,
-            defaults={"status": plan.status, "off": plan.off, "timezone": zone, "fingerprint": fingerprint,
-                      "fetched_at": now, "changed_at": now},
+            source=source,
+            group=plan.group,
+            date=plan.date,
+            defaults={
+                "status": plan.status,
+                "off": plan.off,
+                "timezone": zone,
+                "fingerprint": fingerprint,
+                "fetched_at": now,
+                "changed_at": now,
+            },
         )
         if created:
-            kind = ScheduleChange.Kind.EMERGENCY if plan.status == DayStatus.EMERGENCY else ScheduleChange.Kind.PUBLISHED
+            kind = (
+                ScheduleChange.Kind.EMERGENCY if plan.status == DayStatus.EMERGENCY else ScheduleChange.Kind.PUBLISHED
+            )
             return "created", _change(day, kind, None, plan, now) if news else None
         if day.fingerprint == fingerprint:
             return "unchanged", None
         # Conditional on what was read: of two polls seeing the same change, one records it.
         if not ScheduleDay.objects.filter(pk=day.pk, fingerprint=day.fingerprint).update(
-                status=plan.status, off=plan.off, timezone=zone, fingerprint=fingerprint, changed_at=now):
+            status=plan.status, off=plan.off, timezone=zone, fingerprint=fingerprint, changed_at=now
+        ):
             return "unchanged", None
-        kind = (ScheduleChange.Kind.EMERGENCY if plan.status == DayStatus.EMERGENCY != day.status
-                else ScheduleChange.Kind.CHANGED)
+        kind = (
+            ScheduleChange.Kind.EMERGENCY
+            if plan.status == DayStatus.EMERGENCY != day.status
+            else ScheduleChange.Kind.CHANGED
+        )
         return "changed", _change(day, kind, day, plan, now) if news else None
 
 
 def _change(day: ScheduleDay, kind: str, before: ScheduleDay | None, plan: DayPlan, now: datetime) -> ScheduleChange:
     return ScheduleChange.objects.create(
-        day=day, kind=kind, before_status=before.status if before else "", before_off=before.off if before else [],
-        status=plan.status, off=plan.off, recorded_at=now,
+        day=day,
+        kind=kind,
+        before_status=before.status if before else "",
+        before_off=before.off if before else [],
+        status=plan.status,
+        off=plan.off,
+        recorded_at=now,
     )
 
 
@@ -129,6 +152,7 @@ def poll_yasno(now: datetime | None = None) -> RecordReport | None:
 
 # --- Reading ----------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class PlannedDay:
     date: date  # in the building's time zone
@@ -151,7 +175,8 @@ class SectionPlan:
     def stale(self) -> bool:
         """Older than two polls: the source is failing, and residents see the data's age."""
         return self.fetched_at is not None and timezone.now() - self.fetched_at > timedelta(
-            seconds=2 * settings.SCHEDULE_POLL_SEC + 60)
+            seconds=2 * settings.SCHEDULE_POLL_SEC + 60
+        )
 
     def current(self, now: datetime) -> Interval | None:
         return next((span for span in self.spans if span.start <= now < span.end), None)
@@ -206,15 +231,17 @@ def section_plan(section: Section, now: datetime | None = None) -> SectionPlan |
 def _plan(group: str, tz: zoneinfo.ZoneInfo, now: datetime) -> SectionPlan:
     today = timezone.localtime(now, tz).date()
     believed = believed_days(group, today - timedelta(days=2), today + timedelta(days=3)).values()
-    spans = _spans(believed, days.local_midnight(today - timedelta(days=1), tz),
-                   days.local_midnight(today + timedelta(days=2), tz))
+    spans = _spans(
+        believed, days.local_midnight(today - timedelta(days=1), tz), days.local_midnight(today + timedelta(days=2), tz)
+    )
     shown = [_planned_day(day, spans, believed, tz) for day in (today, today + timedelta(days=1))]
     polled = [d.fetched_at for d in shown if d.source == Source.YASNO and d.fetched_at is not None]
     return SectionPlan(group, tz, spans, shown, min(polled, default=None))
 
 
-def _planned_day(day: date, spans: list[Interval], believed: Iterable[ScheduleDay], tz: zoneinfo.ZoneInfo
-                 ) -> PlannedDay:
+def _planned_day(
+    day: date, spans: list[Interval], believed: Iterable[ScheduleDay], tz: zoneinfo.ZoneInfo
+) -> PlannedDay:
     """A day in the building's zone, from the schedule's days that overlap it (one, unless
     the schedule counts in another zone): outages planned if any planned-off time falls in
     it; emergency if an overlapping day is; no outages only if the schedule covers all of it."""
@@ -226,14 +253,22 @@ def _planned_day(day: date, spans: list[Interval], believed: Iterable[ScheduleDa
         status = DayStatus.APPLIES
     elif any(row.status == DayStatus.EMERGENCY for row in rows):
         status = DayStatus.EMERGENCY
-    elif days.seconds_within(days.merged(covering[row] for row in rows), bounds.start, bounds.end) \
-            >= bounds.length.total_seconds():
+    elif (
+        days.seconds_within(days.merged(covering[row] for row in rows), bounds.start, bounds.end)
+        >= bounds.length.total_seconds()
+    ):
         status = DayStatus.NONE
     else:
         status = DayStatus.UNKNOWN
     first = rows[0] if rows else None
-    return PlannedDay(day, status, parts, days.seconds_within(spans, bounds.start, bounds.end),
-                      Source(first.source) if first else None, min((row.fetched_at for row in rows), default=None))
+    return PlannedDay(
+        day,
+        status,
+        parts,
+        days.seconds_within(spans, bounds.start, bounds.end),
+        Source(first.source) if first else None,
+        min((row.fetched_at for row in rows), default=None),
+    )
 
 
 def planned_outage_at(section: Section, at: datetime) -> tuple[Interval | None, bool]:
@@ -247,4 +282,5 @@ def planned_outage_at(section: Section, at: datetime) -> tuple[Interval | None, 
     planned = next((span for span in spans if span.start - PLANNED_SLACK <= at < span.end), None)
     day = timezone.localtime(at, section.building.tz).date()
     return planned, planned is not None or ScheduleDay.objects.filter(
-        group=group, date=day, status__in=DEFINITE).exists()
+        group=group, date=day, status__in=DEFINITE
+    ).exists()

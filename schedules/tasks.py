@@ -23,8 +23,12 @@ def poll_yasno() -> None:
         logger.warning("Yasno schedules not fetched (the last good data stays): %s", exc)
     else:
         if report is not None and (report.created or report.changed):
-            logger.info("Yasno schedules: %d new days, %d changed, %d changes announced",
-                        report.created, report.changed, len(report.news))
+            logger.info(
+                "Yasno schedules: %d new days, %d changed, %d changes announced",
+                report.created,
+                report.changed,
+                len(report.news),
+            )
     if asked := groups.refresh_lookups():
         logger.info("Yasno address look-up asked for %d buildings' groups", asked)
 

@@ -23,8 +23,11 @@ from schedules.days import DAY_MINUTES, normalised
 from schedules.models import DayStatus
 
 ZONE = "Europe/Kyiv"  # Yasno's minutes count from Kyiv's midnight
-STATUSES = {"ScheduleApplies": DayStatus.APPLIES, "NoShutdowns": DayStatus.NONE,
-            "EmergencyShutdowns": DayStatus.EMERGENCY}
+STATUSES = {
+    "ScheduleApplies": DayStatus.APPLIES,
+    "NoShutdowns": DayStatus.NONE,
+    "EmergencyShutdowns": DayStatus.EMERGENCY,
+}
 DAYS_AROUND = 2  # a day further than this from today is not today's or tomorrow's
 CLIENT = sources.Client("yasno")
 
@@ -38,8 +41,9 @@ class DayPlan:
 
 
 def _get(path: str, params: dict[str, Any] | None = None) -> Any:
-    return CLIENT.get_json(f"{settings.YASNO_API_URL}{path}", params=params,
-                           timeout=settings.SCHEDULE_FETCH_TIMEOUT_SEC)
+    return CLIENT.get_json(
+        f"{settings.YASNO_API_URL}{path}", params=params, timeout=settings.SCHEDULE_FETCH_TIMEOUT_SEC
+    )
 
 
 def planned_outages(now: datetime | None = None) -> tuple[list[DayPlan], list[str]]:
@@ -77,8 +81,9 @@ def _day(group: str, day: Any, today: date) -> DayPlan:
     on = _date(day.get("date"))
     if abs((on - today).days) > DAYS_AROUND:
         raise ValueError(f"{on} is not today or tomorrow ({today})")
-    status = STATUSES.get(day.get("status"), DayStatus.UNKNOWN) if isinstance(day.get("status"), str) \
-        else DayStatus.UNKNOWN
+    status = (
+        STATUSES.get(day.get("status"), DayStatus.UNKNOWN) if isinstance(day.get("status"), str) else DayStatus.UNKNOWN
+    )
     slots = day.get("slots") or []
     if not isinstance(slots, list):
         raise ValueError("slots is not a list")
@@ -98,7 +103,7 @@ def _day(group: str, day: Any, today: date) -> DayPlan:
 
 
 def _date(value: Any) -> date:
-    """"2026-12-03", or a time in any zone ("2026-12-02T22:00:00Z") read as Kyiv's date."""
+    """ "2026-12-03", or a time in any zone ("2026-12-02T22:00:00Z") read as Kyiv's date."""
     if not isinstance(value, str):
         raise ValueError(f"date {shown(value)} is not text")
     if len(value) == 10:
@@ -131,14 +136,17 @@ def find_group(street_query: str, house_queries: tuple[str, ...]) -> str:
         raise LookupProblem(f"{street_query!r} matches several streets ({names}); set the exact name")
     street_id = _field((exact or streets)[0], "id")
     for house_query in house_queries:
-        houses = _get("/addresses/v2/houses",
-                      {"regionId": region, "streetId": street_id, "query": house_query, "dsoId": dso})
+        houses = _get(
+            "/addresses/v2/houses", {"regionId": region, "streetId": street_id, "query": house_query, "dsoId": dso}
+        )
         if not isinstance(houses, list):
             raise SourceError("answered the house look-up with something that is not a list")
         exact = [h for h in houses if isinstance(h, dict) and _same(h.get("value", ""), house_query)]
         if exact:
-            found = _get("/addresses/v2/group", {"regionId": region, "streetId": street_id,
-                                                 "houseId": _field(exact[0], "id"), "dsoId": dso})
+            found = _get(
+                "/addresses/v2/group",
+                {"regionId": region, "streetId": street_id, "houseId": _field(exact[0], "id"), "dsoId": dso},
+            )
             return _group(found, house_query, street_query)
     raise LookupProblem(f"Yasno knows no house {' or '.join(map(repr, house_queries))} on {street_query!r}")
 

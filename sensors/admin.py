@@ -62,28 +62,55 @@ def freeze_action(duration: timedelta | None, label: str):
 @admin.register(Sensor)
 class SensorAdmin(admin.ModelAdmin):
     list_display = [
-        "id", "uuid", "name", "building", "section_number", "online", "last_heartbeat",
-        "firmware_version", "canonical", "enabled", "frozen", "first_seen_at",
+        "id",
+        "uuid",
+        "name",
+        "building",
+        "section_number",
+        "online",
+        "last_heartbeat",
+        "firmware_version",
+        "canonical",
+        "enabled",
+        "frozen",
+        "first_seen_at",
     ]
     list_display_links = ["id", "uuid"]
-    list_filter = [OnlineFilter, FirstSeenFilter, "awaiting_approval", "canonical", "enabled", "section__building",
-                   "firmware_version"]
+    list_filter = [
+        OnlineFilter,
+        FirstSeenFilter,
+        "awaiting_approval",
+        "canonical",
+        "enabled",
+        "section__building",
+        "firmware_version",
+    ]
     list_select_related = ["section__building"]
     search_fields = ["uuid", "name", "comment", "last_ip", "section__building__name", "=section__building__id"]
     ordering = ["-first_seen_at"]
     readonly_fields = [
-        "id", "first_seen_at", "last_heartbeat", "online_since", "last_ip", "firmware_version", "telemetry",
+        "id",
+        "first_seen_at",
+        "last_heartbeat",
+        "online_since",
+        "last_ip",
+        "firmware_version",
+        "telemetry",
     ]
     fieldsets = [
         (None, {"fields": ["id", "uuid", "name", "comment", "enabled", "awaiting_approval"]}),
         ("Mapping", {"fields": ["section", "canonical"]}),
         ("Freeze", {"fields": ["frozen_is_up", "frozen_until"]}),
-        ("Reported", {"fields": ["first_seen_at", "last_heartbeat", "online_since", "last_ip",
-                                 "firmware_version", "telemetry"]}),
+        (
+            "Reported",
+            {"fields": ["first_seen_at", "last_heartbeat", "online_since", "last_ip", "firmware_version", "telemetry"]},
+        ),
     ]
     inlines = [AliasInline]
     actions = [
-        "approve", "pin", "unpin",
+        "approve",
+        "pin",
+        "unpin",
         freeze_action(timedelta(minutes=15), "for 15 min"),
         freeze_action(timedelta(hours=1), "for 1 h"),
         freeze_action(timedelta(hours=6), "for 6 h"),
@@ -112,7 +139,9 @@ class SensorAdmin(admin.ModelAdmin):
         if not sensor.is_frozen:
             return ""
         value = "up" if sensor.frozen_is_up else "down"
-        return f"{value} until {sensor.frozen_until:%Y-%m-%d %H:%M}" if sensor.frozen_until else f"{value}, until unfrozen"
+        return (
+            f"{value} until {sensor.frozen_until:%Y-%m-%d %H:%M}" if sensor.frozen_until else f"{value}, until unfrozen"
+        )
 
     @admin.action(description="Pin mapping (ignore building/section sent by the firmware)")
     def pin(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
@@ -180,8 +209,9 @@ class PowerEventAdmin(RecordAdmin):
     form = SetSectionStateForm
     can_add = True
 
-    def changeform_view(self, request: HttpRequest, object_id: str | None = None, form_url: str = "",
-                        extra_context: dict | None = None) -> HttpResponse:
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except SectionBusy as exc:  # the sensors kept changing it: say so, keep the operator on the form
@@ -195,8 +225,16 @@ class PowerEventAdmin(RecordAdmin):
 
 @admin.register(MassSilence)
 class MassSilenceAdmin(RecordAdmin):
-    list_display = ["started_at", "silent_sensors", "active_sensors", "buildings", "recovering_since", "ended_at",
-                    "ended_by", "open"]
+    list_display = [
+        "started_at",
+        "silent_sensors",
+        "active_sensors",
+        "buildings",
+        "recovering_since",
+        "ended_at",
+        "ended_by",
+        "open",
+    ]
     list_filter = ["open"]
     actions = ["release"]
 

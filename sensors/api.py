@@ -79,26 +79,36 @@ class WriteKeyScheme(OpenApiAuthenticationExtension):
     name = "sensorKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "apiKey", "in": "header", "name": "X-API-Key",
-                "description": "Or `Authorization: Bearer <key>`, or `api_key` in the JSON body."}
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "Or `Authorization: Bearer <key>`, or `api_key` in the JSON body.",
+        }
 
 
-HEARTBEAT_REQUEST = inline_serializer("HeartbeatRequest", {
-    "api_key": serializers.CharField(required=False),
-    "building_id": serializers.IntegerField(),
-    "section_id": serializers.IntegerField(required=False, allow_null=True),
-    "sensor_uuid": serializers.CharField(max_length=64),
-    "name": serializers.CharField(required=False, max_length=160),
-    "comment": serializers.CharField(required=False, max_length=160),
-    "firmware_version": serializers.CharField(required=False, max_length=32),
-})
-HEARTBEAT_RESPONSE = inline_serializer("HeartbeatAccepted", {
-    "status": serializers.CharField(),
-    "timestamp": serializers.DateTimeField(),
-    "building": serializers.CharField(),
-    "section_id": serializers.IntegerField(),
-    "sensor_uuid": serializers.CharField(),
-})
+HEARTBEAT_REQUEST = inline_serializer(
+    "HeartbeatRequest",
+    {
+        "api_key": serializers.CharField(required=False),
+        "building_id": serializers.IntegerField(),
+        "section_id": serializers.IntegerField(required=False, allow_null=True),
+        "sensor_uuid": serializers.CharField(max_length=64),
+        "name": serializers.CharField(required=False, max_length=160),
+        "comment": serializers.CharField(required=False, max_length=160),
+        "firmware_version": serializers.CharField(required=False, max_length=32),
+    },
+)
+HEARTBEAT_RESPONSE = inline_serializer(
+    "HeartbeatAccepted",
+    {
+        "status": serializers.CharField(),
+        "timestamp": serializers.DateTimeField(),
+        "building": serializers.CharField(),
+        "section_id": serializers.IntegerField(),
+        "sensor_uuid": serializers.CharField(),
+    },
+)
 
 
 # Why DRF refused a heartbeat before our checks ran, for the metrics' reason label.
@@ -116,21 +126,36 @@ def _rejected(request: Request, reason: str, status: int, message: str) -> None:
     counters.count("heartbeats_rejected", reason)
     # The uuid only when it is what the contract says it is: the log line stays one short line.
     uuid = request.data.get("sensor_uuid") if isinstance(request.data, dict) else None
-    log_event(logger, "heartbeat_rejected", logging.WARNING, reason=reason, status=status, error=message,
-              ip=client_ip(request) or "-", sensor_uuid=uuid if isinstance(uuid, str) and len(uuid) <= 64 else "-")
+    log_event(
+        logger,
+        "heartbeat_rejected",
+        logging.WARNING,
+        reason=reason,
+        status=status,
+        error=message,
+        ip=client_ip(request) or "-",
+        sensor_uuid=uuid if isinstance(uuid, str) and len(uuid) <= 64 else "-",
+    )
 
 
 def _accepted(accepted: HeartbeatAccepted) -> HttpResponse:
     counters.count("heartbeats_accepted")
     # Rendered here, as DRF's renderer would (compact, UTF-8), for a tenth of the cost of a
     # request that the whole fleet makes every 10 s; the schema test holds the shape.
-    return HttpResponse(json.dumps({
-        "status": "ok",
-        "timestamp": accepted.timestamp.isoformat(),
-        "building": accepted.building_name,
-        "section_id": accepted.section_number,
-        "sensor_uuid": accepted.sensor_uuid,
-    }, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
+    return HttpResponse(
+        json.dumps(
+            {
+                "status": "ok",
+                "timestamp": accepted.timestamp.isoformat(),
+                "building": accepted.building_name,
+                "section_id": accepted.section_number,
+                "sensor_uuid": accepted.sensor_uuid,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        ),
+        content_type="application/json",
+    )
 
 
 def _accepted_at_once(request: HttpRequest) -> HttpResponse | None:
@@ -162,9 +187,18 @@ class HeartbeatView(JSONAPIView):
     @extend_schema(
         request=HEARTBEAT_REQUEST,
         responses={200: HEARTBEAT_RESPONSE, 400: ERROR, 401: ERROR, 404: ERROR, 413: ERROR},
-        examples=[OpenApiExample("Firmware heartbeat", request_only=True, value={
-            "api_key": "…", "building_id": 10, "section_id": 2, "sensor_uuid": "esp32-london-001",
-        })],
+        examples=[
+            OpenApiExample(
+                "Firmware heartbeat",
+                request_only=True,
+                value={
+                    "api_key": "…",
+                    "building_id": 10,
+                    "section_id": 2,
+                    "sensor_uuid": "esp32-london-001",
+                },
+            )
+        ],
         description="Posted by each sensor every ~10 s. Extra fields are kept as telemetry.",
     )
     def post(self, request: Request) -> Response | HttpResponse:

@@ -125,8 +125,9 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None, bound: bool 
     return _record(payload, uuid, building_id, ip, find_sensor(uuid), bound)
 
 
-def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | None,
-            known: KnownSensor | None, bound: bool) -> HeartbeatAccepted | None:
+def _record(
+    payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | None, known: KnownSensor | None, bound: bool
+) -> HeartbeatAccepted | None:
     """Record the heartbeat on the facts in `known`; None, having written nothing, when
     they were remembered and are no longer all true, or the heartbeat is not a quiet one."""
     placement = resolve_placement(known, uuid, building_id, payload.get("section_id"), bound=bound)
@@ -135,7 +136,10 @@ def _record(payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | N
 
     now = timezone.now()
     fields: dict[str, Any] = {
-        "last_heartbeat": now, "offline_after": now + sensor_timeout(), "last_ip": ip, "telemetry": _telemetry(payload),
+        "last_heartbeat": now,
+        "offline_after": now + sensor_timeout(),
+        "last_ip": ip,
+        "telemetry": _telemetry(payload),
     }
     firmware_version = fields["telemetry"].get("firmware_version")
     if isinstance(firmware_version, str) and len(firmware_version) <= FIRMWARE_VERSION_MAX_LENGTH:
@@ -181,8 +185,8 @@ def _remember(known: KnownSensor) -> None:
 def _find_sensor_sql() -> str:
     sensor, section, building = (model._meta.db_table for model in (Sensor, Section, Building))
     return (
-        'SELECT s.id, s.canonical, s.online, s.online_since, s.last_heartbeat, s.section_id, sec.number, '
-        'b.id, b.name, b.section_count, b.default_section '
+        "SELECT s.id, s.canonical, s.online, s.online_since, s.last_heartbeat, s.section_id, sec.number, "
+        "b.id, b.name, b.section_count, b.default_section "
         f'FROM "{sensor}" s JOIN "{section}" sec ON sec.id = s.section_id '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE s.uuid_key = %s'
     )
@@ -199,11 +203,29 @@ def find_sensor(uuid: str) -> KnownSensor | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    (pk, canonical, online, online_since, last_heartbeat, section_pk, number, building_id, building_name,
-     section_count, default_section) = row
+    (
+        pk,
+        canonical,
+        online,
+        online_since,
+        last_heartbeat,
+        section_pk,
+        number,
+        building_id,
+        building_name,
+        section_count,
+        default_section,
+    ) = row
     return KnownSensor(
-        pk, uuid_key(uuid), bool(canonical), bool(online), online_since, last_heartbeat,
-        Placement(building_id, building_name, number, section_pk), section_count, default_section,
+        pk,
+        uuid_key(uuid),
+        bool(canonical),
+        bool(online),
+        online_since,
+        last_heartbeat,
+        Placement(building_id, building_name, number, section_pk),
+        section_count,
+        default_section,
     )
 
 
@@ -215,8 +237,9 @@ def _as_datetime(value: Any) -> datetime | None:
     return value
 
 
-def resolve_placement(known: KnownSensor | None, uuid: str, building_id: int, section_id: Any, *,
-                      bound: bool = False) -> Placement:
+def resolve_placement(
+    known: KnownSensor | None, uuid: str, building_id: int, section_id: Any, *, bound: bool = False
+) -> Placement:
     """Apply the mapping rules; raises HeartbeatRejected for an unknown building or bad section."""
     if known is not None and (known.canonical or bound):
         return known.current  # pinned in the admin, or bound by its own key: what the firmware says is ignored
@@ -265,7 +288,8 @@ def _storable_text(text: str) -> str:
 def _telemetry(payload: Mapping[str, Any]) -> dict[str, Any]:
     """The extra fields, as sent; a value no database can store is dropped, never refused."""
     return {
-        field: value for field, value in payload.items()
+        field: value
+        for field, value in payload.items()
         if field not in CONTRACT_FIELDS and _storable(field) and _storable(value)
     }
 
@@ -316,8 +340,9 @@ def _comfortably(now: datetime) -> datetime:
     return now + sensor_timeout() / 2
 
 
-def _update(pk: int, fields: dict[str, Any], up_after: datetime | None = None,
-            facts: KnownSensor | None = None) -> bool:
+def _update(
+    pk: int, fields: dict[str, Any], up_after: datetime | None = None, facts: KnownSensor | None = None
+) -> bool:
     """UPDATE one sensor by id; given `up_after`, only if it is up after then, and then
     committed without waiting for the disk on PostgreSQL; given `facts`, only if every one
     of them (the sensor's, its section's, its building's) is still true.
@@ -341,9 +366,18 @@ def _update(pk: int, fields: dict[str, Any], up_after: datetime | None = None,
         condition += no_wait_for_disk()
     if facts is not None:
         condition += _facts_sql()
-        params += [facts.uuid_key, facts.current.section_pk, facts.canonical, facts.online, facts.current.section_pk,
-                   facts.current.number, facts.current.building_id, facts.current.building_name,
-                   facts.section_count, facts.default_section]
+        params += [
+            facts.uuid_key,
+            facts.current.section_pk,
+            facts.canonical,
+            facts.online,
+            facts.current.section_pk,
+            facts.current.number,
+            facts.current.building_id,
+            facts.current.building_name,
+            facts.section_count,
+            facts.default_section,
+        ]
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {quote(Sensor._meta.db_table)} SET {', '.join(assignments)} WHERE {condition}", params)
         return cursor.rowcount == 1
@@ -356,7 +390,7 @@ def _facts_sql() -> str:
     return (
         f' AND uuid_key = %s AND section_id = %s AND canonical = %s AND online = %s AND EXISTS (SELECT 1 FROM "{section}" sec '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE sec.id = %s AND sec.number = %s AND b.id = %s '
-        'AND b.name = %s AND b.section_count = %s AND b.default_section = %s)'
+        "AND b.name = %s AND b.section_count = %s AND b.default_section = %s)"
     )
 
 
@@ -380,8 +414,9 @@ def _place(uuid: str, placement: Placement, fields: dict[str, Any], *, pinned: b
     try:
         with transaction.atomic():
             awaiting = settings.SENSOR_NEW_NEEDS_APPROVAL
-            return Sensor.objects.create(uuid=uuid, section=section, canonical=pinned, enabled=not awaiting,
-                                         awaiting_approval=awaiting, **fields).pk
+            return Sensor.objects.create(
+                uuid=uuid, section=section, canonical=pinned, enabled=not awaiting, awaiting_approval=awaiting, **fields
+            ).pk
     except IntegrityError:
         # Another worker created this sensor between our read and our insert.
         return _place(uuid, placement, fields, pinned=pinned)

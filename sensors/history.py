@@ -136,9 +136,7 @@ def section_stats(section: Section, period: Period, now: datetime | None = None)
     now = now or timezone.now()
     start = period_start(period, now, section.building.tz)
     stretches = timeline(section, start, now)
-    within = [
-        Stretch(s.state, max(s.start, start), s.end) for s in stretches if s.end > start
-    ]
+    within = [Stretch(s.state, max(s.start, start), s.end) for s in stretches if s.end > start]
     seconds = {state: sum(s.seconds for s in within if s.state == state) for state in PowerState}
     unknown = int((now - start).total_seconds()) - seconds[PowerState.UP] - seconds[PowerState.DOWN]
     known = seconds[PowerState.UP] + seconds[PowerState.DOWN]
@@ -146,10 +144,16 @@ def section_stats(section: Section, period: Period, now: datetime | None = None)
     current = stretches[-1] if stretches else None
     previous = stretches[-2] if len(stretches) > 1 else None
     return SectionStats(
-        period=period, start=start, end=now,
-        up_seconds=seconds[PowerState.UP], down_seconds=seconds[PowerState.DOWN], unknown_seconds=unknown,
+        period=period,
+        start=start,
+        end=now,
+        up_seconds=seconds[PowerState.UP],
+        down_seconds=seconds[PowerState.DOWN],
+        unknown_seconds=unknown,
         uptime_share=round(seconds[PowerState.UP] / known, 4) if known else None,
-        outages=len(outages), total_outage_seconds=sum(outages), longest_outage_seconds=max(outages, default=0),
+        outages=len(outages),
+        total_outage_seconds=sum(outages),
+        longest_outage_seconds=max(outages, default=0),
         current_state=current.state if current else PowerState.UNKNOWN,
         current_since=current.start if current else None,
         current_seconds=current.seconds if current else None,

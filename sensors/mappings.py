@@ -26,9 +26,21 @@ from sensors.models import Sensor, SensorAlias, uuid_key
 Format = Literal["yaml", "json"]
 KINDS = ("buildings", "sensors", "aliases")
 FIELDS = {
-    "buildings": {"id", "name", "address", "sections", "default_section", "latitude", "longitude", "timezone",
-                  "schedule_group", "section_schedule_groups", "alert_region", "alert_region_ukrainealarm",
-                  "shelters"},
+    "buildings": {
+        "id",
+        "name",
+        "address",
+        "sections",
+        "default_section",
+        "latitude",
+        "longitude",
+        "timezone",
+        "schedule_group",
+        "section_schedule_groups",
+        "alert_region",
+        "alert_region_ukrainealarm",
+        "shelters",
+    },
     "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
     "aliases": {"sensor", "building", "section"},
 }
@@ -79,7 +91,9 @@ def parse(text: str, fmt: Format) -> tuple[dict[str, Any], dict[tuple[str, int],
     return document, lines
 
 
-def import_document(document: Any, lines: dict[tuple[str, int], int] | None = None, *, dry_run: bool = False) -> ImportReport:
+def import_document(
+    document: Any, lines: dict[tuple[str, int], int] | None = None, *, dry_run: bool = False
+) -> ImportReport:
     """Apply the document in one transaction; raises MappingError listing every problem."""
     importer = _Importer(lines or {})
     entries = importer.check_shape(document)
@@ -101,8 +115,13 @@ def import_document(document: Any, lines: dict[tuple[str, int], int] | None = No
 def export_document() -> dict[str, list[dict[str, Any]]]:
     buildings = []
     for building in Building.objects.prefetch_related("sections", "shelters").order_by("id"):
-        entry = {"id": building.id, "name": building.name, "address": building.address,
-                 "sections": building.section_count, "default_section": building.default_section}
+        entry = {
+            "id": building.id,
+            "name": building.name,
+            "address": building.address,
+            "sections": building.section_count,
+            "default_section": building.default_section,
+        }
         if building.latitude is not None and building.longitude is not None:
             entry |= {"latitude": float(building.latitude), "longitude": float(building.longitude)}
         if building.timezone:
@@ -114,13 +133,22 @@ def export_document() -> dict[str, list[dict[str, Any]]]:
         for key in ("alert_region", "alert_region_ukrainealarm"):
             if value := getattr(building, key):
                 entry[key] = value
-        if shelters := [{field: value for field in SHELTER_FIELDS if (value := getattr(shelter, field)) not in ("", None)}
-                        for shelter in building.shelters.all()]:
+        if shelters := [
+            {field: value for field in SHELTER_FIELDS if (value := getattr(shelter, field)) not in ("", None)}
+            for shelter in building.shelters.all()
+        ]:
             entry["shelters"] = shelters
         buildings.append(entry)
     sensors = [
-        {"uuid": s.uuid, "building": s.section.building_id, "section": s.section.number,
-         "canonical": s.canonical, "name": s.name, "comment": s.comment, "enabled": s.enabled}
+        {
+            "uuid": s.uuid,
+            "building": s.section.building_id,
+            "section": s.section.number,
+            "canonical": s.canonical,
+            "name": s.name,
+            "comment": s.comment,
+            "enabled": s.enabled,
+        }
         for s in Sensor.objects.select_related("section").order_by("id")
     ]
     aliases = [
@@ -163,7 +191,9 @@ class _Importer:
                     self.errors.append(f"{self.where(kind, index)}: must be a mapping")
                     continue
                 if extra := set(entry) - FIELDS[kind]:
-                    self.errors.append(f"{self.where(kind, index)}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
+                    self.errors.append(
+                        f"{self.where(kind, index)}: unknown field(s) {', '.join(sorted(map(str, extra)))}"
+                    )
                 if missing := REQUIRED[kind] - set(entry):
                     self.errors.append(f"{self.where(kind, index)}: missing field(s) {', '.join(sorted(missing))}")
         self.check_duplicates(entries)
@@ -215,7 +245,8 @@ class _Importer:
             "schedule_group": _group(entry.get("schedule_group", building.schedule_group), "schedule_group"),
             "alert_region": _region(entry.get("alert_region", building.alert_region), "alert_region"),
             "alert_region_ukrainealarm": _region(
-                entry.get("alert_region_ukrainealarm", building.alert_region_ukrainealarm), "alert_region_ukrainealarm"),
+                entry.get("alert_region_ukrainealarm", building.alert_region_ukrainealarm), "alert_region_ukrainealarm"
+            ),
         }
         outcome = _save_if_changed(building, wanted, created=existing is None)
         changed = "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"])
@@ -238,8 +269,12 @@ class _Importer:
             distance = item.get("distance_m")
             if distance is not None and (not isinstance(distance, int) or isinstance(distance, bool) or distance < 0):
                 raise _EntryError(f"shelters {number}: distance_m must be whole metres, not {shown(distance)}")
-            wanted[name] = {"address": _text(item, "address", ""), "description": _text(item, "description", ""),
-                            "opening_hours": _text(item, "opening_hours", ""), "distance_m": distance}
+            wanted[name] = {
+                "address": _text(item, "address", ""),
+                "description": _text(item, "description", ""),
+                "opening_hours": _text(item, "opening_hours", ""),
+                "distance_m": distance,
+            }
         changed = False
         for name, fields in wanted.items():
             shelter = existing.pop(name, None) or Shelter(building=building, name=name)
@@ -252,14 +287,16 @@ class _Importer:
         """Each listed section's own schedule group; the others have none of their own.
         Whether anything changed."""
         if not isinstance(groups, dict):
-            raise _EntryError("section_schedule_groups must map section numbers to groups, e.g. {2: \"3.2\"}")
+            raise _EntryError('section_schedule_groups must map section numbers to groups, e.g. {2: "3.2"}')
         wanted = {}
         for key, group in groups.items():
             # JSON's keys are always text: "2" is section 2 (export_mappings writes it so).
             number = int(key) if isinstance(key, str) and key.isascii() and key.isdigit() else key
             if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= building.section_count:
-                raise _EntryError(f"section_schedule_groups: {shown(key)} is not a section of the building "
-                                  f"(1 to {building.section_count})")
+                raise _EntryError(
+                    f"section_schedule_groups: {shown(key)} is not a section of the building "
+                    f"(1 to {building.section_count})"
+                )
             wanted[number] = _group(group, f"section_schedule_groups {number}")
         changed = False
         for section in building.sections.all():

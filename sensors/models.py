@@ -83,7 +83,8 @@ class Sensor(models.Model):
     # PostgreSQL sequences never hand out a deleted row's id again.
     id = models.BigAutoField(primary_key=True)
     uuid = models.CharField(
-        "sensor uuid", max_length=UUID_MAX_LENGTH,
+        "sensor uuid",
+        max_length=UUID_MAX_LENGTH,
         help_text="As the firmware sends it; matched ignoring case, shown as first seen.",
     )
     # Lower-casing may lengthen a string (e.g. "İ"), hence twice the uuid's length.
@@ -92,13 +93,16 @@ class Sensor(models.Model):
     name = models.CharField(max_length=TEXT_MAX_LENGTH, blank=True)
     comment = models.CharField(max_length=TEXT_MAX_LENGTH, blank=True)
     enabled = models.BooleanField(
-        default=True, help_text="Disabled sensors still report, but count for nothing and are not published.",
+        default=True,
+        help_text="Disabled sensors still report, but count for nothing and are not published.",
     )
     awaiting_approval = models.BooleanField(
-        default=False, help_text="New with SENSOR_NEW_NEEDS_APPROVAL: disabled until an operator approves or pins it.",
+        default=False,
+        help_text="New with SENSOR_NEW_NEEDS_APPROVAL: disabled until an operator approves or pins it.",
     )
     canonical = models.BooleanField(
-        "pinned", default=False,
+        "pinned",
+        default=False,
         help_text="Pinned: the building and section sent by the firmware are ignored.",
     )
     first_seen_at = models.DateTimeField(auto_now_add=True)
@@ -108,15 +112,22 @@ class Sensor(models.Model):
     online = models.BooleanField(default=False, editable=False)
     offline_after = models.DateTimeField(null=True, blank=True, editable=False)
     online_since = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the engine last took it online: the first heartbeat after silence.",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the engine last took it online: the first heartbeat after silence.",
     )
     last_ip = models.GenericIPAddressField(null=True, blank=True)
     firmware_version = models.CharField(max_length=32, blank=True)
     telemetry = models.JSONField(
-        default=dict, blank=True, help_text="Extra fields of the last heartbeat, as sent.",
+        default=dict,
+        blank=True,
+        help_text="Extra fields of the last heartbeat, as sent.",
     )
     frozen_is_up = models.BooleanField(
-        null=True, blank=True, help_text="While frozen the sensor counts as this value, whatever it reports.",
+        null=True,
+        blank=True,
+        help_text="While frozen the sensor counts as this value, whatever it reports.",
     )
     frozen_until = models.DateTimeField(null=True, blank=True, help_text="Empty while frozen means until unfrozen.")
 
@@ -129,7 +140,9 @@ class Sensor(models.Model):
             # write a heartbeat as a HOT update, touching no index at all. The detector reads
             # the table for online sensors past their deadline instead (bench/detect.py).
             # Sensors whose freeze runs out:
-            models.Index(fields=["frozen_until"], condition=models.Q(frozen_until__isnull=False), name="sensor_freeze_end"),
+            models.Index(
+                fields=["frozen_until"], condition=models.Q(frozen_until__isnull=False), name="sensor_freeze_end"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,8 +181,12 @@ class SensorListVersion(models.Model):
 
     @classmethod
     def renew(cls) -> None:
-        cls.objects.bulk_create([cls(id=1, version=secrets.randbits(63))], update_conflicts=True,
-                                unique_fields=["id"], update_fields=["version"])
+        cls.objects.bulk_create(
+            [cls(id=1, version=secrets.randbits(63))],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["version"],
+        )
 
     @classmethod
     def current(cls) -> int | None:
@@ -207,7 +224,8 @@ class WriteKey(ApiKey):
     ENVIRONMENT_SETTING = "SENSOR_API_KEY"
 
     sensor_uuid = models.CharField(
-        max_length=UUID_MAX_LENGTH, blank=True,
+        max_length=UUID_MAX_LENGTH,
+        blank=True,
         help_text="Only heartbeats of this sensor uuid are accepted. Empty: any sensor.",
     )
 
@@ -312,7 +330,9 @@ class MassSilence(models.Model):
     active_sensors = models.PositiveIntegerField(help_text="Sensors heard within the window when the hold began.")
     buildings = models.PositiveIntegerField(help_text="Buildings with silent sensors when the hold began.")
     recovering_since = models.DateTimeField(
-        null=True, blank=True, help_text="When the silence stopped being massive; the hold ends a timeout later.",
+        null=True,
+        blank=True,
+        help_text="When the silence stopped being massive; the hold ends a timeout later.",
     )
     ended_at = models.DateTimeField(null=True, blank=True)
     ended_by = models.CharField(max_length=150, blank=True, help_text="The operator who released it, if one did.")

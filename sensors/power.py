@@ -146,8 +146,13 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
         report.events = record_section_states(sections, now, PowerCause.TIMEOUT, hold=silence is not None)
     thawed_ids = list(thawed.values_list("pk", flat=True))
     if thawed_ids:
-        report.events += record_section_states(sections_counting(thawed_ids), now, PowerCause.OPERATOR,
-                                               reason="sensor freeze ended", hold=silence is not None)
+        report.events += record_section_states(
+            sections_counting(thawed_ids),
+            now,
+            PowerCause.OPERATOR,
+            reason="sensor freeze ended",
+            hold=silence is not None,
+        )
     if silence is not None:
         report.events += _review_mass_silence(silence, now)
     return report
@@ -187,7 +192,9 @@ def _open_mass_silence(measured: Silence, now: datetime) -> MassSilence:
     try:
         with transaction.atomic():
             silence = MassSilence.objects.create(
-                started_at=now, silent_sensors=measured.silent, active_sensors=measured.active,
+                started_at=now,
+                silent_sensors=measured.silent,
+                active_sensors=measured.active,
                 buildings=measured.buildings,
             )
     except IntegrityError:
@@ -195,7 +202,9 @@ def _open_mass_silence(measured: Silence, now: datetime) -> MassSilence:
     logger.error(
         "MASS SILENCE: %d of %d sensors in %d buildings fell silent together; holding power-off "
         "transitions (sections show unknown) until they return. Check the server's network.",
-        measured.silent, measured.active, measured.buildings,
+        measured.silent,
+        measured.active,
+        measured.buildings,
     )
     return silence
 
@@ -216,7 +225,12 @@ def _review_mass_silence(silence: MassSilence, now: datetime) -> list[PowerEvent
 
 
 def record_section_states(
-    section_ids: Iterable[int], now: datetime, cause: PowerCause, *, reason: str = "", operator: str = "",
+    section_ids: Iterable[int],
+    now: datetime,
+    cause: PowerCause,
+    *,
+    reason: str = "",
+    operator: str = "",
     hold: bool = False,
 ) -> list[PowerEvent]:
     """Compare each section's computed status with its recorded state; record changes.
@@ -252,9 +266,14 @@ def recorded_section_statuses(sections: Iterable[Section], now: datetime | None 
     )
     by_section = {section_id: (state, since, cause) for section_id, state, since, cause in recorded}
     return [
-        replace(status, state=PowerState(by_section[status.section.pk][0]), since=by_section[status.section.pk][1],
-                cause=PowerCause(by_section[status.section.pk][2]))
-        if status.section.pk in by_section else status
+        replace(
+            status,
+            state=PowerState(by_section[status.section.pk][0]),
+            since=by_section[status.section.pk][1],
+            cause=PowerCause(by_section[status.section.pk][2]),
+        )
+        if status.section.pk in by_section
+        else status
         for status in statuses
     ]
 
@@ -273,8 +292,9 @@ def set_section_state(
     raise SectionBusy(f"{section} kept changing while its state was being set; try again.")
 
 
-def _record(status: SectionStatus, power: SectionPower | None, now: datetime, cause: PowerCause, hold: bool,
-            **note: str) -> PowerEvent | None:
+def _record(
+    status: SectionStatus, power: SectionPower | None, now: datetime, cause: PowerCause, hold: bool, **note: str
+) -> PowerEvent | None:
     state, since = status.state, status.since
     if power is None:
         # A section seen for the first time is initialised without telling anyone.
@@ -292,8 +312,17 @@ def _record(status: SectionStatus, power: SectionPower | None, now: datetime, ca
     return _write(status.section, power, state, since, since or now, cause, **note)
 
 
-def _write(section: Section, power: SectionPower | None, state: PowerState, since: datetime | None,
-           at: datetime, cause: PowerCause, *, reason: str = "", operator: str = "") -> PowerEvent | None:
+def _write(
+    section: Section,
+    power: SectionPower | None,
+    state: PowerState,
+    since: datetime | None,
+    at: datetime,
+    cause: PowerCause,
+    *,
+    reason: str = "",
+    operator: str = "",
+) -> PowerEvent | None:
     """Record a transition: a conditional update of the section's state (insert for the
     first) and its event, together. None when another worker recorded a change first."""
     try:
@@ -308,8 +337,15 @@ def _write(section: Section, power: SectionPower | None, state: PowerState, sinc
                 ):
                     return None
             event = PowerEvent.objects.create(
-                section=section, sequence=sequence, state=state, at=at, cause=cause, reason=reason, operator=operator,
-                previous_state=power.state if power else "", previous_since=power.since if power else None,
+                section=section,
+                sequence=sequence,
+                state=state,
+                at=at,
+                cause=cause,
+                reason=reason,
+                operator=operator,
+                previous_state=power.state if power else "",
+                previous_since=power.since if power else None,
             )
             transaction.on_commit(lambda: _log_change(event, section))
             return event
@@ -318,9 +354,18 @@ def _write(section: Section, power: SectionPower | None, state: PowerState, sinc
 
 
 def _log_change(event: PowerEvent, section: Section) -> None:
-    log_event(logger, "power_changed", building=section.building_id, section=section.number, state=event.state,
-              previous=event.previous_state or "-", cause=event.cause, at=event.at.isoformat(),
-              sequence=event.sequence, reason=event.reason or "-")
+    log_event(
+        logger,
+        "power_changed",
+        building=section.building_id,
+        section=section.number,
+        state=event.state,
+        previous=event.previous_state or "-",
+        cause=event.cause,
+        at=event.at.isoformat(),
+        sequence=event.sequence,
+        reason=event.reason or "-",
+    )
 
 
 def last_tick() -> datetime | None:
@@ -334,8 +379,10 @@ def _tick_clock(now: datetime) -> tuple[bool, int | None, datetime | None]:
     when the previous tick was."""
     open_silence = MassSilence.objects.filter(open=True).values("pk")[:1]
     previous = (
-        DetectorClock.objects.filter(pk=1).annotate(silence=Subquery(open_silence))
-        .values_list("last_tick_at", "silence").first()
+        DetectorClock.objects.filter(pk=1)
+        .annotate(silence=Subquery(open_silence))
+        .values_list("last_tick_at", "silence")
+        .first()
     )
     if previous is None:
         try:

@@ -61,7 +61,8 @@ def section_reports(sections: Iterable[Section], now: datetime | None = None) ->
 def fleet_summary(now: datetime | None = None) -> FleetSummary:
     now = now or timezone.now()
     sensors = with_online(Sensor.objects.filter(enabled=True), now).aggregate(
-        total=Count("pk"), offline=Count("pk", filter=Q(is_up=False)))
+        total=Count("pk"), offline=Count("pk", filter=Q(is_up=False))
+    )
     states = Counter(SectionPower.objects.values_list("state", flat=True))
     return FleetSummary(
         buildings=Building.objects.count(),

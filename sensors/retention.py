@@ -31,7 +31,8 @@ def prune_telemetry(now: datetime | None = None, batch_size: int = BATCH_SIZE) -
         logger.info("pruned %d sensor transitions older than %s", deleted, cutoff)
     # The last telemetry of a sensor silent since before the cutoff, and where it was.
     cleared = (
-        Sensor.objects.filter(last_heartbeat__lt=cutoff).exclude(telemetry={}, last_ip__isnull=True)
+        Sensor.objects.filter(last_heartbeat__lt=cutoff)
+        .exclude(telemetry={}, last_ip__isnull=True)
         .update(telemetry={}, last_ip=None)
     )
     return Pruned(deleted, cleared)

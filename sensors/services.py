@@ -23,8 +23,9 @@ def approve(sensors: QuerySet[Sensor], operator: str = "", now: datetime | None 
     """Let new sensors awaiting approval count for their sections."""
     ids = list(sensors.filter(awaiting_approval=True).values_list("pk", flat=True))
     approved = Sensor.objects.filter(pk__in=ids).update(awaiting_approval=False, enabled=True)
-    record_section_states(sections_counting(ids), now or timezone.now(), PowerCause.OPERATOR,
-                          reason="sensor approved", operator=operator)
+    record_section_states(
+        sections_counting(ids), now or timezone.now(), PowerCause.OPERATOR, reason="sensor approved", operator=operator
+    )
     return approved
 
 
@@ -32,7 +33,9 @@ def unpin(sensors: QuerySet[Sensor]) -> int:
     return sensors.filter(canonical=True).update(canonical=False)
 
 
-def freeze(sensors: QuerySet[Sensor], duration: timedelta | None, operator: str = "", now: datetime | None = None) -> int:
+def freeze(
+    sensors: QuerySet[Sensor], duration: timedelta | None, operator: str = "", now: datetime | None = None
+) -> int:
     """Hold each sensor at the value it has now, for `duration` or (None) until unfrozen."""
     now = now or timezone.now()
     until = now + duration if duration is not None else None

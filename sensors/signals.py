@@ -19,7 +19,8 @@ from sensors.status import sections_counting
 def _record_after_commit(section_ids: set[int], reason: str) -> None:
     if section_ids:
         transaction.on_commit(
-            lambda: record_section_states(section_ids, timezone.now(), PowerCause.OPERATOR, reason=reason), robust=True)
+            lambda: record_section_states(section_ids, timezone.now(), PowerCause.OPERATOR, reason=reason), robust=True
+        )
 
 
 @receiver(pre_save, sender=Sensor, dispatch_uid="sensor_before_change")
@@ -37,8 +38,11 @@ def record_sections_of_changed_sensor(sender: type[Sensor], instance: Sensor, cr
         return  # a new sensor counts from its first heartbeat, which records its section
     section_id, enabled = before
     if (section_id, enabled) != (instance.section_id, instance.enabled):
-        reason = "sensor moved" if section_id != instance.section_id else (
-            "sensor enabled" if instance.enabled else "sensor disabled")
+        reason = (
+            "sensor moved"
+            if section_id != instance.section_id
+            else ("sensor enabled" if instance.enabled else "sensor disabled")
+        )
         _record_after_commit(instance._counted_for | sections_counting([instance.pk]), reason)
 
 

@@ -40,8 +40,10 @@ class Outage:
     length: float
 
     def covers(self, sensor: VirtualSensor, elapsed: float) -> bool:
-        return ((sensor.building_id, sensor.section) == (self.building_id, self.section)
-                and self.start <= elapsed < self.start + self.length)
+        return (sensor.building_id, sensor.section) == (
+            self.building_id,
+            self.section,
+        ) and self.start <= elapsed < self.start + self.length
 
     def __str__(self) -> str:
         return f"building {self.building_id} section {self.section}"
@@ -68,8 +70,11 @@ def parse_outage(text: str) -> Outage:
 
 
 def fleet(sections: Iterable[tuple[int, int]], per_section: int) -> list[VirtualSensor]:
-    return [VirtualSensor(f"sim-b{building}-s{section}-{n}", building, section)
-            for building, section in sections for n in range(1, per_section + 1)]
+    return [
+        VirtualSensor(f"sim-b{building}-s{section}-{n}", building, section)
+        for building, section in sections
+        for n in range(1, per_section + 1)
+    ]
 
 
 def firmware_request(host: str, port: int, payload: dict) -> bytes:
@@ -125,8 +130,10 @@ class Simulation:
 
     async def run(self) -> Counter[str]:
         self.started = time.monotonic()
-        self.say(f"simulating {len(self.sensors)} sensors against {self.url}, every {self.interval:g} s "
-                 f"(± {self.jitter:g} s); Ctrl-C stops")
+        self.say(
+            f"simulating {len(self.sensors)} sensors against {self.url}, every {self.interval:g} s "
+            f"(± {self.jitter:g} s); Ctrl-C stops"
+        )
         tasks = [asyncio.create_task(self._board(sensor)) for sensor in self.sensors]
         tasks += [asyncio.create_task(self._outage(outage)) for outage in self.outages]
         tasks.append(asyncio.create_task(self._progress()))
@@ -155,14 +162,22 @@ class Simulation:
             await asyncio.sleep(max(0.1, self.interval + random.uniform(-self.jitter, self.jitter)))
 
     async def _beat(self, sensor: VirtualSensor) -> None:
-        payload = {"api_key": self.api_key, "building_id": sensor.building_id, "section_id": sensor.section,
-                   "sensor_uuid": sensor.uuid, "name": f"Simulated {sensor.uuid}", "firmware_version": "simulator"}
+        payload = {
+            "api_key": self.api_key,
+            "building_id": sensor.building_id,
+            "section_id": sensor.section,
+            "sensor_uuid": sensor.uuid,
+            "name": f"Simulated {sensor.uuid}",
+            "firmware_version": "simulator",
+        }
         try:
             status, body = await post(self.host, self.port, firmware_request(self.host, self.port, payload))
         except (OSError, TimeoutError, ConnectionError) as exc:
             self.results["unreachable"] += 1
             if self.results["unreachable"] == 1:
-                self.say(f"cannot reach {self.url} ({exc or type(exc).__name__}); the boards keep trying, as firmware does")
+                self.say(
+                    f"cannot reach {self.url} ({exc or type(exc).__name__}); the boards keep trying, as firmware does"
+                )
             return
         if status == 200:
             self.results["accepted"] += 1

@@ -72,7 +72,9 @@ def with_online(sensors: QuerySet[Sensor], now: datetime | None = None) -> Query
 
 def with_frozen(sensors: QuerySet[Sensor], now: datetime | None = None) -> QuerySet[Sensor]:
     """`sensors` annotated with `is_frozen`."""
-    return sensors.annotate(is_frozen=ExpressionWrapper(frozen_condition(now or timezone.now()), output_field=BooleanField()))
+    return sensors.annotate(
+        is_frozen=ExpressionWrapper(frozen_condition(now or timezone.now()), output_field=BooleanField())
+    )
 
 
 def public_sensor_states(now: datetime) -> list[tuple[int, bool]]:
@@ -123,8 +125,16 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
         query |= Q(section__building_id=building_id, section__number=number)
     sensors = {
         row[0]: row
-        for row in with_frozen(with_online(Sensor.objects.filter(query, enabled=True).order_by(), now), now).values_list(
-            "pk", "section_id", "section__building_id", "section__number", "is_up", "last_heartbeat", "online_since",
+        for row in with_frozen(
+            with_online(Sensor.objects.filter(query, enabled=True).order_by(), now), now
+        ).values_list(
+            "pk",
+            "section_id",
+            "section__building_id",
+            "section__number",
+            "is_up",
+            "last_heartbeat",
+            "online_since",
             "is_frozen",
         )
     }

@@ -29,8 +29,20 @@ RETRIES_AFTER_429 = 5
 # A connection that could not be opened is tried again (httpx, with backoff): the request
 # never left, so it cannot arrive twice. A timeout after sending is not retried.
 CONNECT_RETRIES = 3
-COMMANDS = ("status", "stats", "schedule", "alerts", "notifications", "start", "quiet", "language", "unsubscribe",
-            "myid", "menu", "help")
+COMMANDS = (
+    "status",
+    "stats",
+    "schedule",
+    "alerts",
+    "notifications",
+    "start",
+    "quiet",
+    "language",
+    "unsubscribe",
+    "myid",
+    "menu",
+    "help",
+)
 
 
 def build() -> Application:
@@ -40,8 +52,16 @@ def build() -> Application:
         .token(settings.TELEGRAM_BOT_TOKEN)
         .base_url(f"{settings.TELEGRAM_API_URL}/bot")
         .base_file_url(f"{settings.TELEGRAM_API_URL}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=POOL_SIZE, connect_timeout=5, read_timeout=15,
-                              write_timeout=15, pool_timeout=30, httpx_kwargs=_retrying_connects(POOL_SIZE)))
+        .request(
+            HTTPXRequest(
+                connection_pool_size=POOL_SIZE,
+                connect_timeout=5,
+                read_timeout=15,
+                write_timeout=15,
+                pool_timeout=30,
+                httpx_kwargs=_retrying_connects(POOL_SIZE),
+            )
+        )
         .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=POLL_TIMEOUT_SEC + 10))
         .rate_limiter(BudgetRateLimiter(shared_budget(), max_retries=RETRIES_AFTER_429))
         .concurrent_updates(concurrent)

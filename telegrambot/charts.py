@@ -25,8 +25,14 @@ INK = (60, 60, 60)
 WIDTH, LEFT, TOP, RIGHT, BOTTOM = 800, 56, 26, 20, 10
 
 
-def power_chart(stretches: list[Stretch], start: datetime, now: datetime, days: int, tz: zoneinfo.ZoneInfo,
-                planned: Sequence[Interval] | None = None) -> bytes:
+def power_chart(
+    stretches: list[Stretch],
+    start: datetime,
+    now: datetime,
+    days: int,
+    tz: zoneinfo.ZoneInfo,
+    planned: Sequence[Interval] | None = None,
+) -> bytes:
     """A PNG of `days` rows from local midnight at `start`; time after `now` is left blank.
     With `planned` (a schedule), each row's upper part shows the planned-off time."""
     row_height = 56 if days <= 3 else 32 if days <= 7 else 16

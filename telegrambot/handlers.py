@@ -53,13 +53,19 @@ async def show(update: Update, shown: Screen | list[Screen]) -> None:
             continue
         chat_id = update.effective_chat.id
         if screen.photo is not None:
-            sent = await update.get_bot().send_photo(chat_id, screen.photo, caption=screen.text,
-                                                     parse_mode=ParseMode.HTML, reply_markup=screen.keyboard)
+            sent = await update.get_bot().send_photo(
+                chat_id, screen.photo, caption=screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
+            )
             if screen.sent_photo is not None and sent.photo:
                 await in_database(screen.sent_photo, sent.photo[-1].file_id)
         else:
-            await update.get_bot().send_message(chat_id, screen.text, parse_mode=ParseMode.HTML,
-                                                reply_markup=screen.keyboard, disable_web_page_preview=True)
+            await update.get_bot().send_message(
+                chat_id,
+                screen.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=screen.keyboard,
+                disable_web_page_preview=True,
+            )
 
 
 async def _edit(query: Any, screen: Screen) -> bool:
@@ -68,11 +74,14 @@ async def _edit(query: Any, screen: Screen) -> bool:
     is_photo = bool(query.message and getattr(query.message, "photo", None))
     try:
         if screen.photo is not None and is_photo:
-            await query.edit_message_media(InputMediaPhoto(screen.photo, caption=screen.text,
-                                                           parse_mode=ParseMode.HTML), reply_markup=screen.keyboard)
+            await query.edit_message_media(
+                InputMediaPhoto(screen.photo, caption=screen.text, parse_mode=ParseMode.HTML),
+                reply_markup=screen.keyboard,
+            )
         elif screen.photo is None and not is_photo:
-            await query.edit_message_text(screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard,
-                                          disable_web_page_preview=True)
+            await query.edit_message_text(
+                screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard, disable_web_page_preview=True
+            )
         else:
             return False
     except BadRequest as exc:
@@ -105,8 +114,12 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 MENU_SCREENS: dict[str, Callable[..., Any]] = {
-    "status": screens.status, "stats": screens.stats, "notifications": screens.notifications,
-    "follow": screens.buildings, "alerts": screens.alert_state, "help": screens.help,
+    "status": screens.status,
+    "stats": screens.stats,
+    "notifications": screens.notifications,
+    "follow": screens.buildings,
+    "alerts": screens.alert_state,
+    "help": screens.help,
 }
 
 
@@ -189,12 +202,19 @@ def _what(update: Update) -> str:
 
 def register(application: Application) -> None:
     for name, handler in [
-        ("start", start), ("stats", stats),
-        ("status", command(screens.status)), ("notifications", command(screens.notifications)),
-        ("schedule", command(screens.schedule)), ("alerts", command(screens.alert_state)),
-        ("menu", command(screens.menu)), ("help", command(screens.help)), ("myid", command(screens.my_id)),
-        ("language", command(screens.language_choice)), ("quiet", command(screens.quiet, arguments=True)),
-        ("unsubscribe", command(screens.unsubscribe)), ("admin", command(screens.admin)),
+        ("start", start),
+        ("stats", stats),
+        ("status", command(screens.status)),
+        ("notifications", command(screens.notifications)),
+        ("schedule", command(screens.schedule)),
+        ("alerts", command(screens.alert_state)),
+        ("menu", command(screens.menu)),
+        ("help", command(screens.help)),
+        ("myid", command(screens.my_id)),
+        ("language", command(screens.language_choice)),
+        ("quiet", command(screens.quiet, arguments=True)),
+        ("unsubscribe", command(screens.unsubscribe)),
+        ("admin", command(screens.admin)),
     ]:
         application.add_handler(CommandHandler(name, handler))
     application.add_handler(MessageHandler(filters.COMMAND, command(screens.unknown_command)))

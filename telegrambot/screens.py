@@ -85,9 +85,16 @@ def _in_language(function):
 
 # --- The main menu ------------------------------------------------------------------------
 
+
 def _menu_labels() -> dict[str, str]:
-    return {"status": _("💡 Status"), "stats": _("📊 Statistics"), "notifications": _("🔔 Notifications"),
-            "follow": _("🏠 Add a section"), "alerts": _("🚨 Alerts"), "help": _("❓ Help")}
+    return {
+        "status": _("💡 Status"),
+        "stats": _("📊 Statistics"),
+        "notifications": _("🔔 Notifications"),
+        "follow": _("🏠 Add a section"),
+        "alerts": _("🚨 Alerts"),
+        "help": _("❓ Help"),
+    }
 
 
 @cache
@@ -107,8 +114,9 @@ def menu_action(text: str) -> str | None:
 def _main_menu() -> ReplyKeyboardMarkup:
     labels = _menu_labels()
     rows = [["status", "stats"], ["notifications", "follow"], ["alerts", "help"]]
-    return ReplyKeyboardMarkup([[KeyboardButton(labels[action]) for action in row] for row in rows],
-                               resize_keyboard=True, is_persistent=True)
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(labels[action]) for action in row] for row in rows], resize_keyboard=True, is_persistent=True
+    )
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
@@ -116,6 +124,7 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
 
 
 # --- Choosing a place ------------------------------------------------------------------------
+
 
 @_in_language
 def start(person: Person, subscriber: Subscriber, payload: str = "") -> list[Screen]:
@@ -146,7 +155,7 @@ def _building_list(page: int, notice: str = "") -> Screen:
     count = Building.objects.count()
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
-    shown = Building.objects.order_by("name", "id")[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    shown = Building.objects.order_by("name", "id")[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     rows = _building_rows(shown)
     nav = []
     if page > 0:
@@ -160,7 +169,7 @@ def _building_list(page: int, notice: str = "") -> Screen:
 
 def _building_rows(shown) -> list[list[InlineKeyboardButton]]:
     buttons = [_button(building.name[:40], callbacks.sections(building.pk)) for building in shown]
-    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 @_in_language
@@ -187,9 +196,11 @@ def sections(person: Person, subscriber: Subscriber, building_id: int) -> Screen
 
 
 def _section_choice(building: Building) -> Screen:
-    buttons = [_button(texts.section_name(section), callbacks.follow(building.pk, section.number))
-               for section in building.sections.all()]
-    rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+    buttons = [
+        _button(texts.section_name(section), callbacks.follow(building.pk, section.number))
+        for section in building.sections.all()
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     rows.append([_button(_("◀ Buildings"), callbacks.buildings(0))])
     return Screen(texts.choose_section(building), InlineKeyboardMarkup(rows))
 
@@ -212,6 +223,7 @@ def _follow(subscriber: Subscriber, building: Building, number: int) -> Screen:
 
 
 # --- Status and statistics ----------------------------------------------------------------
+
 
 def _sections(subscriber: Subscriber) -> list[Section]:
     return [subscription.section for subscription in services.followed(subscriber)]
@@ -236,23 +248,40 @@ def _status(followed: list[Section]) -> Screen:
     now = timezone.now()
     plans = section_plans(followed, now)
     states = alerts.states_of({section.building for section in followed}) if alerts.watching() else {}
-    cards = [texts.status_card(report, now, plans.get(report.status.section.pk),
-                               states.get(report.status.section.building_id))
-             for report in section_reports(followed, now)]
-    rows = [[_button(_("🔄 Refresh"), callbacks.OPEN_STATUS), _button(_("🔔 Notifications"), callbacks.OPEN_NOTIFICATIONS)]]
+    cards = [
+        texts.status_card(
+            report, now, plans.get(report.status.section.pk), states.get(report.status.section.building_id)
+        )
+        for report in section_reports(followed, now)
+    ]
+    rows = [
+        [_button(_("🔄 Refresh"), callbacks.OPEN_STATUS), _button(_("🔔 Notifications"), callbacks.OPEN_NOTIFICATIONS)]
+    ]
     if len(followed) == 1:
-        rows.append([_button(_("📊 Statistics"), callbacks.stats(followed[0].pk, Period.DAY)),
-                     _button(_("📅 Schedule"), callbacks.schedule(followed[0].pk))])
+        rows.append(
+            [
+                _button(_("📊 Statistics"), callbacks.stats(followed[0].pk, Period.DAY)),
+                _button(_("📅 Schedule"), callbacks.schedule(followed[0].pk)),
+            ]
+        )
     else:
-        rows += [[_button(f"📊 {section.building.name[:30]}, {texts.section_name(section)}",
-                          callbacks.stats(section.pk, Period.DAY)),
-                  _button("📅", callbacks.schedule(section.pk))] for section in followed]
+        rows += [
+            [
+                _button(
+                    f"📊 {section.building.name[:30]}, {texts.section_name(section)}",
+                    callbacks.stats(section.pk, Period.DAY),
+                ),
+                _button("📅", callbacks.schedule(section.pk)),
+            ]
+            for section in followed
+        ]
     return Screen("\n\n".join(cards), InlineKeyboardMarkup(rows))
 
 
 @_in_language
-def stats(person: Person, subscriber: Subscriber, section_id: int | None = None, period: str = Period.DAY
-          ) -> Screen | list[Screen]:
+def stats(
+    person: Person, subscriber: Subscriber, section_id: int | None = None, period: str = Period.DAY
+) -> Screen | list[Screen]:
     """Charts of one section, or of each section followed; a bad period gets the usage."""
     try:
         period = Period(period.lower())
@@ -271,8 +300,10 @@ def _chart(section: Section, period: Period) -> Screen:
     # everyone who asks within it until the section's next change.
     minute = now.replace(second=0, microsecond=0)
     picture = _picture(starts, summary.start, minute, period_days(period, summary.start, tz), tz)
-    choices = [_button(("• " if choice == period else "") + texts.period_name(choice),
-                       callbacks.stats(section.pk, choice)) for choice in Period]
+    choices = [
+        _button(("• " if choice == period else "") + texts.period_name(choice), callbacks.stats(section.pk, choice))
+        for choice in Period
+    ]
     caption = texts.stats_caption(section, summary)
     if (versus := planned_versus_actual(section, summary)) is not None:
         caption += "\n" + "\n".join(texts.versus_lines(versus))
@@ -280,8 +311,14 @@ def _chart(section: Section, period: Period) -> Screen:
 
 
 @lru_cache(maxsize=256)
-def _picture(starts: tuple[tuple[PowerState, datetime], ...], start: datetime, now: datetime, days: int,
-             tz: zoneinfo.ZoneInfo, planned: tuple[Interval, ...] | None = None) -> bytes:
+def _picture(
+    starts: tuple[tuple[PowerState, datetime], ...],
+    start: datetime,
+    now: datetime,
+    days: int,
+    tz: zoneinfo.ZoneInfo,
+    planned: tuple[Interval, ...] | None = None,
+) -> bytes:
     return power_chart(stretches_from(starts, now), start, now, days, tz, planned)
 
 
@@ -312,12 +349,17 @@ def _schedule(section: Section) -> Screen:
     starts = tuple((stretch.state, stretch.start) for stretch in timeline(section, start, now))
     minute = now.replace(second=0, microsecond=0)
     picture = _picture(starts, start, minute, 3, tz, tuple(plan.spans))
-    buttons = [[_button(_("🔄 Refresh"), callbacks.schedule(section.pk)),
-                _button(_("📊 Statistics"), callbacks.stats(section.pk, Period.DAY))]]
+    buttons = [
+        [
+            _button(_("🔄 Refresh"), callbacks.schedule(section.pk)),
+            _button(_("📊 Statistics"), callbacks.stats(section.pk, Period.DAY)),
+        ]
+    ]
     return Screen(caption, InlineKeyboardMarkup(buttons), photo=picture)
 
 
 # --- Air-raid alerts and shelters -----------------------------------------------------------
+
 
 @_in_language
 def alert_state(person: Person, subscriber: Subscriber) -> Screen | list[Screen]:
@@ -350,11 +392,13 @@ def shelter(person: Person, subscriber: Subscriber, shelter_id: int) -> Screen:
         return Screen(text, back)
     if found.telegram_file_id:
         return Screen(text, back, photo=found.telegram_file_id)
-    return Screen(text, back, photo=bytes(found.map_image),
-                  sent_photo=partial(remember_map_file_id, found.pk, found.map_version))
+    return Screen(
+        text, back, photo=bytes(found.map_image), sent_photo=partial(remember_map_file_id, found.pk, found.map_version)
+    )
 
 
 # --- Preferences ----------------------------------------------------------------------------
+
 
 @_in_language
 def notifications(person: Person, subscriber: Subscriber) -> Screen:
@@ -363,15 +407,40 @@ def notifications(person: Person, subscriber: Subscriber) -> Screen:
 
 def _notifications(subscriber: Subscriber, notice: str = "") -> Screen:
     followed = services.followed(subscriber)
-    rows = [[_button(f"{'🔔' if s.power else '🔕'} {s.section.building.name[:28]}, {texts.section_name(s.section)}",
-                     callbacks.toggle_power(s.section_id)),
-             _button("✖", callbacks.unfollow(s.section_id))] for s in followed]
-    rows.append([_button(_("📢 Announcements: %(state)s") % {"state": texts.on_off(subscriber.broadcasts)},
-                         callbacks.toggle("broadcasts"))])
-    rows.append([_button(_("📅 Schedule notices: %(state)s") % {"state": texts.on_off(subscriber.schedule_notices)},
-                         callbacks.toggle("schedule_notices"))])
-    rows.append([_button(_("🚨 Air-raid alerts: %(state)s") % {"state": texts.on_off(subscriber.alert_notices)},
-                         callbacks.toggle("alert_notices"))])
+    rows = [
+        [
+            _button(
+                f"{'🔔' if s.power else '🔕'} {s.section.building.name[:28]}, {texts.section_name(s.section)}",
+                callbacks.toggle_power(s.section_id),
+            ),
+            _button("✖", callbacks.unfollow(s.section_id)),
+        ]
+        for s in followed
+    ]
+    rows.append(
+        [
+            _button(
+                _("📢 Announcements: %(state)s") % {"state": texts.on_off(subscriber.broadcasts)},
+                callbacks.toggle("broadcasts"),
+            )
+        ]
+    )
+    rows.append(
+        [
+            _button(
+                _("📅 Schedule notices: %(state)s") % {"state": texts.on_off(subscriber.schedule_notices)},
+                callbacks.toggle("schedule_notices"),
+            )
+        ]
+    )
+    rows.append(
+        [
+            _button(
+                _("🚨 Air-raid alerts: %(state)s") % {"state": texts.on_off(subscriber.alert_notices)},
+                callbacks.toggle("alert_notices"),
+            )
+        ]
+    )
     rows.append([_button(texts.reminder_choice(subscriber.schedule_reminder), callbacks.NEXT_REMINDER)])
     if subscriber.quiet_start is not None:
         label = _("🌙 In quiet hours: wait") if subscriber.hold_in_quiet_hours else _("🌙 In quiet hours: no sound")
@@ -449,6 +518,7 @@ def unsubscribe(person: Person, subscriber: Subscriber) -> Screen:
 
 
 # --- Help and the rest ------------------------------------------------------------------------
+
 
 @_in_language
 def help(person: Person, subscriber: Subscriber) -> Screen:  # noqa: A001 (the command's name)

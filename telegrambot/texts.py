@@ -43,7 +43,7 @@ def bar(part: int, whole: int) -> str:
 
 
 def clock(moment: datetime, building: Building, now: datetime) -> str:
-    """"14:05" today, "23.11 14:05" another day, in the building's time."""
+    """ "14:05" today, "23.11 14:05" another day, in the building's time."""
     local = timezone.localtime(moment, building.tz)
     if local.date() == timezone.localtime(now, building.tz).date():
         return local.strftime("%H:%M")
@@ -76,7 +76,7 @@ def state_line(state: PowerState) -> str:
 
 
 def span_text(span: Interval, building: Building, now: datetime) -> str:
-    """"18:00–22:00" today, "04.12 02:00–06:00" another day; one ending at midnight ends at 24:00."""
+    """ "18:00–22:00" today, "04.12 02:00–06:00" another day; one ending at midnight ends at 24:00."""
     return f"{clock(span.start, building, now)}–{days.wall_clock(span, building.tz)[1]}"
 
 
@@ -94,10 +94,14 @@ def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
     current, upcoming = plan.current(now), plan.upcoming(now)
     if current is not None:
         line = _("📅 Per schedule back at %(time)s, in %(duration)s") % {
-            "time": clock(current.end, building, now), "duration": countdown(current.end - now)}
+            "time": clock(current.end, building, now),
+            "duration": countdown(current.end - now),
+        }
     elif upcoming is not None:
         line = _("📅 Planned off %(span)s, in %(duration)s") % {
-            "span": span_text(upcoming, building, now), "duration": countdown(upcoming.start - now)}
+            "span": span_text(upcoming, building, now),
+            "duration": countdown(upcoming.start - now),
+        }
     elif today.status == DayStatus.UNKNOWN:
         line = _("📅 No schedule for today yet")
     else:
@@ -107,8 +111,9 @@ def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
     return line + as_of(plan, building, now)
 
 
-def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None = None,
-                alert: RegionState | None = None) -> str:
+def status_card(
+    report: SectionReport, now: datetime, plan: SectionPlan | None = None, alert: RegionState | None = None
+) -> str:
     status, today = report.status, report.today
     section = status.section
     building = section.building
@@ -116,22 +121,37 @@ def status_card(report: SectionReport, now: datetime, plan: SectionPlan | None =
     if status.state == PowerState.UNKNOWN:
         lines[-1] += f": {unknown_why(report)}"
     if status.since is not None and status.state != PowerState.UNKNOWN:
-        lines.append(_("Since %(time)s (%(duration)s)") % {
-            "time": clock(status.since, building, now), "duration": duration(now - status.since)})
+        lines.append(
+            _("Since %(time)s (%(duration)s)")
+            % {"time": clock(status.since, building, now), "duration": duration(now - status.since)}
+        )
     if today.previous_state in (PowerState.UP, PowerState.DOWN) and today.previous_seconds is not None:
         lasted = duration(timedelta(seconds=today.previous_seconds))
-        lines.append(_("Before that it was on for %(duration)s") % {"duration": lasted}
-                     if today.previous_state == PowerState.UP
-                     else _("Before that it was off for %(duration)s") % {"duration": lasted})
-    lines.append(_("Sensors online in the section: %(online)d/%(total)d %(bar)s") % {
-        "online": status.sensors_online, "total": status.sensors_total,
-        "bar": bar(status.sensors_online, status.sensors_total)})
-    lines.append(_("Sensors online in the building: %(online)d/%(total)d %(bar)s") % {
-        "online": report.building_online, "total": report.building_total,
-        "bar": bar(report.building_online, report.building_total)})
+        lines.append(
+            _("Before that it was on for %(duration)s") % {"duration": lasted}
+            if today.previous_state == PowerState.UP
+            else _("Before that it was off for %(duration)s") % {"duration": lasted}
+        )
+    lines.append(
+        _("Sensors online in the section: %(online)d/%(total)d %(bar)s")
+        % {
+            "online": status.sensors_online,
+            "total": status.sensors_total,
+            "bar": bar(status.sensors_online, status.sensors_total),
+        }
+    )
+    lines.append(
+        _("Sensors online in the building: %(online)d/%(total)d %(bar)s")
+        % {
+            "online": report.building_online,
+            "total": report.building_total,
+            "bar": bar(report.building_online, report.building_total),
+        }
+    )
     if today.up_seconds or today.down_seconds:
-        lines.append(_("Today: on %(on)s, off %(off)s") % {"on": total(today.up_seconds),
-                                                            "off": total(today.down_seconds)})
+        lines.append(
+            _("Today: on %(on)s, off %(off)s") % {"on": total(today.up_seconds), "off": total(today.down_seconds)}
+        )
     if plan is not None:
         lines.append(schedule_line(plan, building, now))
     if alert is not None:
@@ -180,9 +200,13 @@ def stats_caption(section: Section, stats: SectionStats) -> str:
         lines.append(_("Power was on %(share)s%% of the time") % {"share": f"{stats.uptime_share * 100:.1f}"})
     lines.append(ngettext("%(n)d outage", "%(n)d outages", stats.outages) % {"n": stats.outages})
     if stats.outages:
-        lines.append(_("Without power in all: %(total)s, the longest outage: %(longest)s") % {
-            "total": duration(timedelta(seconds=stats.total_outage_seconds)),
-            "longest": duration(timedelta(seconds=stats.longest_outage_seconds))})
+        lines.append(
+            _("Without power in all: %(total)s, the longest outage: %(longest)s")
+            % {
+                "total": duration(timedelta(seconds=stats.total_outage_seconds)),
+                "longest": duration(timedelta(seconds=stats.longest_outage_seconds)),
+            }
+        )
     lines.append(_("🟩 on  🟥 off  ⬜ unknown"))
     return "\n".join(lines)
 
@@ -190,18 +214,25 @@ def stats_caption(section: Section, stats: SectionStats) -> str:
 def versus_lines(versus: PlannedVersusActual) -> list[str]:
     """Planned against actual, for the stats caption."""
     return [
-        _("📅 Planned off %(planned)s; actually off %(actual)s, of it unplanned %(unplanned)s") % {
-            "planned": total(versus.planned_off_seconds), "actual": total(versus.actual_off_seconds),
-            "unplanned": total(versus.unplanned_off_seconds)},
-        ngettext("%(n)d outage outside the schedule", "%(n)d outages outside the schedule",
-                 versus.outages_outside_schedule) % {"n": versus.outages_outside_schedule},
+        _("📅 Planned off %(planned)s; actually off %(actual)s, of it unplanned %(unplanned)s")
+        % {
+            "planned": total(versus.planned_off_seconds),
+            "actual": total(versus.actual_off_seconds),
+            "unplanned": total(versus.unplanned_off_seconds),
+        },
+        ngettext(
+            "%(n)d outage outside the schedule", "%(n)d outages outside the schedule", versus.outages_outside_schedule
+        )
+        % {"n": versus.outages_outside_schedule},
     ]
 
 
 def welcome(first_time: bool) -> str:
     if first_time:
-        return _("Hello! I tell you whether your building has electricity, and write the moment it goes off "
-                 "or comes back.\nChoose your building and section below. /language changes the language.")
+        return _(
+            "Hello! I tell you whether your building has electricity, and write the moment it goes off "
+            "or comes back.\nChoose your building and section below. /language changes the language."
+        )
     return _("Welcome back! Choose a building and section to follow, or press 💡 Status.")
 
 
@@ -215,9 +246,12 @@ def choose_building(page: int, pages: int) -> str:
 def found_buildings(query: str, count: int) -> str:
     if not count:
         return _("No building matches “%(query)s”. Type another part of the name, or choose from the list.") % {
-            "query": escape(query)}
+            "query": escape(query)
+        }
     return ngettext("%(n)d building matches “%(query)s”:", "%(n)d buildings match “%(query)s”:", count) % {
-        "n": count, "query": escape(query)}
+        "n": count,
+        "query": escape(query),
+    }
 
 
 def choose_section(building: Building) -> str:
@@ -274,8 +308,11 @@ def quiet_usage() -> str:
 def unfollowed_all(count: int) -> str:
     if not count:
         return _("You didn't follow any section. /start to choose one.")
-    return ngettext("You no longer follow %(n)d section. /start to follow again.",
-                    "You no longer follow %(n)d sections. /start to follow again.", count) % {"n": count}
+    return ngettext(
+        "You no longer follow %(n)d section. /start to follow again.",
+        "You no longer follow %(n)d sections. /start to follow again.",
+        count,
+    ) % {"n": count}
 
 
 def help_text(operator: bool) -> str:
@@ -303,22 +340,32 @@ def menu(alert_lines: list[str] = ()) -> str:
 
 
 def alert_line(alert: RegionState, building: Building, now: datetime) -> str:
-    """"🚨 Air-raid alert since 14:05 (35 minutes)", "🟢 No air-raid alert", or unknown."""
+    """ "🚨 Air-raid alert since 14:05 (35 minutes)", "🟢 No air-raid alert", or unknown."""
     if alert.state == State.ACTIVE and alert.since is not None:
         return _("🚨 Air-raid alert since %(time)s (%(duration)s)") % {
-            "time": clock(alert.since, building, now), "duration": duration(now - alert.since)}
+            "time": clock(alert.since, building, now),
+            "duration": duration(now - alert.since),
+        }
     if alert.state == State.CLEAR:
         return _("🟢 No air-raid alert")
     return _("❔ Air-raid alert state unknown: the alert services do not answer")
 
 
-def alerts_screen(building: Building, alert: RegionState, today: list[Alert], lasted: timedelta,
-                  shelters: list[Shelter], now: datetime) -> str:
+def alerts_screen(
+    building: Building,
+    alert: RegionState,
+    today: list[Alert],
+    lasted: timedelta,
+    shelters: list[Shelter],
+    now: datetime,
+) -> str:
     """/alerts for one building: the state, today's alerts and their length, its shelters."""
     lines = [f"🏠 <b>{escape(building.name)}</b>", alert_line(alert, building, now)]
     if today:
-        lines.append(ngettext("Today: %(n)d alert, %(total)s in all", "Today: %(n)d alerts, %(total)s in all",
-                              len(today)) % {"n": len(today), "total": duration(lasted)})
+        lines.append(
+            ngettext("Today: %(n)d alert, %(total)s in all", "Today: %(n)d alerts, %(total)s in all", len(today))
+            % {"n": len(today), "total": duration(lasted)}
+        )
         for alert_today in today:
             start = clock(alert_today.started_at, building, now)
             end = clock(alert_today.ended_at, building, now) if alert_today.ended_at else _("now")
@@ -338,14 +385,15 @@ def shelter_card(shelter: Shelter) -> str:
     whole would not fit."""
     facts = [shelter.address] if shelter.address else []
     if shelter.distance_m is not None:
-        facts.append(_("%(metres)d m from %(building)s") % {"metres": shelter.distance_m,
-                                                            "building": shelter.building.name})
+        facts.append(
+            _("%(metres)d m from %(building)s") % {"metres": shelter.distance_m, "building": shelter.building.name}
+        )
     if shelter.opening_hours:
         facts.append(_("Open: %(hours)s") % {"hours": shelter.opening_hours})
     room = CAPTION_MAX - _telegram_length("\n".join([f"🛡 {shelter.name}", *facts, ""]))
     description = shelter.description
     if _telegram_length(description) > room:
-        description = description[:max(room - 2, 0)].rstrip() + "…"  # code points ≤ UTF-16 units
+        description = description[: max(room - 2, 0)].rstrip() + "…"  # code points ≤ UTF-16 units
         while _telegram_length(description) > room:
             description = description[:-2] + "…"
     lines = [f"🛡 <b>{escape(shelter.name)}</b>", *map(escape, facts)]
@@ -359,7 +407,9 @@ def _telegram_length(text: str) -> int:
 
 def my_id(user_id: int, chat_id: int) -> str:
     return _("Your Telegram id: <code>%(user)d</code>\nThis chat: <code>%(chat)d</code>") % {
-        "user": user_id, "chat": chat_id}
+        "user": user_id,
+        "chat": chat_id,
+    }
 
 
 def choose_language() -> str:
@@ -379,8 +429,10 @@ def fleet(summary: FleetSummary, admin_url: str) -> str:
         _("Sections in an unknown state: %(n)d") % {"n": summary.sections_unknown},
     ]
     if summary.mass_silence is not None:
-        lines.append(_("⚠️ Mass silence since %(time)s: outages are on hold. Check the server and the uplink.") % {
-            "time": timezone.localtime(summary.mass_silence.started_at).strftime("%d.%m %H:%M")})
+        lines.append(
+            _("⚠️ Mass silence since %(time)s: outages are on hold. Check the server and the uplink.")
+            % {"time": timezone.localtime(summary.mass_silence.started_at).strftime("%d.%m %H:%M")}
+        )
     lines.append(_("Edit buildings, sensors and messages in the admin: %(url)s") % {"url": escape(admin_url)})
     return "\n".join(lines)
 

@@ -45,8 +45,15 @@ class _FakeService:
     def url(self) -> str:
         return self._server.url
 
-    def fail_next(self, times: int = 1, *, status: int = 500, hang: float = 0.0, body: bytes | None = None,
-                  retry_after: int | None = None) -> None:
+    def fail_next(
+        self,
+        times: int = 1,
+        *,
+        status: int = 500,
+        hang: float = 0.0,
+        body: bytes | None = None,
+        retry_after: int | None = None,
+    ) -> None:
         """The next requests fail: with an HTTP status (a 429 with `retry_after`, if given), by
         hanging `hang` seconds (a timeout), or with `body` as a 200 answer (garbage)."""
         with self._lock:
@@ -98,7 +105,7 @@ class FakeAlertsInUa(_FakeService):
 
     def _serve(self, path: str) -> tuple[int, dict[str, str], bytes]:
         prefix, suffix = "/iot/active_air_raid_alerts/", ".json"
-        uid = path[len(prefix):-len(suffix)] if path.startswith(prefix) and path.endswith(suffix) else ""
+        uid = path[len(prefix) : -len(suffix)] if path.startswith(prefix) and path.endswith(suffix) else ""
         if not uid.isdigit():
             return 404, JSON, b'{"message": "Not found"}'
         with self._lock:
@@ -125,9 +132,19 @@ class FakeUkrainealarm(_FakeService):
             return 404, JSON, b'{"message": "Not found"}'
         with self._lock:
             active = self.active.get(region_id, False)
-        alerts: list[dict[str, Any]] = [
-            {"regionId": region_id, "regionType": "State", "type": "AIR", "lastUpdate": "2026-12-03T12:05:00Z"},
-        ] if active else []
-        region = {"regionId": region_id, "regionType": "State", "regionName": "м. Київ", "regionEngName": "Kyiv",
-                  "lastUpdate": "2026-12-03T12:05:00Z", "activeAlerts": alerts}
+        alerts: list[dict[str, Any]] = (
+            [
+                {"regionId": region_id, "regionType": "State", "type": "AIR", "lastUpdate": "2026-12-03T12:05:00Z"},
+            ]
+            if active
+            else []
+        )
+        region = {
+            "regionId": region_id,
+            "regionType": "State",
+            "regionName": "м. Київ",
+            "regionEngName": "Kyiv",
+            "lastUpdate": "2026-12-03T12:05:00Z",
+            "activeAlerts": alerts,
+        }
         return 200, JSON, json.dumps([region]).encode()

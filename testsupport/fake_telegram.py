@@ -37,8 +37,15 @@ from testsupport.loopback import LoopbackServer
 
 TOKEN = "123456:TEST-TOKEN"
 JSON = {"Content-Type": "application/json"}
-BOT_USER = {"id": 123456, "is_bot": True, "first_name": "PowerBot", "username": "powerbot_test_bot",
-            "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+BOT_USER = {
+    "id": 123456,
+    "is_bot": True,
+    "first_name": "PowerBot",
+    "username": "powerbot_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
 
 
 @dataclass(frozen=True)
@@ -83,13 +90,13 @@ class FakeTelegram:
         self._webhook_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-telegram-webhook")
 
     # --- Controls -----------------------------------------------------------------------
-    def refuse_next(self, times: int = 1, *, status: int = 429, retry_after: int = 1,
-                    description: str = "") -> None:
+    def refuse_next(self, times: int = 1, *, status: int = 429, retry_after: int = 1, description: str = "") -> None:
         """Refuse the next `times` sendMessage calls (429 by default)."""
         description = description or f"Too Many Requests: retry after {retry_after}"
         with self._lock:
-            self._refusals.extend(Refusal(status, description, retry_after if status == 429 else None)
-                                  for _ in range(times))
+            self._refusals.extend(
+                Refusal(status, description, retry_after if status == 429 else None) for _ in range(times)
+            )
 
     def fail_polls(self, times: int) -> None:
         """Answer the next `times` getUpdates with 502, as a proxy does while Telegram is away."""
@@ -106,8 +113,13 @@ class FakeTelegram:
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """sendMessage calls that were accepted, in order of arrival."""
         with self._lock:
-            return [c.params for c in self.calls if c.method == "sendMessage" and c.params.get("_accepted")
-                    and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
+            return [
+                c.params
+                for c in self.calls
+                if c.method == "sendMessage"
+                and c.params.get("_accepted")
+                and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+            ]
 
     def texts(self, chat_id: int | None = None) -> list[str]:
         return [params["text"] for params in self.sent(chat_id)]
@@ -175,7 +187,6 @@ class FakeTelegram:
             self._message_id += 1
             return self._message_id
 
-
     # --- Server -------------------------------------------------------------------------
     def __enter__(self) -> FakeTelegram:
         self.start()
@@ -209,13 +220,18 @@ class FakeTelegram:
         prefix = f"/bot{self.token}/"
         if not path.startswith(prefix):
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
-        method = path[len(prefix):].split("?", 1)[0]
+        method = path[len(prefix) :].split("?", 1)[0]
         params = _parse(content_type, body)
         call = Call(method, params, time.monotonic())
         if method == "getUpdates" and self.webhook:
-            return 409, {"ok": False, "error_code": 409, "description": (
-                "Conflict: can't use getUpdates method while webhook is active; "
-                "use deleteWebhook to delete the webhook first")}
+            return 409, {
+                "ok": False,
+                "error_code": 409,
+                "description": (
+                    "Conflict: can't use getUpdates method while webhook is active; "
+                    "use deleteWebhook to delete the webhook first"
+                ),
+            }
         if method == "getUpdates":
             with self._lock:
                 failing, self._failing_polls = self._failing_polls > 0, max(self._failing_polls - 1, 0)
@@ -252,11 +268,15 @@ class FakeTelegram:
             return 200, {"ok": True, "result": _message(message_id, _chat(params), text=params.get("text", ""))}
         if method == "sendPhoto":
             photo = {**PHOTO, "file_id": params["_file_id"], "file_unique_id": params["_file_id"]}
-            return 200, {"ok": True, "result": _message(message_id, _chat(params), caption=params.get("caption", ""),
-                                                         photo=[photo])}
+            return 200, {
+                "ok": True,
+                "result": _message(message_id, _chat(params), caption=params.get("caption", ""), photo=[photo]),
+            }
         if method == "editMessageText":
-            return 200, {"ok": True, "result": _message(int(params["message_id"]), _chat(params),
-                                                         text=params.get("text", ""))}
+            return 200, {
+                "ok": True,
+                "result": _message(int(params["message_id"]), _chat(params), text=params.get("text", "")),
+            }
         if method == "editMessageMedia":
             return 200, {"ok": True, "result": _message(int(params["message_id"]), _chat(params), photo=[PHOTO])}
         return 200, {"ok": True, "result": True}
@@ -285,7 +305,6 @@ class FakeTelegram:
         if self.random_429 and self._random.random() < self.random_429:
             return Refusal(429, f"Too Many Requests: retry after {self.random_retry_after}", self.random_retry_after)
         return None
-
 
     def _photo(self, params: dict[str, Any]) -> Refusal | None:
         """An uploaded picture gets a file id of its own; a file id must be one Telegram gave."""
@@ -331,29 +350,45 @@ class User:
         entities = []
         if text.startswith("/"):
             entities = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
-        return {"message": {
-            "message_id": self.telegram._next_message_id(), "date": int(time.time()), "text": text,
-            "entities": entities, "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
-            "from": self.profile,
-        }}
+        return {
+            "message": {
+                "message_id": self.telegram._next_message_id(),
+                "date": int(time.time()),
+                "text": text,
+                "entities": entities,
+                "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
+                "from": self.profile,
+            }
+        }
 
-    def press(self, data: str, message_id: int = 1, replies: int = 1, timeout: float = 10, *,
-              photo: bool = False) -> Call:
+    def press(
+        self, data: str, message_id: int = 1, replies: int = 1, timeout: float = 10, *, photo: bool = False
+    ) -> Call:
         """Press an inline button with callback data `data` under message `message_id`
         (a text message, or a photo)."""
         content = {"photo": [PHOTO]} if photo else {"text": "..."}
-        return self._expect_reply(lambda: {"callback_query": {
-            "id": f"cq-{self.id}-{time.monotonic_ns()}", "from": self.profile, "chat_instance": str(self.id),
-            "data": data, "message": {**_message(message_id, self.id, **content), "from": BOT_USER},
-        }}, timeout, replies)
+        return self._expect_reply(
+            lambda: {
+                "callback_query": {
+                    "id": f"cq-{self.id}-{time.monotonic_ns()}",
+                    "from": self.profile,
+                    "chat_instance": str(self.id),
+                    "data": data,
+                    "message": {**_message(message_id, self.id, **content), "from": BOT_USER},
+                }
+            },
+            timeout,
+            replies,
+        )
 
     def tap(self, label: str, replies: int = 1, timeout: float = 10) -> Call:
         """Press the button labelled `label` (or starting so) on the newest message that has it."""
         for call in reversed(self.telegram.replies(self.id)):
             for data in _buttons(call.params, label):
                 message_id = int(call.params.get("message_id") or call.params["_message_id"])
-                return self.press(data, message_id, replies, timeout,
-                                  photo=call.method in ("sendPhoto", "editMessageMedia"))
+                return self.press(
+                    data, message_id, replies, timeout, photo=call.method in ("sendPhoto", "editMessageMedia")
+                )
         raise AssertionError(f"no button {label!r} in {[c.params.get('text') for c in self.telegram.replies(self.id)]}")
 
     def replies(self) -> list[Call]:
@@ -363,7 +398,8 @@ class User:
         expected = len(self.replies()) + replies
         self.telegram.push(update())
         return self.telegram.wait_for(
-            lambda: self.replies()[expected - 1] if len(self.replies()) >= expected else None, timeout)
+            lambda: self.replies()[expected - 1] if len(self.replies()) >= expected else None, timeout
+        )
 
 
 def keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -377,8 +413,12 @@ def keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
 
 
 def _buttons(params: dict[str, Any], label: str) -> list[str]:
-    return [button["callback_data"] for row in keyboard(params) for button in row
-            if isinstance(button, dict) and "callback_data" in button and button["text"].startswith(label)]
+    return [
+        button["callback_data"]
+        for row in keyboard(params)
+        for button in row
+        if isinstance(button, dict) and "callback_data" in button and button["text"].startswith(label)
+    ]
 
 
 def _chat(params: dict[str, Any]) -> int:
@@ -396,10 +436,12 @@ def _parse(content_type: str, body: bytes) -> dict[str, Any]:
     if content_type.startswith("application/json"):
         return json.loads(body)
     if content_type.startswith("multipart/form-data"):
-        message = BytesParser(policy=HTTP).parsebytes(
-            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         # Text fields are UTF-8 as Telegram reads them (the parts name no charset); files stay bytes.
-        return {part.get_param("name", header="content-disposition"):
-                part.get_payload(decode=True) if part.get_filename() else part.get_payload(decode=True).decode()
-                for part in message.iter_parts()}
+        return {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            if part.get_filename()
+            else part.get_payload(decode=True).decode()
+            for part in message.iter_parts()
+        }
     return dict(parse_qsl(body.decode()))

@@ -66,8 +66,11 @@ class FakeYasno:
         raw = status or ("applies" if off else "none")
         slots = [{"start": start, "end": end, "type": "Definite"} for start, end in off]
         with self._lock:
-            self.days[(group, day)] = {"date": f"{day.isoformat()}T00:00:00+02:00",
-                                       "status": API_STATUS.get(raw, raw), "slots": slots}
+            self.days[(group, day)] = {
+                "date": f"{day.isoformat()}T00:00:00+02:00",
+                "status": API_STATUS.get(raw, raw),
+                "slots": slots,
+            }
 
     def roll_over(self) -> None:
         """Midnight: tomorrow becomes today, and the new tomorrow has no data yet."""
@@ -80,8 +83,9 @@ class FakeYasno:
             self.houses[(street_id, house.lower())] = house_id
             self.house_groups[house_id] = (group, subgroup)
 
-    def fail_next(self, times: int = 1, *, status: int = 500, hang: float = 0.0, body: bytes | None = None,
-                  trickle: float = 0.0) -> None:
+    def fail_next(
+        self, times: int = 1, *, status: int = 500, hang: float = 0.0, body: bytes | None = None, trickle: float = 0.0
+    ) -> None:
         """The next requests fail: with an HTTP status, by hanging `hang` seconds (a timeout),
         with `body` as a 200 answer (garbage), or by sending the real answer a byte every
         `trickle` seconds (each read is quick, the whole is not)."""
@@ -102,21 +106,31 @@ class FakeYasno:
                 return 200, JSON, garbage
             if trickle:
                 whole = json.dumps(self._planned()).encode()
-                return 200, JSON, (time.sleep(trickle) or whole[n:n + 1] for n in range(len(whole))
-                                                 if not self._closed)
+                return (
+                    200,
+                    JSON,
+                    (time.sleep(trickle) or whole[n : n + 1] for n in range(len(whole)) if not self._closed),
+                )
             return status, JSON, json.dumps({"error": "Internal Server Error"}).encode()
         url = urlsplit(path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         if url.path == f"/regions/{self.region}/dsos/{self.dso}/planned-outages":
             return self._json(self._planned())
         if url.path == "/addresses/v2/streets":
-            found = [{"id": sid, "value": name} for name, sid in self.streets.items() if query.get("query", "").lower() in name]
+            found = [
+                {"id": sid, "value": name}
+                for name, sid in self.streets.items()
+                if query.get("query", "").lower() in name
+            ]
             return self._json(found)
         if url.path == "/addresses/v2/houses":
             street_id = int(query.get("streetId", 0))
             wanted = query.get("query", "").lower()
-            found = [{"id": hid, "value": number} for (sid, number), hid in self.houses.items()
-                     if sid == street_id and number.startswith(wanted)]
+            found = [
+                {"id": hid, "value": number}
+                for (sid, number), hid in self.houses.items()
+                if sid == street_id and number.startswith(wanted)
+            ]
             return self._json(found)
         if url.path == "/addresses/v2/group":
             group = self.house_groups.get(int(query.get("houseId", 0)))
@@ -129,8 +143,10 @@ class FakeYasno:
             answer = {}
             for group in groups:
                 answer[group] = {
-                    which: self.days.get((group, day), {"date": f"{day.isoformat()}T00:00:00+02:00",
-                                                        "status": "WaitingForSchedule", "slots": []})
+                    which: self.days.get(
+                        (group, day),
+                        {"date": f"{day.isoformat()}T00:00:00+02:00", "status": "WaitingForSchedule", "slots": []},
+                    )
                     for which, day in (("today", self.today), ("tomorrow", self.today + timedelta(days=1)))
                 }
             return answer

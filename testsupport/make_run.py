@@ -29,11 +29,14 @@ from pathlib import Path
 from testsupport.serving import wait_for_health
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-LEFT_OUT = shutil.ignore_patterns(".venv", "var", ".git", ".env", "__pycache__", ".pytest_cache", ".hypothesis",
-                                  ".ruff_cache", ".mypy_cache")
+LEFT_OUT = shutil.ignore_patterns(
+    ".venv", "var", ".git", ".env", "__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", ".mypy_cache"
+)
 # What a finished install can import (a folder without its __init__.py would still import).
-USABLE = ("from django import setup; from celery import Celery; from telegram.ext import Application; "
-          "import kombu.transport.redis")
+USABLE = (
+    "from django import setup; from celery import Celery; from telegram.ext import Application; "
+    "import kombu.transport.redis"
+)
 # A fresh virtualenv and pip install may come first.
 START_TIMEOUT_SEC = 420
 
@@ -47,8 +50,11 @@ def copy_project(folder: Path) -> Path:
 
 def clean_environment(**settings: str) -> dict[str, str]:
     """This process's environment without any PowerBot setting or virtualenv of the shell's."""
-    env = {name: value for name, value in os.environ.items()
-           if not name.startswith(("SENSOR_", "TELEGRAM_", "DATABASE_", "REDIS_", "VIRTUAL_ENV", "DJANGO_"))}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("SENSOR_", "TELEGRAM_", "DATABASE_", "REDIS_", "VIRTUAL_ENV", "DJANGO_"))
+    }
     return env | settings
 
 
@@ -73,9 +79,15 @@ def runtime_virtualenv() -> Path:
 def _build(venv: Path, lock: int) -> None:
     """The Makefile's install of requirements.txt into `venv`. make and pip hold the lock too,
     so if this process dies they are waited for, not raced, and a failure stops them all."""
-    make = subprocess.Popen(["make", f"VENV={venv}", f"PYTHON={base_python()}", f"{venv}/.installed"],
-                            cwd=BASE_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            pass_fds=(lock,), start_new_session=True)
+    make = subprocess.Popen(
+        ["make", f"VENV={venv}", f"PYTHON={base_python()}", f"{venv}/.installed"],
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        pass_fds=(lock,),
+        start_new_session=True,
+    )
     try:
         output, _ = make.communicate(timeout=START_TIMEOUT_SEC)
     except BaseException:
@@ -90,8 +102,7 @@ def _build(venv: Path, lock: int) -> None:
 
 def _usable(venv: Path) -> bool:
     """A finished install whose packages import (a copy half-deleted by hand is rebuilt)."""
-    check = subprocess.run([venv / "bin" / "python", "-c", USABLE],
-                           capture_output=True, timeout=60)
+    check = subprocess.run([venv / "bin" / "python", "-c", USABLE], capture_output=True, timeout=60)
     return check.returncode == 0
 
 
@@ -133,17 +144,23 @@ def make_run(project: Path, env: dict[str, str], port: int, log: Path, *make_arg
     nothing it started may be left running nor the port answering."""
     running = Running(log, uuid.uuid4().hex)
     with log.open("w") as output:
-        make = subprocess.Popen(["make", "run", f"PORT={port}", *make_args], cwd=project,
-                                env=env | {"POWERBOT_RUN_MARKER": running.marker}, stdout=output,
-                                stderr=subprocess.STDOUT, start_new_session=True)  # its own group, as a terminal's job
+        make = subprocess.Popen(
+            ["make", "run", f"PORT={port}", *make_args],
+            cwd=project,
+            env=env | {"POWERBOT_RUN_MARKER": running.marker},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # its own group, as a terminal's job
     health = f"http://127.0.0.1:{port}/api/v1/health"
     try:
         wait_for_health(port, lambda: make.poll() is None, START_TIMEOUT_SEC, running.output)
         yield running
     except BaseException as failure:
         if make.poll() is not None:  # the likely cause: say so first, with what it printed
-            raise AssertionError(f"make run stopped (exit {make.returncode}); its last lines:\n"
-                                 f"{running.output()[-5000:]}") from failure
+            raise AssertionError(
+                f"make run stopped (exit {make.returncode}); its last lines:\n{running.output()[-5000:]}"
+            ) from failure
         print(f"make run's output, last lines:\n{running.output()[-5000:]}")  # pytest shows it with the failure
         raise
     finally:

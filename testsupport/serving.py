@@ -53,8 +53,13 @@ def gunicorn(env: dict[str, str], log_path: Path, *options: str) -> Iterator[Ser
 
     port = free_port()
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "gunicorn", *options, "--bind", f"127.0.0.1:{port}"],
-                                   cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *options, "--bind", f"127.0.0.1:{port}"],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
     served = Served(port, process, log_path)
     try:
         wait_for_health(port, lambda: process.poll() is None, 30, served.log)

@@ -100,13 +100,16 @@ def test_a_source_with_a_wrong_key_is_shown_failing_and_the_other_decides(quiet_
     assert Reading.objects.get(source=Source.ALERTS_IN_UA).error == "refused the key (HTTP 401)"
 
 
-@pytest.mark.parametrize("failure,problem", [
-    ({"status": 500}, "HTTP 500"),
-    ({"hang": 1.5}, "timed out after 1 s"),
-    ({"body": b"<html>maintenance</html>"}, "not JSON"),
-    ({"body": b'"X"'}, "not \"A\", \"P\" or \"N\""),
-    ({"body": b'{"alerts": []}'}, "not \"A\", \"P\" or \"N\""),
-])
+@pytest.mark.parametrize(
+    "failure,problem",
+    [
+        ({"status": 500}, "HTTP 500"),
+        ({"hang": 1.5}, "timed out after 1 s"),
+        ({"body": b"<html>maintenance</html>"}, "not JSON"),
+        ({"body": b'"X"'}, 'not "A", "P" or "N"'),
+        ({"body": b'{"alerts": []}'}, 'not "A", "P" or "N"'),
+    ],
+)
 def test_a_failing_answer_from_alerts_in_ua_changes_nothing_and_says_why(quiet_start, clock, failure, problem):
     in_ua, _ = quiet_start
     in_ua.fail_next(**failure)
@@ -117,12 +120,15 @@ def test_a_failing_answer_from_alerts_in_ua_changes_nothing_and_says_why(quiet_s
     assert Reading.objects.get(source=Source.ALERTS_IN_UA).answered_at == NOON  # its last good answer
 
 
-@pytest.mark.parametrize("body,problem", [
-    (b"[]", "not a list of regions"),
-    (b'{"regionId": "31"}', "not a list of regions"),
-    (b'[{"regionId": "31"}]', "without a list of active alerts"),
-    (b'[{"regionId": "31", "activeAlerts": "AIR"}]', "without a list of active alerts"),
-])
+@pytest.mark.parametrize(
+    "body,problem",
+    [
+        (b"[]", "not a list of regions"),
+        (b'{"regionId": "31"}', "not a list of regions"),
+        (b'[{"regionId": "31"}]', "without a list of active alerts"),
+        (b'[{"regionId": "31", "activeAlerts": "AIR"}]', "without a list of active alerts"),
+    ],
+)
 def test_garbage_from_ukrainealarm_changes_nothing_and_says_why(quiet_start, clock, body, problem):
     _, ukrainealarm = quiet_start
     ukrainealarm.fail_next(body=body)
@@ -198,15 +204,18 @@ def test_many_regions_are_asked_in_turn_within_the_published_rate(alert_sources,
     assert set(Region.objects.values_list("state", flat=True)) == {State.CLEAR}
 
 
-def test_each_building_is_watched_in_its_own_region_and_the_default_covers_the_rest(alert_sources, make_building,
-                                                                                     settings):
+def test_each_building_is_watched_in_its_own_region_and_the_default_covers_the_rest(
+    alert_sources, make_building, settings
+):
     in_ua, ukrainealarm = alert_sources
     make_building(id=10, name="Kyiv")
     make_building(id=11, name="Lviv", alert_region="27", alert_region_ukrainealarm="12")
     in_ua.set("27", "A")
     services.poll()
     assert sorted(Region.objects.values_list("uid", "ukrainealarm_id", "state")) == [
-        ("27", "12", "active"), ("31", "31", "clear")]
+        ("27", "12", "active"),
+        ("31", "31", "clear"),
+    ]
     assert "/alerts/12" in ukrainealarm.requests and "/iot/active_air_raid_alerts/27.json" in in_ua.requests
 
 
@@ -233,8 +242,10 @@ def test_two_workers_deciding_at_once_record_one_alert(quiet_start, clock, at_on
     assert Alert.objects.count() == 1 and region().version == 2
 
 
-@pytest.mark.parametrize("retry_after,wait", [("nan", 60), ("inf", 60), ("-5", 1), ("soon", 60), ("", 60),
-                                              ("1e9", 600), ("Thu, 03 Dec 2026 10:02:00 GMT", 105)])
+@pytest.mark.parametrize(
+    "retry_after,wait",
+    [("nan", 60), ("inf", 60), ("-5", 1), ("soon", 60), ("", 60), ("1e9", 600), ("Thu, 03 Dec 2026 10:02:00 GMT", 105)],
+)
 def test_an_odd_retry_after_is_read_as_a_sane_wait_and_the_poll_goes_on(quiet_start, clock, retry_after, wait):
     in_ua, ukrainealarm = quiet_start
     in_ua.fail_next(status=429, retry_after=retry_after)
@@ -258,8 +269,9 @@ def test_an_alert_under_way_when_the_first_answers_come_late_is_recorded_silentl
     assert region().state == State.ACTIVE and Alert.objects.get().announced is False
 
 
-def test_a_region_left_during_an_alert_is_polled_until_it_ends_and_starts_afresh_when_rejoined(quiet_start, kyiv,
-                                                                                                clock):
+def test_a_region_left_during_an_alert_is_polled_until_it_ends_and_starts_afresh_when_rejoined(
+    quiet_start, kyiv, clock
+):
     in_ua, ukrainealarm = quiet_start
     in_ua.set("31", "A")
     clock.shift(15)
@@ -289,8 +301,9 @@ def test_a_region_left_during_an_alert_is_polled_until_it_ends_and_starts_afresh
     assert region("31").state == State.ACTIVE and new.ended_at is None and new.announced is False  # as a new region
 
 
-def test_the_rate_holds_in_every_minute_with_short_polls_and_several_pollers(alert_sources, make_building, clock,
-                                                                            settings, at_once, transactional_db):
+def test_the_rate_holds_in_every_minute_with_short_polls_and_several_pollers(
+    alert_sources, make_building, clock, settings, at_once, transactional_db
+):
     in_ua, _ = alert_sources
     in_ua.per_minute = 8  # the fake refuses a ninth request within 60 s, as the real one does
     settings.ALERTS_POLL_SEC, settings.ALERTS_FRESH_SEC = 5, 60
@@ -305,8 +318,9 @@ def test_the_rate_holds_in_every_minute_with_short_polls_and_several_pollers(ale
 
 def test_an_alert_held_by_a_source_that_has_not_answered_since_opens_at_its_last_word(quiet_start, clock):
     now = NOON + timedelta(seconds=60)
-    Reading.objects.filter(source=Source.ALERTS_IN_UA).update(active=False, answered_at=now,
-                                                              last_active_at=now - timedelta(seconds=30))
+    Reading.objects.filter(source=Source.ALERTS_IN_UA).update(
+        active=False, answered_at=now, last_active_at=now - timedelta(seconds=30)
+    )
     Reading.objects.filter(source=Source.UKRAINEALARM).update(active=False, answered_at=now - timedelta(seconds=50))
     assert services.evaluate(region(), now) == State.ACTIVE
     assert Alert.objects.get().started_at == now - timedelta(seconds=30)

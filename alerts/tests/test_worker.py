@@ -13,13 +13,18 @@ from conftest import subscribe
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_worker_polls_when_it_starts_and_a_restart_announces_nothing_twice(alert_sources, telegram, make_building,
-                                                                             worker_until):
+def test_a_worker_polls_when_it_starts_and_a_restart_announces_nothing_twice(
+    alert_sources, telegram, make_building, worker_until
+):
     in_ua, ukrainealarm = alert_sources
     make_building(id=10, name="London", sections=1)
     subscribe(101, (10, 1), language="en")
-    sources = {"ALERTS_IN_UA_API_URL": in_ua.url, "ALERTS_IN_UA_API_KEY": in_ua.key,
-               "ALERTS_API_URL": ukrainealarm.url, "ALERTS_API_KEY": ukrainealarm.key}
+    sources = {
+        "ALERTS_IN_UA_API_URL": in_ua.url,
+        "ALERTS_IN_UA_API_KEY": in_ua.key,
+        "ALERTS_API_URL": ukrainealarm.url,
+        "ALERTS_API_KEY": ukrainealarm.key,
+    }
 
     def state() -> str:
         return Region.objects.filter(uid="31").values_list("state", flat=True).first() or ""

@@ -11,15 +11,33 @@ def identity(board: str, version: str) -> bytes:
     return f"powerbot-firmware:{board}:{version}\x00".encode()
 
 
-def esp32_image(segments: list[bytes] | None = None, *, hash_appended: bool = True, chip_id: int = 0,
-                entry: int = 0x400D_1234, named: tuple[str, str] | None = None, filler: bytes = b"\x11") -> bytes:
+def esp32_image(
+    segments: list[bytes] | None = None,
+    *,
+    hash_appended: bool = True,
+    chip_id: int = 0,
+    entry: int = 0x400D_1234,
+    named: tuple[str, str] | None = None,
+    filler: bytes = b"\x11",
+) -> bytes:
     """An image of `segments`; `named=(board, version)` puts the reference firmware's identity in
     its first segment, and `filler` makes images that differ."""
     segments = segments if segments is not None else [filler * 100, bytes(range(256)) * 4]
     # The first segment starts with ESP-IDF's app description (esp_app_desc_t), as in real images.
     version = named[1] if named is not None else "1.0.0"
-    description = struct.pack("<II8s32s32s16s16s32s32s80s", 0xABCD5432, 0, b"", version.encode(), b"powerbot",
-                              b"00:00:00", b"Jan  1 2026", b"v4.4.7", b"", b"")
+    description = struct.pack(
+        "<II8s32s32s16s16s32s32s80s",
+        0xABCD5432,
+        0,
+        b"",
+        version.encode(),
+        b"powerbot",
+        b"00:00:00",
+        b"Jan  1 2026",
+        b"v4.4.7",
+        b"",
+        b"",
+    )
     assert len(description) == 256
     segments = [description + (identity(*named) if named is not None else b"") + segments[0], *segments[1:]]
     header = struct.pack("<BBBBI", 0xE9, len(segments), 2, 0x20, entry)

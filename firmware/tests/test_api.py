@@ -18,10 +18,12 @@ pytestmark = pytest.mark.django_db
 CHECK = "/api/v1/firmware/check"
 
 
-def check(client, uuid: str = "esp32-1", version: str = "1.0.0", board: str = "wt32-eth01", key: str = WRITE_KEY,
-          **params):
-    return client.get(CHECK, {"sensor_uuid": uuid, "current_version": version, "board": board, **params},
-                      HTTP_X_API_KEY=key)
+def check(
+    client, uuid: str = "esp32-1", version: str = "1.0.0", board: str = "wt32-eth01", key: str = WRITE_KEY, **params
+):
+    return client.get(
+        CHECK, {"sensor_uuid": uuid, "current_version": version, "board": board, **params}, HTTP_X_API_KEY=key
+    )
 
 
 @pytest.fixture
@@ -38,9 +40,14 @@ def test_a_board_is_offered_the_newest_release_and_downloads_it_whole(client, fl
 
     offer = check(client).json()
 
-    assert offer == {"update_available": True, "version": "1.2.0", "size": newest.size, "sha256": newest.sha256,
-                     "mandatory": True, "url": "http://testserver/api/v1/firmware/download/wt32-eth01/1.2.0"
-                                               "?sensor_uuid=esp32-1"}
+    assert offer == {
+        "update_available": True,
+        "version": "1.2.0",
+        "size": newest.size,
+        "sha256": newest.sha256,
+        "mandatory": True,
+        "url": "http://testserver/api/v1/firmware/download/wt32-eth01/1.2.0?sensor_uuid=esp32-1",
+    }
     url = urlsplit(offer["url"])
     download = client.get(f"{url.path}?{url.query}", HTTP_X_API_KEY=WRITE_KEY)
     body = b"".join(download.streaming_content)
@@ -76,7 +83,11 @@ def test_the_check_and_the_download_are_recorded_for_the_fleet_view(client, flee
 
     record = SensorFirmware.objects.get(sensor=fleet[0])
     assert (record.board, record.checked_version, record.offered_version, record.downloaded_version) == (
-        "wt32-eth01", "1.0.0", "1.2.0", "1.2.0")
+        "wt32-eth01",
+        "1.0.0",
+        "1.2.0",
+        "1.2.0",
+    )
     assert record.checked_at is not None and record.downloaded_at is not None
 
 
@@ -93,7 +104,9 @@ def test_a_release_for_chosen_buildings_is_offered_only_there(client, fleet, mak
     assert check(client, uuid="esp32-2").json()["version"] == "1.2.0"
 
 
-def test_a_staged_rollout_offers_a_share_of_the_fleet_and_keeps_it_as_it_grows(client, make_building, make_sensor, make_release):
+def test_a_staged_rollout_offers_a_share_of_the_fleet_and_keeps_it_as_it_grows(
+    client, make_building, make_sensor, make_release
+):
     make_building(id=10)
     sensors = [make_sensor(f"board-{n:03}") for n in range(200)]
     staged = make_release("1.2.0", rollout_percent=20)
@@ -128,8 +141,9 @@ def test_a_pulled_release_is_neither_offered_nor_served(client, fleet, make_rele
     pulled.save()
 
     assert check(client).json()["version"] == "1.1.0"
-    download = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"},
-                          HTTP_X_API_KEY=WRITE_KEY)
+    download = client.get(
+        "/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"}, HTTP_X_API_KEY=WRITE_KEY
+    )
     assert (download.status_code, download.json()) == (404, {"status": "error", "message": "Firmware not found"})
 
 
@@ -150,8 +164,9 @@ def test_revoked_read_and_wrong_keys_get_401_on_both_endpoints(client, fleet, ma
 
     for key in (raw, READ_KEY, "wrong", ""):
         assert check(client, key=key).json() == {"status": "error", "message": "Invalid API key"}
-        response = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"},
-                              HTTP_AUTHORIZATION=f"Bearer {key}")
+        response = client.get(
+            "/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"}, HTTP_AUTHORIZATION=f"Bearer {key}"
+        )
         assert (response.status_code, response.json()["message"]) == (401, "Invalid API key")
     assert check(client, key=raw).status_code == 401
 
@@ -162,27 +177,44 @@ def test_the_key_may_come_in_the_query_and_a_scoped_key_checks_for_its_own_board
     raw = scoped.set_new_key()
     scoped.save()
 
-    assert client.get(CHECK, {"sensor_uuid": "esp32-1", "current_version": "1.0.0", "board": "wt32-eth01",
-                              "api_key": raw}).status_code == 200
+    assert (
+        client.get(
+            CHECK, {"sensor_uuid": "esp32-1", "current_version": "1.0.0", "board": "wt32-eth01", "api_key": raw}
+        ).status_code
+        == 200
+    )
     assert check(client, uuid="esp32-2", key=raw).status_code == 401
     # Downloading with it records the key's own board.
     assert client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=raw).status_code == 200
     assert SensorFirmware.objects.get(sensor=fleet[0]).downloaded_version == "1.2.0"
-    assert client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-2"},
-                      HTTP_X_API_KEY=raw).status_code == 401
+    assert (
+        client.get(
+            "/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-2"}, HTTP_X_API_KEY=raw
+        ).status_code
+        == 401
+    )
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"sensor_uuid": ""}, "sensor_uuid is required and must be a string"),
-    ({"sensor_uuid": "x" * 65}, "sensor_uuid is required and must be a string"),
-    ({"board": "esp8266"}, "board must be one of: esp32-wifi, wt32-eth01"),
-    ({"current_version": "v1"}, "current_version must be a semantic version such as 1.2.0 (at most 32 characters)"),
-    ({"current_version": ""}, "current_version must be a semantic version such as 1.2.0 (at most 32 characters)"),
-    ({"current_version": "1.0.0-" + "a" * 27}, "current_version must be a semantic version such as 1.2.0 (at most 32"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sensor_uuid": ""}, "sensor_uuid is required and must be a string"),
+        ({"sensor_uuid": "x" * 65}, "sensor_uuid is required and must be a string"),
+        ({"board": "esp8266"}, "board must be one of: esp32-wifi, wt32-eth01"),
+        ({"current_version": "v1"}, "current_version must be a semantic version such as 1.2.0 (at most 32 characters)"),
+        ({"current_version": ""}, "current_version must be a semantic version such as 1.2.0 (at most 32 characters)"),
+        (
+            {"current_version": "1.0.0-" + "a" * 27},
+            "current_version must be a semantic version such as 1.2.0 (at most 32",
+        ),
+    ],
+)
 def test_a_bad_check_is_400_saying_what_is_wrong(client, fleet, params, message):
-    response = client.get(CHECK, {"sensor_uuid": "esp32-1", "current_version": "1.0.0", "board": "wt32-eth01",
-                                  **params}, HTTP_X_API_KEY=WRITE_KEY)
+    response = client.get(
+        CHECK,
+        {"sensor_uuid": "esp32-1", "current_version": "1.0.0", "board": "wt32-eth01", **params},
+        HTTP_X_API_KEY=WRITE_KEY,
+    )
     assert response.status_code == 400 and response.json()["message"].startswith(message)
     assert not SensorFirmware.objects.exists()
 
@@ -191,7 +223,8 @@ def test_the_endpoints_and_the_offer_are_in_the_openapi_schema(client, fleet, ma
     make_release("1.2.0")
     schema = client.get("/api/v1/schema/", {"format": "json"}).json()
     assert {"/api/v1/firmware/check", "/api/v1/firmware/download/{board}/{version}"} <= {
-        path.rstrip("/") for path in schema["paths"]}
+        path.rstrip("/") for path in schema["paths"]
+    }
     assert set(check(client).json()) == set(schema["components"]["schemas"]["FirmwareUpdateCheck"]["properties"])
     assert "firmwareSensorKey" in schema["components"]["securitySchemes"]
 
@@ -207,8 +240,9 @@ def test_a_board_is_served_only_what_the_check_would_offer_it(client, fleet, mak
     FirmwareRelease.objects.filter(pk=halting.pk).update(rollout_percent=1)
 
     def download(version: str, uuid: str = "esp32-1"):
-        return client.get(f"/api/v1/firmware/download/wt32-eth01/{version}", {"sensor_uuid": uuid},
-                          HTTP_X_API_KEY=WRITE_KEY)
+        return client.get(
+            f"/api/v1/firmware/download/wt32-eth01/{version}", {"sensor_uuid": uuid}, HTTP_X_API_KEY=WRITE_KEY
+        )
 
     assert download("1.2.0").status_code == 200
     assert download(beta.version).status_code == 404  # a stable board: no beta image
@@ -217,5 +251,8 @@ def test_a_board_is_served_only_what_the_check_would_offer_it(client, fleet, mak
     assert len(served) < 10  # one board in a hundred
     missing = client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", HTTP_X_API_KEY=WRITE_KEY)
     assert (missing.status_code, missing.json()["message"]) == (400, "sensor_uuid is required and must be a string")
-    assert not SensorFirmware.objects.filter(downloaded_version__in=[beta.version, "1.5.0"]).exclude(
-        sensor__uuid__in=served).exists()
+    assert (
+        not SensorFirmware.objects.filter(downloaded_version__in=[beta.version, "1.5.0"])
+        .exclude(sensor__uuid__in=served)
+        .exists()
+    )

@@ -26,21 +26,38 @@ WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
 # Memory and undefined-behaviour errors fail the tests (unoptimised: the sanitizers make
 # -O1 several times slower to build); a compiler without their runtime builds plainly.
 FLAVOURS = [["-O0", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"], ["-O1"]]
-UNIT_TESTS = sorted(name for path in TESTS.glob("test_*.cpp") for name in re.findall(r"^TEST\((\w+)\)",
-                                                                                      path.read_text(), re.M))
+UNIT_TESTS = sorted(
+    name for path in TESTS.glob("test_*.cpp") for name in re.findall(r"^TEST\((\w+)\)", path.read_text(), re.M)
+)
 
 
 def build(folder: Path, flavour: list[str]) -> str:
     """Compile every source to an object (in parallel), link both programs; the compiler's
     complaints, or "" when both are built."""
     library = sorted(CORE.glob("*.cpp"))
-    programs = {"core_tests": [*library, TESTS / "harness.cpp", *sorted(TESTS.glob("test_*.cpp"))],
-                "host_client": [*library, TESTS / "host_client.cpp"]}
+    programs = {
+        "core_tests": [*library, TESTS / "harness.cpp", *sorted(TESTS.glob("test_*.cpp"))],
+        "host_client": [*library, TESTS / "host_client.cpp"],
+    }
 
     def compile_one(source: Path) -> subprocess.CompletedProcess:
-        return subprocess.run(["g++", *WARNINGS, *flavour, f"-I{CORE.parent}", f"-I{TESTS}",
-                               f'-DPOWERBOT_TEST_DATA="{TESTS}"', "-c", str(source), "-o", str(folder / f"{source.stem}.o")],
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [
+                "g++",
+                *WARNINGS,
+                *flavour,
+                f"-I{CORE.parent}",
+                f"-I{TESTS}",
+                f'-DPOWERBOT_TEST_DATA="{TESTS}"',
+                "-c",
+                str(source),
+                "-o",
+                str(folder / f"{source.stem}.o"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     sources = sorted({source for files in programs.values() for source in files})
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -48,8 +65,12 @@ def build(folder: Path, flavour: list[str]) -> str:
     for program, files in programs.items():
         if failed:
             break
-        linked = subprocess.run(["g++", *flavour, *(str(folder / f"{f.stem}.o") for f in files), "-o",
-                                 str(folder / program)], capture_output=True, text=True, timeout=300)
+        linked = subprocess.run(
+            ["g++", *flavour, *(str(folder / f"{f.stem}.o") for f in files), "-o", str(folder / program)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if linked.returncode:
             failed.append(linked.stderr)
     return "\n".join(failed)
@@ -58,8 +79,11 @@ def build(folder: Path, flavour: list[str]) -> str:
 @pytest.fixture(scope="session")
 def built() -> Path:
     """The host programs, built once per set of sources (kept in var/ between runs)."""
-    require_service("g++", shutil.which("g++") is not None,
-                    "install a C++ compiler (apt-get install g++) to build and test the firmware's core")
+    require_service(
+        "g++",
+        shutil.which("g++") is not None,
+        "install a C++ compiler (apt-get install g++) to build and test the firmware's core",
+    )
     sources = sorted([*CORE.glob("*.cpp"), *CORE.glob("*.h"), *TESTS.glob("*.cpp"), *TESTS.glob("*.h")])
     digest = hashlib.sha256(json.dumps(FLAVOURS + [WARNINGS]).encode())
     for source in sources:
@@ -96,6 +120,7 @@ def test_firmware_core(built, name):
 
 # --- The same client against the real server ---------------------------------------------
 
+
 def answer(result: subprocess.CompletedProcess) -> dict[str, str]:
     assert result.returncode == 0, result.stderr
     return dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
@@ -113,19 +138,35 @@ def url(app: ServedApp) -> str:
 
 
 def sensor_telemetry(app: ServedApp, uuid: str) -> dict:
-    result = app.manage("shell", "-c", "import json; from sensors.models import Sensor; "
-                        f"s = Sensor.objects.get(uuid={uuid!r}); print(json.dumps([s.firmware_version, s.telemetry]))")
+    result = app.manage(
+        "shell",
+        "-c",
+        "import json; from sensors.models import Sensor; "
+        f"s = Sensor.objects.get(uuid={uuid!r}); print(json.dumps([s.firmware_version, s.telemetry]))",
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
 
 
 def test_the_cores_heartbeat_is_the_documented_request(built):
-    sent = subprocess.run([str(built / "host_client"), "request", "http://10.1.2.3:18081", "key", "20", "2", "esp32-a",
-                           "1.2.0"], capture_output=True, check=True, timeout=60).stdout
+    sent = subprocess.run(
+        [str(built / "host_client"), "request", "http://10.1.2.3:18081", "key", "20", "2", "esp32-a", "1.2.0"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
     payload = json.loads(sent.split(b"\r\n\r\n", 1)[1].removesuffix(b"\r\n"))
     assert sent == firmware_request("10.1.2.3", 18081, payload)
-    assert payload == {"api_key": "key", "building_id": 20, "section_id": 2, "sensor_uuid": "esp32-a",
-                       "firmware_version": "1.2.0", "uptime_sec": 42, "rssi": -61, "reset_reason": "power_on"}
+    assert payload == {
+        "api_key": "key",
+        "building_id": 20,
+        "section_id": 2,
+        "sensor_uuid": "esp32-a",
+        "firmware_version": "1.2.0",
+        "uptime_sec": 42,
+        "rssi": -61,
+        "reset_reason": "power_on",
+    }
 
 
 def test_the_cores_heartbeat_is_accepted_and_its_telemetry_kept(built, app):
@@ -139,9 +180,14 @@ def test_the_cores_heartbeat_is_accepted_and_its_telemetry_kept(built, app):
     assert telemetry == {"firmware_version": "1.2.0", "uptime_sec": 42, "rssi": -61, "reset_reason": "power_on"}
 
 
-@pytest.mark.parametrize(("key", "building", "section", "status"), [
-    ("wrong-key", "20", "1", "401"), (WRITE_KEY, "999", "1", "404"), (WRITE_KEY, "20", "7", "400"),
-])
+@pytest.mark.parametrize(
+    ("key", "building", "section", "status"),
+    [
+        ("wrong-key", "20", "1", "401"),
+        (WRITE_KEY, "999", "1", "404"),
+        (WRITE_KEY, "20", "7", "400"),
+    ],
+)
 def test_a_refused_heartbeat_is_not_counted_as_delivered(built, app, key, building, section, status):
     result = answer(run(built / "host_client", "heartbeat", url(app), key, building, section, "esp32-host-x", "1.2.0"))
     assert result["delivered"] == "no" and f" {status} " in result["status"]
@@ -150,13 +196,17 @@ def test_a_refused_heartbeat_is_not_counted_as_delivered(built, app, key, buildi
 def test_an_unreachable_server_is_reported(built):
     from conftest import free_port
 
-    result = answer(run(built / "host_client", "heartbeat", f"http://127.0.0.1:{free_port()}", "k", "1", "1", "u", "1.0.0"))
+    result = answer(
+        run(built / "host_client", "heartbeat", f"http://127.0.0.1:{free_port()}", "k", "1", "1", "u", "1.0.0")
+    )
     assert result["delivered"] == "no" and result["error"] == "cannot connect"
 
 
 def test_the_core_updates_itself_from_a_real_release(built, app, tmp_path):
     client = built / "host_client"
-    assert answer(run(client, "heartbeat", url(app), WRITE_KEY, "20", "1", "esp32-host-2", "1.2.0"))["delivered"] == "yes"
+    assert (
+        answer(run(client, "heartbeat", url(app), WRITE_KEY, "20", "1", "esp32-host-2", "1.2.0"))["delivered"] == "yes"
+    )
     image = esp32_image([b"\x42" * 200_000, bytes(range(256)) * 100], named=("wt32-eth01", "1.3.0"))
     (tmp_path / "firmware.bin").write_bytes(image)
     released = app.manage("release_firmware", str(tmp_path / "firmware.bin"), "--board", "wt32-eth01")
@@ -165,23 +215,61 @@ def test_the_core_updates_itself_from_a_real_release(built, app, tmp_path):
 
     result = answer(run(client, "update", url(app), WRITE_KEY, "esp32-host-2", "wt32-eth01", "1.2.0", str(installed)))
 
-    assert result == {"check": "HTTP/1.1 200 OK", "offer": "1.3.0", "decision": "installing",
-                      "download": "installed (SHA-256 verified)"}
+    assert result == {
+        "check": "HTTP/1.1 200 OK",
+        "offer": "1.3.0",
+        "decision": "installing",
+        "download": "installed (SHA-256 verified)",
+    }
     assert installed.read_bytes() == image and not (tmp_path / "slot.bin.partial").exists()
     # Running it now, the board is offered nothing; a version that rolled back is not tried again.
     again = answer(run(client, "update", url(app), WRITE_KEY, "esp32-host-2", "wt32-eth01", "1.3.0", str(installed)))
     assert (again["offer"], again["decision"]) == ("none", "up to date")
-    failed = answer(run(client, "update", url(app), WRITE_KEY, "esp32-host-2", "wt32-eth01", "1.2.0",
-                        str(tmp_path / "other.bin"), "--failed", "1.3.0"))
+    failed = answer(
+        run(
+            client,
+            "update",
+            url(app),
+            WRITE_KEY,
+            "esp32-host-2",
+            "wt32-eth01",
+            "1.2.0",
+            str(tmp_path / "other.bin"),
+            "--failed",
+            "1.3.0",
+        )
+    )
     assert failed["decision"] == "offered version rolled back before" and "download" not in failed
-    small = answer(run(client, "update", url(app), WRITE_KEY, "esp32-host-2", "wt32-eth01", "1.2.0",
-                       str(tmp_path / "other.bin"), "--slot", "1000"))
+    small = answer(
+        run(
+            client,
+            "update",
+            url(app),
+            WRITE_KEY,
+            "esp32-host-2",
+            "wt32-eth01",
+            "1.2.0",
+            str(tmp_path / "other.bin"),
+            "--slot",
+            "1000",
+        )
+    )
     assert small["decision"] == "image too large for the update partition"
     assert not (tmp_path / "other.bin").exists()
 
 
 def test_a_check_with_a_wrong_key_is_refused(built, app, tmp_path):
-    result = answer(run(built / "host_client", "update", url(app), "revoked-or-wrong", "esp32-host-2", "wt32-eth01",
-                        "1.2.0", str(tmp_path / "slot.bin")))
+    result = answer(
+        run(
+            built / "host_client",
+            "update",
+            url(app),
+            "revoked-or-wrong",
+            "esp32-host-2",
+            "wt32-eth01",
+            "1.2.0",
+            str(tmp_path / "slot.bin"),
+        )
+    )
     assert result["check"] == "HTTP/1.1 401 Unauthorized"
     assert json.loads(result["error"]) == {"status": "error", "message": "Invalid API key"}

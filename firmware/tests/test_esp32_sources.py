@@ -15,7 +15,9 @@ from firmware.models import Board
 ESP32 = BASE_DIR / "firmware" / "esp32"
 PLATFORMIO = configparser.ConfigParser(interpolation=None)
 PLATFORMIO.read(ESP32 / "platformio.ini")
-ENVIRONMENTS = {name.removeprefix("env:"): PLATFORMIO[name] for name in PLATFORMIO.sections() if name.startswith("env:")}
+ENVIRONMENTS = {
+    name.removeprefix("env:"): PLATFORMIO[name] for name in PLATFORMIO.sections() if name.startswith("env:")
+}
 SOURCES = [path for path in ESP32.rglob("*") if path.is_file() and ".pio" not in path.parts]
 
 

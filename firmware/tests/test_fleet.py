@@ -22,8 +22,12 @@ def fleet(make_building, make_sensor, make_release):
     now = timezone.now()
     make_release("1.2.0")
     sensors = {
-        "current": make_sensor("current", firmware_version="1.2.0", last_heartbeat=now,
-                               telemetry={"reset_reason": "task_wdt", "uptime_sec": 3600}),
+        "current": make_sensor(
+            "current",
+            firmware_version="1.2.0",
+            last_heartbeat=now,
+            telemetry={"reset_reason": "task_wdt", "uptime_sec": 3600},
+        ),
         "behind": make_sensor("behind", firmware_version="1.1.0", last_heartbeat=now),
         "rolled-back": make_sensor("rolled-back", firmware_version="1.1.0"),
         "seed": make_sensor("seed", firmware_version=""),
@@ -31,14 +35,15 @@ def fleet(make_building, make_sensor, make_release):
     for uuid in ("current", "behind", "rolled-back"):
         services.offered_release(uuid, "wt32-eth01", sensors[uuid].firmware_version)
     SensorFirmware.objects.filter(sensor__uuid="rolled-back").update(
-        downloaded_version="1.2.0", downloaded_at=now - timedelta(minutes=30))
+        downloaded_version="1.2.0", downloaded_at=now - timedelta(minutes=30)
+    )
     return sensors
 
 
 def rows(page: str) -> dict[str, str]:
     """Each sensor's row of the changelist, as text, by uuid."""
     found = {}
-    for row in re.findall(r'<tr>(.*?)</tr>', page, re.S):
+    for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
         uuid = re.search(r'class="field-uuid"[^>]*>(?:<a [^>]*>)?([^<]+)', row)
         if uuid:
             found[uuid.group(1)] = re.sub(r"<[^>]+>", " ", row)
@@ -65,11 +70,16 @@ def test_the_outdated_filter_lists_the_sensors_behind_the_latest_release(admin_c
 
 
 def test_sensors_are_put_on_the_beta_channel_from_the_fleet_view(admin_client, fleet):
-    response = admin_client.post(FLEET, {"action": "to_beta", "_selected_action": [fleet["behind"].pk,
-                                                                                      fleet["seed"].pk]}, follow=True)
+    response = admin_client.post(
+        FLEET, {"action": "to_beta", "_selected_action": [fleet["behind"].pk, fleet["seed"].pk]}, follow=True
+    )
     assert b"2 sensor(s) are on the beta channel" in response.content
     assert dict(SensorFirmware.objects.values_list("sensor__uuid", "channel")) == {
-        "current": "stable", "behind": "beta", "rolled-back": "stable", "seed": "beta"}
+        "current": "stable",
+        "behind": "beta",
+        "rolled-back": "stable",
+        "seed": "beta",
+    }
     assert SensorFirmware.objects.get(sensor__uuid="behind").checked_version == "1.1.0"  # the rest is kept
 
 

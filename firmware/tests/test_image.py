@@ -29,17 +29,20 @@ def test_a_signature_block_after_the_image_is_left_alone():
     assert inspect(image + b"\xff" * 4096, max_bytes=MAX).length == len(image)
 
 
-@pytest.mark.parametrize(("mangle", "problem"), [
-    (lambda image: b"\xe8" + image[1:], "not an ESP32 image: it starts with 0xE8, not 0xE9"),
-    (lambda image: image[:10], "too short to be an ESP32 image"),
-    (lambda image: image[:24 + 8 + 50], f"truncated: segment 1 of 2 needs {FIRST_SEGMENT} bytes, 50 are left"),
-    (lambda image: image[:24 + 8 + FIRST_SEGMENT + 4], "truncated: segment 2 of 2 is missing"),
-    (lambda image: image[:-1], "truncated: the checksum or the SHA-256 at the end is missing"),
-    (lambda image: image[:40] + bytes([image[40] ^ 1]) + image[41:], "damaged: the segments' checksum"),
-    (lambda image: image[:-1] + bytes([image[-1] ^ 1]), "damaged: the SHA-256 appended to the image"),
-    (lambda image: image[:1] + b"\x00" + image[2:], "the header names 0 segments"),
-    (lambda image: image[:1] + b"\x11" + image[2:], "the header names 17 segments"),
-])
+@pytest.mark.parametrize(
+    ("mangle", "problem"),
+    [
+        (lambda image: b"\xe8" + image[1:], "not an ESP32 image: it starts with 0xE8, not 0xE9"),
+        (lambda image: image[:10], "too short to be an ESP32 image"),
+        (lambda image: image[: 24 + 8 + 50], f"truncated: segment 1 of 2 needs {FIRST_SEGMENT} bytes, 50 are left"),
+        (lambda image: image[: 24 + 8 + FIRST_SEGMENT + 4], "truncated: segment 2 of 2 is missing"),
+        (lambda image: image[:-1], "truncated: the checksum or the SHA-256 at the end is missing"),
+        (lambda image: image[:40] + bytes([image[40] ^ 1]) + image[41:], "damaged: the segments' checksum"),
+        (lambda image: image[:-1] + bytes([image[-1] ^ 1]), "damaged: the SHA-256 appended to the image"),
+        (lambda image: image[:1] + b"\x00" + image[2:], "the header names 0 segments"),
+        (lambda image: image[:1] + b"\x11" + image[2:], "the header names 17 segments"),
+    ],
+)
 def test_a_bad_image_is_refused_saying_why(mangle, problem):
     with pytest.raises(ImageError, match=problem.replace("(", r"\(")):
         inspect(mangle(esp32_image()), max_bytes=MAX)
@@ -64,7 +67,7 @@ VARIANTS = {
     "data damaged": (lambda image: image[:300] + bytes([image[300] ^ 1]) + image[301:])(esp32_image()),
     "SHA-256 damaged": (lambda image: image[:-1] + bytes([image[-1] ^ 1]))(esp32_image()),
     "cut in segment 1": esp32_image()[:200],
-    "cut in segment 2": esp32_image()[:24 + 8 + FIRST_SEGMENT + 8 + 500],
+    "cut in segment 2": esp32_image()[: 24 + 8 + FIRST_SEGMENT + 8 + 500],
     "cut before the SHA-256": esp32_image()[:-20],
     "wrong magic": b"\xe8" + esp32_image()[1:],
     "another chip": esp32_image(chip_id=9),
@@ -75,10 +78,15 @@ VARIANTS = {
 def test_the_check_agrees_with_esptool(tmp_path, variant):
     path = tmp_path / "firmware.bin"
     path.write_bytes(VARIANTS[variant])
-    result = subprocess.run([sys.executable, "-m", "esptool", "--chip", "esp32", "image-info", str(path)],
-                            capture_output=True, text=True, timeout=60)
-    esptool_accepts = (result.returncode == 0 and "(invalid" not in result.stdout
-                       and "Chip ID: 0 (ESP32)" in result.stdout)  # an image for the boards we build for
+    result = subprocess.run(
+        [sys.executable, "-m", "esptool", "--chip", "esp32", "image-info", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    esptool_accepts = (
+        result.returncode == 0 and "(invalid" not in result.stdout and "Chip ID: 0 (ESP32)" in result.stdout
+    )  # an image for the boards we build for
     try:
         inspect(VARIANTS[variant], max_bytes=MAX)
         we_accept = True

@@ -19,8 +19,15 @@ ADD = "/admin/firmware/firmwarerelease/add/"
 
 
 def upload(admin_client, image: bytes, *, board: str = "wt32-eth01", version: str = "1.2.0", **fields):
-    form = {"board": board, "version": version, "channel": "stable", "rollout_percent": "100", "active": "on",
-            "image": SimpleUploadedFile("firmware.bin", image), **fields}
+    form = {
+        "board": board,
+        "version": version,
+        "channel": "stable",
+        "rollout_percent": "100",
+        "active": "on",
+        "image": SimpleUploadedFile("firmware.bin", image),
+        **fields,
+    }
     return admin_client.post(ADD, form)
 
 
@@ -37,7 +44,11 @@ def test_an_uploaded_image_is_released_with_its_size_and_sha256(admin_client):
     assert response.status_code == 302
     release = FirmwareRelease.objects.get()
     assert (release.board, release.version, release.notes, release.created_by) == (
-        "wt32-eth01", "1.2.0", "Faster reconnects", "admin")
+        "wt32-eth01",
+        "1.2.0",
+        "Faster reconnects",
+        "admin",
+    )
     assert (release.size, release.sha256) == (len(image), hashlib.sha256(image).hexdigest())
     assert services.image_bytes(release) == image
 
@@ -47,18 +58,31 @@ def test_the_version_is_taken_from_an_image_that_names_it(admin_client):
     assert FirmwareRelease.objects.get().version == "2.1.0-rc.1"
 
 
-@pytest.mark.parametrize(("image", "board", "version", "problem"), [
-    (esp32_image(named=("wt32-eth01", "1.3.0")), "wt32-eth01", "1.2.0", "the image says it is version 1.3.0, not 1.2.0"),
-    (esp32_image(named=("esp32-wifi", "1.2.0")), "wt32-eth01", "1.2.0", "built for the esp32-wifi board, not wt32-eth01"),
-    (esp32_image(), "wt32-eth01", "", "give the version: this image does not name its own"),
-    (esp32_image(), "wt32-eth01", "v1.2", "'v1.2' is not a semantic version"),
-    (esp32_image(named=("wt32-eth01", "1.2.0")), "wt32-eth01", "v1.2", "'v1.2' is not a semantic version"),
-    (esp32_image(), "wt32-eth01", "1.0.0-" + "a" * 27, "(at most 32 characters)"),
-    (esp32_image(), "wt32-eth01", "1.2.0+build.5", "has build metadata (+build.5)"),
-    (b"\xe8" + esp32_image()[1:], "wt32-eth01", "1.2.0", "not an ESP32 image: it starts with 0xE8, not 0xE9"),
-    (esp32_image()[:100], "wt32-eth01", "1.2.0", "truncated: segment 1 of 2 needs"),
-    (b"\xe9\x01", "wt32-eth01", "1.2.0", "the file is 2 bytes: too short to be an ESP32 image"),
-])
+@pytest.mark.parametrize(
+    ("image", "board", "version", "problem"),
+    [
+        (
+            esp32_image(named=("wt32-eth01", "1.3.0")),
+            "wt32-eth01",
+            "1.2.0",
+            "the image says it is version 1.3.0, not 1.2.0",
+        ),
+        (
+            esp32_image(named=("esp32-wifi", "1.2.0")),
+            "wt32-eth01",
+            "1.2.0",
+            "built for the esp32-wifi board, not wt32-eth01",
+        ),
+        (esp32_image(), "wt32-eth01", "", "give the version: this image does not name its own"),
+        (esp32_image(), "wt32-eth01", "v1.2", "'v1.2' is not a semantic version"),
+        (esp32_image(named=("wt32-eth01", "1.2.0")), "wt32-eth01", "v1.2", "'v1.2' is not a semantic version"),
+        (esp32_image(), "wt32-eth01", "1.0.0-" + "a" * 27, "(at most 32 characters)"),
+        (esp32_image(), "wt32-eth01", "1.2.0+build.5", "has build metadata (+build.5)"),
+        (b"\xe8" + esp32_image()[1:], "wt32-eth01", "1.2.0", "not an ESP32 image: it starts with 0xE8, not 0xE9"),
+        (esp32_image()[:100], "wt32-eth01", "1.2.0", "truncated: segment 1 of 2 needs"),
+        (b"\xe9\x01", "wt32-eth01", "1.2.0", "the file is 2 bytes: too short to be an ESP32 image"),
+    ],
+)
 def test_a_bad_upload_is_refused_saying_why_and_nothing_is_written(admin_client, image, board, version, problem):
     response = upload(admin_client, image, board=board, version=version)
 
@@ -80,7 +104,8 @@ def test_a_version_or_an_image_is_released_once_per_board(admin_client):
 
     assert "wt32-eth01 already has a release 1.2.0" in refusal(upload(admin_client, esp32_image(filler=b"\x33")))
     assert "this very image is already released for wt32-eth01 as 1.2.0" in refusal(
-        upload(admin_client, first, version="1.2.1"))
+        upload(admin_client, first, version="1.2.1")
+    )
     # The same version of another board is another release.
     assert upload(admin_client, first, board="esp32-wifi").status_code == 302
     assert FirmwareRelease.objects.count() == 2
@@ -92,13 +117,26 @@ def test_a_released_image_cannot_be_changed_only_its_rollout(admin_client, make_
     release = FirmwareRelease.objects.get()
     page = f"/admin/firmware/firmwarerelease/{release.pk}/change/"
 
-    response = admin_client.post(page, {"board": "esp32-wifi", "version": "9.9.9", "channel": "beta",
-                                        "rollout_percent": "10", "buildings": ["10"], "notes": "staged"})
+    response = admin_client.post(
+        page,
+        {
+            "board": "esp32-wifi",
+            "version": "9.9.9",
+            "channel": "beta",
+            "rollout_percent": "10",
+            "buildings": ["10"],
+            "notes": "staged",
+        },
+    )
 
     assert response.status_code == 302
     release.refresh_from_db()
-    assert (release.board, release.version, release.channel, release.rollout_percent) == ("wt32-eth01", "1.2.0",
-                                                                                         "beta", 10)
+    assert (release.board, release.version, release.channel, release.rollout_percent) == (
+        "wt32-eth01",
+        "1.2.0",
+        "beta",
+        10,
+    )
     assert list(release.buildings.values_list("pk", flat=True)) == [10]
     assert b"firmware image" not in admin_client.get(page).content  # no second upload on a release
 
@@ -121,20 +159,43 @@ def test_the_command_releases_an_image_to_chosen_buildings(tmp_path, make_buildi
     path = tmp_path / "firmware.bin"
     path.write_bytes(esp32_image(named=("esp32-wifi", "1.4.0")))
 
-    call_command("release_firmware", str(path), "--board", "esp32-wifi", "--channel", "beta", "--rollout", "25",
-                 "--building", "10", "--building", "11", "--mandatory", "--notes", "Watchdog fix")
+    call_command(
+        "release_firmware",
+        str(path),
+        "--board",
+        "esp32-wifi",
+        "--channel",
+        "beta",
+        "--rollout",
+        "25",
+        "--building",
+        "10",
+        "--building",
+        "11",
+        "--mandatory",
+        "--notes",
+        "Watchdog fix",
+    )
 
     release = FirmwareRelease.objects.get()
     assert (release.version, release.channel, release.rollout_percent, release.mandatory, release.notes) == (
-        "1.4.0", "beta", 25, True, "Watchdog fix")
+        "1.4.0",
+        "beta",
+        25,
+        True,
+        "Watchdog fix",
+    )
     assert sorted(release.buildings.values_list("pk", flat=True)) == [10, 11]
 
 
-@pytest.mark.parametrize(("arguments", "problem"), [
-    (["--release-version", "1.0.0", "--building", "99"], "no building 99"),
-    (["--release-version", "1.0.0", "--rollout", "0"], "--rollout 0: give a share between 1 and 100"),
-    (["--release-version", "one"], "not released: 'one' is not a semantic version"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        (["--release-version", "1.0.0", "--building", "99"], "no building 99"),
+        (["--release-version", "1.0.0", "--rollout", "0"], "--rollout 0: give a share between 1 and 100"),
+        (["--release-version", "one"], "not released: 'one' is not a semantic version"),
+    ],
+)
 def test_the_command_refuses_bad_input_and_writes_nothing(tmp_path, make_building, arguments, problem):
     make_building(id=10)
     path = tmp_path / "firmware.bin"

@@ -16,8 +16,9 @@ def audience(make_building) -> list[Subscriber]:
     subscribers = []
     for chat_id, building, number in [(1, 10, 1), (2, 10, 2), (3, 11, 1)]:
         subscriber = Subscriber.objects.create(chat_id=chat_id, name=f"chat {chat_id}")
-        Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=building,
-                                                                                      number=number))
+        Subscription.objects.create(
+            subscriber=subscriber, section=Section.objects.get(building_id=building, number=number)
+        )
         subscribers.append(subscriber)
     Subscriber.objects.create(chat_id=4, name="no broadcasts", broadcasts=False)
     return subscribers
@@ -25,16 +26,19 @@ def audience(make_building) -> list[Subscriber]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_broadcast_is_previewed_then_sent_to_its_audience_once(admin_client, audience, telegram):
-    response = admin_client.post("/admin/notifications/broadcast/add/",
-                                 {"text": "Water is off <b>tomorrow</b>", "building": 10, "_continue": "1"})
+    response = admin_client.post(
+        "/admin/notifications/broadcast/add/",
+        {"text": "Water is off <b>tomorrow</b>", "building": 10, "_continue": "1"},
+    )
     broadcast = Broadcast.objects.get()
     page = admin_client.get(f"/admin/notifications/broadcast/{broadcast.pk}/change/").content.decode()
     assert response.status_code == 302 and broadcast.queued_at is None and telegram.sent() == []
     assert "Water is off &lt;b&gt;tomorrow&lt;/b&gt;" in page and "2 subscriber(s): London" in page
     assert 'name="_send"' in page
 
-    admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/",
-                      {"text": broadcast.text, "building": 10, "_send": "1"})
+    admin_client.post(
+        f"/admin/notifications/broadcast/{broadcast.pk}/change/", {"text": broadcast.text, "building": 10, "_send": "1"}
+    )
     assert sorted(int(p["chat_id"]) for p in telegram.sent()) == [1, 2]
     page = admin_client.get(f"/admin/notifications/broadcast/{broadcast.pk}/change/").content.decode()
     assert "sent 2" in page and 'name="_send"' not in page
@@ -43,13 +47,15 @@ def test_a_broadcast_is_previewed_then_sent_to_its_audience_once(admin_client, a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_now_with_the_broker_down_answers_and_the_sweep_queues_each_message_once(admin_client, audience,
-                                                                                      broker_down):
+def test_send_now_with_the_broker_down_answers_and_the_sweep_queues_each_message_once(
+    admin_client, audience, broker_down
+):
     from datetime import timedelta
 
     broadcast = Broadcast.objects.create(text="Water is off", building_id=10)
-    response = admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/",
-                                 {"text": broadcast.text, "building": 10, "_send": "1"})
+    response = admin_client.post(
+        f"/admin/notifications/broadcast/{broadcast.pk}/change/", {"text": broadcast.text, "building": 10, "_send": "1"}
+    )
     assert response.status_code == 302  # not a 500: the rows are committed, the sweep takes them
     broadcast.refresh_from_db()
     assert broadcast.queued_at is not None and not Message.objects.exists()  # not fanned out in the request
@@ -57,8 +63,10 @@ def test_send_now_with_the_broker_down_answers_and_the_sweep_queues_each_message
     assert Message.objects.filter(broadcast=broadcast).count() == 2
     assert outbox.announce_missed(timedelta(hours=1)) == 0 and Message.objects.count() == 2
     Message.objects.update(state=Message.State.FAILED)
-    response = admin_client.post("/admin/notifications/message/", {
-        "action": "requeue", "_selected_action": list(Message.objects.values_list("pk", flat=True))})
+    response = admin_client.post(
+        "/admin/notifications/message/",
+        {"action": "requeue", "_selected_action": list(Message.objects.values_list("pk", flat=True))},
+    )
     assert response.status_code == 302 and Message.objects.filter(state=Message.State.PENDING).count() == 2
 
 
@@ -86,8 +94,9 @@ def test_a_broadcast_to_a_section_or_everyone(audience):
 def test_subscribers_are_searched_and_deactivated(admin_client, audience):
     listing = admin_client.get("/admin/notifications/subscriber/", {"q": "2"}).content.decode()
     assert "chat 2" in listing and "chat 3" not in listing
-    admin_client.post("/admin/notifications/subscriber/", {"action": "deactivate",
-                                                           "_selected_action": [audience[0].pk]})
+    admin_client.post(
+        "/admin/notifications/subscriber/", {"action": "deactivate", "_selected_action": [audience[0].pk]}
+    )
     audience[0].refresh_from_db()
     assert not audience[0].active and audience[0].deactivated_reason.startswith("deactivated by ")
 
@@ -96,17 +105,26 @@ def test_subscribers_are_searched_and_deactivated(admin_client, audience):
 def test_the_outbox_is_filtered_by_state_and_failed_rows_are_queued_again(admin_client, audience):
     from django.utils import timezone
 
-    failed = Message.objects.create(subscriber=audience[0], kind=Message.Kind.BROADCAST, not_before=timezone.now(),
-                                    state=Message.State.FAILED, error="gave up")
-    Message.objects.create(subscriber=audience[1], kind=Message.Kind.BROADCAST, not_before=timezone.now(),
-                           state=Message.State.SENT)
+    failed = Message.objects.create(
+        subscriber=audience[0],
+        kind=Message.Kind.BROADCAST,
+        not_before=timezone.now(),
+        state=Message.State.FAILED,
+        error="gave up",
+    )
+    Message.objects.create(
+        subscriber=audience[1], kind=Message.Kind.BROADCAST, not_before=timezone.now(), state=Message.State.SENT
+    )
     listing = admin_client.get("/admin/notifications/message/", {"state__exact": "failed"})
     assert list(listing.context["cl"].queryset) == [failed]
     admin_client.post("/admin/notifications/message/", {"action": "requeue", "_selected_action": [failed.pk]})
     failed.refresh_from_db()
     assert failed.state == Message.State.PENDING  # no token in tests: it waits in the outbox
-    for page in ("/admin/notifications/subscription/", "/admin/notifications/broadcast/",
-                 "/admin/notifications/broadcast/add/"):
+    for page in (
+        "/admin/notifications/subscription/",
+        "/admin/notifications/broadcast/",
+        "/admin/notifications/broadcast/add/",
+    ):
         assert admin_client.get(page).status_code == 200
 
 
@@ -123,8 +141,9 @@ def test_only_operators_allowed_to_delete_broadcasts_may_delete_drafts(client, a
 
 
 @pytest.mark.django_db(transaction=True)
-def test_send_now_to_50000_subscribers_leaves_heartbeats_and_the_detector_writing(admin_client, make_building,
-                                                                                   broker_down):
+def test_send_now_to_50000_subscribers_leaves_heartbeats_and_the_detector_writing(
+    admin_client, make_building, broker_down
+):
     import threading
 
     from django.db import connection
@@ -136,8 +155,9 @@ def test_send_now_to_50000_subscribers_leaves_heartbeats_and_the_detector_writin
     make_building(id=10, name="London", sections=1)
     Subscriber.objects.bulk_create((Subscriber(chat_id=100_000 + n) for n in range(50_000)), batch_size=5000)
     broadcast = Broadcast.objects.create(text="Water is off on Monday")
-    response = admin_client.post(f"/admin/notifications/broadcast/{broadcast.pk}/change/",
-                                 {"text": broadcast.text, "_send": "1"})
+    response = admin_client.post(
+        f"/admin/notifications/broadcast/{broadcast.pk}/change/", {"text": broadcast.text, "_send": "1"}
+    )
     assert response.status_code == 302 and not Message.objects.exists()  # "Send now" answers at once
     fanning_out, failures, seen = threading.Event(), [], set()
 
@@ -146,9 +166,11 @@ def test_send_now_to_50000_subscribers_leaves_heartbeats_and_the_detector_writin
         try:
             while fanning_out.is_set():
                 for number in range(5):
-                    response = board.post("/api/v1/heartbeat", {
-                        "api_key": WRITE_KEY, "building_id": 10, "section_id": 1, "sensor_uuid": f"board-{number}"},
-                        content_type="application/json")
+                    response = board.post(
+                        "/api/v1/heartbeat",
+                        {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1, "sensor_uuid": f"board-{number}"},
+                        content_type="application/json",
+                    )
                     if response.status_code != 200:
                         failures.append(response.status_code)
                 detect_offline()

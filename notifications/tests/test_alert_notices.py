@@ -67,8 +67,9 @@ def test_an_alert_and_its_all_clear_reach_each_subscriber_of_the_region_once(cal
     subscribe(104, (11, 1), language="en")  # another region
     sound_the_alert(calm, clock)
     [english] = telegram.texts(101)
-    assert english == ("🚨 Air-raid alert at London since 14:05. Go to the shelter.\n"
-                       "Nearest shelter: Parking -1 (1 Main St, 80 m).")
+    assert english == (
+        "🚨 Air-raid alert at London since 14:05. Go to the shelter.\nNearest shelter: Parking -1 (1 Main St, 80 m)."
+    )
     assert telegram.texts(102)[0].startswith("🚨 Повітряна тривога: London, з 14:05.")
     assert telegram.texts(103) == [] and telegram.texts(104) == []
     services.poll()  # the same answers again
@@ -93,8 +94,10 @@ def test_alert_notices_go_before_power_notices_already_queued(calm, clock, teleg
     assert Message.objects.filter(kind=Message.Kind.POWER, state=Message.State.PENDING).count() == 60  # on, off
     settings.TELEGRAM_BOT_TOKEN = telegram.token
     deliver()
-    kinds = [Message.objects.get(subscriber__chat_id=int(sent["chat_id"]), text=sent["text"]).kind
-             for sent in telegram.sent()]
+    kinds = [
+        Message.objects.get(subscriber__chat_id=int(sent["chat_id"]), text=sent["text"]).kind
+        for sent in telegram.sent()
+    ]
     assert kinds == [Message.Kind.ALERT] * 30 + [Message.Kind.POWER] * 30
 
 

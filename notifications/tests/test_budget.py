@@ -55,10 +55,19 @@ def test_a_pause_holds_back_replies_and_notices_alike():
     assert paused(budget, 101.0) == budget  # a shorter pause does not shorten a longer one
 
 
-@pytest.mark.parametrize("endpoint, counted", [
-    ("sendMessage", True), ("sendPhoto", True), ("copyMessage", True), ("forwardMessage", True),
-    ("editMessageText", False), ("answerCallbackQuery", False), ("sendChatAction", False), ("getMe", False),
-])
+@pytest.mark.parametrize(
+    "endpoint, counted",
+    [
+        ("sendMessage", True),
+        ("sendPhoto", True),
+        ("copyMessage", True),
+        ("forwardMessage", True),
+        ("editMessageText", False),
+        ("answerCallbackQuery", False),
+        ("sendChatAction", False),
+        ("getMe", False),
+    ],
+)
 def test_only_new_messages_take_a_slot(endpoint, counted):
     assert counts_as_message(endpoint) is counted
 
@@ -116,7 +125,8 @@ def test_a_pause_set_by_one_process_holds_back_the_other(store):
             await first.change(lambda budget, now: (paused(budget, now + 30), None))
             budget, now = await second.read()
             return budget.paused_until - now, await second.change(
-                lambda budget, now: take_slot(budget, now, INTERVAL, bulk=True))
+                lambda budget, now: take_slot(budget, now, INTERVAL, bulk=True)
+            )
         finally:
             await first.close()
             await second.close()
@@ -151,6 +161,8 @@ def test_a_store_that_cannot_be_reached_leaves_the_cap_to_the_process(caplog):
         return starts
 
     starts = asyncio.run(run())
-    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in zip(starts, starts[1:3], strict=False)] == [True] * 2
+    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in zip(starts, starts[1:3], strict=False)] == [
+        True
+    ] * 2
     assert starts[3] - starts[2] >= 0.29
     assert "the shared store failed" in caplog.text

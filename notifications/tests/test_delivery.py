@@ -104,8 +104,9 @@ def test_a_first_state_and_a_held_one_tell_nobody(subscribe, beat, london):
     subscribe(101)
     detect_offline()
     beat(section=2)  # the section's first state
-    PowerEvent.objects.create(section=london, sequence=2, state=PowerState.UNKNOWN, at=timezone.now(),
-                              cause=PowerCause.GUARD)  # as the mass-silence guard records it
+    PowerEvent.objects.create(
+        section=london, sequence=2, state=PowerState.UNKNOWN, at=timezone.now(), cause=PowerCause.GUARD
+    )  # as the mass-silence guard records it
     assert outbox.announce_missed(timedelta(hours=1)) == 0
     assert not Announcement.objects.exists() and not Message.objects.exists()
 
@@ -128,8 +129,9 @@ def test_with_429s_nothing_is_lost_or_doubled(telegram, subscribe, outage, while
     assert Message.objects.filter(state=Message.State.SENT).count() == len(chats)
     assert sum(Message.objects.values_list("attempts", flat=True)) == len(chats) + 3
     refused = [c.at for c in telegram.calls if c.method == "sendMessage" and not c.params.get("_accepted")]
-    after = [c.at for c in telegram.calls if c.method == "sendMessage" and c.params.get("_accepted")
-             and c.at > refused[0]]
+    after = [
+        c.at for c in telegram.calls if c.method == "sendMessage" and c.params.get("_accepted") and c.at > refused[0]
+    ]
     assert min(after) - refused[0] >= 0.9  # the whole sender waited retry_after
 
 
@@ -146,8 +148,9 @@ def test_a_chat_that_is_gone_deactivates_its_subscriber(telegram, subscribe, out
     assert failed.state == Message.State.FAILED and reason in failed.error.lower()
 
 
-def test_network_errors_are_retried_with_backoff_then_failed(subscribe, outage, settings, time_machine,
-                                                             while_unreachable):
+def test_network_errors_are_retried_with_backoff_then_failed(
+    subscribe, outage, settings, time_machine, while_unreachable
+):
     settings.TELEGRAM_API_URL = "http://127.0.0.1:9"  # nothing listens there
     subscribe(101)
     while_unreachable(outage, "123:TOKEN")
@@ -162,8 +165,7 @@ def test_network_errors_are_retried_with_backoff_then_failed(subscribe, outage, 
     assert message.state == Message.State.FAILED and message.error.startswith("gave up after 5 attempts")
 
 
-def test_a_message_not_yet_out_gives_way_to_the_current_truth(telegram, subscribe, outage, beat,
-                                                              while_unreachable):
+def test_a_message_not_yet_out_gives_way_to_the_current_truth(telegram, subscribe, outage, beat, while_unreachable):
     told_up = subscribe(101, language="en")
 
     def off_and_back() -> None:
@@ -178,8 +180,9 @@ def test_a_message_not_yet_out_gives_way_to_the_current_truth(telegram, subscrib
     assert states == {"down": Message.State.SKIPPED, "up": Message.State.SENT}
 
 
-def test_nothing_is_said_when_the_truth_is_what_was_last_told(telegram, subscribe, outage, beat, elapse,
-                                                             while_unreachable):
+def test_nothing_is_said_when_the_truth_is_what_was_last_told(
+    telegram, subscribe, outage, beat, elapse, while_unreachable
+):
     subscribe(101)
     outage()  # told: off
     beat(section=2)  # told: on
@@ -209,8 +212,9 @@ class TestQuietHours:
         assert telegram.sent(101)[0]["disable_notification"] == "true"
         assert telegram.sent(102)[0].get("disable_notification", "false") == "false"
 
-    def test_messages_are_held_until_quiet_hours_end_if_chosen(self, at_night, telegram, subscribe, outage,
-                                                               time_machine):
+    def test_messages_are_held_until_quiet_hours_end_if_chosen(
+        self, at_night, telegram, subscribe, outage, time_machine
+    ):
         subscribe(101, quiet_start=time(22), quiet_end=time(7), hold_in_quiet_hours=True)
         outage()  # at 23:32
         message = Message.objects.get()

@@ -18,7 +18,11 @@ def test_pausing_and_resuming_is_recorded_with_who_and_why():
     assert not notifications_paused()
     pause = NotificationPause.objects.get()
     assert (pause.reason, pause.started_by, pause.ended_by, pause.open) == (
-        "false alarms from the new boards", "alice", "bob", False)
+        "false alarms from the new boards",
+        "alice",
+        "bob",
+        False,
+    )
     assert pause.ended_at >= pause.started_at
 
 

@@ -72,8 +72,9 @@ def test_a_changed_schedule_says_what_changed(polled, telegram):
     subscribe(102, (10, 1), language="en")
     polled.set_day("3.1", TODAY, off=[(19 * 60, 23 * 60)])
     services.poll_yasno()
-    assert telegram.texts(102) == ["📅 The schedule for 03.12, group 3.1, changed: off 19:00–23:00 (4 hours). "
-                                   "Before: off 18:00–22:00 (4 hours)."]
+    assert telegram.texts(102) == [
+        "📅 The schedule for 03.12, group 3.1, changed: off 19:00–23:00 (4 hours). Before: off 18:00–22:00 (4 hours)."
+    ]
 
 
 def test_emergency_outages_are_announced(polled, telegram):
@@ -132,16 +133,28 @@ def outage_between(clock, beat_again, start: tuple[int, int], end: tuple[int, in
     beat_again()
 
 
-@pytest.mark.parametrize("start,end,off_says,back_says", [
-    ((18, 2), (20, 50), "Planned: off 18:00–22:00, back by 22:00 per schedule.",
-     "1 hour 10 minutes earlier than planned (22:00)."),
-    ((17, 55), (22, 4), "Planned: off 18:00–22:00, back by 22:00 per schedule.", "As planned."),
-    ((18, 30), (23, 15), "Planned: off 18:00–22:00, back by 22:00 per schedule.",
-     "1 hour 15 minutes later than planned (22:00)."),
-    ((12, 0), (13, 0), "This is not in the schedule.", "It was not in the schedule."),
-])
-def test_power_notices_compare_with_the_schedule(polled, telegram, clock, sensor_in_london, start, end, off_says,
-                                                   back_says):
+@pytest.mark.parametrize(
+    "start,end,off_says,back_says",
+    [
+        (
+            (18, 2),
+            (20, 50),
+            "Planned: off 18:00–22:00, back by 22:00 per schedule.",
+            "1 hour 10 minutes earlier than planned (22:00).",
+        ),
+        ((17, 55), (22, 4), "Planned: off 18:00–22:00, back by 22:00 per schedule.", "As planned."),
+        (
+            (18, 30),
+            (23, 15),
+            "Planned: off 18:00–22:00, back by 22:00 per schedule.",
+            "1 hour 15 minutes later than planned (22:00).",
+        ),
+        ((12, 0), (13, 0), "This is not in the schedule.", "It was not in the schedule."),
+    ],
+)
+def test_power_notices_compare_with_the_schedule(
+    polled, telegram, clock, sensor_in_london, start, end, off_says, back_says
+):
     subscribe(101, (10, 1), language="en")
     outage_between(clock, sensor_in_london, start, end)
     off, back = telegram.texts(101)
@@ -164,8 +177,15 @@ def test_a_reminder_held_through_quiet_hours_is_dropped_once_the_outage_began(ya
     yasno.set_day("3.1", TODAY, off=[(6 * 60, 10 * 60)])
     clock(4, 0)
     services.poll_yasno()
-    subscribe(101, (10, 1), language="en", schedule_reminder=60, quiet_start=time(23), quiet_end=time(7),
-              hold_in_quiet_hours=True)
+    subscribe(
+        101,
+        (10, 1),
+        language="en",
+        schedule_reminder=60,
+        quiet_start=time(23),
+        quiet_end=time(7),
+        hold_in_quiet_hours=True,
+    )
     clock(5, 1)
     assert outbox.remind_planned_outages() == 1
     clock(7, 0)

@@ -24,19 +24,48 @@ CHATS = 150
 
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_killed_mid_broadcast_is_restarted_and_sends_the_rest_once(
-    telegram, test_database_url, tmp_path, time_machine, settings,
+    telegram,
+    test_database_url,
+    tmp_path,
+    time_machine,
+    settings,
 ):
     Subscriber.objects.bulk_create(Subscriber(chat_id=1000 + n, name=f"chat {n}") for n in range(CHATS))
     broadcast = Broadcast.objects.create(text="Water is off on Monday, 9:00-13:00.", created_by="alice")
     assert send_broadcast(broadcast) and queue_broadcast(broadcast.pk) == CHATS
 
     broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    env = {**os.environ, "DATABASE_URL": test_database_url, "TELEGRAM_API_URL": telegram.url,
-           "TELEGRAM_BOT_TOKEN": telegram.token, "TELEGRAM_RATE_PER_SEC": "50", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": test_database_url,
+        "TELEGRAM_API_URL": telegram.url,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_RATE_PER_SEC": "50",
+        "LOG_LEVEL": "WARNING",
+    }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "powerbot", "-b", broker, "worker", "--queues", "telegram",
-         "--concurrency", "1", "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=BASE_DIR, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "powerbot",
+            "-b",
+            broker,
+            "worker",
+            "--queues",
+            "telegram",
+            "--concurrency",
+            "1",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         sender = Celery("powerbot-test", broker=broker, set_as_current=False)

@@ -21,8 +21,10 @@ CHATS = 150
 def drop_every_other_connection() -> int:
     """What a PostgreSQL restart does to every process but this test's own connection."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         return cursor.fetchone()[0]
 
 
@@ -32,8 +34,7 @@ def postgresql():
         pytest.skip("terminating connections is PostgreSQL's: it runs in the PostgreSQL pass")
 
 
-def test_the_sender_goes_on_after_postgresql_drops_its_connections_and_sends_each_once(postgresql, telegram,
-                                                                                        settings):
+def test_the_sender_goes_on_after_postgresql_drops_its_connections_and_sends_each_once(postgresql, telegram, settings):
     settings.TELEGRAM_RATE_PER_SEC = 100
     telegram.latency = 0.01
     Subscriber.objects.bulk_create(Subscriber(chat_id=1000 + n) for n in range(CHATS))
@@ -88,8 +89,9 @@ def test_a_batch_longer_than_the_lease_keeps_a_second_sender_out(telegram, monke
     assert len(telegram.sent(7)) == 5 and Message.objects.filter(state=Message.State.SENT).count() == 5
 
 
-def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(telegram, own_redis, settings,
-                                                                                 tmp_path):
+def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(
+    telegram, own_redis, settings, tmp_path
+):
     import shutil
     import subprocess
     import time
@@ -108,8 +110,22 @@ def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(
     server.wait(timeout=10)
     port = url.rsplit(":", 1)[1].split("/")[0]
     time.sleep(0.3)
-    again = subprocess.Popen([shutil.which("redis-server"), "--port", port, "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    again = subprocess.Popen(
+        [
+            shutil.which("redis-server"),
+            "--port",
+            port,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:  # ...and comes back, empty
         sender.join(60)
         for _ in range(3):
@@ -146,7 +162,8 @@ def test_a_lease_that_cannot_be_renewed_stops_the_sender(telegram, monkeypatch):
 
 
 def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells_each_change_once(
-        telegram, own_redis, workers, make_building, make_sensor, beat, tmp_path):
+    telegram, own_redis, workers, make_building, make_sensor, beat, tmp_path
+):
     import shutil
     import subprocess
     import time
@@ -183,8 +200,22 @@ def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells
         assert SectionPower.objects.get().state == PowerState.UP
 
         port = url.rsplit(":", 1)[1].split("/")[0]
-        again = subprocess.Popen([shutil.which("redis-server"), "--port", port, "--bind", "127.0.0.1", "--save", "",
-                                  "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+        again = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                port,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(tmp_path),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         try:  # ...and comes back, empty: the notice queued while it was away is gone with it
             deadline = time.monotonic() + 90
             while not all(len(texts) == 2 for texts in told().values()) and time.monotonic() < deadline:
@@ -198,4 +229,8 @@ def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells
     outbox_states = list(Message.objects.values_list("subscriber__chat_id", "state", "attempts"))
     for chat, texts in told().items():  # each change once, in order
         assert len(texts) == 2 and "off" in texts[0].lower() and "on" in texts[1].lower(), (
-            chat, texts, outbox_states, workers.log())
+            chat,
+            texts,
+            outbox_states,
+            workers.log(),
+        )

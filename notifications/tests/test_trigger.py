@@ -13,13 +13,15 @@ from sensors.tests.history import recorded
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_broker_down_fails_no_heartbeat_and_the_sweep_announces(make_building, make_sensor, beat, elapse,
-                                                                    broker_down, caplog):
+def test_a_broker_down_fails_no_heartbeat_and_the_sweep_announces(
+    make_building, make_sensor, beat, elapse, broker_down, caplog
+):
     make_building(sections=2)
     make_sensor("a", section=1)
     beat("a", section=1)
-    Subscription.objects.create(subscriber=Subscriber.objects.create(chat_id=7),
-                                section=Section.objects.get(building_id=10, number=1))
+    Subscription.objects.create(
+        subscriber=Subscriber.objects.create(chat_id=7), section=Section.objects.get(building_id=10, number=1)
+    )
     elapse(200)
     assert recorded(10, 1) == "down"
 

@@ -32,12 +32,20 @@ def documented(name: str) -> bool:
 def variables_the_code_reads() -> set[str]:
     """Every variable name passed to a `powerbot.config` reader in the settings and gunicorn's config."""
     names = set()
-    for path in (BASE_DIR / "powerbot" / "settings.py", BASE_DIR / "powerbot" / "gunicorn.conf.py",
-                 BASE_DIR / "powerbot" / "logs.py"):
+    for path in (
+        BASE_DIR / "powerbot" / "settings.py",
+        BASE_DIR / "powerbot" / "gunicorn.conf.py",
+        BASE_DIR / "powerbot" / "logs.py",
+    ):
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")).startswith(
-                    ("get_", "parse_")) and node.args and isinstance(node.args[0], ast.Constant)
-                    and isinstance(node.args[0].value, str) and node.args[0].value.isupper()):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")).startswith(("get_", "parse_"))
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and node.args[0].value.isupper()
+            ):
                 names.add(node.args[0].value)
     return names
 
@@ -89,8 +97,12 @@ def test_long_running_services_restart_and_the_servers_and_workers_have_health_c
 
 def test_named_volumes_are_declared_and_data_lives_in_them():
     declared = set(COMPOSE["volumes"])
-    used = {volume.split(":")[0] for service in SERVICES.values() for volume in service.get("volumes", [])
-            if not volume.startswith(("/", "."))}
+    used = {
+        volume.split(":")[0]
+        for service in SERVICES.values()
+        for volume in service.get("volumes", [])
+        if not volume.startswith(("/", "."))
+    }
     assert used == declared
     assert "postgres-data:/var/lib/postgresql/data" in SERVICES["postgres"]["volumes"]
     assert "redis-data:/data" in SERVICES["redis"]["volumes"]
@@ -104,7 +116,10 @@ def test_traefik_labels_come_from_the_seed_variables_and_the_sensor_port_is_kept
     assert labels["traefik.http.services.${TRAEFIK_ROUTER:-powerbot}.loadbalancer.server.port"] == "8000"
     assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:8001"]  # the sensor-only port
     assert {name: SERVICES[name]["profiles"] for name in ("bot", "traefik", "backup")} == {
-        "bot": ["bot"], "traefik": ["proxy"], "backup": ["backup"]}
+        "bot": ["bot"],
+        "traefik": ["proxy"],
+        "backup": ["backup"],
+    }
 
 
 def test_every_compose_variable_is_documented_in_env_example():
@@ -155,15 +170,17 @@ def test_the_build_context_leaves_out_local_state_and_secrets():
     assert {".git", ".venv", "var", ".env*", "!.env.example"} <= ignored
 
 
-
 def test_the_compose_settings_pass_djangos_deployment_check(tmp_path):
     from conftest import project_env, run_manage
 
     environment = COMPOSE["x-app"]["environment"]
-    env = project_env(f"sqlite:///{tmp_path / 'db.sqlite3'}", DEBUG="false",
-                      BEHIND_HTTPS_PROXY=environment["BEHIND_HTTPS_PROXY"],
-                      SENSOR_ONLY_PORT=environment["SENSOR_ONLY_PORT"],
-                      SECRET_KEY="kq8Zr1v-Xm3pW9s_Tn6yB2cLd4Hf7Gj0QeRu5AoIiUwEzVxYbN")
+    env = project_env(
+        f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        DEBUG="false",
+        BEHIND_HTTPS_PROXY=environment["BEHIND_HTTPS_PROXY"],
+        SENSOR_ONLY_PORT=environment["SENSOR_ONLY_PORT"],
+        SECRET_KEY="kq8Zr1v-Xm3pW9s_Tn6yB2cLd4Hf7Gj0QeRu5AoIiUwEzVxYbN",
+    )
     result = run_manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0 and "System check identified no issues" in result.stdout, result.stderr
     assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:" + environment["SENSOR_ONLY_PORT"]]

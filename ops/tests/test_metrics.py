@@ -77,8 +77,9 @@ def test_firmware_checks_and_downloads_are_counted(scrape, client, make_building
     client.get("/api/v1/firmware/check", {**check, "current_version": "1.0.0"}, HTTP_X_API_KEY=WRITE_KEY)
     client.get("/api/v1/firmware/check", {**check, "current_version": "1.2.0"}, HTTP_X_API_KEY=WRITE_KEY)
     client.get("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"}, HTTP_X_API_KEY=WRITE_KEY)
-    client.head("/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"},
-                HTTP_X_API_KEY=WRITE_KEY)  # headers only: not counted
+    client.head(
+        "/api/v1/firmware/download/wt32-eth01/1.2.0", {"sensor_uuid": "esp32-1"}, HTTP_X_API_KEY=WRITE_KEY
+    )  # headers only: not counted
     after = scrape()
 
     assert delta(before, after, "powerbot_firmware_checks_total", result="offered") == 1
@@ -180,14 +181,20 @@ def test_counts_from_every_gunicorn_worker_reach_the_scrape(served_app):
             previous, current = current, scraped()
         return current
 
-    status = served_app.manage("shell", "-c", "from buildings.models import Building; "
-                               "Building.objects.get_or_create(id=61, defaults={'name': 'Metrics', 'section_count': 1})")
+    status = served_app.manage(
+        "shell",
+        "-c",
+        "from buildings.models import Building; "
+        "Building.objects.get_or_create(id=61, defaults={'name': 'Metrics', 'section_count': 1})",
+    )
     assert status.returncode == 0, status.stderr
     before = settled()
     for n in range(20):
         body = f'{{"api_key": "{WRITE_KEY}", "building_id": 61, "sensor_uuid": "m-{n}"}}'.encode()
-        urllib.request.urlopen(urllib.request.Request(
-            f"http://127.0.0.1:{served_app.port}/api/v1/heartbeat", data=body, method="POST"), timeout=10).close()
+        urllib.request.urlopen(
+            urllib.request.Request(f"http://127.0.0.1:{served_app.port}/api/v1/heartbeat", data=body, method="POST"),
+            timeout=10,
+        ).close()
 
     assert settled() - before == 20
 

@@ -9,6 +9,7 @@ import pytest
 
 ALL_OK = {"database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
 
+
 @pytest.fixture
 def broker(own_redis) -> Iterator[subprocess.Popen]:
     """The project's Celery app pointed at that Redis."""
@@ -51,8 +52,9 @@ def test_the_served_app_is_ready_on_the_embedded_broker(served_app):
 
 
 @pytest.mark.django_db
-def test_a_detector_that_stopped_ticking_or_a_sender_that_stopped_sending_makes_ready_503(client, broker, time_travel,
-                                                                                          settings, make_building):
+def test_a_detector_that_stopped_ticking_or_a_sender_that_stopped_sending_makes_ready_503(
+    client, broker, time_travel, settings, make_building
+):
     from django.utils import timezone
 
     from notifications.models import Message, Subscriber
@@ -63,11 +65,13 @@ def test_a_detector_that_stopped_ticking_or_a_sender_that_stopped_sending_makes_
     time_travel(seconds=3 * settings.SENSOR_CHECK_INTERVAL_SEC + 31)  # no worker ticked since
     response = client.get("/api/v1/ready")
     assert response.status_code == 503 and response.json()["checks"]["detector"] == (
-        "the offline detector has not run for 61 s")
+        "the offline detector has not run for 61 s"
+    )
     detect_offline()
     settings.TELEGRAM_BOT_TOKEN = "123456:TOKEN"
-    Message.objects.create(subscriber=Subscriber.objects.create(chat_id=7), kind=Message.Kind.BROADCAST,
-                           not_before=timezone.now())
+    Message.objects.create(
+        subscriber=Subscriber.objects.create(chat_id=7), kind=Message.Kind.BROADCAST, not_before=timezone.now()
+    )
     assert client.get("/api/v1/ready").status_code == 200  # due just now: the sender has time
     time_travel(seconds=121)
     detect_offline()

@@ -21,8 +21,9 @@ from django.db import connection
 from conftest import BASE_DIR, READ_KEY, WRITE_KEY, ServedApp, firmware_post, free_port, scratch_database_url
 from testsupport.make_run import clean_environment, copy_project, make_run, runtime_virtualenv
 
-production_path = pytest.mark.skipif(connection.vendor != "postgresql",
-                                     reason="the production path runs on PostgreSQL: it runs in the PostgreSQL pass")
+production_path = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the production path runs on PostgreSQL: it runs in the PostgreSQL pass"
+)
 
 # Imports each module named on the command line; prints the ones that fail, as JSON.
 IMPORT_ALL = """
@@ -62,11 +63,16 @@ def test_every_module_imports_under_a_runtime_only_install(runtime_python, test_
     modules = project_modules()
     assert {"sensors.tasks", "telegrambot.management.commands.runbot", "powerbot/gunicorn.conf.py"} <= set(modules)
     # The production settings: the database of this pass, and Redis (only named: nothing connects).
-    env = clean_environment(DATABASE_URL=test_database_url, REDIS_URL="redis://127.0.0.1:6379/0",
-                            SECRET_KEY="test-secret",
-                            DJANGO_SETTINGS_MODULE="powerbot.settings", PYTHONPATH=str(BASE_DIR))
-    result = subprocess.run([runtime_python, "-c", IMPORT_ALL, *modules], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = clean_environment(
+        DATABASE_URL=test_database_url,
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        SECRET_KEY="test-secret",
+        DJANGO_SETTINGS_MODULE="powerbot.settings",
+        PYTHONPATH=str(BASE_DIR),
+    )
+    result = subprocess.run(
+        [runtime_python, "-c", IMPORT_ALL, *modules], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
 
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {}
@@ -75,8 +81,12 @@ def test_every_module_imports_under_a_runtime_only_install(runtime_python, test_
 def test_the_brokers_transports_need_nothing_the_tests_bring(runtime_python):
     """kombu imports a transport only when a worker connects: import both as the workers do,
     and let pip confirm every installed package has what it declares."""
-    imported = subprocess.run([runtime_python, "-c", "import kombu.transport.redis, kombu.transport.sqlalchemy"],
-                              capture_output=True, text=True, timeout=60)
+    imported = subprocess.run(
+        [runtime_python, "-c", "import kombu.transport.redis, kombu.transport.sqlalchemy"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert imported.returncode == 0, imported.stderr
     checked = subprocess.run([runtime_python, "-m", "pip", "check"], capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stdout
@@ -88,17 +98,24 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 
 @production_path
-def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_path, telegram, redis_url,
-                                                                          runtime_python, transactional_db):
+def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
+    tmp_path, telegram, redis_url, runtime_python, transactional_db
+):
     project = copy_project(tmp_path)
     (project / ".venv").symlink_to(runtime_python.parent.parent)
     port = free_port()
     env = clean_environment(
-        DATABASE_URL=scratch_database_url("runtime", tmp_path), REDIS_URL=redis_url, SECRET_KEY="test-secret",
-        SENSOR_API_KEY=WRITE_KEY, SENSOR_PUBLIC_API_KEY=READ_KEY, TELEGRAM_BOT_TOKEN=telegram.token,
-        TELEGRAM_API_URL=telegram.url, WEB_WORKERS="1",
+        DATABASE_URL=scratch_database_url("runtime", tmp_path),
+        REDIS_URL=redis_url,
+        SECRET_KEY="test-secret",
+        SENSOR_API_KEY=WRITE_KEY,
+        SENSOR_PUBLIC_API_KEY=READ_KEY,
+        TELEGRAM_BOT_TOKEN=telegram.token,
+        TELEGRAM_API_URL=telegram.url,
+        WEB_WORKERS="1",
         # A power cut within seconds: silent for 5 s is off, and the detector looks every second.
-        SENSOR_TIMEOUT_SEC="5", SENSOR_CHECK_INTERVAL_SEC="1",
+        SENSOR_TIMEOUT_SEC="5",
+        SENSOR_CHECK_INTERVAL_SEC="1",
     )
     served, root = ServedApp(port, env), f"http://127.0.0.1:{port}"
     resident = telegram.user(601, language_code="en")
@@ -109,16 +126,32 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_pa
     with make_run(project, env, port, tmp_path / "make-run.log") as running:
         banner = "PowerBot is starting: web, worker, sender, bot (database: PostgreSQL; broker: Redis)"
         assert banner in running.output()
-        imported = subprocess.run([".venv/bin/python", "manage.py", "import_mappings", "demo/buildings.yaml"],
-                                  cwd=project, env=env, capture_output=True, text=True, timeout=60)
+        imported = subprocess.run(
+            [".venv/bin/python", "manage.py", "import_mappings", "demo/buildings.yaml"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert imported.returncode == 0, imported.stderr
-        imported = subprocess.run([".venv/bin/python", "manage.py", "import_schedule", "demo/schedules.yaml"],
-                                  cwd=project, env=env, capture_output=True, text=True, timeout=60)
+        imported = subprocess.run(
+            [".venv/bin/python", "manage.py", "import_schedule", "demo/schedules.yaml"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert imported.returncode == 0, imported.stderr
         assert served.get_json("/api/v1/public/sections/1/2/schedule")["group"] == "3.2"
         assert b"BEGIN:VEVENT" in fetch(f"{root}/api/v1/public/sections/1/2/schedule.ics?api_key={READ_KEY}")[2]
         assert served.get_json("/api/v1/ready")["checks"] == {
-            "database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
+            "database": "ok",
+            "broker": "ok",
+            "detector": "ok",
+            "sender": "ok",
+        }
         # What the web renders lazily: the OpenAPI schema and docs, the admin, a collected static file.
         assert fetch(f"{root}/api/v1/schema/")[0] == 200
         assert fetch(f"{root}/api/v1/docs/")[0] == 200
@@ -127,8 +160,9 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(tmp_pa
         assert (status, content_type.split(";")[0]) == (200, "text/css")
 
         def heartbeat() -> None:
-            reply = firmware_post(port, {"api_key": WRITE_KEY, "building_id": 1, "section_id": 2,
-                                          "sensor_uuid": "runtime-1"})
+            reply = firmware_post(
+                port, {"api_key": WRITE_KEY, "building_id": 1, "section_id": 2, "sensor_uuid": "runtime-1"}
+            )
             assert reply.startswith(b"HTTP/1.1 200 "), reply
 
         card = resident.send("/start place_1_2", timeout=30)  # the poster's deep link: subscribed at once

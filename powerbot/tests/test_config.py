@@ -34,8 +34,9 @@ def test_a_misspelt_boolean_names_the_variable(environ):
         config.get_bool("DEBUG", False)
 
 
-@pytest.mark.parametrize(("raw", "problem"), [("abc", "not a whole number"), ("0", "below the minimum of 1"),
-                                              ("1.5", "not a whole number")])
+@pytest.mark.parametrize(
+    ("raw", "problem"), [("abc", "not a whole number"), ("0", "below the minimum of 1"), ("1.5", "not a whole number")]
+)
 def test_integers_are_checked(environ, raw, problem):
     environ(SENSOR_TIMEOUT_SEC=raw)
     with pytest.raises(config.ConfigError, match=f"SENSOR_TIMEOUT_SEC: .*{problem}"):
@@ -59,17 +60,27 @@ def test_section_aliases_from_variables():
     assert parsed == {(10, 2): ((11, 1), (12, 3))}
 
 
-@pytest.mark.parametrize(("name", "value", "problem"), [
-    ("SENSOR_ALIAS_X_2", "1:1", "the name must be SENSOR_ALIAS_<building>_<section>"),
-    ("SENSOR_ALIAS_1_2", "11-1", "entry '11-1' must look like building:section"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "problem"),
+    [
+        ("SENSOR_ALIAS_X_2", "1:1", "the name must be SENSOR_ALIAS_<building>_<section>"),
+        ("SENSOR_ALIAS_1_2", "11-1", "entry '11-1' must look like building:section"),
+    ],
+)
 def test_section_aliases_reject_bad_names_and_entries(name, value, problem):
     with pytest.raises(config.ConfigError, match=f"{name}: {problem}"):
         config.parse_section_aliases({name: value})
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("https://api.telegram.org", True), ("http://127.0.0.1:8081/", True),
-                                         ("https://api.telegram.org/bot", False), ("ftp://x", False)])
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        ("https://api.telegram.org", True),
+        ("http://127.0.0.1:8081/", True),
+        ("https://api.telegram.org/bot", False),
+        ("ftp://x", False),
+    ],
+)
 def test_telegram_api_url_is_a_root_url(environ, raw, ok):
     environ(TELEGRAM_API_URL=raw)
     if ok:
@@ -96,23 +107,39 @@ def test_unparseable_database_url_names_the_variable(environ):
         config.get_database("DATABASE_URL", "")
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("SENSOR_TIMEOUT_SEC", "soon"), ("DEBUG", "maybe"), ("SENSOR_UUID_BUILDING_MAP", "broken"),
-    ("TIME_ZONE", "Mars/Olympus"), ("SENSOR_ALIAS_1", "1:1"), ("LOG_FORMAT", "yaml"), ("LOG_LEVEL", "loud"),
-    ("METRICS_ALLOWED_IPS", "10.0.0.0/8, intranet"), ("METRICS_FLUSH_SEC", "-1"),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SENSOR_TIMEOUT_SEC", "soon"),
+        ("DEBUG", "maybe"),
+        ("SENSOR_UUID_BUILDING_MAP", "broken"),
+        ("TIME_ZONE", "Mars/Olympus"),
+        ("SENSOR_ALIAS_1", "1:1"),
+        ("LOG_FORMAT", "yaml"),
+        ("LOG_LEVEL", "loud"),
+        ("METRICS_ALLOWED_IPS", "10.0.0.0/8, intranet"),
+        ("METRICS_FLUSH_SEC", "-1"),
+    ],
+)
 def test_start_up_stops_on_a_bad_value_and_names_it(name, value):
     env = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", name: value}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert f"Environment variable {name}" in result.stderr
 
 
 def test_public_key_equal_to_the_write_key_is_refused():
-    env = {**os.environ, "DATABASE_URL": "sqlite:///:memory:", "SENSOR_API_KEY": "same", "SENSOR_PUBLIC_API_KEY": "same"}
-    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DATABASE_URL": "sqlite:///:memory:",
+        "SENSOR_API_KEY": "same",
+        "SENSOR_PUBLIC_API_KEY": "same",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "SENSOR_PUBLIC_API_KEY: must differ from SENSOR_API_KEY" in result.stderr
 
@@ -120,7 +147,10 @@ def test_public_key_equal_to_the_write_key_is_refused():
 def test_metrics_networks_take_addresses_and_networks(environ):
     environ(METRICS_ALLOWED_IPS="10.0.0.0/8 192.168.1.7,::1")
     assert [str(net) for net in config.get_networks("METRICS_ALLOWED_IPS", "")] == [
-        "10.0.0.0/8", "192.168.1.7/32", "::1/128"]
+        "10.0.0.0/8",
+        "192.168.1.7/32",
+        "::1/128",
+    ]
 
 
 def test_log_format_and_metrics_networks_errors_say_what_is_allowed(environ):
@@ -131,9 +161,16 @@ def test_log_format_and_metrics_networks_errors_say_what_is_allowed(environ):
         config.get_networks("METRICS_ALLOWED_IPS", "")
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("", True), ("https://power.example.org/telegram/webhook", True),
-                                         ("https://power.example.org", False), ("power.example.org/hook", False),
-                                         ("https://power.example.org/hook?x=1", False)])
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [
+        ("", True),
+        ("https://power.example.org/telegram/webhook", True),
+        ("https://power.example.org", False),
+        ("power.example.org/hook", False),
+        ("https://power.example.org/hook?x=1", False),
+    ],
+)
 def test_webhook_url_is_a_full_url_with_a_path(environ, raw, ok):
     environ(TELEGRAM_WEBHOOK_URL=raw)
     if ok:
@@ -143,8 +180,16 @@ def test_webhook_url_is_a_full_url_with_a_path(environ, raw, ok):
             config.get_page_url("TELEGRAM_WEBHOOK_URL")
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("0.0.0.0:8081", ("0.0.0.0", 8081)), ("[::]:9000", ("::", 9000)),
-                                               ("8081", None), ("host:0", None), ("host:http", None)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0.0.0.0:8081", ("0.0.0.0", 8081)),
+        ("[::]:9000", ("::", 9000)),
+        ("8081", None),
+        ("host:0", None),
+        ("host:http", None),
+    ],
+)
 def test_webhook_bind_is_host_and_port(environ, raw, expected):
     environ(TELEGRAM_WEBHOOK_BIND=raw)
     if expected:
@@ -154,8 +199,9 @@ def test_webhook_bind_is_host_and_port(environ, raw, expected):
             config.get_bind("TELEGRAM_WEBHOOK_BIND", "0.0.0.0:8081")
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("", True), ("s3cr3t_-Token", True), ("has space", False),
-                                         ("x" * 257, False), ("ümlaut", False)])
+@pytest.mark.parametrize(
+    ("raw", "ok"), [("", True), ("s3cr3t_-Token", True), ("has space", False), ("x" * 257, False), ("ümlaut", False)]
+)
 def test_webhook_secret_is_telegrams_alphabet(environ, raw, ok):
     environ(TELEGRAM_WEBHOOK_SECRET=raw)
     if ok:
@@ -165,8 +211,9 @@ def test_webhook_secret_is_telegrams_alphabet(environ, raw, ok):
             config.get_token("TELEGRAM_WEBHOOK_SECRET")
 
 
-def test_the_generated_secret_key_is_private_from_the_start_and_one_for_processes_starting_together(tmp_path,
-                                                                                                   monkeypatch):
+def test_the_generated_secret_key_is_private_from_the_start_and_one_for_processes_starting_together(
+    tmp_path, monkeypatch
+):
     import concurrent.futures
     import stat
 

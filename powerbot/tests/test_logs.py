@@ -34,8 +34,13 @@ def run_logged(test_database_url, make_building):
     make_building(id=10, sections=2)
 
     def run(log_format: str) -> str:
-        env = project_env(test_database_url, LOG_FORMAT=log_format, LOG_LEVEL="INFO",
-                          TELEGRAM_BOT_TOKEN=BOT_TOKEN, SECRET_KEY=SECRET_KEY)
+        env = project_env(
+            test_database_url,
+            LOG_FORMAT=log_format,
+            LOG_LEVEL="INFO",
+            TELEGRAM_BOT_TOKEN=BOT_TOKEN,
+            SECRET_KEY=SECRET_KEY,
+        )
         result = run_manage(env, "shell", "-c", SCRIPT)
         assert result.returncode == 0, result.stderr
         return result.stderr
@@ -51,7 +56,8 @@ def test_json_logs_are_one_object_a_line_with_the_events_fields(run_logged):
     assert rejected[0]["sensor_uuid"] == "log-a" and rejected[0]["level"] == "WARNING"
     changed = [line for line in lines if line.get("event") == "power_changed"]
     assert [(line["building"], line["section"], line["state"], line["cause"]) for line in changed] == [
-        (10, 1, "up", "initial")]
+        (10, 1, "up", "initial")
+    ]
     assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
 
 
@@ -72,16 +78,19 @@ def test_no_key_or_token_reaches_a_log_line(run_logged, log_format):
 
 
 @pytest.mark.parametrize("log_heartbeats", ["true", "false"])
-def test_accepted_heartbeats_can_be_left_out_of_the_access_log(test_database_url, make_building, tmp_path,
-                                                               log_heartbeats):
+def test_accepted_heartbeats_can_be_left_out_of_the_access_log(
+    test_database_url, make_building, tmp_path, log_heartbeats
+):
     make_building(id=10, sections=2)
     env = project_env(test_database_url, WEB_ACCESS_LOG_HEARTBEATS=log_heartbeats, WEB_WORKERS="1")
     with gunicorn(env, tmp_path / "gunicorn.log", "-c", "powerbot/gunicorn.conf.py") as served:
         accepted = firmware_post(served.port, {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-ok"})
         refused = firmware_post(served.port, {"api_key": "wrong-key-123", "building_id": 10, "sensor_uuid": "log-no"})
         assert accepted.startswith(b"HTTP/1.1 200 ") and refused.startswith(b"HTTP/1.1 401 ")
-        slash = urllib.request.Request(f"http://127.0.0.1:{served.port}/api/v1/heartbeat/", data=json.dumps(
-            {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-slash"}).encode())
+        slash = urllib.request.Request(
+            f"http://127.0.0.1:{served.port}/api/v1/heartbeat/",
+            data=json.dumps({"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "log-slash"}).encode(),
+        )
         with urllib.request.urlopen(slash, timeout=10) as answer:  # the URL the seed also served
             assert answer.status == 200
     log = served.log()

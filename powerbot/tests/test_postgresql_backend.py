@@ -60,8 +60,9 @@ def test_heartbeats_keep_succeeding_after_the_server_drops_every_connection(serv
         assert firmware_post(served_app.port, payload).startswith(b"HTTP/1.1 200 ")
 
     with admin() as other:
-        dropped = other.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
-                                [database]).fetchone()[0]
+        dropped = other.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [database]
+        ).fetchone()[0]
         assert dropped >= 1
         deadline = time.monotonic() + 10
         while other.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database]).fetchone()[0]:

@@ -26,8 +26,14 @@ def history(make_building) -> list[PowerEvent]:
     return PowerEvent.objects.bulk_create(
         PowerEvent(section=section, sequence=n, state=state, at=start + timedelta(hours=n), cause=cause)
         for n, (state, cause) in enumerate(
-            [(PowerState.UP, PowerCause.INITIAL), (PowerState.DOWN, PowerCause.TIMEOUT),
-             (PowerState.UP, PowerCause.HEARTBEAT), (PowerState.DOWN, PowerCause.TIMEOUT)], start=1)
+            [
+                (PowerState.UP, PowerCause.INITIAL),
+                (PowerState.DOWN, PowerCause.TIMEOUT),
+                (PowerState.UP, PowerCause.HEARTBEAT),
+                (PowerState.DOWN, PowerCause.TIMEOUT),
+            ],
+            start=1,
+        )
     )
 
 
@@ -38,7 +44,10 @@ def get(client, path: str, **params: str):
 def test_events_are_listed_oldest_first_a_page_at_a_time(client, history):
     first = get(client, EVENTS, limit="3").json()
     assert [(e["sequence"], e["state"], e["cause"]) for e in first["results"]] == [
-        (1, "up", "initial"), (2, "down", "timeout"), (3, "up", "heartbeat")]
+        (1, "up", "initial"),
+        (2, "down", "timeout"),
+        (3, "up", "heartbeat"),
+    ]
     assert first["results"][1]["previous_state"] == "" and first["previous"] is None
     second = client.get(first["next"], HTTP_X_API_KEY=READ_KEY).json()
     assert [e["sequence"] for e in second["results"]] == [4] and second["next"] is None
@@ -56,8 +65,14 @@ def test_a_bad_since_is_a_clear_400(client, history, since):
     assert response.json()["status"] == "error" and "since" in response.json()["message"]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/public/sections/10/3/events", "/api/v1/public/sections/99/1/stats",
-                                  "/api/v1/public/sections/10/99999999999999999999/stats"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/public/sections/10/3/events",
+        "/api/v1/public/sections/99/1/stats",
+        "/api/v1/public/sections/10/99999999999999999999/stats",
+    ],
+)
 def test_an_unknown_section_is_404(client, history, path):
     response = get(client, path)
     assert response.status_code == 404 and response.json()["message"] == "Section not found"

@@ -63,8 +63,9 @@ def test_a_sensors_answer_has_an_etag_and_a_wrong_key_is_never_304(app):
     status, etag, _ = get(app, path)
     assert status == 200 and etag
     assert get(app, path, etag)[0] == 304
-    request = urllib.request.Request(f"http://127.0.0.1:{app.port}{path}",
-                                     headers={"X-API-Key": "wrong", "If-None-Match": etag})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{app.port}{path}", headers={"X-API-Key": "wrong", "If-None-Match": etag}
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 401

@@ -37,11 +37,14 @@ def test_sensor_list_shows_active_sensors_with_silent_ones_down(client, fleet):
     assert response.json() == {"sensors": [{"id": up.pk, "is_up": True}, {"id": down.pk, "is_up": False}]}
 
 
-@pytest.mark.parametrize("how", [
-    {"HTTP_X_API_KEY": READ_KEY},
-    {"HTTP_AUTHORIZATION": f"Bearer {READ_KEY}"},
-    {"QUERY_STRING": f"api_key={READ_KEY}"},
-])
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"HTTP_X_API_KEY": READ_KEY},
+        {"HTTP_AUTHORIZATION": f"Bearer {READ_KEY}"},
+        {"QUERY_STRING": f"api_key={READ_KEY}"},
+    ],
+)
 def test_key_is_accepted_in_header_bearer_or_query(client, fleet, how):
     assert client.get(LIST, **how).status_code == 200
 
@@ -78,9 +81,13 @@ def test_read_key_created_in_the_admin_reads_until_revoked(client, fleet, settin
 def test_one_sensor_status(client, fleet):
     up, down = fleet
     assert client.get(f"/api/v1/public/sensors/{up.pk}/status", HTTP_X_API_KEY=READ_KEY).json() == {
-        "id": up.pk, "is_up": True}
+        "id": up.pk,
+        "is_up": True,
+    }
     assert client.get(f"/api/v1/public/sensors/{down.pk}/status", HTTP_X_API_KEY=READ_KEY).json() == {
-        "id": down.pk, "is_up": False}
+        "id": down.pk,
+        "is_up": False,
+    }
 
 
 @pytest.mark.parametrize("raw_id", ["0", "-1", "abc", "1.5", "%C2%B2", " 1"])
@@ -110,10 +117,20 @@ def test_auth_is_checked_before_the_sensor_id(client, fleet):
 
 def test_buildings_list(client, fleet):
     response = client.get("/api/v1/public/buildings/", HTTP_X_API_KEY=READ_KEY)
-    assert response.json() == {"buildings": [{
-        "id": 10, "name": "London", "address": "1 Baker St", "latitude": None, "longitude": None,
-        "timezone": "Europe/Kyiv", "section_count": 2, "default_section": 1,
-    }]}
+    assert response.json() == {
+        "buildings": [
+            {
+                "id": 10,
+                "name": "London",
+                "address": "1 Baker St",
+                "latitude": None,
+                "longitude": None,
+                "timezone": "Europe/Kyiv",
+                "section_count": 2,
+                "default_section": 1,
+            }
+        ]
+    }
 
 
 def test_building_status_shows_each_section(client, fleet):
@@ -122,7 +139,9 @@ def test_building_status_shows_each_section(client, fleet):
     assert response.status_code == 200
     sections = response.json()["sections"]
     assert [(s["number"], s["state"], s["sensors_online"], s["sensors_total"]) for s in sections] == [
-        (1, "up", 1, 1), (2, "down", 0, 1)]
+        (1, "up", 1, 1),
+        (2, "down", 0, 1),
+    ]
     assert sections[0]["since"] is not None
 
 
@@ -145,9 +164,14 @@ def test_openapi_schema_documents_every_endpoint_and_matches_responses(client, f
     assert response.status_code == 200
     schema = yaml.safe_load(response.content)
     paths = set(schema["paths"])
-    assert {"/api/v1/heartbeat", "/api/v1/health", "/api/v1/public/sensors/status",
-            "/api/v1/public/sensors/{sensor_id}/status", "/api/v1/public/buildings",
-            "/api/v1/public/buildings/{building_id}/status"} <= {p.rstrip("/") for p in paths} | paths
+    assert {
+        "/api/v1/heartbeat",
+        "/api/v1/health",
+        "/api/v1/public/sensors/status",
+        "/api/v1/public/sensors/{sensor_id}/status",
+        "/api/v1/public/buildings",
+        "/api/v1/public/buildings/{building_id}/status",
+    } <= {p.rstrip("/") for p in paths} | paths
     components = schema["components"]["schemas"]
     # The sensor list is built without a serializer; its documented shape must match.
     listed = client.get(LIST, HTTP_X_API_KEY=READ_KEY).json()

@@ -24,8 +24,9 @@ def test_24_00_ends_the_day_at_the_next_midnight():
 
 
 def test_an_outage_across_midnight_is_one_outage():
-    spans = (days.intervals(date(2026, 12, 3), [[22 * 60, 1440]], KYIV)
-             + days.intervals(date(2026, 12, 4), [[0, 2 * 60], [8 * 60, 9 * 60]], KYIV))
+    spans = days.intervals(date(2026, 12, 3), [[22 * 60, 1440]], KYIV) + days.intervals(
+        date(2026, 12, 4), [[0, 2 * 60], [8 * 60, 9 * 60]], KYIV
+    )
     merged = days.merged(spans)
     assert merged[0] == Interval(utc(2026, 12, 3, 20), utc(2026, 12, 4, 0))
     assert merged[0].length == timedelta(hours=4)
@@ -84,7 +85,11 @@ def test_clock_times_that_are_not_times_are_refused(text):
 
 
 def test_a_different_fingerprint_for_a_different_day():
-    assert days.fingerprint("applies", [[0, 60]], "Europe/Kyiv") == days.fingerprint("applies", [[0, 60]], "Europe/Kyiv")
-    assert days.fingerprint("applies", [[0, 60]], "Europe/Kyiv") != days.fingerprint("applies", [[0, 90]], "Europe/Kyiv")
+    assert days.fingerprint("applies", [[0, 60]], "Europe/Kyiv") == days.fingerprint(
+        "applies", [[0, 60]], "Europe/Kyiv"
+    )
+    assert days.fingerprint("applies", [[0, 60]], "Europe/Kyiv") != days.fingerprint(
+        "applies", [[0, 90]], "Europe/Kyiv"
+    )
     assert days.fingerprint("none", [], "Europe/Kyiv") != days.fingerprint("emergency", [], "Europe/Kyiv")
     assert days.fingerprint("none", [], "Europe/Kyiv") != days.fingerprint("none", [], "Europe/London")

@@ -28,7 +28,9 @@ def test_the_address_look_up_finds_the_group_from_the_buildings_address(yasno, m
     assert set(groups.section_groups(Section.objects.all()).values()) == {"3.1"}
     assert groups.refresh_lookups() == 0  # cached for SCHEDULE_LOOKUP_HOURS
     streets = [r for r in yasno.requests if "streets" in r]
-    assert len(streets) == 1 and "query=%D0%B2%D1%83%D0%BB.+%D0%A8%D0%B5%D0%B2%D1%87%D0%B5%D0%BD%D0%BA%D0%B0" in streets[0]
+    assert (
+        len(streets) == 1 and "query=%D0%B2%D1%83%D0%BB.+%D0%A8%D0%B5%D0%B2%D1%87%D0%B5%D0%BD%D0%BA%D0%B0" in streets[0]
+    )
 
 
 def test_an_address_that_resolves_to_nothing_is_shown_not_guessed(yasno, make_building):
@@ -42,23 +44,28 @@ def test_an_address_that_resolves_to_nothing_is_shown_not_guessed(yasno, make_bu
 def test_the_seeds_yasno_building_variables_give_each_sections_queries(yasno, make_building, settings):
     yasno.add_address("хрещатик", "22", 1, 2)
     yasno.add_address("хрещатик", "22а", 4, 1)
-    settings.YASNO_BUILDINGS = config.parse_yasno_buildings({
-        "YASNO_BUILDING_10_STREET_QUERY": "Хрещатик",
-        "YASNO_BUILDING_10_HOUSE_QUERIES": "22|22/1",
-        "YASNO_BUILDING_10_HOUSE_QUERIES_SEC_2": "22а",
-    })
+    settings.YASNO_BUILDINGS = config.parse_yasno_buildings(
+        {
+            "YASNO_BUILDING_10_STREET_QUERY": "Хрещатик",
+            "YASNO_BUILDING_10_HOUSE_QUERIES": "22|22/1",
+            "YASNO_BUILDING_10_HOUSE_QUERIES_SEC_2": "22а",
+        }
+    )
     make_building(id=10, sections=2)
     groups.refresh_lookups()
     found = groups.section_groups(Section.objects.order_by("number"))
     assert list(found.values()) == ["1.2", "4.1"]
 
 
-@pytest.mark.parametrize("environment,problem", [
-    ({"YASNO_BUILDING_10_HOUSE_QUERIES": "1"}, "STREET_QUERY: is needed"),
-    ({"YASNO_BUILDING_10_STREET_QUERY": "Main"}, "HOUSE_QUERIES: is needed"),
-    ({"YASNO_BUILDING_X_STREET_QUERY": "Main"}, "the name must be"),
-    ({"YASNO_BUILDING_10_STREET_QUERY": "Main", "YASNO_BUILDING_10_HOUSE_QUERIES": "||"}, "at least one house"),
-])
+@pytest.mark.parametrize(
+    "environment,problem",
+    [
+        ({"YASNO_BUILDING_10_HOUSE_QUERIES": "1"}, "STREET_QUERY: is needed"),
+        ({"YASNO_BUILDING_10_STREET_QUERY": "Main"}, "HOUSE_QUERIES: is needed"),
+        ({"YASNO_BUILDING_X_STREET_QUERY": "Main"}, "the name must be"),
+        ({"YASNO_BUILDING_10_STREET_QUERY": "Main", "YASNO_BUILDING_10_HOUSE_QUERIES": "||"}, "at least one house"),
+    ],
+)
 def test_bad_yasno_building_variables_stop_the_start_with_the_variables_name(environment, problem):
     with pytest.raises(config.ConfigError, match=problem):
         config.parse_yasno_buildings(environment)
@@ -75,8 +82,19 @@ def test_a_yasno_failure_keeps_the_group_found_before(yasno, make_building, time
 
 
 def test_the_mapping_file_sets_and_exports_groups(make_building):
-    import_document({"buildings": [{"id": 10, "name": "London", "sections": 3, "schedule_group": "3.1",
-                                    "section_schedule_groups": {2: "3.2"}}]})
+    import_document(
+        {
+            "buildings": [
+                {
+                    "id": 10,
+                    "name": "London",
+                    "sections": 3,
+                    "schedule_group": "3.1",
+                    "section_schedule_groups": {2: "3.2"},
+                }
+            ]
+        }
+    )
     assert list(Section.objects.order_by("number").values_list("schedule_group", flat=True)) == ["", "3.2", ""]
     [entry] = export_document()["buildings"]
     assert entry["schedule_group"] == "3.1" and entry["section_schedule_groups"] == {2: "3.2"}
@@ -85,12 +103,15 @@ def test_the_mapping_file_sets_and_exports_groups(make_building):
     assert not Section.objects.exclude(schedule_group="").exists()
 
 
-@pytest.mark.parametrize("entry,problem", [
-    ({"schedule_group": 3.1}, 'schedule_group must be text such as "3.1"'),
-    ({"schedule_group": "three"}, 'schedule_group must be text such as "3.1"'),
-    ({"section_schedule_groups": {7: "3.2"}}, "7 is not a section of the building"),
-    ({"section_schedule_groups": ["3.2"]}, "must map section numbers to groups"),
-])
+@pytest.mark.parametrize(
+    "entry,problem",
+    [
+        ({"schedule_group": 3.1}, 'schedule_group must be text such as "3.1"'),
+        ({"schedule_group": "three"}, 'schedule_group must be text such as "3.1"'),
+        ({"section_schedule_groups": {7: "3.2"}}, "7 is not a section of the building"),
+        ({"section_schedule_groups": ["3.2"]}, "must map section numbers to groups"),
+    ],
+)
 def test_bad_groups_in_the_mapping_file_are_refused(entry, problem):
     from sensors.mappings import MappingError
 

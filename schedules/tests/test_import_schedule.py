@@ -84,21 +84,30 @@ days:
         call_command("import_schedule", str(path))
     message = str(raised.value)
     assert "nothing imported, 8 error(s)" in message
-    for expected in ['days[0]: group must be text such as "3.1"', "days[1]: date must be YYYY-MM-DD",
-                     "days[2]: '12:00-08:00' ends before it starts", "days[3]: '25:00' is not a time of day",
-                     "days[4]: status none cannot have off intervals", "days[5]: status must be one of",
-                     "days[6]: unknown field(s) 'colour'", "days[8]: group 3.7 on 2026-12-03 is given twice"]:
+    for expected in [
+        'days[0]: group must be text such as "3.1"',
+        "days[1]: date must be YYYY-MM-DD",
+        "days[2]: '12:00-08:00' ends before it starts",
+        "days[3]: '25:00' is not a time of day",
+        "days[4]: status none cannot have off intervals",
+        "days[5]: status must be one of",
+        "days[6]: unknown field(s) 'colour'",
+        "days[8]: group 3.7 on 2026-12-03 is given twice",
+    ]:
         assert expected in message
     assert stored() == []
 
 
-@pytest.mark.parametrize("text,fmt,problem", [
-    ("days: [", "yaml", "not valid YAML"),
-    ("{}", "json", "a list under 'days'"),
-    ("timezone: Mars/Olympus\ndays: [{group: '1', date: today}]", "yaml", "not a known time zone"),
-    ("name,when\nx,y\n", "csv", "at least the columns group and date"),
-    ("days: []", "yaml", "lists no days"),
-])
+@pytest.mark.parametrize(
+    "text,fmt,problem",
+    [
+        ("days: [", "yaml", "not valid YAML"),
+        ("{}", "json", "a list under 'days'"),
+        ("timezone: Mars/Olympus\ndays: [{group: '1', date: today}]", "yaml", "not a known time zone"),
+        ("name,when\nx,y\n", "csv", "at least the columns group and date"),
+        ("days: []", "yaml", "lists no days"),
+    ],
+)
 def test_files_that_are_not_schedules_are_refused_clearly(text, fmt, problem):
     with pytest.raises(ScheduleFileError, match=problem):
         import_file(text, fmt)
@@ -127,16 +136,22 @@ def test_an_operators_file_wins_over_yasno_for_its_days(yasno):
     assert ScheduleChange.objects.count() == 1
 
 
-@pytest.mark.parametrize("text,fmt,problem", [
-    ('[{"group": "3.1", "date": "2026-12-03", "status": ["applies"]}]', "json", "status must be one of"),
-    ('[{"group": "3.1", "date": "9999-12-31"}]', "json", "more than 366 days back or 31 ahead"),
-    ('[{"group": "3.1", "date": "2026-02-30"}]', "json", "date must be YYYY-MM-DD"),
-    ('[{"group": "3.1\\n", "date": "2026-12-03"}]', "json", 'group must be text such as "3.1"'),
-    ('[{"group": "3.1", "date": "2026-12-03", "status": "emergency", "off": ["08:00-12:00"]}]', "json",
-     "status emergency cannot have off intervals"),
-    ("group,date,off\n3.1,2026-12-04,08:00-12:00,18:00-22:00\n", "csv", "more values than columns"),
-    ("group,date,off,group\n3.1,2026-12-04,08:00-12:00,3.2\n", "csv", "a column is named twice"),
-])
+@pytest.mark.parametrize(
+    "text,fmt,problem",
+    [
+        ('[{"group": "3.1", "date": "2026-12-03", "status": ["applies"]}]', "json", "status must be one of"),
+        ('[{"group": "3.1", "date": "9999-12-31"}]', "json", "more than 366 days back or 31 ahead"),
+        ('[{"group": "3.1", "date": "2026-02-30"}]', "json", "date must be YYYY-MM-DD"),
+        ('[{"group": "3.1\\n", "date": "2026-12-03"}]', "json", 'group must be text such as "3.1"'),
+        (
+            '[{"group": "3.1", "date": "2026-12-03", "status": "emergency", "off": ["08:00-12:00"]}]',
+            "json",
+            "status emergency cannot have off intervals",
+        ),
+        ("group,date,off\n3.1,2026-12-04,08:00-12:00,18:00-22:00\n", "csv", "more values than columns"),
+        ("group,date,off,group\n3.1,2026-12-04,08:00-12:00,3.2\n", "csv", "a column is named twice"),
+    ],
+)
 def test_hostile_entries_are_listed_errors(text, fmt, problem):
     with pytest.raises(ScheduleFileError, match=problem):
         import_file(text, fmt)
@@ -149,7 +164,8 @@ def test_an_alias_bomb_is_refused_before_it_is_built():
     with pytest.raises(ScheduleFileError) as raised:
         import_file("days:\n" + "\n".join(entries) + "\n", "yaml")  # 9**8 values if written out
     assert raised.value.errors == [
-        "not valid YAML: anchors and aliases (&name, *name, <<: *name) are not allowed: write each value out"]
+        "not valid YAML: anchors and aliases (&name, *name, <<: *name) are not allowed: write each value out"
+    ]
 
 
 def test_a_spreadsheets_csv_with_a_byte_order_mark_is_read(tmp_path):

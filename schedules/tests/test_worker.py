@@ -25,9 +25,15 @@ def test_a_worker_polls_when_it_starts_and_a_restart_repeats_nothing(yasno, tele
     Subscription.objects.create(subscriber=subscriber, section=Section.objects.get(building_id=10))
     yasno.today = today
     yasno.set_day("3.1", today, off=[(0, 60)])
+
     def run_worker(until) -> None:
-        worker_until(until, YASNO_ENABLED="1", YASNO_API_URL=yasno.url, YASNO_REGION_ID=str(yasno.region),
-                     YASNO_DSO_ID=str(yasno.dso))
+        worker_until(
+            until,
+            YASNO_ENABLED="1",
+            YASNO_API_URL=yasno.url,
+            YASNO_REGION_ID=str(yasno.region),
+            YASNO_DSO_ID=str(yasno.dso),
+        )
 
     def polls() -> int:
         return sum(1 for path in yasno.requests if path.endswith("/planned-outages"))

@@ -91,13 +91,16 @@ def test_a_past_day_corrected_is_kept_but_not_news(source, morning):
     assert kinds() == []
 
 
-@pytest.mark.parametrize("failure,problem", [
-    ({"status": 500}, "HTTP 500"),
-    ({"status": 429}, "HTTP 429"),
-    ({"hang": 1.5}, "timed out"),
-    ({"body": b"<html>maintenance</html>"}, "not JSON"),
-    ({"body": b"[]"}, "without any group"),
-])
+@pytest.mark.parametrize(
+    "failure,problem",
+    [
+        ({"status": 500}, "HTTP 500"),
+        ({"status": 429}, "HTTP 429"),
+        ({"hang": 1.5}, "timed out"),
+        ({"body": b"<html>maintenance</html>"}, "not JSON"),
+        ({"body": b"[]"}, "without any group"),
+    ],
+)
 def test_a_failing_source_keeps_the_last_good_data_and_says_why(source, morning, failure, problem):
     services.poll_yasno()
     source.set_day("3.1", TODAY, status="none")
@@ -182,11 +185,14 @@ def test_today_and_tomorrow_with_one_date_is_a_problem_not_two_changes(source, m
     assert "same date" in SourceHealth.objects.get(source=Source.YASNO).last_error
 
 
-@pytest.mark.parametrize("before,after", [
-    ({"status": "emergency", "off": [(600, 720)]}, {"status": "emergency", "off": [(600, 780)]}),
-    ({"status": "applies", "off": []}, {"status": "none", "off": []}),
-    ({"status": "none", "off": [(480, 720)]}, {"status": "none", "off": []}),
-])
+@pytest.mark.parametrize(
+    "before,after",
+    [
+        ({"status": "emergency", "off": [(600, 720)]}, {"status": "emergency", "off": [(600, 780)]}),
+        ({"status": "applies", "off": []}, {"status": "none", "off": []}),
+        ({"status": "none", "off": [(480, 720)]}, {"status": "none", "off": []}),
+    ],
+)
 def test_a_change_residents_cannot_see_is_no_change(source, morning, before, after):
     services.poll_yasno()
     source.set_day("3.2", TODAY, **before)
@@ -199,8 +205,9 @@ def test_a_change_residents_cannot_see_is_no_change(source, morning, before, aft
     assert ScheduleDay.objects.get(group="3.2", date=TODAY).off == []  # planned-off time only on an "applies" day
 
 
-@pytest.mark.parametrize("stated,expected", [("2026-12-02T22:00:00Z", TODAY), ("2026-12-03", TODAY),
-                                             ("2026-12-03T00:00:00+02:00", TODAY)])
+@pytest.mark.parametrize(
+    "stated,expected", [("2026-12-02T22:00:00Z", TODAY), ("2026-12-03", TODAY), ("2026-12-03T00:00:00+02:00", TODAY)]
+)
 def test_a_date_given_as_a_moment_is_read_as_kyivs_date(source, stated, expected):
     source.days[("3.1", TODAY)]["date"] = stated
     services.poll_yasno()

@@ -63,10 +63,15 @@ def test_pin_and_unpin_actions(admin_client, sensors):
     assert Sensor.objects.get(pk=offline.pk).canonical is False
 
 
-@pytest.mark.parametrize(("action", "duration"), [
-    ("freeze_for_15_min", timedelta(minutes=15)), ("freeze_for_1_h", timedelta(hours=1)),
-    ("freeze_for_6_h", timedelta(hours=6)), ("freeze_until_unfrozen", None),
-])
+@pytest.mark.parametrize(
+    ("action", "duration"),
+    [
+        ("freeze_for_15_min", timedelta(minutes=15)),
+        ("freeze_for_1_h", timedelta(hours=1)),
+        ("freeze_for_6_h", timedelta(hours=6)),
+        ("freeze_until_unfrozen", None),
+    ],
+)
 def test_freeze_actions_hold_the_current_value(admin_client, sensors, action, duration):
     online, offline = sensors
     before = timezone.now()
@@ -87,11 +92,22 @@ def test_sensor_edit_page_moves_a_sensor_and_adds_an_alias(admin_client, sensors
     page = admin_client.get(f"{CHANGELIST}{online.pk}/change/")
     assert page.status_code == 200
     target = online.section.building.sections.get(number=2)
-    response = admin_client.post(f"{CHANGELIST}{online.pk}/change/", {
-        "uuid": online.uuid, "name": "", "comment": "", "enabled": "on", "section": target.pk,
-        "canonical": "on", "frozen_is_up": "", "frozen_until_0": "", "frozen_until_1": "",
-        "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0",
-    })
+    response = admin_client.post(
+        f"{CHANGELIST}{online.pk}/change/",
+        {
+            "uuid": online.uuid,
+            "name": "",
+            "comment": "",
+            "enabled": "on",
+            "section": target.pk,
+            "canonical": "on",
+            "frozen_is_up": "",
+            "frozen_until_0": "",
+            "frozen_until_1": "",
+            "aliases-TOTAL_FORMS": "0",
+            "aliases-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content
     online.refresh_from_db()
     assert (online.section_id, online.canonical) == (target.pk, True)
@@ -105,8 +121,9 @@ def test_alias_to_the_sensors_own_section_is_refused(sensors):
         SensorAlias(sensor=online, section=online.section).full_clean()
 
 
-@pytest.mark.parametrize(("model", "url"), [(WriteKey, "/admin/sensors/writekey/add/"),
-                                            (ReadKey, "/admin/publicapi/readkey/add/")])
+@pytest.mark.parametrize(
+    ("model", "url"), [(WriteKey, "/admin/sensors/writekey/add/"), (ReadKey, "/admin/publicapi/readkey/add/")]
+)
 def test_new_key_is_shown_once_and_stored_hashed(admin_client, model, url):
     response = admin_client.post(url, {"name": "board 7", "sensor_uuid": ""})
     assert response.status_code == 200
@@ -128,9 +145,17 @@ def test_revoke_action_stops_a_key(admin_client):
     assert WriteKey.authenticate(raw) is None
 
 
-@pytest.mark.parametrize("url", ["/admin/", "/admin/buildings/building/", "/admin/buildings/building/add/",
-                                 "/admin/sensors/sensoralias/", "/admin/sensors/writekey/",
-                                 "/admin/publicapi/readkey/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/buildings/building/",
+        "/admin/buildings/building/add/",
+        "/admin/sensors/sensoralias/",
+        "/admin/sensors/writekey/",
+        "/admin/publicapi/readkey/",
+    ],
+)
 def test_admin_pages_render(admin_client, sensors, url):
     response = admin_client.get(url)
     assert response.status_code == 200
@@ -151,9 +176,18 @@ def test_alias_form_lists_sections_with_one_query(admin_client, sensors, django_
 @pytest.mark.parametrize("uuid", ["ONLINE-1", " Online-1 "])
 def test_a_uuid_that_is_another_sensors_in_other_letters_is_refused_not_a_500(admin_client, sensors, uuid):
     _, offline = sensors
-    form = {"uuid": uuid, "name": "", "comment": "", "enabled": "on", "section": offline.section_id,
-            "frozen_is_up": "", "frozen_until_0": "", "frozen_until_1": "",
-            "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"}
+    form = {
+        "uuid": uuid,
+        "name": "",
+        "comment": "",
+        "enabled": "on",
+        "section": offline.section_id,
+        "frozen_is_up": "",
+        "frozen_until_0": "",
+        "frozen_until_1": "",
+        "aliases-TOTAL_FORMS": "0",
+        "aliases-INITIAL_FORMS": "0",
+    }
     for url in (f"{CHANGELIST}{offline.pk}/change/", f"{CHANGELIST}add/"):  # renamed, or added
         response = admin_client.post(url, form)
         assert response.status_code == 200 and "already has this uuid (online-1)" in response.content.decode()

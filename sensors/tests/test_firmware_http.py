@@ -18,8 +18,9 @@ def app(served_app: ServedApp) -> ServedApp:
 
 
 def test_firmware_heartbeat_succeeds_and_shows_in_the_read_api(app):
-    reply = firmware_post(app.port, {"api_key": WRITE_KEY, "building_id": 10, "section_id": 2,
-                                     "sensor_uuid": "esp32-fw-1"})
+    reply = firmware_post(
+        app.port, {"api_key": WRITE_KEY, "building_id": 10, "section_id": 2, "sensor_uuid": "esp32-fw-1"}
+    )
     status_line, _, rest = reply.partition(b"\r\n")
     assert b" 200 " in status_line  # what the firmware checks
     assert json.loads(rest.partition(b"\r\n\r\n")[2])["section_id"] == 2
@@ -35,8 +36,10 @@ def test_firmware_sees_no_200_for_a_wrong_key(app):
 
 
 def test_concurrent_heartbeats_on_sqlite_with_two_workers_all_succeed(app):
-    payloads = [{"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": f"esp32-load-{n % 50}",
-                 "section_id": 1 + n % 3} for n in range(300)]
+    payloads = [
+        {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": f"esp32-load-{n % 50}", "section_id": 1 + n % 3}
+        for n in range(300)
+    ]
     with ThreadPoolExecutor(max_workers=16) as pool:
         replies = list(pool.map(lambda p: firmware_post(app.port, p), payloads))
     statuses = [reply.partition(b"\r\n")[0] for reply in replies]

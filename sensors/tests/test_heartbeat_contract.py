@@ -279,7 +279,8 @@ def test_scoped_key_is_checked_before_the_payload_fields(post_heartbeat):
         assert response.status_code == 401
         assert error(response) == "Invalid API key"
     assert error(post_heartbeat({"building_id": "x", "sensor_uuid": " S1 ", "api_key": raw})) == (
-        "building_id must be an integer")
+        "building_id must be an integer"
+    )
 
 
 def test_an_accepted_heartbeat_gets_the_same_answer_with_or_without_drfs_request_cycle(post_heartbeat, rf):
@@ -296,15 +297,19 @@ def test_an_accepted_heartbeat_gets_the_same_answer_with_or_without_drfs_request
     assert quick["Allow"] == full["Allow"] and quick["Content-Type"] == full["Content-Type"]
     quick_body, full_body = quick.json(), json.loads(full.content)
     assert quick_body.pop("timestamp") < full_body.pop("timestamp")
-    assert quick_body == full_body == {"status": "ok", "building": "London", "section_id": 1,
-                                       "sensor_uuid": "both-ways"}
+    assert (
+        quick_body == full_body == {"status": "ok", "building": "London", "section_id": 1, "sensor_uuid": "both-ways"}
+    )
 
 
-@pytest.mark.parametrize("body, headers", [
-    ({"building_id": 10, "section_id": 1, "sensor_uuid": "q"}, {"HTTP_X_API_KEY": WRITE_KEY}),
-    ({"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "q"}, {}),
-    ({"building_id": 10, "sensor_uuid": "q"}, {"HTTP_AUTHORIZATION": f"Bearer {WRITE_KEY}"}),
-])
+@pytest.mark.parametrize(
+    "body, headers",
+    [
+        ({"building_id": 10, "section_id": 1, "sensor_uuid": "q"}, {"HTTP_X_API_KEY": WRITE_KEY}),
+        ({"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "q"}, {}),
+        ({"building_id": 10, "sensor_uuid": "q"}, {"HTTP_AUTHORIZATION": f"Bearer {WRITE_KEY}"}),
+    ],
+)
 def test_the_quick_path_takes_every_accepted_heartbeat(rf, body, headers):
     from sensors.api import _accepted_at_once
 
@@ -313,16 +318,23 @@ def test_the_quick_path_takes_every_accepted_heartbeat(rf, body, headers):
     assert Sensor.objects.filter(uuid="q").exists()
 
 
-@pytest.mark.parametrize("raw, headers", [
-    (b"", {}),
-    (b"[1]", {}),
-    (b'{"api_key": "wrong", "building_id": 10, "sensor_uuid": "q"}', {}),
-    (b'{"building_id": 10, "sensor_uuid": "q"}', {"HTTP_X_API_KEY": READ_KEY}),
-    (b'{"api_key": "%s", "building_id": 99, "sensor_uuid": "q"}' % WRITE_KEY.encode(), {}),
-    (b'{"api_key": "%s", "building_id": 10, "section_id": 9, "sensor_uuid": "q"}' % WRITE_KEY.encode(), {}),
-    (b'{"api_key": "%s", "building_id": 10, "sensor_uuid": "q", "name": 1}' % WRITE_KEY.encode(), {}),
-    (b'{"api_key": "%s", "building_id": 10, "sensor_uuid": "q", "pad": "%s"}' % (WRITE_KEY.encode(), b"x" * 5000), {}),
-])
+@pytest.mark.parametrize(
+    "raw, headers",
+    [
+        (b"", {}),
+        (b"[1]", {}),
+        (b'{"api_key": "wrong", "building_id": 10, "sensor_uuid": "q"}', {}),
+        (b'{"building_id": 10, "sensor_uuid": "q"}', {"HTTP_X_API_KEY": READ_KEY}),
+        (b'{"api_key": "%s", "building_id": 99, "sensor_uuid": "q"}' % WRITE_KEY.encode(), {}),
+        (b'{"api_key": "%s", "building_id": 10, "section_id": 9, "sensor_uuid": "q"}' % WRITE_KEY.encode(), {}),
+        (b'{"api_key": "%s", "building_id": 10, "sensor_uuid": "q", "name": 1}' % WRITE_KEY.encode(), {}),
+        (
+            b'{"api_key": "%s", "building_id": 10, "sensor_uuid": "q", "pad": "%s"}'
+            % (WRITE_KEY.encode(), b"x" * 5000),
+            {},
+        ),
+    ],
+)
 def test_the_quick_path_leaves_every_refusal_to_drf_and_writes_nothing(rf, raw, headers):
     from sensors.api import _accepted_at_once
 

@@ -16,18 +16,27 @@ pytestmark = pytest.mark.django_db
 
 DOCUMENTED = {
     200: None,
-    400: {"Invalid JSON", "building_id must be an integer", "sensor_uuid is required and must be a string",
-          "section_id must be integer 1..3", "name must be string", "comment must be string"},
+    400: {
+        "Invalid JSON",
+        "building_id must be an integer",
+        "sensor_uuid is required and must be a string",
+        "section_id must be integer 1..3",
+        "name must be string",
+        "comment must be string",
+    },
     401: {"Invalid API key"},
     404: None,  # "Building {id} not found", checked below
     413: None,
 }
 
-json_scalars = st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(
-    max_size=80
+json_scalars = (
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.floats() | st.text(max_size=80)
 )
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
-    st.text(max_size=10), inner, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
+    max_leaves=8,
+)
 field_values = {
     "api_key": st.just(WRITE_KEY) | json_values,
     "building_id": st.just(10) | st.integers() | json_values,
@@ -37,8 +46,10 @@ field_values = {
     "comment": json_values,
 }
 payloads = st.fixed_dictionaries({}, optional=field_values) | st.dictionaries(st.text(max_size=12), json_values)
-bodies = payloads.map(lambda p: json.dumps(p).encode()) | st.binary(max_size=200) | json_values.map(
-    lambda v: json.dumps(v).encode()
+bodies = (
+    payloads.map(lambda p: json.dumps(p).encode())
+    | st.binary(max_size=200)
+    | json_values.map(lambda v: json.dumps(v).encode())
 )
 
 property_settings = hypothesis_settings(

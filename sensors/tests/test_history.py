@@ -36,8 +36,12 @@ def log(section: Section, *changes: tuple[PowerState, datetime, PowerCause]) -> 
 
 
 def test_a_day_with_one_outage(section):
-    log(section, (UP, kyiv(23, 0.5), PowerCause.INITIAL), (DOWN, kyiv(23, 10), PowerCause.TIMEOUT),
-        (UP, kyiv(23, 12), PowerCause.HEARTBEAT))
+    log(
+        section,
+        (UP, kyiv(23, 0.5), PowerCause.INITIAL),
+        (DOWN, kyiv(23, 10), PowerCause.TIMEOUT),
+        (UP, kyiv(23, 12), PowerCause.HEARTBEAT),
+    )
     stats = section_stats(section, Period.DAY, now=kyiv(23, 18))
     assert stats.start == kyiv(23, 0)
     assert (stats.up_seconds, stats.down_seconds, stats.unknown_seconds) == (15.5 * HOUR, 2 * HOUR, 0.5 * HOUR)
@@ -48,12 +52,21 @@ def test_a_day_with_one_outage(section):
 
 
 def test_an_outage_from_yesterday_counts_from_midnight_and_the_previous_run_in_full(section):
-    log(section, (UP, kyiv(20, 8), PowerCause.INITIAL), (DOWN, kyiv(22, 20), PowerCause.TIMEOUT),
-        (UP, kyiv(23, 4), PowerCause.HEARTBEAT), (DOWN, kyiv(23, 6), PowerCause.TIMEOUT))
+    log(
+        section,
+        (UP, kyiv(20, 8), PowerCause.INITIAL),
+        (DOWN, kyiv(22, 20), PowerCause.TIMEOUT),
+        (UP, kyiv(23, 4), PowerCause.HEARTBEAT),
+        (DOWN, kyiv(23, 6), PowerCause.TIMEOUT),
+    )
     stats = section_stats(section, Period.DAY, now=kyiv(23, 7))
     assert (stats.outages, stats.total_outage_seconds, stats.longest_outage_seconds) == (2, 5 * HOUR, 4 * HOUR)
     assert (stats.current_state, stats.current_seconds, stats.previous_state, stats.previous_seconds) == (
-        DOWN, HOUR, UP, 2 * HOUR)
+        DOWN,
+        HOUR,
+        UP,
+        2 * HOUR,
+    )
 
 
 def test_weeks_start_on_monday_and_months_on_the_first_in_the_buildings_timezone():
@@ -70,17 +83,27 @@ def test_a_day_when_the_clocks_go_forward_has_23_hours(section):
 
 
 def test_a_state_found_after_a_hold_replaces_the_held_stretch(section):
-    log(section, (UP, kyiv(23, 1), PowerCause.INITIAL), (UNKNOWN, kyiv(23, 3), PowerCause.GUARD),
-        (DOWN, kyiv(23, 2.5), PowerCause.RESTORED))
+    log(
+        section,
+        (UP, kyiv(23, 1), PowerCause.INITIAL),
+        (UNKNOWN, kyiv(23, 3), PowerCause.GUARD),
+        (DOWN, kyiv(23, 2.5), PowerCause.RESTORED),
+    )
     assert [(s.state, s.start) for s in timeline(section, kyiv(23, 0), kyiv(23, 5))] == [
-        (UP, kyiv(23, 1)), (DOWN, kyiv(23, 2.5))]
+        (UP, kyiv(23, 1)),
+        (DOWN, kyiv(23, 2.5)),
+    ]
     stats = section_stats(section, Period.DAY, now=kyiv(23, 5))
     assert (stats.down_seconds, stats.unknown_seconds) == (2.5 * HOUR, HOUR)
 
 
 def test_time_held_as_unknown_counts_for_neither_side(section):
-    log(section, (UP, kyiv(23, 0), PowerCause.INITIAL), (UNKNOWN, kyiv(23, 2), PowerCause.GUARD),
-        (UP, kyiv(23, 3), PowerCause.RESTORED))
+    log(
+        section,
+        (UP, kyiv(23, 0), PowerCause.INITIAL),
+        (UNKNOWN, kyiv(23, 2), PowerCause.GUARD),
+        (UP, kyiv(23, 3), PowerCause.RESTORED),
+    )
     stats = section_stats(section, Period.DAY, now=kyiv(23, 4))
     assert (stats.up_seconds, stats.unknown_seconds, stats.uptime_share, stats.outages) == (3 * HOUR, HOUR, 1.0, 0)
 

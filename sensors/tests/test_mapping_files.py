@@ -42,8 +42,10 @@ def run(*args: str, stdin: str | None = None) -> str:
 
 def snapshot() -> tuple:
     return (
-        list(Building.objects.values()), list(Section.objects.values()),
-        list(Sensor.objects.values()), list(SensorAlias.objects.values()),
+        list(Building.objects.values()),
+        list(Section.objects.values()),
+        list(Sensor.objects.values()),
+        list(SensorAlias.objects.values()),
     )
 
 
@@ -74,8 +76,7 @@ def test_a_bad_file_changes_nothing_and_names_every_bad_entry(tmp_path):
     run("import_mappings", str(path))
     before = snapshot()
     bad = GOOD.replace('name: "Paris"', 'name: "Paris-renamed"') + (
-        "  - {sensor: nobody, building: 10, section: 1}\n"
-        "  - {sensor: esp32-paris-001, building: 10, section: 9}\n"
+        "  - {sensor: nobody, building: 10, section: 1}\n  - {sensor: esp32-paris-001, building: 10, section: 9}\n"
     )
     (path := tmp_path / "bad.yaml").write_text(bad)
     with pytest.raises(CommandError) as raised:
@@ -87,28 +88,39 @@ def test_a_bad_file_changes_nothing_and_names_every_bad_entry(tmp_path):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(("document", "expected"), [
-    ("- 1\n", "must be a mapping"),
-    ("buildings: {id: 1}\n", "buildings: must be a list"),
-    ("cars: []\n", "unknown top-level key(s): cars"),
-    ("buildings:\n  - {id: 1}\n", "buildings[0] (line 2): missing field(s) name"),
-    ("buildings:\n  - {id: 1, name: A, colour: red}\n", "unknown field(s) colour"),
-    ("buildings:\n  - {id: one, name: A}\n", "id must be a whole number"),
-    ("buildings:\n  - {id: 1, name: A, sections: 2, default_section: 3}\n", "default_section"),
-    ("buildings:\n  - {id: 1, name: A, timezone: Mars/Olympus}\n", "not a known time zone"),
-    ("buildings:\n  - {id: 1, name: A}\n  - {id: 1, name: B}\n", "buildings[1] (line 3): duplicate of buildings[0]"),
-    ("sensors:\n  - {uuid: x, building: 5, section: 1}\n", "building 5 is neither in the database nor in this file"),
-    ("buildings: [{id: 1, name: A}]\nsensors: [{uuid: a, building: 1, section: 1, canonical: maybe}]\n",
-     "sensors[0] (line 2): canonical must be true or false"),
-    ("buildings: [\n", "not valid YAML"),
-    # Out-of-range values are listed errors, never tracebacks.
-    ("buildings: [{id: 1, name: A, latitude: .inf}]\n", "latitude must be a number from -90 to 90"),
-    ("buildings: [{id: 1, name: A, longitude: 1.0e+30}]\n", "longitude must be a number from -180 to 180"),
-    ("buildings: [{id: 99999999999999999999999, name: A}]\n", "id must be between 1 and 2147483647"),
-    ("buildings: [{id: 1, name: A, sections: 0}]\n", "sections must be between 1 and 99"),
-    ("sensors: [{uuid: a, building: 99999999999999999999999, section: 1}]\n", "building must be between 1 and"),
-    ("buildings: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    ("document", "expected"),
+    [
+        ("- 1\n", "must be a mapping"),
+        ("buildings: {id: 1}\n", "buildings: must be a list"),
+        ("cars: []\n", "unknown top-level key(s): cars"),
+        ("buildings:\n  - {id: 1}\n", "buildings[0] (line 2): missing field(s) name"),
+        ("buildings:\n  - {id: 1, name: A, colour: red}\n", "unknown field(s) colour"),
+        ("buildings:\n  - {id: one, name: A}\n", "id must be a whole number"),
+        ("buildings:\n  - {id: 1, name: A, sections: 2, default_section: 3}\n", "default_section"),
+        ("buildings:\n  - {id: 1, name: A, timezone: Mars/Olympus}\n", "not a known time zone"),
+        (
+            "buildings:\n  - {id: 1, name: A}\n  - {id: 1, name: B}\n",
+            "buildings[1] (line 3): duplicate of buildings[0]",
+        ),
+        (
+            "sensors:\n  - {uuid: x, building: 5, section: 1}\n",
+            "building 5 is neither in the database nor in this file",
+        ),
+        (
+            "buildings: [{id: 1, name: A}]\nsensors: [{uuid: a, building: 1, section: 1, canonical: maybe}]\n",
+            "sensors[0] (line 2): canonical must be true or false",
+        ),
+        ("buildings: [\n", "not valid YAML"),
+        # Out-of-range values are listed errors, never tracebacks.
+        ("buildings: [{id: 1, name: A, latitude: .inf}]\n", "latitude must be a number from -90 to 90"),
+        ("buildings: [{id: 1, name: A, longitude: 1.0e+30}]\n", "longitude must be a number from -180 to 180"),
+        ("buildings: [{id: 99999999999999999999999, name: A}]\n", "id must be between 1 and 2147483647"),
+        ("buildings: [{id: 1, name: A, sections: 0}]\n", "sections must be between 1 and 99"),
+        ("sensors: [{uuid: a, building: 99999999999999999999999, section: 1}]\n", "building must be between 1 and"),
+        ("buildings: " + "[" * 3000 + "]" * 3000 + "\n", "nested too deeply"),
+    ],
+)
 def test_invalid_documents_are_refused_with_a_clear_message(tmp_path, document, expected):
     (path := tmp_path / "bad.yaml").write_text(document)
     with pytest.raises(CommandError) as raised:
@@ -120,7 +132,9 @@ def test_invalid_documents_are_refused_with_a_clear_message(tmp_path, document, 
 def test_reducing_sections_that_still_have_sensors_is_refused(tmp_path):
     (path := tmp_path / "map.yaml").write_text(GOOD)
     run("import_mappings", str(path))
-    (path := tmp_path / "shrink.yaml").write_text("buildings:\n  - {id: 10, name: London, sections: 1, default_section: 1}\n")
+    (path := tmp_path / "shrink.yaml").write_text(
+        "buildings:\n  - {id: 10, name: London, sections: 1, default_section: 1}\n"
+    )
     with pytest.raises(CommandError) as raised:
         run("import_mappings", str(path))
     assert "sections [2] still have sensors" in str(raised.value)
@@ -160,14 +174,22 @@ def test_export_lists_buildings_sensors_and_aliases(tmp_path):
     run("import_mappings", str(path))
     document = json.loads(run("export_mappings", "--format", "json"))
     assert document["buildings"][1] == {
-        "id": 11, "name": "Paris", "address": "", "sections": 2, "default_section": 1,
-        "latitude": 48.85661, "longitude": 2.35222, "timezone": "Europe/Paris"}
+        "id": 11,
+        "name": "Paris",
+        "address": "",
+        "sections": 2,
+        "default_section": 1,
+        "latitude": 48.85661,
+        "longitude": 2.35222,
+        "timezone": "Europe/Paris",
+    }
     assert document["aliases"] == [{"sensor": "esp32-london-001", "building": 11, "section": 2}]
 
 
 def test_import_reads_standard_input_and_json(tmp_path):
-    output = run("import_mappings", "-", "--format", "json",
-                 stdin=json.dumps({"buildings": [{"id": 3, "name": "Rome"}]}))
+    output = run(
+        "import_mappings", "-", "--format", "json", stdin=json.dumps({"buildings": [{"id": 3, "name": "Rome"}]})
+    )
     assert "buildings: 1 created" in output
     assert Building.objects.get(pk=3).sections.count() == 1
 
@@ -182,8 +204,10 @@ def test_uuids_are_trimmed_everywhere_in_a_file(tmp_path):
     (path := tmp_path / "map.yaml").write_text(document)
     run("import_mappings", str(path))
     assert SensorAlias.objects.count() == 2
-    twice = "buildings: [{id: 1, name: A, sections: 2}]\nsensors:\n  - {uuid: d1, building: 1, section: 1}\n" \
-            "  - {uuid: ' D1 ', building: 1, section: 2}\n"
+    twice = (
+        "buildings: [{id: 1, name: A, sections: 2}]\nsensors:\n  - {uuid: d1, building: 1, section: 1}\n"
+        "  - {uuid: ' D1 ', building: 1, section: 2}\n"
+    )
     (dup := tmp_path / "dup.yaml").write_text(twice)
     with pytest.raises(CommandError, match=r"sensors\[1\] \(line 4\): duplicate of sensors\[0\]"):
         run("import_mappings", str(dup))
@@ -214,6 +238,7 @@ def test_a_mapping_file_with_aliases_is_refused_before_they_are_built():
     from sensors.mappings import MappingError, parse
 
     levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"] + [
-        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)]
+        f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 9)
+    ]
     with pytest.raises(MappingError, match="anchors and aliases"):
         parse("\n".join(levels) + "\nbuildings: [{id: 1, name: x, schedule_group: *a8}]\n", "yaml")

@@ -44,7 +44,11 @@ def test_canonical_sensor_ignores_reported_building(post_heartbeat, make_sensor)
     response = post_heartbeat({"building_id": 11, "section_id": 1, "sensor_uuid": "PINNED"})
     assert response.status_code == 200
     assert response.json() | {"timestamp": None} == {
-        "status": "ok", "timestamp": None, "building": "London", "section_id": 3, "sensor_uuid": "PINNED",
+        "status": "ok",
+        "timestamp": None,
+        "building": "London",
+        "section_id": 3,
+        "sensor_uuid": "PINNED",
     }
     assert location("pinned") == (10, 3)
 

@@ -46,8 +46,7 @@ def test_a_board_with_its_own_key_is_bound_to_its_first_section(make_building, p
     raw = key.set_new_key()
     key.save()
     for section in (1, 2):  # the key read out of the board moves nothing
-        response = post_heartbeat({"api_key": raw, "building_id": 10, "section_id": section,
-                                   "sensor_uuid": "board-1"})
+        response = post_heartbeat({"api_key": raw, "building_id": 10, "section_id": section, "sensor_uuid": "board-1"})
         assert response.status_code == 200
     sensor = Sensor.objects.get()
     assert sensor.canonical and sensor.section.number == 1

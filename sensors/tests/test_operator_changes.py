@@ -31,16 +31,25 @@ def up_in_section_1(make_building, make_sensor, beat):
 
 
 def edit(admin_client, sensor: Sensor, **changes) -> None:
-    form = {"uuid": sensor.uuid, "name": "", "comment": "", "enabled": "on", "section": sensor.section_id,
-            "canonical": "on", "frozen_is_up": "", "frozen_until_0": "", "frozen_until_1": "",
-            "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"} | changes
+    form = {
+        "uuid": sensor.uuid,
+        "name": "",
+        "comment": "",
+        "enabled": "on",
+        "section": sensor.section_id,
+        "canonical": "on",
+        "frozen_is_up": "",
+        "frozen_until_0": "",
+        "frozen_until_1": "",
+        "aliases-TOTAL_FORMS": "0",
+        "aliases-INITIAL_FORMS": "0",
+    } | changes
     form = {key: value for key, value in form.items() if value is not None}
     response = admin_client.post(CHANGE.format(sensor.pk), form)
     assert response.status_code == 302, response.content
 
 
-def test_moving_a_sensor_in_the_admin_records_the_section_it_left_and_the_one_it_joined(admin_client,
-                                                                                      up_in_section_1):
+def test_moving_a_sensor_in_the_admin_records_the_section_it_left_and_the_one_it_joined(admin_client, up_in_section_1):
     building, sensor = up_in_section_1
     edit(admin_client, sensor, section=building.sections.get(number=2).pk)
     assert recorded(10, 1) == "unknown"  # no sensor left: not "up" with 0/0 sensors

@@ -19,13 +19,18 @@ def section(make_building) -> Section:
 
 def test_setting_a_section_state_in_the_admin_records_an_operator_event(admin_client, admin_user, section):
     response = admin_client.post(
-        "/admin/sensors/powerevent/add/", {"section": section.pk, "state": "down", "reason": "planned works"},
+        "/admin/sensors/powerevent/add/",
+        {"section": section.pk, "state": "down", "reason": "planned works"},
         follow=True,
     )
     assert response.status_code == 200
     event = PowerEvent.objects.get()
     assert (event.state, event.cause, event.reason, event.operator) == (
-        PowerState.DOWN, PowerCause.OPERATOR, "planned works", admin_user.username)
+        PowerState.DOWN,
+        PowerCause.OPERATOR,
+        "planned works",
+        admin_user.username,
+    )
     assert SectionPower.objects.get(section=section).state == PowerState.DOWN
     listing = admin_client.get("/admin/sensors/powerevent/").content.decode()
     assert "planned works" in listing
@@ -56,11 +61,17 @@ def test_releasing_a_mass_silence_in_the_admin_records_held_sections(admin_clien
     assert SectionPower.objects.get(section=section).cause == PowerCause.RESTORED
 
 
-@pytest.mark.parametrize("page", [
-    "/admin/sensors/sectionpower/", "/admin/sensors/powerevent/", "/admin/sensors/powerevent/add/",
-    "/admin/sensors/masssilence/", "/admin/notifications/notificationpause/",
-    "/admin/notifications/notificationpause/add/",
-])
+@pytest.mark.parametrize(
+    "page",
+    [
+        "/admin/sensors/sectionpower/",
+        "/admin/sensors/powerevent/",
+        "/admin/sensors/powerevent/add/",
+        "/admin/sensors/masssilence/",
+        "/admin/notifications/notificationpause/",
+        "/admin/notifications/notificationpause/add/",
+    ],
+)
 def test_engine_pages_render(admin_client, section, page):
     from sensors.power import set_section_state
 

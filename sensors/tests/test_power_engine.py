@@ -54,7 +54,11 @@ def test_heartbeat_after_silence_is_power_on_with_the_outage_length(beat, elapse
     beat()
     event = PowerEvent.objects.latest("sequence")
     assert (event.state, event.cause, event.previous_state, event.previous_since) == (
-        PowerState.UP, PowerCause.HEARTBEAT, PowerState.DOWN, down_since)
+        PowerState.UP,
+        PowerCause.HEARTBEAT,
+        PowerState.DOWN,
+        down_since,
+    )
     assert event.at == Sensor.objects.get().last_heartbeat
 
 
@@ -104,8 +108,11 @@ def test_a_quiet_detector_tick_takes_three_queries_whatever_the_fleet(beat):
         beat(f"s{n}", section=1 + n % 3)
     with CaptureQueriesContext(connection) as tick:
         assert detect_offline().went_offline == 0
-    statements = [q["sql"] for q in tick.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT",
-                                                                                          "RELEASE SAVEPOINT"))]
+    statements = [
+        q["sql"]
+        for q in tick.captured_queries
+        if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
     assert len(statements) == 3, statements  # clock read, clock write, the deadline index; in one transaction
 
 

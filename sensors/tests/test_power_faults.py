@@ -49,7 +49,8 @@ def connection_lost_before(table: str) -> Iterator[list[str]]:
 
 
 def test_a_tick_cut_short_between_the_sensor_and_its_section_is_done_whole_by_the_next(
-        make_building, make_sensor, beat, elapse, time_travel):
+    make_building, make_sensor, beat, elapse, time_travel
+):
     make_building(sections=1)
     make_sensor("a", section=1)
     beat("a")
@@ -66,7 +67,8 @@ def test_a_tick_cut_short_between_the_sensor_and_its_section_is_done_whole_by_th
 
 
 def test_a_heartbeat_cut_short_between_the_sensor_and_its_section_is_done_whole_by_the_next(
-        make_building, make_sensor, beat, elapse, client):
+    make_building, make_sensor, beat, elapse, client
+):
     make_building(sections=1)
     make_sensor("a", section=1)
     beat("a")

@@ -176,7 +176,11 @@ def test_an_operator_sets_a_section_state_with_a_reason(beat, elapse):
     section = Section.objects.get(building_id=10, number=1)
     event = set_section_state(section, PowerState.DOWN, "board is wet; the block is dark", operator="alice")
     assert (event.cause, event.reason, event.operator, event.previous_state) == (
-        PowerCause.OPERATOR, "board is wet; the block is dark", "alice", PowerState.UP)
+        PowerCause.OPERATOR,
+        "board is wet; the block is dark",
+        "alice",
+        PowerState.UP,
+    )
     assert SectionPower.objects.get(section=section).state == PowerState.DOWN
     elapse(TIMEOUT + 10)  # the sensor's next transition records what it says again
     assert events()[-1] == (PowerState.DOWN, PowerCause.OPERATOR)

@@ -18,8 +18,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def heartbeat() -> None:
-    response = Client().post("/api/v1/heartbeat", {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1,
-                                                   "sensor_uuid": "a"}, content_type="application/json")
+    response = Client().post(
+        "/api/v1/heartbeat",
+        {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1, "sensor_uuid": "a"},
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
 
 
@@ -61,8 +64,9 @@ def run(name: str, work) -> tuple[threading.Thread, list[BaseException]]:
     return thread, failures
 
 
-def test_a_heartbeat_while_the_detector_decides_leaves_the_section_up(make_building, make_sensor, beat, elapse,
-                                                                     time_travel, paused_after_computing):
+def test_a_heartbeat_while_the_detector_decides_leaves_the_section_up(
+    make_building, make_sensor, beat, elapse, time_travel, paused_after_computing
+):
     make_building(sections=1)
     make_sensor("a", section=1)
     beat("a")
@@ -82,8 +86,9 @@ def test_a_heartbeat_while_the_detector_decides_leaves_the_section_up(make_build
     assert recorded() == "up"
 
 
-def test_the_detector_while_a_heartbeat_decides_leaves_the_section_up(make_building, make_sensor, beat, elapse,
-                                                                     paused_after_computing):
+def test_the_detector_while_a_heartbeat_decides_leaves_the_section_up(
+    make_building, make_sensor, beat, elapse, paused_after_computing
+):
     make_building(sections=1)
     make_sensor("a", section=1)
     beat("a")
@@ -104,7 +109,8 @@ def test_the_detector_while_a_heartbeat_decides_leaves_the_section_up(make_build
 
 
 def test_a_late_heartbeat_read_before_the_detector_and_written_after_it_takes_the_sensor_online(
-        make_building, make_sensor, beat, elapse, time_travel, monkeypatch):
+    make_building, make_sensor, beat, elapse, time_travel, monkeypatch
+):
     from sensors import heartbeat
 
     make_building(sections=1)
@@ -120,7 +126,10 @@ def test_a_late_heartbeat_read_before_the_detector_and_written_after_it_takes_th
         return known
 
     monkeypatch.setattr(heartbeat, "find_sensor", read_then_detector_runs)
-    heartbeat_response = Client().post("/api/v1/heartbeat", {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1,
-                                                             "sensor_uuid": "a"}, content_type="application/json")
+    heartbeat_response = Client().post(
+        "/api/v1/heartbeat",
+        {"api_key": WRITE_KEY, "building_id": 10, "section_id": 1, "sensor_uuid": "a"},
+        content_type="application/json",
+    )
     assert heartbeat_response.status_code == 200
     assert Sensor.objects.get(uuid="a").online and recorded() == "up"

@@ -29,7 +29,9 @@ def test_old_transitions_and_telemetry_of_long_silent_sensors_are_pruned(setting
 
     assert (pruned.transitions, pruned.telemetry_cleared) == (3, 1)
     assert sorted(SensorTransition.objects.values_list("at", flat=True)) == [
-        now - timedelta(days=29), now - timedelta(days=1)]
+        now - timedelta(days=29),
+        now - timedelta(days=1),
+    ]
     gone.refresh_from_db()
     assert (gone.telemetry, gone.last_ip, gone.last_heartbeat) == ({}, None, now - timedelta(days=40))
     assert Sensor.objects.get(pk=alive.pk).telemetry == {"rssi": -60}

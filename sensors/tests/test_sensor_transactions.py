@@ -18,13 +18,15 @@ pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row l
 def someone_waits_for_a_lock() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_stat_clear_snapshot()")  # inside a transaction it would not change
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock'")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
         return cursor.fetchone()[0] > 0
 
 
-def test_an_operator_pinning_and_another_editing_the_same_sensor_both_commit(transactional_db, make_building,
-                                                                           make_sensor):
+def test_an_operator_pinning_and_another_editing_the_same_sensor_both_commit(
+    transactional_db, make_building, make_sensor
+):
     make_building(id=10)
     make_sensor("dA")
     make_sensor("dB")

@@ -45,17 +45,24 @@ def test_timeout_comes_from_the_setting(make_sensor, settings):
     assert online(make_sensor("b", last_heartbeat=ago(29)))
 
 
-@pytest.mark.parametrize(("last", "frozen_is_up", "until", "expected"), [
-    (3600, True, 60, True),      # silent, frozen up for another minute
-    (3600, True, None, True),    # silent, frozen up until unfrozen
-    (0, False, None, False),     # reporting, frozen down
-    (3600, True, -1, False),     # the freeze has ended: back to the heartbeat
-    (0, False, -1, True),
-])
+@pytest.mark.parametrize(
+    ("last", "frozen_is_up", "until", "expected"),
+    [
+        (3600, True, 60, True),  # silent, frozen up for another minute
+        (3600, True, None, True),  # silent, frozen up until unfrozen
+        (0, False, None, False),  # reporting, frozen down
+        (3600, True, -1, False),  # the freeze has ended: back to the heartbeat
+        (0, False, -1, True),
+    ],
+)
 def test_frozen_sensor_counts_with_its_frozen_value_until_it_thaws(make_sensor, last, frozen_is_up, until, expected):
     now = timezone.now()
-    sensor = make_sensor("a", last_heartbeat=now - timedelta(seconds=last), frozen_is_up=frozen_is_up,
-                         frozen_until=None if until is None else now + timedelta(seconds=until))
+    sensor = make_sensor(
+        "a",
+        last_heartbeat=now - timedelta(seconds=last),
+        frozen_is_up=frozen_is_up,
+        frozen_until=None if until is None else now + timedelta(seconds=until),
+    )
     assert online(sensor, now) is expected
 
 

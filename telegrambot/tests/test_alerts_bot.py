@@ -37,11 +37,25 @@ def png(colour: str) -> bytes:
 def london(make_building, time_machine):
     time_machine.move_to(datetime(2026, 12, 3, 14, 5, tzinfo=KYIV))  # ticking: the bot's polls need time
     building = make_building(id=10, name="London", sections=2)
-    parking = Shelter.objects.create(building=building, name="Parking -1", address="1 Main St", distance_m=80,
-                                     opening_hours="during alerts", description="Enter from the yard.")
-    form = ShelterForm({"name": parking.name, "address": parking.address, "distance_m": 80,
-                        "opening_hours": parking.opening_hours, "description": parking.description},
-                       {"map_upload": SimpleUploadedFile("map.png", png("navy"), "image/png")}, instance=parking)
+    parking = Shelter.objects.create(
+        building=building,
+        name="Parking -1",
+        address="1 Main St",
+        distance_m=80,
+        opening_hours="during alerts",
+        description="Enter from the yard.",
+    )
+    form = ShelterForm(
+        {
+            "name": parking.name,
+            "address": parking.address,
+            "distance_m": 80,
+            "opening_hours": parking.opening_hours,
+            "description": parking.description,
+        },
+        {"map_upload": SimpleUploadedFile("map.png", png("navy"), "image/png")},
+        instance=parking,
+    )
     assert form.is_valid(), form.errors
     form.save()
     Shelter.objects.create(building=building, name="Metro", distance_m=400)
@@ -108,8 +122,9 @@ def test_a_shelters_map_is_uploaded_once_then_sent_by_its_file_id(olena, london)
     assert again.params["photo"] == first.params["_file_id"]  # no second upload
     assert len(olena.telegram.photos) == 1
     parking = Shelter.objects.get(name="Parking -1")
-    form = ShelterForm({"name": parking.name}, {"map_upload": SimpleUploadedFile("new.png", png("red"), "image/png")},
-                       instance=parking)
+    form = ShelterForm(
+        {"name": parking.name}, {"map_upload": SimpleUploadedFile("new.png", png("red"), "image/png")}, instance=parking
+    )
     assert form.is_valid(), form.errors
     form.save()  # a new map: Telegram gets the new picture
     newer = olena.tap("🛡 Parking -1")
@@ -148,8 +163,14 @@ def test_a_shelters_card_fits_a_photo_caption_whatever_its_fields(london):
 
     from telegrambot.texts import CAPTION_MAX, _telegram_length, shelter_card
 
-    shelter = Shelter(building=london, name="Ш" * 120, address="🏠" * 250, distance_m=10**6,
-                      opening_hours="x" * 120, description="Опис 🚪 " * 100)
+    shelter = Shelter(
+        building=london,
+        name="Ш" * 120,
+        address="🏠" * 250,
+        distance_m=10**6,
+        opening_hours="x" * 120,
+        description="Опис 🚪 " * 100,
+    )
     with override("uk"):
         card = shelter_card(shelter)
     visible = unescape(card.replace("<b>", "").replace("</b>", ""))

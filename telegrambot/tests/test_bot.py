@@ -21,8 +21,9 @@ def labels(call) -> list[str]:
 
 
 def follows(chat_id: int) -> list[tuple[int, int]]:
-    return list(Subscription.objects.filter(subscriber__chat_id=chat_id).values_list(
-        "section__building_id", "section__number"))
+    return list(
+        Subscription.objects.filter(subscriber__chat_id=chat_id).values_list("section__building_id", "section__number")
+    )
 
 
 @pytest.fixture
@@ -53,8 +54,14 @@ def test_first_time_user_in_english_is_answered_in_english(bot, london):
     john.send("/start", replies=2)
     welcome = john.replies()[0]
     assert welcome.params["text"].startswith("Hello!")
-    assert labels(welcome) == ["💡 Status", "📊 Statistics", "🔔 Notifications", "🏠 Add a section", "🚨 Alerts",
-                              "❓ Help"]
+    assert labels(welcome) == [
+        "💡 Status",
+        "📊 Statistics",
+        "🔔 Notifications",
+        "🏠 Add a section",
+        "🚨 Alerts",
+        "❓ Help",
+    ]
     john.tap("London")
     card = john.tap("Section 1")
     assert "You will be told when power goes off or comes back in London, Section 1" in card.params["text"]
@@ -283,8 +290,18 @@ def test_a_user_who_blocked_the_bot_is_deactivated(bot, london):
     olena = bot.user(42, language_code="en")
     olena.send("/start place_10_1", replies=2)
     bot.block(42)
-    bot.push({"message": {"message_id": 900, "date": 0, "text": "/help", "chat": {"id": 42, "type": "private"},
-                          "entities": [{"type": "bot_command", "offset": 0, "length": 5}], "from": olena.profile}})
+    bot.push(
+        {
+            "message": {
+                "message_id": 900,
+                "date": 0,
+                "text": "/help",
+                "chat": {"id": 42, "type": "private"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                "from": olena.profile,
+            }
+        }
+    )
     bot.wait_for(lambda: not Subscriber.objects.get(chat_id=42).active)
     assert Subscriber.objects.get(chat_id=42).deactivated_reason.startswith("Forbidden: bot was blocked")
 

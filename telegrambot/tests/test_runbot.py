@@ -23,8 +23,10 @@ def test_runbot_answers_registers_commands_and_stops_on_a_signal(telegram, bot_p
     bot = bot_process()
     reply = telegram.user(42, language_code="en").send("/start", replies=2, timeout=30)
     assert reply.params["text"].startswith("🏠 Choose your building")
-    registered = {call.params.get("language_code"): json.loads(call.params["commands"])
-                  for call in telegram.calls_to("setMyCommands")}
+    registered = {
+        call.params.get("language_code"): json.loads(call.params["commands"])
+        for call in telegram.calls_to("setMyCommands")
+    }
     assert set(registered) == {None, "en"}  # Ukrainian is the default list
     assert registered["en"][0] == {"command": "status", "description": "Is the power on now"}
     assert registered[None][0] == {"command": "status", "description": "Чи є зараз світло"}
@@ -38,8 +40,9 @@ def test_runbot_answers_registers_commands_and_stops_on_a_signal(telegram, bot_p
 
 def test_runbot_without_a_token_says_what_to_set():
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": "", "DATABASE_URL": "sqlite:///:memory:"}
-    result = subprocess.run([sys.executable, "manage.py", "runbot"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "runbot"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "TELEGRAM_BOT_TOKEN is not set" in result.stderr
 

@@ -26,10 +26,13 @@ def labels(call) -> list[str]:
 def london(make_building, time_machine):
     time_machine.move_to(datetime(2026, 12, 3, 9, 0, tzinfo=KYIV))  # ticking: the bot's polls need time
     building = make_building(id=10, name="London", sections=2, schedule_group="3.1")
-    import_file("""
+    import_file(
+        """
 days:
   - {group: "3.1", date: 2026-12-03, off: ["08:00-12:00", "18:00-22:00"]}
-""", "yaml")
+""",
+        "yaml",
+    )
     return building
 
 

@@ -59,8 +59,9 @@ def outage_for(settings):
 
 
 def sends(telegram, chat_id: int | None = None) -> list:
-    return [call for call in telegram.calls_to("sendMessage")
-            if chat_id is None or int(call.params["chat_id"]) == chat_id]
+    return [
+        call for call in telegram.calls_to("sendMessage") if chat_id is None or int(call.params["chat_id"]) == chat_id
+    ]
 
 
 def test_a_reply_refused_with_429_arrives_once_after_the_window_and_nothing_is_sent_inside_it(bot, london):
@@ -117,8 +118,9 @@ def test_a_429_seen_by_the_bot_process_holds_back_the_sender(telegram, bot_proce
     telegram.wait_for(lambda: len(telegram.texts(42)) == 1, timeout=30)  # and the reply came after the window too
 
 
-def test_replies_go_before_a_broadcast_and_together_keep_the_cap(telegram, bot_process, budget_store, london,
-                                                                 outage_for, settings):
+def test_replies_go_before_a_broadcast_and_together_keep_the_cap(
+    telegram, bot_process, budget_store, london, outage_for, settings
+):
     settings.TELEGRAM_RATE_PER_SEC = 5
     outage_for(london, range(100, 115))
     bot_process(**budget_store, TELEGRAM_RATE_PER_SEC="5")
@@ -144,7 +146,8 @@ def test_replies_go_before_a_broadcast_and_together_keep_the_cap(telegram, bot_p
 
 
 def test_a_sender_whose_turn_does_not_come_sends_nothing_and_leaves_the_notices_to_the_next(
-        telegram, london, outage_for):
+    telegram, london, outage_for
+):
     outage_for(london, range(100, 103))
 
     async def silence() -> None:  # another process met a 429 asking for a minute

@@ -63,10 +63,17 @@ def test_webhook_mode_registers_its_url_with_the_secret_and_answers(telegram, we
 def test_an_update_without_the_secret_gets_403_and_is_not_processed(telegram, webhook_bot, secret):
     port = free_port()
     webhook_bot(f"http://127.0.0.1:{port}/telegram/webhook", port)
-    forged = {"update_id": 999, "message": {
-        "message_id": 1, "date": 0, "text": "/help", "chat": {"id": 666, "type": "private"},
-        "from": {"id": 666, "is_bot": False, "first_name": "Mallory"},
-        "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+    forged = {
+        "update_id": 999,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "text": "/help",
+            "chat": {"id": 666, "type": "private"},
+            "from": {"id": 666, "is_bot": False, "first_name": "Mallory"},
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+        },
+    }
 
     assert post_update(port, forged, secret) == 403
     telegram.user(42, language_code="en").send("/help", timeout=30)  # a real update after it is answered...
@@ -86,5 +93,6 @@ def test_two_webhook_processes_answer_every_update_exactly_once(telegram, webhoo
 
     assert all(len(telegram.texts(resident.id)) == 1 for resident in residents)
     assert all(balancer.connections[port] > 0 for port in ports)  # both processes took a share
-    assert sorted(update_id for update_id, status in telegram.webhook_answers if status == 200) == \
-        sorted({update_id for update_id, _ in telegram.webhook_answers})  # each delivered once, answered 200
+    assert sorted(update_id for update_id, status in telegram.webhook_answers if status == 200) == sorted(
+        {update_id for update_id, _ in telegram.webhook_answers}
+    )  # each delivered once, answered 200

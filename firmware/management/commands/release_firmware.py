@@ -17,13 +17,28 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("image", type=Path, help="The application image, e.g. .pio/build/wt32-eth01/firmware.bin.")
         parser.add_argument("--board", required=True, choices=Board.values)
-        parser.add_argument("--release-version", default="", metavar="VERSION",
-                            help="Semantic version; PowerBot's firmware names its own, so it may be left out.")
+        parser.add_argument(
+            "--release-version",
+            default="",
+            metavar="VERSION",
+            help="Semantic version; PowerBot's firmware names its own, so it may be left out.",
+        )
         parser.add_argument("--channel", choices=Channel.values, default=Channel.STABLE)
-        parser.add_argument("--rollout", type=int, default=100, metavar="PERCENT",
-                            help="Share of the targeted sensors offered it, 1-100 (default 100).")
-        parser.add_argument("--building", type=int, action="append", default=[], metavar="ID",
-                            help="Offer it only to sensors in this building (repeat for more).")
+        parser.add_argument(
+            "--rollout",
+            type=int,
+            default=100,
+            metavar="PERCENT",
+            help="Share of the targeted sensors offered it, 1-100 (default 100).",
+        )
+        parser.add_argument(
+            "--building",
+            type=int,
+            action="append",
+            default=[],
+            metavar="ID",
+            help="Offer it only to sensors in this building (repeat for more).",
+        )
         parser.add_argument("--mandatory", action="store_true", help="Installed even with automatic updates off.")
         parser.add_argument("--notes", default="", help="Release notes.")
         parser.add_argument("--inactive", action="store_true", help="Upload it now, offer it once reinstated.")
@@ -39,10 +54,18 @@ class Command(BaseCommand):
             with options["image"].open("rb") as handle:
                 data = services.read_image(File(handle))
             upload = services.check_upload(options["board"], options["release_version"], data)
-            release = services.publish(FirmwareRelease(
-                channel=options["channel"], rollout_percent=options["rollout"], mandatory=options["mandatory"],
-                notes=options["notes"], active=not options["inactive"],
-            ), upload, buildings=buildings, created_by="release_firmware")
+            release = services.publish(
+                FirmwareRelease(
+                    channel=options["channel"],
+                    rollout_percent=options["rollout"],
+                    mandatory=options["mandatory"],
+                    notes=options["notes"],
+                    active=not options["inactive"],
+                ),
+                upload,
+                buildings=buildings,
+                created_by="release_firmware",
+            )
         except OSError as exc:
             raise CommandError(f"cannot read {options['image']}: {exc.strerror or exc}") from None
         except services.UploadRefused as refused:

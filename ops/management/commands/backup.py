@@ -8,16 +8,22 @@ from ops import backups
 
 
 class Command(BaseCommand):
-    help = ("Back up the database while the service runs: SQLite's online backup API, or pg_dump for "
-            "PostgreSQL. Restore with `manage.py restore FILE`.")
+    help = (
+        "Back up the database while the service runs: SQLite's online backup API, or pg_dump for "
+        "PostgreSQL. Restore with `manage.py restore FILE`."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--output", type=Path,
-                            help="The file to write (default: var/backups/powerbot-<UTC time>.sqlite3 or .pgdump).")
+        parser.add_argument(
+            "--output",
+            type=Path,
+            help="The file to write (default: var/backups/powerbot-<UTC time>.sqlite3 or .pgdump).",
+        )
 
     def handle(self, *args, output: Path | None, **options) -> None:
-        target = output or (settings.DATA_DIR / "backups"
-                            / f"powerbot-{timezone.now():%Y%m%d-%H%M%S}{backups.suffix()}")
+        target = output or (
+            settings.DATA_DIR / "backups" / f"powerbot-{timezone.now():%Y%m%d-%H%M%S}{backups.suffix()}"
+        )
         self.stdout.write(f"Backing up to {target}")
         try:
             size = backups.backup(target, progress=lambda line: self.stdout.write(f"  {line}"))

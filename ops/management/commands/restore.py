@@ -7,8 +7,10 @@ from ops import backups
 
 
 class Command(BaseCommand):
-    help = ("Replace the database's contents with a backup made by `manage.py backup`. "
-            "Stop the service first: web, workers and bot.")
+    help = (
+        "Replace the database's contents with a backup made by `manage.py backup`. "
+        "Stop the service first: web, workers and bot."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path, help="The backup file (.sqlite3 or .pgdump).")
@@ -18,8 +20,10 @@ class Command(BaseCommand):
         where = connection.settings_dict["NAME"]
         if not yes:
             try:
-                answer = input(f"This replaces everything in {connection.vendor} database {where} with {file}. "
-                               "Type 'yes' to go on: ")
+                answer = input(
+                    f"This replaces everything in {connection.vendor} database {where} with {file}. "
+                    "Type 'yes' to go on: "
+                )
             except EOFError:  # no terminal (cron, a pipe): no answer is no
                 answer = ""
             if answer.strip().lower() != "yes":
@@ -29,5 +33,8 @@ class Command(BaseCommand):
             backups.restore(file, progress=lambda line: self.stdout.write(f"  {line}"))
         except backups.BackupError as exc:
             raise CommandError(f"{exc}. Nothing was changed.") from None
-        self.stdout.write(self.style.SUCCESS("Restored. Run `manage.py migrate` if the backup is from an older "
-                                             "version, then start the service."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Restored. Run `manage.py migrate` if the backup is from an older version, then start the service."
+            )
+        )

@@ -8,13 +8,18 @@ from django.db import connection
 
 
 class Command(BaseCommand):
-    help = ("Run every PowerBot process under honcho, logs prefixed: web, worker (with beat), sender, "
-            "and the bot when TELEGRAM_BOT_TOKEN is set. Ctrl-C stops them all. `make run` calls this.")
+    help = (
+        "Run every PowerBot process under honcho, logs prefixed: web, worker (with beat), sender, "
+        "and the bot when TELEGRAM_BOT_TOKEN is set. Ctrl-C stops them all. `make run` calls this."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000, help="The web port on 127.0.0.1 (default 8000).")
-        parser.add_argument("--demo", action="store_true",
-                            help="Also run the simulator (the Procfile's `simulator`), as `make demo` does.")
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Also run the simulator (the Procfile's `simulator`), as `make demo` does.",
+        )
 
     def handle(self, *args, port: int, demo: bool, **options) -> None:
         honcho = shutil.which("honcho")
@@ -48,13 +53,15 @@ class Command(BaseCommand):
             f"  Health       {root}/api/v1/health   readiness: {root}/api/v1/ready   metrics: {root}/metrics",
             "  Send a heartbeat as a sensor does:",
             f"    curl -X POST {root}/api/v1/heartbeat -H 'Content-Type: application/json' \\",
-            f"      -d '{{\"api_key\": \"{key if demo else '<SENSOR_API_KEY>'}\", \"building_id\": 1, "
-            f"\"section_id\": 1, \"sensor_uuid\": \"my-first-sensor\"}}'",
+            f'      -d \'{{"api_key": "{key if demo else "<SENSOR_API_KEY>"}", "building_id": 1, '
+            f'"section_id": 1, "sensor_uuid": "my-first-sensor"}}\'',
         ]
         if not key:
             lines.append("    (no sensor key yet: set SENSOR_API_KEY in .env, or add a write key in the admin)")
         if not demo:
-            lines.append("    (building 1 must exist: add it in the admin, or `make demo` for demo buildings and sensors)")
+            lines.append(
+                "    (building 1 must exist: add it in the admin, or `make demo` for demo buildings and sensors)"
+            )
         if "bot" not in processes:
             lines.append("  Telegram bot: off; set TELEGRAM_BOT_TOKEN in .env to start it with the rest")
         lines += ["Ctrl-C stops every process.", ""]

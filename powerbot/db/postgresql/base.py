@@ -20,8 +20,13 @@ IDLE = psycopg.pq.TransactionStatus.IDLE
 
 class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
-        if (self.pool or self.connection is None or not self.health_check_enabled or self.health_check_done
-                or self.connection.info.transaction_status != IDLE):
+        if (
+            self.pool
+            or self.connection is None
+            or not self.health_check_enabled
+            or self.health_check_done
+            or self.connection.info.transaction_status != IDLE
+        ):
             # Nothing to check, or a connection inside a transaction: Django's own way.
             return super().close_if_health_check_failed()
         if not self._quiet():

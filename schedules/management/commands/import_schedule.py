@@ -12,13 +12,16 @@ FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".csv": "csv"}
 
 
 class Command(BaseCommand):
-    help = ("Import planned-outage schedules from a YAML, JSON or CSV file (schedules/files.py shows the "
-            "format); all or nothing, every error listed.")
+    help = (
+        "Import planned-outage schedules from a YAML, JSON or CSV file (schedules/files.py shows the "
+        "format); all or nothing, every error listed."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="the schedule file, or - for standard input")
-        parser.add_argument("--format", choices=sorted(set(FORMATS.values())),
-                            help="the file's format (by default from its extension)")
+        parser.add_argument(
+            "--format", choices=sorted(set(FORMATS.values())), help="the file's format (by default from its extension)"
+        )
         parser.add_argument("--dry-run", action="store_true", help="check and report, store nothing")
 
     def handle(self, *args: object, **options: object) -> None:
@@ -33,9 +36,14 @@ class Command(BaseCommand):
         try:
             report = import_file(text, str(fmt), dry_run=bool(options["dry_run"]))
         except ScheduleFileError as exc:
-            listed = exc.errors[:MAX_LISTED] + ([f"... and {len(exc.errors) - MAX_LISTED} more"]
-                                                 if len(exc.errors) > MAX_LISTED else [])
-            raise CommandError(f"{name}: nothing imported, {len(exc.errors)} error(s):\n  " + "\n  ".join(listed)) from None
+            listed = exc.errors[:MAX_LISTED] + (
+                [f"... and {len(exc.errors) - MAX_LISTED} more"] if len(exc.errors) > MAX_LISTED else []
+            )
+            raise CommandError(
+                f"{name}: nothing imported, {len(exc.errors)} error(s):\n  " + "\n  ".join(listed)
+            ) from None
         verb = "would import" if options["dry_run"] else "imported"
-        self.stdout.write(f"{verb}: {report.created} new days, {report.changed} changed, "
-                          f"{report.unchanged} unchanged; {len(report.news)} change(s) for residents")
+        self.stdout.write(
+            f"{verb}: {report.created} new days, {report.changed} changed, "
+            f"{report.unchanged} unchanged; {len(report.news)} change(s) for residents"
+        )

@@ -14,20 +14,25 @@ logger = logging.getLogger("telegrambot")
 
 
 class Command(BaseCommand):
-    help = ("Run the Telegram bot until SIGINT or SIGTERM: long polling, or a webhook when "
-            "TELEGRAM_WEBHOOK_URL is set (several such processes may run behind the proxy).")
+    help = (
+        "Run the Telegram bot until SIGINT or SIGTERM: long polling, or a webhook when "
+        "TELEGRAM_WEBHOOK_URL is set (several such processes may run behind the proxy)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--webhook", action="store_true",
-                            help="Insist on webhook mode (TELEGRAM_WEBHOOK_URL must then be set).")
+        parser.add_argument(
+            "--webhook", action="store_true", help="Insist on webhook mode (TELEGRAM_WEBHOOK_URL must then be set)."
+        )
 
     def handle(self, *args: object, webhook: bool, **options: object) -> None:
         if not settings.TELEGRAM_BOT_TOKEN:
             raise CommandError("TELEGRAM_BOT_TOKEN is not set: create a bot with @BotFather and set its token.")
         url = settings.TELEGRAM_WEBHOOK_URL
         if webhook and not url:
-            raise CommandError("--webhook needs TELEGRAM_WEBHOOK_URL: the public https URL Telegram posts updates to, "
-                               "e.g. https://power.example.org/telegram/webhook")
+            raise CommandError(
+                "--webhook needs TELEGRAM_WEBHOOK_URL: the public https URL Telegram posts updates to, "
+                "e.g. https://power.example.org/telegram/webhook"
+            )
         # Both retry for ever while Telegram cannot be reached, at start and later, and stop
         # cleanly on SIGINT and SIGTERM.
         if url:
@@ -35,12 +40,20 @@ class Command(BaseCommand):
             logger.info("bot: webhook %s, listening on %s:%d", url, host, port)
             # Every process registers the same URL and secret; updates without the secret get 403.
             build().run_webhook(
-                listen=host, port=port, url_path=urlsplit(url).path.lstrip("/"), webhook_url=url,
-                secret_token=webhook_secret(), allowed_updates=ALLOWED_UPDATES, bootstrap_retries=-1,
+                listen=host,
+                port=port,
+                url_path=urlsplit(url).path.lstrip("/"),
+                webhook_url=url,
+                secret_token=webhook_secret(),
+                allowed_updates=ALLOWED_UPDATES,
+                bootstrap_retries=-1,
             )
         else:
             logger.info("bot: long polling %s", settings.TELEGRAM_API_URL)
             build().run_polling(
-                poll_interval=0, timeout=POLL_TIMEOUT_SEC, bootstrap_retries=-1, allowed_updates=ALLOWED_UPDATES,
+                poll_interval=0,
+                timeout=POLL_TIMEOUT_SEC,
+                bootstrap_retries=-1,
+                allowed_updates=ALLOWED_UPDATES,
             )
         logger.info("bot: stopped")
