@@ -198,9 +198,9 @@ def start_bots(stack: ExitStack, env: dict[str, str], webhooks: int, telegram) -
 def overlap(telegram, env: dict[str, str], users: list, section_id: int, subscribers: int, rate: int) -> None:
     """An outage told to SUBSCRIBERS by the real sender (a process of its own) while every user
     asks /status once: new messages per second against the cap, and each delivered once."""
+    from buildings.models import Section
     from notifications.models import Message, Subscriber, Subscription
     from powerbot.celery import app
-    from buildings.models import Section
     from sensors.models import PowerState
     from sensors.power import set_section_state
 

@@ -135,7 +135,8 @@ def ticks(args: argparse.Namespace) -> None:
     elapsed, queries, report = timed_tick()
     print(
         f"  tick with {report.went_offline} sensors silent at once (mass silence): {elapsed:.1f} ms  "
-        f"queries {queries}  section events {len(report.events)}  held: {MassSilence.objects.filter(open=True).exists()}"
+        f"queries {queries}  section events {len(report.events)}  "
+        f"held: {MassSilence.objects.filter(open=True).exists()}"
     )
     quiet_ticks(f"{args.sensors:,} sensors, during the hold", rounds=20)
 

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 from benchlib import ROOT, each_database, gunicorn, migrated_env, rss_mb, run
 
 sys.path.insert(0, str(ROOT))
-from firmware.tests.images import esp32_image  # noqa: E402  (the tests' byte-exact image builder)
+from firmware.tests.images import esp32_image
 
 WRITE_KEY = "bench-write-key"
 BOARD = "wt32-eth01"

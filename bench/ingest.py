@@ -50,14 +50,16 @@ from buildings.models import Building, Section
 from sensors.models import Sensor
 from django.utils import timezone
 from datetime import timedelta
-Building.objects.bulk_create([Building(id=b, name=f"Building {{b}}", section_count=4) for b in range(1, {buildings} + 1)])
+Building.objects.bulk_create(
+    [Building(id=b, name=f"Building {{b}}", section_count=4) for b in range(1, {buildings} + 1)]
+)
 for b in Building.objects.all():
     b.sync_sections()
 sections = {{(s.building_id, s.number): s for s in Section.objects.all()}}
 now = timezone.now()
 Sensor.objects.bulk_create([
-    Sensor(uuid=f"bench-{{n:05d}}", uuid_key=f"bench-{{n:05d}}", section=sections[(1 + n % {buildings}, 1 + n % 4)], last_heartbeat=now,
-           online_since=now, online=True, offline_after=now + timedelta(seconds=150))
+    Sensor(uuid=f"bench-{{n:05d}}", uuid_key=f"bench-{{n:05d}}", section=sections[(1 + n % {buildings}, 1 + n % 4)],
+           last_heartbeat=now, online_since=now, online=True, offline_after=now + timedelta(seconds=150))
     for n in range({sensors})
 ], batch_size=1000)
 print(Sensor.objects.count())
@@ -78,7 +80,7 @@ def wrk(
         args += ["-H", f"{name}: {value}"]
     if script:
         args += ["-s", script]
-    out = subprocess.run(args + [url], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
 
     def latency(label: str) -> float:
         value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M).groups()
@@ -145,7 +147,8 @@ def bench(db: str, args: argparse.Namespace) -> None:
                     "manage.py",
                     "shell",
                     "-c",
-                    f"from sensors.models import Sensor; ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
+                    "from sensors.models import Sensor; "
+                    "ids = list(Sensor.objects.order_by('id').values_list('id', flat=True));"
                     f"Sensor.objects.filter(id__in=ids[{args.read_sensors}:]).update(enabled=False)",
                 ],
                 env,

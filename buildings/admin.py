@@ -23,7 +23,8 @@ class ShelterForm(forms.ModelForm):
     map_upload = forms.ImageField(
         label="map",
         required=False,
-        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) the bot shows with the shelter.",
+        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) "
+        "the bot shows with the shelter.",
     )
     remove_map = forms.BooleanField(required=False)
 

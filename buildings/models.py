@@ -111,17 +111,6 @@ class Building(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (#{self.id})"
 
-    @property
-    def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.timezone or settings.TIME_ZONE)
-
-    def clean(self) -> None:
-        if self.default_section and self.section_count and self.default_section > self.section_count:
-            raise ValidationError({"default_section": f"Must be between 1 and {self.section_count}."})
-        if self.pk is not None and self.section_count:
-            if problems := _in_use(self.sections.filter(number__gt=self.section_count)):
-                raise ValidationError({"section_count": "; ".join(problems)})
-
     def save(self, *args, **kwargs) -> None:
         # Sections 1..N exist exactly when the building says it has N sections.
         with transaction.atomic():
@@ -131,6 +120,20 @@ class Building(models.Model):
             if problems := _in_use(self.sections.filter(number__gt=self.section_count)):
                 raise ValidationError({"section_count": "; ".join(problems)})
             self.sync_sections()
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone or settings.TIME_ZONE)
+
+    def clean(self) -> None:
+        if self.default_section and self.section_count and self.default_section > self.section_count:
+            raise ValidationError({"default_section": f"Must be between 1 and {self.section_count}."})
+        if (
+            self.pk is not None
+            and self.section_count
+            and (problems := _in_use(self.sections.filter(number__gt=self.section_count)))
+        ):
+            raise ValidationError({"section_count": "; ".join(problems)})
 
     def sync_sections(self) -> None:
         existing = set(self.sections.values_list("number", flat=True))

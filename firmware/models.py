@@ -50,7 +50,8 @@ class FirmwareRelease(models.Model):
         "rollout (%)",
         default=100,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text="Share of the targeted sensors that are offered it; raise it step by step (the same sensors stay in).",
+        help_text="Share of the targeted sensors that are offered it; "
+        "raise it step by step (the same sensors stay in).",
     )
     buildings = models.ManyToManyField(
         Building,
@@ -88,6 +89,9 @@ class FirmwareImage(models.Model):
 
     release = models.OneToOneField(FirmwareRelease, on_delete=models.CASCADE, primary_key=True, related_name="image")
     data = models.BinaryField()
+
+    def __str__(self) -> str:
+        return f"image of {self.release}"
 
 
 class SensorFirmware(models.Model):

@@ -125,7 +125,7 @@ class DatabaseStore:
         table = TelegramBudget._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT (SELECT next_slot FROM {table} WHERE key = %s), "  # noqa: S608 (our table name)
+                f"SELECT (SELECT next_slot FROM {table} WHERE key = %s), "
                 f"(SELECT paused_until FROM {table} WHERE key = %s), ({DATABASE_NOW[connection.vendor]})",
                 [self.key, self.key],
             )

@@ -231,6 +231,9 @@ class LastTold(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["subscriber", "section"], name="last_told_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.subscriber} last told {self.state} of {self.section}"
+
 
 class Announcement(models.Model):
     """A power event residents hear of whose messages have been queued: the sweep that
@@ -240,6 +243,9 @@ class Announcement(models.Model):
     at = models.DateTimeField(auto_now_add=True)
     paused = models.BooleanField(default=False, help_text="Notifications were paused: nobody was told.")
 
+    def __str__(self) -> str:
+        return f"announced {self.event}"
+
 
 class ScheduleAnnouncement(models.Model):
     """A schedule change whose notices have been queued (the sweep queues those without)."""
@@ -248,6 +254,9 @@ class ScheduleAnnouncement(models.Model):
         ScheduleChange, on_delete=models.CASCADE, primary_key=True, related_name="announcement"
     )
     at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"announced {self.change}"
 
 
 class AlertAnnouncement(models.Model):
@@ -260,6 +269,9 @@ class AlertAnnouncement(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["alert", "ending"], name="alert_announced_once")]
 
+    def __str__(self) -> str:
+        return f"announced {'end' if self.ending else 'start'} of {self.alert}"
+
 
 class SenderLease(models.Model):
     """Who sends right now: one sender at a time keeps Telegram's global rate."""
@@ -267,6 +279,9 @@ class SenderLease(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     owner = models.CharField(max_length=64)
     until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"sender {self.owner} until {self.until:%Y-%m-%d %H:%M:%S}"
 
 
 class TelegramBudget(models.Model):
@@ -276,3 +291,6 @@ class TelegramBudget(models.Model):
     key = models.CharField(max_length=32, primary_key=True, help_text="A hash of the bot token.")
     next_slot = models.FloatField(default=0.0, help_text="When the next new message may start.")
     paused_until = models.FloatField(default=0.0, help_text="Until when a 429 silences the bot.")
+
+    def __str__(self) -> str:
+        return f"budget {self.key}"

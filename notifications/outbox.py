@@ -477,7 +477,7 @@ def _skip(message: Message, why: str) -> None:
     Message.objects.filter(pk=message.pk, state=Message.State.PENDING).update(
         state=Message.State.SKIPPED, error=why, lease_until=None
     )
-    return None
+    return
 
 
 def mark_sending(outgoing: Outgoing) -> bool:
@@ -496,21 +496,21 @@ def mark_sent(outgoing: Outgoing) -> None:
     Message.objects.filter(pk=outgoing.pk, state=Message.State.SENDING).update(
         state=Message.State.SENT, sent_at=timezone.now(), lease_until=None, error=""
     )
-    if (told := outgoing.told) is not None:  # a later change told already stays the last
-        if not LastTold.objects.filter(
-            subscriber=told.subscriber_id, section=told.section_id, sequence__lt=told.sequence
-        ).update(state=told.state, sequence=told.sequence):
-            LastTold.objects.bulk_create(
-                [
-                    LastTold(
-                        subscriber_id=told.subscriber_id,
-                        section_id=told.section_id,
-                        state=told.state,
-                        sequence=told.sequence,
-                    )
-                ],
-                ignore_conflicts=True,
-            )
+    # A later change told already stays the last.
+    if (told := outgoing.told) is not None and not LastTold.objects.filter(
+        subscriber=told.subscriber_id, section=told.section_id, sequence__lt=told.sequence
+    ).update(state=told.state, sequence=told.sequence):
+        LastTold.objects.bulk_create(
+            [
+                LastTold(
+                    subscriber_id=told.subscriber_id,
+                    section_id=told.section_id,
+                    state=told.state,
+                    sequence=told.sequence,
+                )
+            ],
+            ignore_conflicts=True,
+        )
 
 
 def prune(now: datetime | None = None) -> int:

@@ -8,6 +8,7 @@ helpers here add the strictness it does not have (it reads "flase" as False, for
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import re
@@ -192,10 +193,8 @@ def get_secret_key(name: str, fallback_file: Path) -> str:
         # starting together race here, and all of them must sign with the winner's key.
         descriptor = os.open(fallback_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        try:
+        with contextlib.suppress(PermissionError):  # another user's file: theirs to tighten
             fallback_file.chmod(0o600)  # one written before keys were created private
-        except PermissionError:
-            pass  # another user's file: theirs to tighten
         return _written_key(fallback_file)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(value + "\n")

@@ -388,7 +388,8 @@ def _facts_sql() -> str:
     """What find_sensor read, as conditions: the same facts, checked by the write itself."""
     section, building = Section._meta.db_table, Building._meta.db_table
     return (
-        f' AND uuid_key = %s AND section_id = %s AND canonical = %s AND online = %s AND EXISTS (SELECT 1 FROM "{section}" sec '
+        " AND uuid_key = %s AND section_id = %s AND canonical = %s AND online = %s"
+        f' AND EXISTS (SELECT 1 FROM "{section}" sec '
         f'JOIN "{building}" b ON b.id = sec.building_id WHERE sec.id = %s AND sec.number = %s AND b.id = %s '
         "AND b.name = %s AND b.section_count = %s AND b.default_section = %s)"
     )

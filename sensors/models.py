@@ -179,6 +179,9 @@ class SensorListVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     version = models.BigIntegerField()
 
+    def __str__(self) -> str:
+        return f"sensor list version {self.version}"
+
     @classmethod
     def renew(cls) -> None:
         cls.objects.bulk_create(
@@ -309,6 +312,9 @@ class SensorTransition(models.Model):
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["sensor", "at"], name="sensor_transition_sensor_at")]
 
+    def __str__(self) -> str:
+        return f"{self.sensor_id} {'online' if self.online else 'offline'} at {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class DetectorClock(models.Model):
     """When the offline detector last ran: a gap longer than the timeout means the server
@@ -316,6 +322,9 @@ class DetectorClock(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_tick_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"detector last ticked at {self.last_tick_at:%Y-%m-%d %H:%M:%S}"
 
 
 class MassSilence(models.Model):

@@ -3,6 +3,7 @@ the database thread, and send or edit what it returns. No rule lives here."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -182,10 +183,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.exception("no apology text for chat %s", chat_id)
         apology = "Вибачте, сталася помилка. Спробуйте за хвилину. / Sorry, something went wrong."
     if update.callback_query is not None:
-        try:  # stops the button's spinner, unless the handler had answered it already
+        with contextlib.suppress(TelegramError):  # stops the button's spinner, unless the handler had answered it
             await update.callback_query.answer()
-        except TelegramError:
-            pass
     try:
         await context.bot.send_message(chat_id, apology)
     except TelegramError as exc:

@@ -521,7 +521,7 @@ def unsubscribe(person: Person, subscriber: Subscriber) -> Screen:
 
 
 @_in_language
-def help(person: Person, subscriber: Subscriber) -> Screen:  # noqa: A001 (the command's name)
+def help(person: Person, subscriber: Subscriber) -> Screen:
     return Screen(texts.help_text(person.operator), _main_menu())
 
 

@@ -37,7 +37,7 @@ class LoopbackServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a long poll at shutdown, a timeout)
 
-            do_GET = do_POST = _serve  # noqa: N815  (the stdlib's names)
+            do_GET = do_POST = _serve
 
             def log_message(self, *args: object) -> None:
                 pass

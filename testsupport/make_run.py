@@ -161,7 +161,7 @@ def make_run(project: Path, env: dict[str, str], port: int, log: Path, *make_arg
             raise AssertionError(
                 f"make run stopped (exit {make.returncode}); its last lines:\n{running.output()[-5000:]}"
             ) from failure
-        print(f"make run's output, last lines:\n{running.output()[-5000:]}")  # pytest shows it with the failure
+        failure.add_note(f"make run's output, last lines:\n{running.output()[-5000:]}")
         raise
     finally:
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole foreground group

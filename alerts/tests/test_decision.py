@@ -26,7 +26,7 @@ def clear(answered: int, last_active: int | None = None) -> Said:
 
 
 @pytest.mark.parametrize(
-    "said,expected",
+    ("said", "expected"),
     [
         ([active(5), active(10)], State.ACTIVE),  # both active
         ([active(5), clear(10)], State.ACTIVE),  # one active is enough

@@ -3,6 +3,7 @@ fail, refuse, lie or go quiet."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -88,7 +89,7 @@ def test_sources_that_disagree_make_it_an_alert_and_show_in_the_admin_and_metric
 
 
 def test_a_source_with_a_wrong_key_is_shown_failing_and_the_other_decides(quiet_start, clock, settings):
-    in_ua, ukrainealarm = quiet_start
+    _in_ua, ukrainealarm = quiet_start
     settings.ALERTS_IN_UA_API_KEY = "revoked"
     ukrainealarm.set("31", active=True)
     clock.shift(15)
@@ -101,7 +102,7 @@ def test_a_source_with_a_wrong_key_is_shown_failing_and_the_other_decides(quiet_
 
 
 @pytest.mark.parametrize(
-    "failure,problem",
+    ("failure", "problem"),
     [
         ({"status": 500}, "HTTP 500"),
         ({"hang": 1.5}, "timed out after 1 s"),
@@ -121,7 +122,7 @@ def test_a_failing_answer_from_alerts_in_ua_changes_nothing_and_says_why(quiet_s
 
 
 @pytest.mark.parametrize(
-    "body,problem",
+    ("body", "problem"),
     [
         (b"[]", "not a list of regions"),
         (b'{"regionId": "31"}', "not a list of regions"),
@@ -184,7 +185,7 @@ def test_a_source_failing_again_and_again_is_asked_less_and_less(quiet_start, cl
         services.poll()
         if len(in_ua.requests) > before:
             asked_at.append(second)
-    gaps = [later - earlier for earlier, later in zip(asked_at, asked_at[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(asked_at)]
     assert gaps[:4] == [15, 30, 60, 120]  # doubling, then capped at ten minutes
     assert len(asked_at) < 10
 
@@ -243,7 +244,7 @@ def test_two_workers_deciding_at_once_record_one_alert(quiet_start, clock, at_on
 
 
 @pytest.mark.parametrize(
-    "retry_after,wait",
+    ("retry_after", "wait"),
     [("nan", 60), ("inf", 60), ("-5", 1), ("soon", 60), ("", 60), ("1e9", 600), ("Thu, 03 Dec 2026 10:02:00 GMT", 105)],
 )
 def test_an_odd_retry_after_is_read_as_a_sane_wait_and_the_poll_goes_on(quiet_start, clock, retry_after, wait):
@@ -272,7 +273,7 @@ def test_an_alert_under_way_when_the_first_answers_come_late_is_recorded_silentl
 def test_a_region_left_during_an_alert_is_polled_until_it_ends_and_starts_afresh_when_rejoined(
     quiet_start, kyiv, clock
 ):
-    in_ua, ukrainealarm = quiet_start
+    in_ua, _ukrainealarm = quiet_start
     in_ua.set("31", "A")
     clock.shift(15)
     services.poll()

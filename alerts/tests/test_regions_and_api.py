@@ -71,7 +71,7 @@ def picture(kind: str, size: tuple[int, int] = (40, 30)) -> bytes:
 
 
 @pytest.mark.parametrize(
-    "upload,problem",
+    ("upload", "problem"),
     [
         (SimpleUploadedFile("map.png", b"not a picture", "image/png"), "Завантажте коректне зображення"),
         (SimpleUploadedFile("map.gif", picture("GIF"), "image/gif"), "A GIF picture: use PNG, JPEG or WebP."),
@@ -159,7 +159,7 @@ def test_a_regions_history_comes_a_page_at_a_time_oldest_first(client, history):
 
 
 @pytest.mark.parametrize(
-    "path,status",
+    ("path", "status"),
     [
         ("/api/v1/public/alerts", 401),
         ("/api/v1/public/alerts/99/history", 404),
@@ -233,7 +233,7 @@ def test_shelters_in_the_mapping_file_are_matched_by_name_and_keep_their_maps(ma
 
 
 @pytest.mark.parametrize(
-    "shelters,problem",
+    ("shelters", "problem"),
     [
         ("Parking", "shelters must be a list of mappings"),
         ([{"address": "1 Main St"}], "shelters 1: each shelter needs a name of its own"),

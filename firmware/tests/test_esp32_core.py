@@ -85,7 +85,7 @@ def built() -> Path:
         "install a C++ compiler (apt-get install g++) to build and test the firmware's core",
     )
     sources = sorted([*CORE.glob("*.cpp"), *CORE.glob("*.h"), *TESTS.glob("*.cpp"), *TESTS.glob("*.h")])
-    digest = hashlib.sha256(json.dumps(FLAVOURS + [WARNINGS]).encode())
+    digest = hashlib.sha256(json.dumps([*FLAVOURS, WARNINGS]).encode())
     for source in sources:
         digest.update(source.name.encode() + source.read_bytes())
     folder = BASE_DIR / "var" / "firmware-host" / digest.hexdigest()[:16]

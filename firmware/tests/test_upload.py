@@ -202,7 +202,7 @@ def test_the_command_refuses_bad_input_and_writes_nothing(tmp_path, make_buildin
     path.write_bytes(esp32_image())
     with pytest.raises(CommandError, match=problem):
         call_command("release_firmware", str(path), "--board", "wt32-eth01", *arguments)
-    with pytest.raises(CommandError, match="cannot read .*missing.bin: No such file"):
+    with pytest.raises(CommandError, match=r"cannot read .*missing\.bin: No such file"):
         call_command("release_firmware", str(tmp_path / "missing.bin"), "--board", "wt32-eth01")
     assert not FirmwareRelease.objects.exists() and not FirmwareImage.objects.exists()
 
@@ -211,7 +211,7 @@ def test_the_command_refuses_an_oversized_image_with_its_message(tmp_path, setti
     settings.FIRMWARE_MAX_BYTES = 1024
     path = tmp_path / "firmware.bin"
     path.write_bytes(esp32_image())
-    with pytest.raises(CommandError, match="firmware.bin not released: .* may be at most 1,024"):
+    with pytest.raises(CommandError, match=r"firmware\.bin not released: .* may be at most 1,024"):
         call_command("release_firmware", str(path), "--board", "wt32-eth01", "--release-version", "1.0.0")
     assert not FirmwareRelease.objects.exists()
 

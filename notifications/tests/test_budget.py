@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 
 import pytest
@@ -56,7 +57,7 @@ def test_a_pause_holds_back_replies_and_notices_alike():
 
 
 @pytest.mark.parametrize(
-    "endpoint, counted",
+    ("endpoint", "counted"),
     [
         ("sendMessage", True),
         ("sendPhoto", True),
@@ -114,7 +115,7 @@ def test_slots_reserved_by_two_processes_at_once_never_overlap(store):
 
     ordered = sorted(starts)
     assert len(ordered) == 40
-    gaps = [later - earlier for earlier, later in zip(ordered, ordered[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ordered)]
     assert min(gaps) >= INTERVAL - 1e-6
 
 
@@ -161,8 +162,6 @@ def test_a_store_that_cannot_be_reached_leaves_the_cap_to_the_process(caplog):
         return starts
 
     starts = asyncio.run(run())
-    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in zip(starts, starts[1:3], strict=False)] == [
-        True
-    ] * 2
+    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in itertools.pairwise(starts)] == [True] * 2
     assert starts[3] - starts[2] >= 0.29
     assert "the shared store failed" in caplog.text

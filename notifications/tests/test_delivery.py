@@ -201,7 +201,7 @@ def test_nothing_is_said_when_the_truth_is_what_was_last_told(
 class TestQuietHours:
     @pytest.fixture
     def at_night(self, time_machine):
-        night = timezone.make_aware(datetime(2026, 11, 23, 23, 30))
+        night = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.get_current_timezone())
         time_machine.move_to(night, tick=True)
         return night
 

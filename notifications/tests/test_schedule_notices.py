@@ -134,7 +134,7 @@ def outage_between(clock, beat_again, start: tuple[int, int], end: tuple[int, in
 
 
 @pytest.mark.parametrize(
-    "start,end,off_says,back_says",
+    ("start", "end", "off_says", "back_says"),
     [
         (
             (18, 2),

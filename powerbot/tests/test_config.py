@@ -176,7 +176,7 @@ def test_webhook_url_is_a_full_url_with_a_path(environ, raw, ok):
     if ok:
         assert config.get_page_url("TELEGRAM_WEBHOOK_URL") == raw
     else:
-        with pytest.raises(config.ConfigError, match="TELEGRAM_WEBHOOK_URL: .* must be a full URL with a path"):
+        with pytest.raises(config.ConfigError, match=r"TELEGRAM_WEBHOOK_URL: .* must be a full URL with a path"):
             config.get_page_url("TELEGRAM_WEBHOOK_URL")
 
 
@@ -195,7 +195,7 @@ def test_webhook_bind_is_host_and_port(environ, raw, expected):
     if expected:
         assert config.get_bind("TELEGRAM_WEBHOOK_BIND", "0.0.0.0:8081") == expected
     else:
-        with pytest.raises(config.ConfigError, match="TELEGRAM_WEBHOOK_BIND: .* must be host:port"):
+        with pytest.raises(config.ConfigError, match=r"TELEGRAM_WEBHOOK_BIND: .* must be host:port"):
             config.get_bind("TELEGRAM_WEBHOOK_BIND", "0.0.0.0:8081")
 
 

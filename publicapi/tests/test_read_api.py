@@ -134,7 +134,7 @@ def test_buildings_list(client, fleet):
 
 
 def test_building_status_shows_each_section(client, fleet):
-    up, _ = fleet
+    _up, _ = fleet
     response = client.get("/api/v1/public/buildings/10/status", HTTP_X_API_KEY=READ_KEY)
     assert response.status_code == 200
     sections = response.json()["sections"]

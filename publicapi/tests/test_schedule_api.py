@@ -73,7 +73,7 @@ def test_a_section_without_a_group_has_unknown_days(client, planned):
 
 
 @pytest.mark.parametrize(
-    "path,status",
+    ("path", "status"),
     [(SCHEDULE, 401), ("/api/v1/public/sections/10/9/schedule", 404), ("/api/v1/public/sections/x/1/schedule", 400)],
 )
 def test_the_schedule_refuses_as_the_rest_of_the_api(client, planned, path, status):

@@ -73,14 +73,14 @@ def test_intervals_are_sorted_and_joined_and_bad_ones_refused():
         days.normalised([[0, 1500]])
 
 
-@pytest.mark.parametrize("text,minute", [("00:00", 0), ("8:30", 510), ("24:00", 1440), (" 23:59 ", 1439)])
+@pytest.mark.parametrize(("text", "minute"), [("00:00", 0), ("8:30", 510), ("24:00", 1440), (" 23:59 ", 1439)])
 def test_clock_times_are_read(text, minute):
     assert days.minute_of(text) == minute
 
 
 @pytest.mark.parametrize("text", ["24:30", "12:60", "noon", "25:00", "12"])
 def test_clock_times_that_are_not_times_are_refused(text):
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="is not a time"):
         days.minute_of(text)
 
 

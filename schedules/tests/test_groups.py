@@ -58,7 +58,7 @@ def test_the_seeds_yasno_building_variables_give_each_sections_queries(yasno, ma
 
 
 @pytest.mark.parametrize(
-    "environment,problem",
+    ("environment", "problem"),
     [
         ({"YASNO_BUILDING_10_HOUSE_QUERIES": "1"}, "STREET_QUERY: is needed"),
         ({"YASNO_BUILDING_10_STREET_QUERY": "Main"}, "HOUSE_QUERIES: is needed"),
@@ -104,7 +104,7 @@ def test_the_mapping_file_sets_and_exports_groups(make_building):
 
 
 @pytest.mark.parametrize(
-    "entry,problem",
+    ("entry", "problem"),
     [
         ({"schedule_group": 3.1}, 'schedule_group must be text such as "3.1"'),
         ({"schedule_group": "three"}, 'schedule_group must be text such as "3.1"'),

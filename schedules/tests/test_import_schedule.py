@@ -99,7 +99,7 @@ days:
 
 
 @pytest.mark.parametrize(
-    "text,fmt,problem",
+    ("text", "fmt", "problem"),
     [
         ("days: [", "yaml", "not valid YAML"),
         ("{}", "json", "a list under 'days'"),
@@ -137,7 +137,7 @@ def test_an_operators_file_wins_over_yasno_for_its_days(yasno):
 
 
 @pytest.mark.parametrize(
-    "text,fmt,problem",
+    ("text", "fmt", "problem"),
     [
         ('[{"group": "3.1", "date": "2026-12-03", "status": ["applies"]}]', "json", "status must be one of"),
         ('[{"group": "3.1", "date": "9999-12-31"}]', "json", "more than 366 days back or 31 ahead"),

@@ -303,7 +303,7 @@ def test_an_accepted_heartbeat_gets_the_same_answer_with_or_without_drfs_request
 
 
 @pytest.mark.parametrize(
-    "body, headers",
+    ("body", "headers"),
     [
         ({"building_id": 10, "section_id": 1, "sensor_uuid": "q"}, {"HTTP_X_API_KEY": WRITE_KEY}),
         ({"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": "q"}, {}),
@@ -319,7 +319,7 @@ def test_the_quick_path_takes_every_accepted_heartbeat(rf, body, headers):
 
 
 @pytest.mark.parametrize(
-    "raw, headers",
+    ("raw", "headers"),
     [
         (b"", {}),
         (b"[1]", {}),

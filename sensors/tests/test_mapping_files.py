@@ -195,7 +195,7 @@ def test_import_reads_standard_input_and_json(tmp_path):
 
 
 def test_missing_file_is_a_clear_error():
-    with pytest.raises(CommandError, match="cannot read /nonexistent.yaml"):
+    with pytest.raises(CommandError, match=r"cannot read /nonexistent\.yaml"):
         run("import_mappings", "/nonexistent.yaml")
 
 

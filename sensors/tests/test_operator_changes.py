@@ -83,7 +83,7 @@ def test_moving_a_sensor_in_a_mapping_file_records_both_sections(up_in_section_1
 
 
 def test_replacing_a_board_tells_nobody_the_power_went_off(admin_client, up_in_section_1, make_sensor):
-    building, sensor = up_in_section_1
+    _building, sensor = up_in_section_1
     make_sensor("new", section=1)  # added in the admin, never heard from yet
     response = admin_client.post(f"/admin/sensors/sensor/{sensor.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302

@@ -42,7 +42,7 @@ def test_an_operator_pinning_and_another_editing_the_same_sensor_both_commit(
                 while not someone_waits_for_a_lock() and time.monotonic() < deadline:
                     time.sleep(0.02)
                 Sensor.objects.filter(uuid="dB").update(enabled=False)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()
@@ -54,7 +54,7 @@ def test_an_operator_pinning_and_another_editing_the_same_sensor_both_commit(
                 sensor = Sensor.objects.get(uuid="dA")
                 sensor.comment = "by the lift"
                 sensor.save()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

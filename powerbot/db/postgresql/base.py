@@ -28,7 +28,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             or self.connection.info.transaction_status != IDLE
         ):
             # Nothing to check, or a connection inside a transaction: Django's own way.
-            return super().close_if_health_check_failed()
+            super().close_if_health_check_failed()
+            return
         if not self._quiet():
             self.close()
         self.health_check_done = True
