@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/powerbot
 
-.PHONY: run demo static test test-sqlite test-postgres migrate clean
+.PHONY: run demo static test check lint types fix test-sqlite test-postgres migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "PowerBot needs Python 3.11 (set PYTHON=...)")'
@@ -46,7 +46,23 @@ demo: migrate static
 	$(BIN)/python manage.py import_schedule demo/schedules.yaml
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python manage.py runall --port $(PORT) --demo
 
-test: test-sqlite test-postgres
+# The checks first: a formatting, lint or type error names its file and line and stops the run.
+test: check
+	$(MAKE) test-sqlite test-postgres
+
+check: lint types
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+types: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+# What ruff can put right by itself: the layout, import order and the fixable rules.
+fix: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 test-sqlite: $(VENV)/.installed-dev
 	DATABASE_URL=sqlite:///var/test.sqlite3 $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -154,14 +154,15 @@ def publishing_to(broker: str, *, retry: bool = True) -> Iterator[None]:
     from powerbot.celery import app
 
     saved = app.conf.broker_url, app.conf.task_publish_retry
-    app._after_fork()  # drop pooled connections to the broker earlier tests used, as a forked worker does
-    app.conf.task_always_eager = False
-    app.conf.broker_url, app.conf.task_publish_retry = broker, retry
+    # Drop pooled connections to the broker earlier tests used, as a forked worker does
+    # (private to Celery, so not in its stubs).
+    app._after_fork()  # type: ignore[attr-defined]
+    app.conf.update(task_always_eager=False, broker_url=broker, task_publish_retry=retry)
     try:
         yield
     finally:
-        app.conf.broker_url, app.conf.task_publish_retry = saved
-        app._after_fork()
+        app.conf.update(broker_url=saved[0], task_publish_retry=saved[1])
+        app._after_fork()  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -172,15 +173,15 @@ def broker_down() -> Iterator[None]:
 
 
 @pytest.fixture
-def own_redis(tmp_path) -> Iterator[tuple[str, subprocess.Popen]]:
+def own_redis(tmp_path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A Redis server of the test's own, on a free port, that the test may stop."""
     import shutil
     import time
 
     import redis
 
-    binary = shutil.which("redis-server")
-    require_service("redis-server", binary is not None, "install Redis (apt-get install redis-server)")
+    binary = shutil.which("redis-server") or ""
+    require_service("redis-server", bool(binary), "install Redis (apt-get install redis-server)")
     port = free_port()
     server = subprocess.Popen(
         [
@@ -294,11 +295,14 @@ def make_sensor(db, settings) -> Callable[..., Any]:
 @pytest.fixture
 def make_release(db) -> Callable[..., Any]:
     """A firmware release published as an upload would be, of an image naming its board and version."""
+    from buildings.models import Building
     from firmware import services
     from firmware.models import FirmwareRelease
     from firmware.tests.images import esp32_image
 
-    def make(version: str, board: str = "wt32-eth01", *, buildings: tuple = (), **fields: Any) -> FirmwareRelease:
+    def make(
+        version: str, board: str = "wt32-eth01", *, buildings: tuple[Building, ...] = (), **fields: Any
+    ) -> FirmwareRelease:
         upload = services.check_upload(board, "", esp32_image(named=(board, version)))
         return services.publish(FirmwareRelease(**fields), upload, buildings=buildings)
 
@@ -309,7 +313,9 @@ def make_release(db) -> Callable[..., Any]:
 def post_heartbeat(client: Client) -> Callable[..., Any]:
     """Post a heartbeat as firmware does: JSON body, key in the body unless given."""
 
-    def post(payload: Any = None, *, raw: bytes | None = None, content_type: str = "application/json", **meta: str):
+    def post(
+        payload: Any = None, *, raw: bytes | None = None, content_type: str = "application/json", **meta: Any
+    ) -> Any:
         if raw is None:
             body = {"api_key": WRITE_KEY, **payload} if isinstance(payload, dict) else payload
             raw = json.dumps(body).encode()
@@ -389,7 +395,7 @@ def project_env(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
-def run_manage(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run_manage(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """`manage.py ARGS` in a process of its own, output captured."""
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -407,7 +413,7 @@ class ServedApp:
     port: int
     env: dict[str, str]
 
-    def manage(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    def manage(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         return run_manage(self.env, *args, stdin=stdin)
 
     def get_json(self, path: str, key: str = READ_KEY) -> Any:
@@ -419,7 +425,8 @@ class ServedApp:
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def scratch_database_url(name: str, folder: Path) -> str:
@@ -437,7 +444,7 @@ def scratch_database_url(name: str, folder: Path) -> str:
     return database_url({**params, "dbname": full_name})
 
 
-def firmware_post(port: int, payload: dict) -> bytes:
+def firmware_post(port: int, payload: dict[str, Any]) -> bytes:
     """A heartbeat as the field firmware sends it (sensors.simulator's bytes); the raw answer."""
     from sensors.simulator import firmware_request
 
@@ -463,12 +470,12 @@ def served_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedApp]:
 
 
 @pytest.fixture
-def bot_process(telegram, test_database_url) -> Iterator[Callable[..., subprocess.Popen]]:
+def bot_process(telegram, test_database_url) -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Start `manage.py runbot` as a process of its own, on this test's database and the fake
     Telegram (settings as keywords); returns once it has registered its commands."""
-    started: list[subprocess.Popen] = []
+    started: list[subprocess.Popen[str]] = []
 
-    def start(**settings: str) -> subprocess.Popen:
+    def start(**settings: str) -> subprocess.Popen[str]:
         env = project_env(
             test_database_url, TELEGRAM_BOT_TOKEN=telegram.token, TELEGRAM_API_URL=telegram.url, **settings
         )
@@ -502,21 +509,23 @@ def bot(telegram, transactional_db) -> Iterator[Any]:
     from telegrambot.application import ALLOWED_UPDATES, build
 
     application = build()
+    updater, post_init, post_shutdown = application.updater, application.post_init, application.post_shutdown
+    assert updater is not None and post_init is not None and post_shutdown is not None  # what build() sets up
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
 
     async def start() -> None:
         await application.initialize()
-        await application.post_init(application)
+        await post_init(application)
         await application.start()
-        await application.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
+        await updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
 
     async def stop() -> None:
-        await application.updater.stop()
+        await updater.stop()
         await application.stop()
         await application.shutdown()
-        await application.post_shutdown(application)
+        await post_shutdown(application)
 
     asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=15)
     try:
@@ -561,7 +570,7 @@ class Workers:
     folder: Path
 
     @contextmanager
-    def run(self, **settings: str) -> Iterator[subprocess.Popen]:
+    def run(self, **settings: str) -> Iterator[subprocess.Popen[bytes]]:
         """A worker (it polls what is configured as it starts) with the settings given as
         keywords; its broker is REDIS_URL when given, else an embedded one of the test's own.
         Killed outright at the end, as a restart that does not wait would."""

@@ -35,7 +35,7 @@ def decide(said: Sequence[Said], now: datetime, freshness: timedelta) -> State:
     if any(s.active for s in current):
         return State.ACTIVE
     last_active = max((s.last_active_at for s in said if s.last_active_at is not None), default=None)
-    if last_active is None or all(s.answered_at > last_active for s in current):
+    if last_active is None or all(s.answered_at is not None and s.answered_at > last_active for s in current):
         return State.CLEAR
     return State.ACTIVE
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -111,7 +112,7 @@ class Building(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (#{self.id})"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # Sections 1..N exist exactly when the building says it has N sections.
         with transaction.atomic():
             super().save(*args, **kwargs)

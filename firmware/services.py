@@ -47,14 +47,15 @@ class Upload:
     sha256: str
 
 
-def read_image(file: File) -> bytes:
+def read_image(file: File[bytes]) -> bytes:
     """An uploaded file's bytes; a file over FIRMWARE_MAX_BYTES is refused before it is read."""
     try:
         check_size(file.size, max_bytes=settings.FIRMWARE_MAX_BYTES)
     except ImageError as exc:
         raise UploadRefused(str(exc)) from None
     file.seek(0)
-    return file.read()
+    data: bytes = file.read()
+    return data
 
 
 def check_upload(board: str, version: str, data: bytes) -> Upload:

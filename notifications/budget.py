@@ -27,7 +27,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
 from django.db import connection, connections, transaction
@@ -36,6 +36,8 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from notifications.models import TelegramBudget
 from powerbot.db import with_fresh_connection
+
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ class DatabaseStore:
             await self._run(connections.close_all)
             self._thread.shutdown()
 
-    async def _run(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, function: Callable[..., R], *args: Any) -> R:
         return await asyncio.get_running_loop().run_in_executor(self._thread, with_fresh_connection, function, *args)
 
     def _read(self) -> tuple[Budget, float]:
@@ -159,7 +161,9 @@ class RedisStore:
 
     async def read(self) -> tuple[Budget, float]:
         async with self.client.pipeline(transaction=False) as pipe:
-            values, now = await pipe.hmget(self.key, "next_slot", "paused_until").time().execute()
+            pipe.hmget(self.key, "next_slot", "paused_until")
+            pipe.time()
+            values, now = await pipe.execute()
         return _from_redis(values), _seconds(now)
 
     async def change(self, change: Change) -> Any:
@@ -271,7 +275,7 @@ class SharedBudget:
             self._reading.add_done_callback(self._read_done)
         return await asyncio.shield(self._reading)
 
-    def _read_done(self, _: asyncio.Future) -> None:
+    def _read_done(self, _: asyncio.Future[tuple[Budget, float]]) -> None:
         self._reading = None
 
     async def wait_turn(self, endpoint: str, *, bulk: bool) -> None:

@@ -123,7 +123,7 @@ def _renew_lease(owner: str) -> bool:
     return bool(SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now() + SENDER_LEASE))
 
 
-def telegram_bot(budget: SharedBudget) -> ExtBot:
+def telegram_bot(budget: SharedBudget) -> ExtBot[int]:
     """The sender's bot: its calls record the 429s they meet in `budget`; the sender takes each
     message's turn (bulk, after the bot's replies) before it commits to the send."""
     return ExtBot(
@@ -136,7 +136,7 @@ def telegram_bot(budget: SharedBudget) -> ExtBot:
 
 async def _deliver(owner: str, deadline: float, report: DeliveryReport) -> None:
     pacer = Pacer()
-    in_flight: set[asyncio.Task] = set()
+    in_flight: set[asyncio.Task[None]] = set()
     # No bot.initialize(): it only asks getMe, and sending needs no answer from it.
     budget = shared_budget()
     bot = telegram_bot(budget)  # its shutdown closes the budget
@@ -217,7 +217,7 @@ def _seconds_to_next_due() -> float | None:
     return None if due is None else (due - timezone.now()).total_seconds()
 
 
-async def _send(bot: ExtBot, outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
+async def _send(bot: ExtBot[int], outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
     """Send a message already marked `sending`, and record the outcome."""
     try:
         await bot.send_message(outgoing.chat_id, outgoing.text, disable_notification=outgoing.silent)

@@ -114,7 +114,7 @@ def toggle(subscriber: Subscriber, preference: str) -> bool:
         raise ValueError(f"{preference!r} is not one of {TOGGLES}")
     setattr(subscriber, preference, not getattr(subscriber, preference))
     subscriber.save(update_fields=[preference])
-    return getattr(subscriber, preference)
+    return bool(getattr(subscriber, preference))
 
 
 def set_language(subscriber: Subscriber, language: str) -> None:

@@ -33,7 +33,7 @@ def same_key(presented: str, configured: str) -> bool:
     return hmac.compare_digest(hash_key(presented), hash_key(configured))
 
 
-class ApiKeyQuerySet(models.QuerySet):
+class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
     def active(self) -> Self:
         return self.filter(revoked_at__isnull=True)
 

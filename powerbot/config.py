@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import environ
+import environ  # type: ignore[import-untyped]  # django-environ ships no type information
 from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
@@ -174,7 +174,7 @@ def get_database(name: str, default: str) -> dict[str, Any]:
         raise ConfigError(name, f"cannot parse {raw!r} ({exc})") from None
     if config.get("ENGINE") not in SUPPORTED_DATABASES:
         raise ConfigError(name, f"{raw!r} is not supported: use sqlite:///path or postgres://user@host:port/name")
-    return config
+    return dict(config)
 
 
 def get_secret_key(name: str, fallback_file: Path) -> str:

@@ -46,7 +46,7 @@ def redact(text: str) -> str:
 
 
 class PlainFormatter(logging.Formatter):
-    converter = time.gmtime  # every process in UTC: Django sets TZ in some of them, not in others
+    converter = staticmethod(time.gmtime)  # every process in UTC: Django sets TZ in some of them, not in others
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))

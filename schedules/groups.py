@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from buildings.models import Building, Section
+from powerbot.sources import SourceError
 from schedules import yasno
 from schedules.models import AddressLookup
 
@@ -101,7 +102,7 @@ def refresh_lookups(now: datetime | None = None) -> int:
                 group, problem = yasno.find_group(street, houses), ""
             except yasno.LookupProblem as exc:
                 group, problem = "", str(exc)
-            except yasno.SourceError as exc:
+            except SourceError as exc:
                 logger.warning("schedule group of building %s not looked up: Yasno %s", building.pk, exc)
                 continue
             AddressLookup.objects.update_or_create(

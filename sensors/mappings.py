@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -24,6 +25,7 @@ from powerbot.reprs import shown
 from sensors.models import Sensor, SensorAlias, uuid_key
 
 Format = Literal["yaml", "json"]
+Outcome = Literal["created", "updated", "unchanged"]
 KINDS = ("buildings", "sensors", "aliases")
 FIELDS = {
     "buildings": {
@@ -56,9 +58,9 @@ class MappingError(Exception):
 
 @dataclass
 class ImportReport:
-    counts: dict[str, Counter] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
+    counts: dict[str, Counter[str]] = field(default_factory=lambda: {kind: Counter() for kind in KINDS})
 
-    def count(self, kind: str, outcome: Literal["created", "updated", "unchanged"]) -> None:
+    def count(self, kind: str, outcome: Outcome) -> None:
         self.counts[kind][outcome] += 1
 
     @property
@@ -202,7 +204,7 @@ class _Importer:
         return entries
 
     def check_duplicates(self, entries: dict[str, list[dict[str, Any]]]) -> None:
-        keys = {
+        keys: dict[str, Callable[[dict[str, Any]], object]] = {
             "buildings": lambda e: e.get("id"),
             "sensors": lambda e: uuid_key(str(e.get("uuid"))),
             "aliases": lambda e: (uuid_key(str(e.get("sensor"))), e.get("building"), e.get("section")),
@@ -219,7 +221,7 @@ class _Importer:
         line = self.lines.get((kind, index))
         return f"{kind}[{index}]" + (f" (line {line})" if line else "")
 
-    def run(self, kind: str, index: int, entry: dict[str, Any], apply) -> None:
+    def run(self, kind: str, index: int, entry: dict[str, Any], apply: Callable[[dict[str, Any]], Outcome]) -> None:
         try:
             with transaction.atomic():
                 self.report.count(kind, apply(entry))
@@ -230,7 +232,7 @@ class _Importer:
 
     # -- one entry of each kind; each returns created / updated / unchanged ----------------
 
-    def building(self, entry: dict[str, Any]) -> str:
+    def building(self, entry: dict[str, Any]) -> Outcome:
         building_id = _integer(entry, "id", maximum=MAX_BUILDING_ID)
         existing = Building.objects.filter(pk=building_id).first()
         building = existing or Building(id=building_id)
@@ -306,7 +308,7 @@ class _Importer:
                 changed = True
         return changed
 
-    def sensor(self, entry: dict[str, Any]) -> str:
+    def sensor(self, entry: dict[str, Any]) -> Outcome:
         uuid = _text(entry, "uuid").strip()
         section = _section(entry)
         existing = Sensor.objects.by_uuid(uuid).first() if uuid else None
@@ -320,7 +322,7 @@ class _Importer:
         }
         return _save_if_changed(sensor, wanted, created=existing is None)
 
-    def alias(self, entry: dict[str, Any]) -> str:
+    def alias(self, entry: dict[str, Any]) -> Outcome:
         uuid = _text(entry, "sensor").strip()
         sensor = Sensor.objects.by_uuid(uuid).first()
         if sensor is None:
@@ -333,7 +335,7 @@ class _Importer:
         return "created"
 
 
-def _save_if_changed(obj: Building | Sensor | Shelter, wanted: dict[str, Any], *, created: bool) -> str:
+def _save_if_changed(obj: Building | Sensor | Shelter, wanted: dict[str, Any], *, created: bool) -> Outcome:
     if not created and all(getattr(obj, name) == value for name, value in wanted.items()):
         return "unchanged"
     for name, value in wanted.items():

@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 CONNECT_TIMEOUT_SEC = 5
@@ -77,7 +78,7 @@ def fleet(sections: Iterable[tuple[int, int]], per_section: int) -> list[Virtual
     ]
 
 
-def firmware_request(host: str, port: int, payload: dict) -> bytes:
+def firmware_request(host: str, port: int, payload: dict[str, Any]) -> bytes:
     """The heartbeat exactly as the field firmware writes it to the socket (compact JSON, as
     the reference firmware's heartbeat_body() writes it)."""
     body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()

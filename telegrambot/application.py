@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -45,7 +46,7 @@ COMMANDS = (
 )
 
 
-def build() -> Application:
+def build() -> Application[Any, Any, Any, Any, Any, Any]:
     concurrent = settings.BOT_CONCURRENT_UPDATES
     application = (
         ApplicationBuilder()
@@ -105,11 +106,11 @@ def command_descriptions() -> list[BotCommand]:
     return [BotCommand(name, descriptions[name]) for name in COMMANDS]
 
 
-async def close_database(application: Application) -> None:
+async def close_database(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await in_database(connections.close_all)
 
 
-async def register_commands(application: Application) -> None:
+async def register_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """The command list Telegram shows: Ukrainian by default, English for English users."""
     for code, _name in settings.LANGUAGES:
         with override(code):

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from functools import cache, lru_cache, partial, wraps
 from html import escape
+from typing import Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db.models import Q
@@ -71,14 +72,18 @@ def _subscriber(person: Person) -> Subscriber:
     return services.chat_subscriber(person.chat_id, person.name, person.language_code)
 
 
-def _in_language(function):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _in_language(function: Callable[Concatenate[Person, Subscriber, P], R]) -> Callable[Concatenate[Person, P], R]:
     """Run a screen in the chat's language, with the chat's subscriber."""
 
     @wraps(function)
-    def screen(person: Person, *args):
+    def screen(person: Person, /, *args: P.args, **kwargs: P.kwargs) -> R:
         subscriber = _subscriber(person)
         with override(subscriber.language):
-            return function(person, subscriber, *args)
+            return function(person, subscriber, *args, **kwargs)
 
     return screen
 
@@ -167,7 +172,7 @@ def _building_list(page: int, notice: str = "") -> Screen:
     return Screen(texts.choose_building(page, pages), InlineKeyboardMarkup(rows), notice=notice)
 
 
-def _building_rows(shown) -> list[list[InlineKeyboardButton]]:
+def _building_rows(shown: Iterable[Building]) -> list[list[InlineKeyboardButton]]:
     buttons = [_button(building.name[:40], callbacks.sections(building.pk)) for building in shown]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 

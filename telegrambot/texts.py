@@ -3,6 +3,7 @@ the building's timezone. Messages use Telegram's HTML mode, so names are escaped
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from html import escape
 
@@ -81,7 +82,7 @@ def span_text(span: Interval, building: Building, now: datetime) -> str:
 
 
 def as_of(plan: SectionPlan, building: Building, now: datetime) -> str:
-    if not plan.stale:
+    if not plan.stale or plan.fetched_at is None:
         return ""
     return " " + _("(as of %(time)s)") % {"time": clock(plan.fetched_at, building, now)}
 
@@ -335,7 +336,7 @@ def help_text(operator: bool) -> str:
     return text
 
 
-def menu(alert_lines: list[str] = ()) -> str:
+def menu(alert_lines: Sequence[str] = ()) -> str:
     return "\n".join([_("Main menu. Choose below, or see /help."), *alert_lines])
 
 

@@ -18,6 +18,7 @@ import gzip
 import json
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import Message
@@ -60,7 +61,7 @@ class FakeYasno:
 
     # --- What the test scripts ---------------------------------------------------------
 
-    def set_day(self, group: str, day: date, off: list[tuple[int, int]] = (), status: str | None = None) -> None:
+    def set_day(self, group: str, day: date, off: Sequence[tuple[int, int]] = (), status: str | None = None) -> None:
         """A group's day: planned-off slots in minutes from midnight; the status is
         ScheduleApplies with slots, NoShutdowns without, or any text (e.g. an unknown one)."""
         raw = status or ("applies" if off else "none")
@@ -109,7 +110,7 @@ class FakeYasno:
                 return (
                     200,
                     JSON,
-                    (time.sleep(trickle) or whole[n : n + 1] for n in range(len(whole)) if not self._closed),
+                    (self._after(trickle, whole[n : n + 1]) for n in range(len(whole)) if not self._closed),
                 )
             return status, JSON, json.dumps({"error": "Internal Server Error"}).encode()
         url = urlsplit(path)
@@ -136,6 +137,11 @@ class FakeYasno:
             group = self.house_groups.get(int(query.get("houseId", 0)))
             return self._json({"group": group[0], "subgroup": group[1]} if group else {})
         return 404, JSON, b'{"error": "Not Found"}'
+
+    @staticmethod
+    def _after(seconds: float, chunk: bytes) -> bytes:
+        time.sleep(seconds)
+        return chunk
 
     def _planned(self) -> dict[str, Any]:
         with self._lock:

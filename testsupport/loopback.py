@@ -20,6 +20,9 @@ class LoopbackServer:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if len(body) < length:  # the client died mid-request: a real server drops it, unanswered
+                    self.close_connection = True
+                    return
                 status, headers, payload = answer(self.command, self.path, self.headers, body)
                 self.send_response(status)
                 for name, value in headers.items():

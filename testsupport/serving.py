@@ -38,7 +38,7 @@ def wait_for_health(port: int, alive: Callable[[], bool], timeout: float, why: C
 @dataclass(frozen=True)
 class Served:
     port: int
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     log_path: Path
 
     def log(self) -> str:

@@ -162,6 +162,6 @@ def test_a_store_that_cannot_be_reached_leaves_the_cap_to_the_process(caplog):
         return starts
 
     starts = asyncio.run(run())
-    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in itertools.pairwise(starts)] == [True] * 2
+    assert [later - earlier >= INTERVAL - 0.005 for earlier, later in itertools.pairwise(starts[:3])] == [True] * 2
     assert starts[3] - starts[2] >= 0.29
     assert "the shared store failed" in caplog.text

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.db import InterfaceError, OperationalError, close_old_connections, connection
 from django.db.models import QuerySet
 
+R = TypeVar("R")
 
-def with_fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
+
+def with_fresh_connection(function: Callable[..., R], *args: Any) -> R:
     """Call `function` as Django calls a view: connections the database closed, or that
     outlived CONN_MAX_AGE, are dropped before and after, so a process that runs for weeks
     never works on a dead one."""
@@ -21,7 +23,7 @@ def with_fresh_connection(function: Callable[..., Any], *args: Any) -> Any:
         close_old_connections()
 
 
-def once_more_if_dropped(function: Callable[..., Any], *args: Any) -> Any:
+def once_more_if_dropped(function: Callable[..., R], *args: Any) -> R:
     """Call `function`, and once more on a new connection if the database had dropped this
     one (a restart, a failover: it is found out only by using it). For idempotent writes
     that must happen even then, such as releasing a lease."""
@@ -32,14 +34,14 @@ def once_more_if_dropped(function: Callable[..., Any], *args: Any) -> Any:
         return function(*args)
 
 
-async def in_database(function: Callable[..., Any], *args: Any) -> Any:
+async def in_database(function: Callable[..., R], *args: Any) -> R:
     """Run `function` from async code in the one database thread (Django's ORM is synchronous),
     on a connection that is checked first: after the database dropped it (a restart, a
     failover), the next call opens a new one instead of failing for the rest of the process."""
     return await sync_to_async(with_fresh_connection)(function, *args)
 
 
-def delete_in_batches(rows: QuerySet, batch_size: int) -> int:
+def delete_in_batches(rows: QuerySet[Any], batch_size: int) -> int:
     """Delete `rows` a batch at a time, each its own short statement, so writers never wait
     long behind a large pruning; how many were deleted."""
     deleted = 0

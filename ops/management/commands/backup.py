@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -20,7 +21,7 @@ class Command(BaseCommand):
             help="The file to write (default: var/backups/powerbot-<UTC time>.sqlite3 or .pgdump).",
         )
 
-    def handle(self, *args, output: Path | None, **options) -> None:
+    def handle(self, *args: str, output: Path | None, **options: Any) -> None:
         target = output or (
             settings.DATA_DIR / "backups" / f"powerbot-{timezone.now():%Y%m%d-%H%M%S}{backups.suffix()}"
         )

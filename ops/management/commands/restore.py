@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
@@ -16,7 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path, help="The backup file (.sqlite3 or .pgdump).")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
-    def handle(self, *args, file: Path, yes: bool, **options) -> None:
+    def handle(self, *args: str, file: Path, yes: bool, **options: Any) -> None:
         where = connection.settings_dict["NAME"]
         if not yes:
             try:

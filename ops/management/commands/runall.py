@@ -1,6 +1,7 @@
 import os
 import shutil
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             help="Also run the simulator (the Procfile's `simulator`), as `make demo` does.",
         )
 
-    def handle(self, *args, port: int, demo: bool, **options) -> None:
+    def handle(self, *args: str, port: int, demo: bool, **options: Any) -> None:
         honcho = shutil.which("honcho")
         if honcho is None:
             raise CommandError("honcho is not installed: run `make run`, which installs it into .venv")

@@ -23,8 +23,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if (
             self.pool
             or self.connection is None
-            or not self.health_check_enabled
-            or self.health_check_done
+            or not self.health_check_enabled  # type: ignore[attr-defined]  # Django's, not in its stubs
+            or self.health_check_done  # type: ignore[has-type]  # the same
             or self.connection.info.transaction_status != IDLE
         ):
             # Nothing to check, or a connection inside a transaction: Django's own way.

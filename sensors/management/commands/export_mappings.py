@@ -1,8 +1,9 @@
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from sensors.mappings import dump, export_document
+from sensors.mappings import Format, dump, export_document
 
 
 class Command(BaseCommand):
@@ -12,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["yaml", "json"], default="yaml")
         parser.add_argument("--output", "-o", help="File to write; default: standard output.")
 
-    def handle(self, *args, format: str, output: str | None, **options) -> None:
+    def handle(self, *args: str, format: Format, output: str | None, **options: Any) -> None:
         text = dump(export_document(), format)
         if output:
             Path(output).write_text(text, encoding="utf-8")

@@ -1,9 +1,10 @@
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from sensors.mappings import MappingError, import_document, parse
+from sensors.mappings import Format, MappingError, import_document, parse
 
 
 class Command(BaseCommand):
@@ -14,8 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["yaml", "json"], help="Default: from the file name (YAML for -).")
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report, change nothing.")
 
-    def handle(self, *args, file: str, format: str | None, dry_run: bool, **options) -> None:
-        fmt = format or ("json" if file.lower().endswith(".json") else "yaml")
+    def handle(self, *args: str, file: str, format: Format | None, dry_run: bool, **options: Any) -> None:
+        fmt: Format = format or ("json" if file.lower().endswith(".json") else "yaml")
         try:
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -1,5 +1,6 @@
 import asyncio
 import signal
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -41,7 +42,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--report-every", type=float, default=30.0, help="Seconds between progress lines.")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         key = options["key"] or settings.SENSOR_API_KEY
         if not key:
             raise CommandError("no sensor key: pass --key or set SENSOR_API_KEY (the key the firmware sends)")
