@@ -141,13 +141,24 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
             SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last in expired
         )
     report.went_offline = len(expired)
-    if expired:
-        sections = sections_counting(pk for pk, _ in expired)
-        report.events = record_section_states(sections, now, PowerCause.TIMEOUT, hold=silence is not None)
     thawed_ids = list(thawed.values_list("pk", flat=True))
+    down_sections = sections_counting(pk for pk, _ in expired) if expired else set()
+    thawed_sections = sections_counting(thawed_ids) if thawed_ids else set()
+    # A release of the mass silence (below) records the held sections.
+    held = (
+        set(SectionPower.objects.filter(cause=PowerCause.GUARD).values_list("section_id", flat=True))
+        if silence is not None
+        else set()
+    )
+    # Everything this tick may record, locked at once: recorded set by set, a heartbeat
+    # locking two of them in between (an alias) would wait for the tick while the tick
+    # waits for it.
+    lock_sections(down_sections | thawed_sections | held)
+    if expired:
+        report.events = record_section_states(down_sections, now, PowerCause.TIMEOUT, hold=silence is not None)
     if thawed_ids:
         report.events += record_section_states(
-            sections_counting(thawed_ids),
+            thawed_sections,
             now,
             PowerCause.OPERATOR,
             reason="sensor freeze ended",
@@ -244,16 +255,25 @@ def record_section_states(
         # The sections' rows are locked before their sensors are read, so whoever records
         # last computed from the sensors as they are then: a heartbeat taking a sensor online
         # while the detector takes it offline cannot leave the section "down" with its
-        # sensor online (the detector's state, computed first, written last). Locked in one
-        # order, so two recorders never wait for each other in a circle; on SQLite the
-        # IMMEDIATE transaction serialises them whole.
-        locked = SectionPower.objects.select_for_update().filter(section_id__in=section_ids).order_by("pk")
-        recorded = {power.section_id: power for power in locked}
+        # sensor online (the detector's state, computed first, written last). "Then" is when
+        # the locks are held, not when the caller read the clock: a heartbeat that waited
+        # behind the detector must not count a sensor up whose deadline passed meanwhile
+        # (the detector took it offline, and no later tick looks at it again).
+        recorded = lock_sections(section_ids)
+        now = max(now, timezone.now())
         for status in section_statuses(Section.objects.filter(pk__in=section_ids), now):
             event = _record(status, recorded.get(status.section.pk), now, cause, hold, reason=reason, operator=operator)
             if event is not None:
                 events.append(event)
     return events
+
+
+def lock_sections(section_ids: Iterable[int]) -> dict[int, SectionPower]:
+    """Lock the sections' recorded states, in one order (by pk), so two recorders never wait
+    for each other in a circle; inside a transaction. On SQLite the IMMEDIATE transaction
+    serialises writers whole. Returns the recorded state by section id."""
+    locked = SectionPower.objects.select_for_update().filter(section_id__in=set(section_ids)).order_by("pk")
+    return {power.section_id: power for power in locked}
 
 
 def recorded_section_statuses(sections: Iterable[Section], now: datetime | None = None) -> list[SectionStatus]:

@@ -133,3 +133,80 @@ def test_a_late_heartbeat_read_before_the_detector_and_written_after_it_takes_th
     )
     assert heartbeat_response.status_code == 200
     assert Sensor.objects.get(uuid="a").online and recorded() == "up"
+
+
+def post_heartbeat(uuid: str, section: int) -> int:
+    response = Client().post(
+        "/api/v1/heartbeat",
+        {"api_key": WRITE_KEY, "building_id": 10, "section_id": section, "sensor_uuid": uuid},
+        content_type="application/json",
+    )
+    return response.status_code
+
+
+def test_a_heartbeat_that_waited_for_the_detector_judges_the_other_sensors_when_it_records(
+    make_building, beat, elapse, time_travel, paused_after_computing
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_building(sections=2)
+    beat("a", section=1)
+    time_travel(seconds=5)
+    beat("b", section=1)
+    elapse(140)
+    time_travel(seconds=9)  # a is past its deadline; b's is a second away
+    detector_now = timezone.now() + timedelta(seconds=2)  # the detector reads the clock a moment later: b too
+    pause, go_on = paused_after_computing
+    paused = pause("detector")
+    detector, detector_failed = run("detector", lambda: power.detect_offline(detector_now))
+    assert paused.wait(10)
+    answers: list[int] = []
+    # a's board moves to section 2; its heartbeat read the clock before b's deadline, then waits for the detector
+    beating, beat_failed = run("heartbeat", lambda: answers.append(post_heartbeat("a", 2)))
+    beating.join(1)
+    time_travel(seconds=2)  # the clock goes on while it waits
+    go_on.set()
+    detector.join(20)
+    beating.join(20)
+    assert not detector_failed and not beat_failed and answers == [200]
+    assert not Sensor.objects.get(uuid="b").online
+    assert recorded(10, 1) == "down"  # nobody left up in section 1, as the detector said, and stays so
+
+
+def test_a_tick_that_takes_one_section_down_and_thaws_another_keeps_one_lock_order(
+    make_building, beat, elapse, time_travel, paused_after_computing
+):
+    from datetime import timedelta
+
+    from buildings.models import Section
+    from sensors import services
+    from sensors.models import SensorAlias
+
+    make_building(sections=2)
+    beat("z", section=1)
+    SensorAlias.objects.create(
+        sensor=Sensor.objects.get(uuid="z"), section=Section.objects.get(building_id=10, number=2)
+    )
+    elapse(160)  # z is offline; it counts for both sections
+    beat("x", section=2)
+    beat("y", section=1)
+    services.freeze(Sensor.objects.filter(uuid="y"), timedelta(seconds=145))
+    for _ in range(14):
+        time_travel(seconds=10)
+        beat("y", section=1)
+        power.detect_offline()
+    time_travel(seconds=10)  # this tick: x expires (section 2) and y's freeze ends (section 1)
+    pause, go_on = paused_after_computing
+    paused = pause("detector")
+    detector, detector_failed = run("detector", power.detect_offline)
+    assert paused.wait(10)
+    answers: list[int] = []
+    beating, beat_failed = run("heartbeat", lambda: answers.append(post_heartbeat("z", 1)))  # z back: both sections
+    beating.join(1)
+    go_on.set()
+    detector.join(20)
+    beating.join(20)
+    assert not detector_failed and not beat_failed and answers == [200]  # no deadlock, no 500
+    assert recorded(10, 1) == recorded(10, 2) == "up"
