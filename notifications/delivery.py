@@ -103,6 +103,15 @@ def deliver(max_seconds: float = 60) -> DeliveryReport:
     return report
 
 
+def stalled(late: timedelta) -> int:
+    """Messages due longer than `late` ago and still queued while no sender holds the lease:
+    nobody is sending them. A sender working through a large broadcast holds it (renewed
+    as it goes), however long the queue behind it."""
+    if SenderLease.objects.filter(pk=1, until__gt=timezone.now()).exists():
+        return 0
+    return outbox.overdue(late)
+
+
 def _release_lease(owner: str) -> None:
     SenderLease.objects.filter(pk=1, owner=owner).update(until=timezone.now())
 

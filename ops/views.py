@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from notifications import outbox
+from notifications import delivery
 from ops import metrics
 from powerbot.api import JSONAPIView, presented_key
 from powerbot.celery import app
@@ -61,10 +61,11 @@ def _detector() -> str | None:
 
 
 def _sender() -> str | None:
-    """Messages due for minutes and still queued: no sender is sending (or it cannot)."""
+    """Messages due for minutes and still queued, and no sender at work: none is running (or
+    it cannot reach the database)."""
     if not settings.TELEGRAM_BOT_TOKEN:
         return None  # messages wait for a token by design
-    late = outbox.overdue(timedelta(seconds=SENDER_LATE_SEC))
+    late = delivery.stalled(timedelta(seconds=SENDER_LATE_SEC))
     return f"{late} message(s) due for over {SENDER_LATE_SEC} s are not sent" if late else None
 
 

@@ -78,3 +78,28 @@ def test_a_detector_that_stopped_ticking_or_a_sender_that_stopped_sending_makes_
     response = client.get("/api/v1/ready")
     assert response.status_code == 503
     assert response.json()["checks"]["sender"] == "1 message(s) due for over 120 s are not sent"
+
+
+@pytest.mark.django_db
+def test_a_sender_working_through_a_long_queue_is_ready(client, broker, time_travel, settings):
+    from django.utils import timezone
+
+    from notifications import delivery
+    from notifications.models import Message, Subscriber
+    from sensors.power import detect_offline
+
+    settings.TELEGRAM_BOT_TOKEN = "123456:TOKEN"
+    subscriber = Subscriber.objects.create(chat_id=7)
+    Message.objects.bulk_create(  # a broadcast's tail: due minutes ago, behind the rate limit
+        Message(subscriber=subscriber, kind=Message.Kind.BROADCAST, topic=f"b:{n}", not_before=timezone.now())
+        for n in range(3)
+    )
+    time_travel(seconds=121)
+    detect_offline()
+    assert delivery._take_lease("busy sender")  # sending, and renewing its lease as it goes
+    assert client.get("/api/v1/ready").status_code == 200
+    time_travel(seconds=delivery.SENDER_LEASE.total_seconds() + 1)  # it died: its lease ran out
+    detect_offline()
+    response = client.get("/api/v1/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"]["sender"] == "3 message(s) due for over 120 s are not sent"
