@@ -332,9 +332,11 @@ def queue_broadcast(
 
 
 def requeue(messages: QuerySet[Message], now: datetime | None = None) -> int:
-    """Queue failed messages again (an operator's decision: an interrupted one may arrive twice)."""
+    """Queue failed messages again (an operator's decision: an interrupted one may arrive twice),
+    with their tries counted afresh: one that gave up after network errors gets its backoff
+    again, not a single try."""
     return messages.filter(state=Message.State.FAILED).update(
-        state=Message.State.PENDING, not_before=now or timezone.now(), lease_until=None
+        state=Message.State.PENDING, not_before=now or timezone.now(), lease_until=None, attempts=0
     )
 
 

@@ -236,3 +236,27 @@ def test_a_claimed_row_deleted_before_its_send_is_passed_over(subscribe, outage)
     assert outbox.retry_with_backoff(gone, "timed out") is False
     kept = next(pk for pk in claimed if pk != gone)
     assert outbox.prepare(kept).chat_id == 102
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_queued_again_after_giving_up_gets_its_tries_afresh(telegram, time_travel):
+    from notifications.models import Broadcast
+
+    Subscriber.objects.create(chat_id=77)
+    broadcast = Broadcast.objects.create(text="hello")
+    outbox.send_broadcast(broadcast)
+    outbox.queue_broadcast(broadcast.pk)
+    for _ in range(outbox.MAX_ATTEMPTS + 1):
+        telegram.refuse_next(1, status=502, description="Bad Gateway")
+        deliver(max_seconds=1)
+        time_travel(seconds=400)  # past the backoff
+        if Message.objects.get().state == Message.State.FAILED:
+            break
+    assert Message.objects.get().state == Message.State.FAILED  # gave up
+    outbox.requeue(Message.objects.all())  # the operator's "Queue failed messages again"
+    telegram.refuse_next(1, status=502, description="Bad Gateway")  # Telegram is still flaky
+    deliver(max_seconds=1)
+    assert Message.objects.get().state == Message.State.PENDING  # backing off again, not failed at once
+    time_travel(seconds=400)
+    deliver(max_seconds=1)
+    assert Message.objects.get().state == Message.State.SENT and len(telegram.sent(77)) == 1
