@@ -151,6 +151,7 @@ def _tasks_run_inline() -> None:
 @contextmanager
 def publishing_to(broker: str, *, retry: bool = True) -> Iterator[None]:
     """The project's Celery app publishing, for real, to `broker` instead of running tasks inline."""
+    from powerbot import queueing
     from powerbot.celery import app
 
     saved = app.conf.broker_url, app.conf.task_publish_retry
@@ -163,6 +164,7 @@ def publishing_to(broker: str, *, retry: bool = True) -> Iterator[None]:
     finally:
         app.conf.update(broker_url=saved[0], task_publish_retry=saved[1])
         app._after_fork()  # type: ignore[attr-defined]
+        queueing.forget_failure()  # a failure to reach that broker says nothing of the next test's
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.html import format_html
 
 from notifications import outbox, services
@@ -17,17 +18,19 @@ from notifications.services import (
 )
 from notifications.tasks import deliver, queue_broadcast
 from powerbot.admin import RecordAdmin
+from powerbot.queueing import after_commit
 
 
-class PauseForm(forms.ModelForm):
+class PauseForm(forms.ModelForm[NotificationPause]):
     class Meta:
         model = NotificationPause
         fields = ["reason"]
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         if notifications_paused():
             raise forms.ValidationError("Notifications are already paused.")
-        return super().clean()
+        super().clean()
+        return self.cleaned_data
 
 
 @admin.register(NotificationPause)
@@ -56,13 +59,13 @@ class NotificationPauseAdmin(RecordAdmin):
             self.message_user(request, "Notifications were not paused.", messages.WARNING)
 
 
-class SubscriptionInline(admin.TabularInline):
+class SubscriptionInline(admin.TabularInline[Subscription, Subscriber]):
     model = Subscription
     extra = 0
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
     list_display = [
         "chat_id",
         "name",
@@ -86,7 +89,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
     list_display = ["subscriber", "section", "power"]
     list_filter = ["power", "section__building"]
     list_select_related = ["subscriber", "section__building"]
@@ -119,12 +122,12 @@ class MessageAdmin(RecordAdmin):
     @admin.action(description="Queue failed messages again")
     def requeue(self, request: HttpRequest, queryset: QuerySet[Message]) -> None:
         count = outbox.requeue(queryset)
-        transaction.on_commit(deliver.delay, robust=True)  # with the broker down, beat's sender takes them later
+        after_commit(deliver)  # with the broker down, beat's sender takes them later
         self.message_user(request, f"Queued {count} message(s) again.", messages.SUCCESS)
 
 
 @admin.register(Broadcast)
-class BroadcastAdmin(admin.ModelAdmin):
+class BroadcastAdmin(admin.ModelAdmin[Broadcast]):
     """Write, choose the audience, save to preview, then "Send now"; progress shows while it runs."""
 
     change_form_template = "admin/notifications/broadcast/change_form.html"
@@ -133,13 +136,13 @@ class BroadcastAdmin(admin.ModelAdmin):
     autocomplete_fields = ["building"]
     readonly_fields = ["preview", "audience", "progress", "created_by", "queued_at"]
 
-    def get_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Broadcast | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["text", "building", "section"]
+            return ("text", "building", "section")
         return (
-            ["preview", "audience", "progress", "created_by", "queued_at"]
+            ("preview", "audience", "progress", "created_by", "queued_at")
             if obj.queued_at
-            else ["text", "building", "section", "preview", "audience"]
+            else ("text", "building", "section", "preview", "audience")
         )
 
     def has_delete_permission(self, request: HttpRequest, obj: Broadcast | None = None) -> bool:
@@ -173,23 +176,23 @@ class BroadcastAdmin(admin.ModelAdmin):
     def render_change_form(
         self,
         request: HttpRequest,
-        context: dict,
+        context: dict[str, Any],
         add: bool = False,
         change: bool = False,
         form_url: str = "",
         obj: Broadcast | None = None,
-    ):
+    ) -> HttpResponse:
         if obj is not None and obj.queued_at is not None:
             counts = outbox.broadcast_progress(obj)
             context["in_progress"] = counts[Message.State.PENDING] + counts[Message.State.SENDING] > 0
         context["can_send"] = obj is not None and obj.queued_at is None
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def response_change(self, request: HttpRequest, obj: Broadcast):
+    def response_change(self, request: HttpRequest, obj: Broadcast) -> HttpResponse:
         if "_send" in request.POST:
             if outbox.send_broadcast(obj):
-                # Robust: with the broker down, the sweep queues its messages once it is back.
-                transaction.on_commit(lambda: queue_broadcast.delay(obj.pk), robust=True)
+                # With the broker down, the sweep queues its messages once it is back.
+                after_commit(queue_broadcast, obj.pk)
                 count = outbox.broadcast_audience(obj).count()
                 self.message_user(request, f"Sending to {count} subscriber(s).", messages.SUCCESS)
             else:

@@ -5,37 +5,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from alerts.models import Alert
 from notifications.outbox import is_news
 from notifications.tasks import announce, announce_alert, announce_schedule_change
+from powerbot.queueing import after_commit
 from schedules.models import ScheduleChange
 from sensors.models import PowerEvent
 
 
 @receiver(post_save, sender=PowerEvent, dispatch_uid="announce_power_event")
 def announce_power_event(sender: type[PowerEvent], instance: PowerEvent, created: bool, **kwargs: Any) -> None:
-    # Only news is queued: a mass silence records hundreds of held events in one tick.
-    # Robust: a broker that is down must not fail the heartbeat or the detector tick that
-    # recorded the change (the rest of their sections would stay unrecorded); the sweep
-    # announce_missed queues it within 30 s.
+    # Only news is queued: a mass silence records hundreds of held events in one tick. A
+    # broker that is down fails neither the heartbeat nor the detector tick that recorded the
+    # change, nor holds them up; the sweep announce_missed queues it within 30 s.
     if created and is_news(instance):
-        transaction.on_commit(lambda: announce.delay(instance.pk), robust=True)
+        after_commit(announce, instance.pk)
 
 
 @receiver(post_save, sender=ScheduleChange, dispatch_uid="announce_schedule_change")
 def announce_schedule(sender: type[ScheduleChange], instance: ScheduleChange, created: bool, **kwargs: Any) -> None:
-    # Robust for the same reason: the sweep queues it if the broker is down now.
+    # The same: the sweep queues it if the broker is down now.
     if created:
-        transaction.on_commit(lambda: announce_schedule_change.delay(instance.pk), robust=True)
+        after_commit(announce_schedule_change, instance.pk)
 
 
 @receiver(post_save, sender=Alert, dispatch_uid="announce_alert")
 def announce_alert_change(sender: type[Alert], instance: Alert, created: bool, **kwargs: Any) -> None:
-    # An alert is saved when it opens and when it ends; robust as above (the sweep catches up).
+    # An alert is saved when it opens and when it ends; as above, the sweep catches up.
     if instance.announced and (created or instance.ended_at is not None):
-        ending = not created
-        transaction.on_commit(lambda: announce_alert.delay(instance.pk, ending), robust=True)
+        after_commit(announce_alert, instance.pk, not created)
