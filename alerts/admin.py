@@ -1,20 +1,22 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.timesince import timesince
 
 from alerts.models import Alert, Reading, Region
 from powerbot.admin import RecordAdmin
 
 
-class ReadingInline(admin.TabularInline):
+class ReadingInline(admin.TabularInline[Reading, Region]):
     model = Reading
-    fields = ["source", "said", "answered_at", "asked_at", "active_since", "last_active_at", "error"]
-    readonly_fields = fields
+    readonly_fields = ["source", "said", "answered_at", "asked_at", "active_since", "last_active_at", "error"]
+    fields = tuple(readonly_fields)
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Region | None = None) -> bool:
         return False
 
     @admin.display(description="says")
@@ -42,7 +44,7 @@ class RegionAdmin(RecordAdmin):
     def sources(self, region: Region) -> str:
         return " · ".join(f"{r.get_source_display()}: {_said(r)}" for r in region.readings.all()) or "—"
 
-    def get_queryset(self, request):
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Region]:
         return super().get_queryset(request).prefetch_related("readings")
 
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, QuerySet
@@ -6,7 +8,7 @@ from django.http import HttpRequest
 from buildings.models import MAX_MAP_BYTES, Building, Section, Shelter
 
 
-class SectionInline(admin.TabularInline):
+class SectionInline(admin.TabularInline[Section, Building]):
     """Sections follow the building's section count; only their names are edited here."""
 
     model = Section
@@ -19,7 +21,7 @@ class SectionInline(admin.TabularInline):
         return False
 
 
-class ShelterForm(forms.ModelForm):
+class ShelterForm(forms.ModelForm[Shelter]):
     map_upload = forms.ImageField(
         label="map",
         required=False,
@@ -56,7 +58,7 @@ class ShelterForm(forms.ModelForm):
         return shelter
 
 
-class ShelterInline(admin.StackedInline):
+class ShelterInline(admin.StackedInline[Shelter, Building]):
     model = Shelter
     form = ShelterForm
     readonly_fields = ["current_map"]
@@ -71,7 +73,7 @@ class ShelterInline(admin.StackedInline):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(admin.ModelAdmin[Building]):
     list_display = [
         "id",
         "name",
@@ -114,7 +116,7 @@ class BuildingAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
         return super().get_queryset(request).annotate(sensors=Count("sections__sensors"))
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         # The sections inline was posted with the old count; saving it may have
         # re-created sections the new count removed.
@@ -122,4 +124,4 @@ class BuildingAdmin(admin.ModelAdmin):
 
     @admin.display(ordering="sensors", description="sensors")
     def sensor_count(self, building: Building) -> int:
-        return building.sensors
+        return int(building.sensors)  # type: ignore[attr-defined]  # annotated by get_queryset

@@ -156,7 +156,7 @@ def _in_use(removed: models.QuerySet[Section]) -> list[str]:
             continue  # its recorded power state: derived, not history
         numbers = sorted(
             set(
-                relation.related_model.objects.filter(**{f"{relation.field.name}__in": removed}).values_list(
+                relation.related_model._default_manager.filter(**{f"{relation.field.name}__in": removed}).values_list(
                     f"{relation.field.name}__number", flat=True
                 )
             )

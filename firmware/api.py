@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.http import FileResponse
@@ -39,7 +39,7 @@ class SensorKeyAuthentication(QueryKeyAuthentication):
         return AuthenticationFailed("Invalid API key")
 
 
-class SensorKeyScheme(OpenApiAuthenticationExtension):
+class SensorKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular's hook
     target_class = SensorKeyAuthentication
     name = "firmwareSensorKey"
 
@@ -56,15 +56,19 @@ class FirmwareView(JSONAPIView):
     authentication_classes = [SensorKeyAuthentication]
     permission_classes = [HasWriteKey]
 
+    @staticmethod
+    def key(request: Request) -> WriteKey:
+        return cast(WriteKey, request.auth)  # what SensorKeyAuthentication authenticated
+
     def sensor_uuid(self, request: Request, *, required: bool) -> str:
         """The board's uuid from `?sensor_uuid=`; a key scoped to one sensor answers for that one only."""
         raw = request.query_params.get("sensor_uuid")
         if raw is None and not required:
-            return request.auth.sensor_uuid
+            return self.key(request).sensor_uuid
         uuid = clean_sensor_uuid(raw)
         if uuid is None:
             raise ValidationError(SENSOR_UUID_REQUIRED)
-        if not request.auth.allows(uuid):
+        if not self.key(request).allows(uuid):
             raise AuthenticationFailed("Invalid API key")
         return uuid
 
@@ -148,7 +152,7 @@ class DownloadView(FirmwareView):
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:
-        uuid = self.sensor_uuid(request, required=not request.auth.sensor_uuid)
+        uuid = self.sensor_uuid(request, required=not self.key(request).sensor_uuid)
         release = services.downloadable(board, version, uuid)
         if release is None:
             raise NotFound("Firmware not found")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
-from powerbot.apikeys import ApiKey
+from powerbot.apikeys import ApiKey, ApiKeyQuerySet
 from powerbot.models import SourceHealth
 
 
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(admin.ModelAdmin[Any]):
     """Records the application keeps (history, holds, the outbox): listed and filtered,
     never edited or deleted by hand. `can_add` lets "add" stand for an operator's action;
     `can_delete` lets rows go with what they belong to (a subscriber's messages)."""
@@ -30,7 +31,7 @@ class RecordAdmin(admin.ModelAdmin):
         return self.can_delete and super().has_delete_permission(request, obj)
 
 
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(admin.ModelAdmin[Any]):
     """Keys are generated here, shown once, and revoked rather than edited."""
 
     list_display = ["name", "prefix", "created_at", "last_used_at", "is_active"]
@@ -43,9 +44,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def is_active(self, key: ApiKey) -> bool:
         return key.is_active
 
-    def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if not change:
-            request.new_api_key = obj.set_new_key()
+            # For response_add, answering this same request; nowhere else.
+            request.new_api_key = obj.set_new_key()  # type: ignore[attr-defined]
         super().save_model(request, obj, form, change)
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
@@ -59,14 +61,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
                 "title": "Copy the new key",
                 "key": obj,
-                "raw_key": request.new_api_key,
+                "raw_key": request.new_api_key,  # type: ignore[attr-defined]  # set by save_model
             },
         )
         add_never_cache_headers(response)
         return response
 
     @admin.action(description="Revoke selected keys")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+    def revoke(self, request: HttpRequest, queryset: ApiKeyQuerySet) -> None:
         for key in queryset.active():
             key.revoke()
         self.message_user(request, "Revoked; they stop working at once.", messages.SUCCESS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Iterable
 from typing import IO, Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -47,7 +49,9 @@ class JSONObjectParser(BaseParser):
 
     media_type = "*/*"
 
-    def parse(self, stream: IO[bytes] | None, media_type: str | None = None, parser_context: Any = None) -> dict:
+    def parse(
+        self, stream: IO[bytes] | None, media_type: str | None = None, parser_context: Any = None
+    ) -> dict[str, Any]:
         limit = settings.HEARTBEAT_MAX_BODY_BYTES
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
@@ -65,11 +69,14 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
     """Always JSON, whatever Accept or ?format= say: firmware and scripts send all sorts,
     and a 406 would silently drop a heartbeat."""
 
-    def select_parser(self, request: Request, parsers: list) -> Any:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
-    def select_renderer(self, request: Request, renderers: list, format_suffix: str | None = None) -> tuple:
-        return renderers[0], renderers[0].media_type
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class JSONAPIView(APIView):
@@ -80,10 +87,10 @@ def presented_key(request: HttpRequest | Request) -> str:
     """The key from `X-API-Key` or `Authorization: Bearer`, else ""."""
     # META, not request.headers, which builds a dict of every header on first use: this runs
     # for every heartbeat.
-    key = request.META.get("HTTP_X_API_KEY", "").strip()
+    key = str(request.META.get("HTTP_X_API_KEY", "")).strip()
     if key:
         return key
-    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    scheme, _, credentials = str(request.META.get("HTTP_AUTHORIZATION", "")).partition(" ")
     return credentials.strip() if scheme.lower() == "bearer" else ""
 
 
@@ -131,7 +138,7 @@ class KeyPermission(BasePermission):
         return isinstance(request.auth, self.key_model)
 
 
-def client_ip(request: Request) -> str | None:
+def client_ip(request: HttpRequest | Request) -> str | None:
     candidate = request.META.get("REMOTE_ADDR", "")
     if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.headers.get("X-Forwarded-For", "")

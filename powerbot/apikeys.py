@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
-from typing import Self
+from typing import Self, cast
 
 from django.conf import settings
 from django.db import models
@@ -69,7 +69,8 @@ class ApiKey(models.Model):
             return None
         if same_key(raw, getattr(settings, cls.ENVIRONMENT_SETTING)):
             return cls(name=cls.ENVIRONMENT_SETTING)
-        key = cls.objects.active().filter(key_hash=hash_key(raw)).first()
+        # The manager of `cls`, whatever the subclass: its rows are of `cls`.
+        key = cast("Self | None", cls.objects.active().filter(key_hash=hash_key(raw)).first())
         if key is not None:
             key.mark_used()
         return key

@@ -8,8 +8,14 @@ import logging
 import os
 from pathlib import Path
 
+import django_stubs_ext
+
 from powerbot import config
 from powerbot.logs import configured_format_and_level, logging_config
+
+# Admin and form classes are written with their model as a type argument (ModelAdmin[Building]),
+# checked by mypy; this lets Django's classes take it at run time too.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / "var"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import APIException, AuthenticationFailed
 
@@ -23,11 +25,11 @@ class HasReadKey(KeyPermission):
     key_model = ReadKey
 
 
-class ReadKeyScheme(OpenApiAuthenticationExtension):
+class ReadKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular's hook
     target_class = ReadKeyAuthentication
     name = "readKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {
             "type": "apiKey",
             "in": "header",

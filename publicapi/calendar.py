@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 from icalendar import Calendar, Event
@@ -26,7 +28,7 @@ class CalendarRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(
-        self, data: object, accepted_media_type: str | None = None, renderer_context: dict | None = None
+        self, data: object, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None
     ) -> bytes:
         return json.dumps(data).encode()  # an error reached by Accept: text/calendar still reads
 
@@ -50,4 +52,5 @@ def planned_outages(section: Section) -> bytes:
         event.add("summary", f"🔌 Planned outage ({group})")
         event.add("description", f"{building.name}, {section.label}: group {group}")
         calendar.add_component(event)
-    return calendar.to_ical()
+    ical: bytes = calendar.to_ical()
+    return ical

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -70,7 +71,7 @@ class SensorStatusListView(ReadOnlyView):
     @extend_schema(
         operation_id="public_sensors_status_list", responses={200: SensorStatusListSerializer, **AUTH_ERRORS}
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         """Every active sensor; a silent one stays listed with is_up false."""
         if settings.PUBLIC_API_CACHE_SEC:  # an operator's opt-in: answers may be that many seconds old
             body = cache.get_or_set(
@@ -107,7 +108,7 @@ class BuildingStatusView(ReadOnlyView):
         building = Building.objects.filter(pk=pk).first() if pk else None
         if building is None:
             raise NotFound("Building not found")
-        building.statuses = recorded_section_statuses(building.sections.all())
+        building.statuses = recorded_section_statuses(building.sections.all())  # type: ignore[attr-defined]  # serialized
         return Response(BuildingStatusSerializer(building).data)
 
 
@@ -127,7 +128,9 @@ class Pages(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 1000
 
-    def paginate_queryset(self, queryset: QuerySet, request: Request, view: Any = None) -> list | None:
+    def paginate_queryset(
+        self, queryset: QuerySet[Any] | Sequence[Any], request: Request, view: Any = None
+    ) -> list[Any] | None:
         try:
             return super().paginate_queryset(queryset, request, view)
         except (DjangoValidationError, ValueError, TypeError, OverflowError):  # its position is no value
@@ -144,7 +147,7 @@ class EventPages(Pages):
         responses={200: PowerEventSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS},
     )
 )
-class SectionEventsView(ReadOnlyView, ListAPIView):
+class SectionEventsView(ReadOnlyView, ListAPIView[PowerEvent]):
     """The section's power history, oldest first, a page at a time (follow `next`)."""
 
     serializer_class = PowerEventSerializer
@@ -195,7 +198,7 @@ def schedule_document(section: Section) -> dict[str, Any]:
     return {
         "group": plan.group,
         "source": shown[0].source if shown else None,
-        "fetched_at": min((day.fetched_at for day in shown), default=None),
+        "fetched_at": min((day.fetched_at for day in shown if day.fetched_at is not None), default=None),
         "days": [
             {"date": day.date, "status": day.status, "off": [{"start": start, "end": end} for start, end in day.off]}
             for day in plan.days
@@ -236,7 +239,7 @@ class AlertPages(Pages):
         responses={200: AlertSerializer(many=True), 400: ERROR, 404: ERROR, **AUTH_ERRORS},
     )
 )
-class AlertHistoryView(ReadOnlyView, ListAPIView):
+class AlertHistoryView(ReadOnlyView, ListAPIView[Alert]):
     """A region's alerts, oldest first, a page at a time (follow `next`); `since` keeps
     those that began at or after it."""
 

@@ -19,7 +19,7 @@ def _off_text(off: list[list[int]]) -> str:
     return days.intervals_text([(days.clock_of(start), days.clock_of(end)) for start, end in off])
 
 
-class FileDayForm(forms.ModelForm):
+class FileDayForm(forms.ModelForm[ScheduleDay]):
     off_text = forms.CharField(
         label="planned off",
         required=False,
@@ -32,12 +32,15 @@ class FileDayForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s.value, s.label) for s in DayStatus if s != DayStatus.UNKNOWN]
+        status = self.fields["status"]
+        assert isinstance(status, forms.ChoiceField)  # the model field's choices make it one
+        status.choices = [(s.value, s.label) for s in DayStatus if s != DayStatus.UNKNOWN]
         if self.instance.pk:
             self.fields["off_text"].initial = _off_text(self.instance.off)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         entry = {
             "group": data.get("group", self.instance.group),
             "date": data.get("date", self.instance.date),
@@ -59,7 +62,7 @@ class FileDayForm(forms.ModelForm):
 
 
 @admin.register(ScheduleDay)
-class ScheduleDayAdmin(admin.ModelAdmin):
+class ScheduleDayAdmin(admin.ModelAdmin[ScheduleDay]):
     """Days of the file source are added and corrected here (recorded as an import is, so
     residents hear of the change); a polled source's days are read-only."""
 

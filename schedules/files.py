@@ -68,7 +68,9 @@ def parse(text: str, fmt: str, now: datetime | None = None) -> tuple[list[DayPla
     if tz is None:
         raise ScheduleFileError([f"timezone: {shown(zone)} is not a known time zone (e.g. Europe/Kyiv)"])
     today = timezone.localtime(now or timezone.now(), tz).date()
-    plans, errors, seen = [], [], {}
+    plans: list[DayPlan] = []
+    errors: list[str] = []
+    seen: dict[tuple[str, date], str] = {}
     for where, entry in entries:
         try:
             plan = day_plan(entry, today)
@@ -168,6 +170,7 @@ def day_plan(entry: Any, today: date) -> DayPlan:
 def _date(value: Any, today: date) -> date:
     if isinstance(value, str) and value.strip().lower() in RELATIVE:
         return today + timedelta(days=RELATIVE[value.strip().lower()])
+    on: date | None
     if isinstance(value, date) and not isinstance(value, datetime):
         on = value
     else:
@@ -175,8 +178,8 @@ def _date(value: Any, today: date) -> date:
             on = date.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             on = None
-        if on is None:
-            raise ValueError(f"date must be YYYY-MM-DD, today, tomorrow or yesterday, not {shown(value)}")
+    if on is None:
+        raise ValueError(f"date must be YYYY-MM-DD, today, tomorrow or yesterday, not {shown(value)}")
     if not -DAYS_BACK <= (on - today).days <= DAYS_AHEAD:
         raise ValueError(f"{on} is more than {DAYS_BACK} days back or {DAYS_AHEAD} ahead")
     return on

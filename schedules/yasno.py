@@ -53,7 +53,8 @@ def planned_outages(now: datetime | None = None) -> tuple[list[DayPlan], list[st
     if not isinstance(body, dict) or not body:
         raise SourceError("answered without any group")
     today = timezone.localtime(now or timezone.now(), zoneinfo.ZoneInfo(ZONE)).date()
-    plans, problems = [], []
+    plans: list[DayPlan] = []
+    problems: list[str] = []
     for group, days in body.items():
         if not isinstance(days, dict) or not SCHEDULE_GROUP.fullmatch(str(group)):
             problems.append(f"group {shown(group)}: not a group with days")
@@ -81,20 +82,19 @@ def _day(group: str, day: Any, today: date) -> DayPlan:
     on = _date(day.get("date"))
     if abs((on - today).days) > DAYS_AROUND:
         raise ValueError(f"{on} is not today or tomorrow ({today})")
-    status = (
-        STATUSES.get(day.get("status"), DayStatus.UNKNOWN) if isinstance(day.get("status"), str) else DayStatus.UNKNOWN
-    )
+    stated = day.get("status")
+    status = STATUSES.get(stated, DayStatus.UNKNOWN) if isinstance(stated, str) else DayStatus.UNKNOWN
     slots = day.get("slots") or []
     if not isinstance(slots, list):
         raise ValueError("slots is not a list")
-    off = []
+    off: list[list[int]] = []
     for slot in slots:
         if not isinstance(slot, dict):
             raise ValueError(f"slot {shown(slot)} is not an object")
         if slot.get("type") != "Definite":
             continue
         start, end = slot.get("start"), slot.get("end")
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)):
+        if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool) or isinstance(end, bool):
             raise ValueError(f"slot {shown(slot)} has no whole minutes")
         off.append([start, min(end, DAY_MINUTES)])
     # Only a day with outages planned has planned-off time (a "no outages" day with slots

@@ -6,8 +6,7 @@ import functools
 import io
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -40,6 +39,9 @@ from powerbot.logs import log_event
 from sensors.heartbeat import HeartbeatAccepted, HeartbeatRejected, record_heartbeat
 from sensors.models import WriteKey
 
+if TYPE_CHECKING:  # names of the DRF stubs only
+    from rest_framework.views import AsView, GenericView
+
 logger = logging.getLogger(__name__)
 
 
@@ -63,7 +65,7 @@ class WriteKeyAuthentication(KeyAuthentication):
     def write_key(cls, request: HttpRequest | Request, body: dict[str, Any]) -> WriteKey | None:
         """The write key presented in a header or the body, if it may post the body's sensor:
         a key flashed onto one board is good for that board's uuid only."""
-        key = cls.find_key(request, body.get("api_key"))
+        key = cast("WriteKey | None", cls.find_key(request, body.get("api_key")))  # this class's key_model
         return key if key is not None and key.allows(body.get("sensor_uuid")) else None
 
     def rejection(self) -> AuthenticationFailed:
@@ -74,11 +76,11 @@ class HasWriteKey(KeyPermission):
     key_model = WriteKey
 
 
-class WriteKeyScheme(OpenApiAuthenticationExtension):
+class WriteKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular's hook
     target_class = WriteKeyAuthentication
     name = "sensorKey"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {
             "type": "apiKey",
             "in": "header",
@@ -203,14 +205,18 @@ class HeartbeatView(JSONAPIView):
     )
     def post(self, request: Request) -> Response | HttpResponse:
         try:
-            accepted = record_heartbeat(request.data, ip=client_ip(request), bound=bool(request.auth.sensor_uuid))
+            key = cast(WriteKey, request.auth)  # WriteKeyAuthentication's
+            # A JSON object: JSONObjectParser refuses anything else.
+            accepted = record_heartbeat(
+                cast(dict[str, Any], request.data), ip=client_ip(request), bound=bool(key.sensor_uuid)
+            )
         except HeartbeatRejected as rejected:
             _rejected(request, rejected.reason, rejected.status, rejected.message)
             return Response(error_body(rejected.message), status=rejected.status)
         return _accepted(accepted)
 
     @classmethod
-    def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
+    def as_view(cls, **initkwargs: Any) -> AsView[GenericView]:
         """DRF's view, behind a path that records an accepted heartbeat without DRF's request
         cycle: the whole fleet posts every 10 s, and that cycle cost a quarter of PostgreSQL's
         heartbeat rate (docs/PERFORMANCE.md). The path runs the same parser, key check and
@@ -227,7 +233,7 @@ class HeartbeatView(JSONAPIView):
             response["Allow"] = allow
             return response
 
-        return view
+        return cast("AsView[GenericView]", view)  # wraps() gave it DRF's view's attributes
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)

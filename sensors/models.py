@@ -56,7 +56,7 @@ def writing_sensors(fields: Iterable[str] | None = None) -> Iterator[None]:
             SensorListVersion.renew()
 
 
-class SensorQuerySet(models.QuerySet):
+class SensorQuerySet(models.QuerySet["Sensor"]):
     def by_uuid(self, uuid: str) -> Self:
         return self.filter(uuid_key=uuid_key(uuid))
 
@@ -145,17 +145,22 @@ class Sensor(models.Model):
             ),
         ]
 
+    # Set by sensors.signals before a save: the section and enabled flag it had, and the
+    # sections it counted for, recomputed after the save.
+    _before: tuple[int, bool] | None
+    _counted_for: set[int]
+
     def __str__(self) -> str:
         return self.name or self.uuid
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.uuid_key = uuid_key(self.uuid)
         if self.enabled and self.awaiting_approval:  # enabled by an operator: that approves it
             self.awaiting_approval = False
         with writing_sensors(kwargs.get("update_fields")):
             super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs) -> tuple[int, dict[str, int]]:
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         with writing_sensors():
             return super().delete(*args, **kwargs)
 
@@ -184,8 +189,8 @@ class SensorListVersion(models.Model):
 
     @classmethod
     def renew(cls) -> None:
-        cls.objects.bulk_create(
-            [cls(id=1, version=secrets.randbits(63))],
+        SensorListVersion.objects.bulk_create(
+            [SensorListVersion(id=1, version=secrets.randbits(63))],
             update_conflicts=True,
             unique_fields=["id"],
             update_fields=["version"],

@@ -44,7 +44,7 @@ def section_reports(sections: Iterable[Section], now: datetime | None = None) ->
     total: Counter[int] = Counter()
     buildings = {status.section.building_id for status in statuses}
     in_buildings = Sensor.objects.filter(section__building__in=buildings, enabled=True).order_by()
-    for building_id, is_up in with_online(in_buildings, now).values_list("section__building_id", "is_up"):
+    for building_id, is_up in with_online(in_buildings, now).values_list("section__building_id", "is_up"):  # type: ignore[misc]  # is_up: with_online's annotation
         total[building_id] += 1
         online[building_id] += bool(is_up)
     return [

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -83,7 +84,7 @@ def public_sensor_states(now: datetime) -> list[tuple[int, bool]]:
     The ORM builds the query; running it directly skips the per-row converters, which
     cost more than the query itself for a list of thousands (rows are an int and a bool).
     """
-    query = with_online(Sensor.objects.filter(enabled=True), now).order_by("id").values_list("id", "is_up").query
+    query = with_online(Sensor.objects.filter(enabled=True), now).order_by("id").values_list("id", "is_up").query  # type: ignore[misc]  # is_up: with_online's annotation
     with connection.cursor() as cursor:
         cursor.execute(*query.sql_with_params())
         return [(pk, bool(is_up)) for pk, is_up in cursor.fetchall()]
@@ -102,7 +103,7 @@ def next_state_change(now: datetime) -> datetime | None:
 
 
 def public_sensor_state(pk: int) -> tuple[int, bool] | None:
-    return with_online(Sensor.objects.filter(pk=pk, enabled=True)).values_list("id", "is_up").first()
+    return with_online(Sensor.objects.filter(pk=pk, enabled=True)).values_list("id", "is_up").first()  # type: ignore[misc]  # is_up: with_online's annotation
 
 
 def section_statuses(sections: Iterable[Section], now: datetime | None = None) -> list[SectionStatus]:
@@ -125,7 +126,7 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
         query |= Q(section__building_id=building_id, section__number=number)
     sensors = {
         row[0]: row
-        for row in with_frozen(
+        for row in with_frozen(  # type: ignore[misc]  # is_up: with_online's annotation
             with_online(Sensor.objects.filter(query, enabled=True).order_by(), now), now
         ).values_list(
             "pk",
@@ -150,7 +151,7 @@ def section_statuses(sections: Iterable[Section], now: datetime | None = None) -
     return [_section_status(section, [sensors[pk] for pk in counted_for[section.pk]], now) for section in sections]
 
 
-def _section_status(section: Section, rows: list[tuple], now: datetime) -> SectionStatus:
+def _section_status(section: Section, rows: list[tuple[Any, ...]], now: datetime) -> SectionStatus:
     online = [row for row in rows if row[4]]
     confirmed = True
     if not any(row[5] is not None or row[7] for row in rows):

@@ -159,7 +159,7 @@ class FakeTelegram:
             self._changed.notify_all()
         if webhook:
             self._webhook_pool.submit(self._post_update, webhook, numbered)
-        return numbered["update_id"]
+        return int(numbered["update_id"])
 
     def _post_update(self, webhook: dict[str, str], update: dict[str, Any]) -> None:
         """Deliver one update as Telegram does: retried while the answer is not 2xx."""
@@ -397,9 +397,10 @@ class User:
     def _expect_reply(self, update: Callable[[], dict[str, Any]], timeout: float, replies: int = 1) -> Call:
         expected = len(self.replies()) + replies
         self.telegram.push(update())
-        return self.telegram.wait_for(
+        reply: Call = self.telegram.wait_for(
             lambda: self.replies()[expected - 1] if len(self.replies()) >= expected else None, timeout
         )
+        return reply
 
 
 def keyboard(params: dict[str, Any]) -> list[list[dict[str, Any]]]:
@@ -434,14 +435,17 @@ def _parse(content_type: str, body: bytes) -> dict[str, Any]:
     if not body:
         return {}
     if content_type.startswith("application/json"):
-        return json.loads(body)
+        parsed: dict[str, Any] = json.loads(body)
+        return parsed
     if content_type.startswith("multipart/form-data"):
         message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
         # Text fields are UTF-8 as Telegram reads them (the parts name no charset); files stay bytes.
-        return {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
-            if part.get_filename()
-            else part.get_payload(decode=True).decode()
-            for part in message.iter_parts()
-        }
+        fields: dict[str, Any] = {}
+        for part in message.iter_parts():
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)  # decoded, a part's payload is its bytes
+            fields[str(part.get_param("name", header="content-disposition"))] = (
+                payload if part.get_filename() else payload.decode()
+            )
+        return fields
     return dict(parse_qsl(body.decode()))
