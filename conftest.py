@@ -15,7 +15,7 @@ import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -174,45 +174,64 @@ def broker_down() -> Iterator[None]:
         yield
 
 
+@dataclass
+class OwnRedis:
+    """A Redis server of a test's own, on a free port, that the test may stop and start
+    again (empty, as a restart without persistence leaves it)."""
+
+    folder: Path
+    port: int = field(default_factory=lambda: free_port())
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import shutil
+        import time
+
+        import redis
+
+        binary = shutil.which("redis-server") or ""
+        require_service("redis-server", bool(binary), "install Redis (apt-get install redis-server)")
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(self.url).ping()
+                return
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
 @pytest.fixture
-def own_redis(tmp_path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A Redis server of the test's own, on a free port, that the test may stop."""
-    import shutil
-    import time
-
-    import redis
-
-    binary = shutil.which("redis-server") or ""
-    require_service("redis-server", bool(binary), "install Redis (apt-get install redis-server)")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            redis.Redis.from_url(url).ping()
-            break
-        except redis.ConnectionError:
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-    yield url, server
-    server.terminate()
-    server.wait(timeout=10)
+def own_redis(tmp_path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -578,7 +597,7 @@ class Workers:
         Killed outright at the end, as a restart that does not wait would."""
         import signal
 
-        broker = settings.get("REDIS_URL") or f"sqla+sqlite:///{self.folder / 'broker.sqlite3'}"
+        broker = settings.get("REDIS_URL") or self.embedded_broker
         with open(self.folder / "worker.log", "ab") as log:  # a file, not a pipe nobody reads that could fill up
             process = subprocess.Popen(
                 [
@@ -609,6 +628,10 @@ class Workers:
         finally:
             os.killpg(process.pid, signal.SIGKILL)  # late acks: a task it held is run again, which loses nothing
             process.wait(timeout=30)
+
+    @property
+    def embedded_broker(self) -> str:
+        return f"sqla+sqlite:///{self.folder / 'broker.sqlite3'}"
 
     def log(self) -> str:
         return (self.folder / "worker.log").read_text(errors="replace")

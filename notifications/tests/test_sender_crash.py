@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import timedelta
@@ -14,7 +10,6 @@ import pytest
 from celery import Celery
 from django.utils import timezone
 
-from conftest import BASE_DIR
 from notifications.delivery import MAX_IN_FLIGHT, deliver
 from notifications.models import Broadcast, Message, Subscriber
 from notifications.outbox import INTERRUPTED, queue_broadcast, send_broadcast
@@ -25,8 +20,7 @@ CHATS = 150
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_killed_mid_broadcast_is_restarted_and_sends_the_rest_once(
     telegram,
-    test_database_url,
-    tmp_path,
+    workers,
     time_machine,
     settings,
 ):
@@ -34,49 +28,14 @@ def test_a_sender_killed_mid_broadcast_is_restarted_and_sends_the_rest_once(
     broadcast = Broadcast.objects.create(text="Water is off on Monday, 9:00-13:00.", created_by="alice")
     assert send_broadcast(broadcast) and queue_broadcast(broadcast.pk) == CHATS
 
-    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": test_database_url,
-        "TELEGRAM_API_URL": telegram.url,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "TELEGRAM_RATE_PER_SEC": "50",
-        "LOG_LEVEL": "WARNING",
-    }
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "powerbot",
-            "-b",
-            broker,
-            "worker",
-            "--queues",
-            "telegram",
-            "--concurrency",
-            "1",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=BASE_DIR,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        sender = Celery("powerbot-test", broker=broker, set_as_current=False)
+    with workers.run(TELEGRAM_RATE_PER_SEC="50") as worker:
+        sender = Celery("powerbot-test", broker=workers.embedded_broker, set_as_current=False)
         sender.send_task("notifications.tasks.deliver", queue="telegram")
         deadline = time.monotonic() + 60
         while len(telegram.sent()) < CHATS // 3 and time.monotonic() < deadline and worker.poll() is None:
             time.sleep(0.02)
-        assert len(telegram.sent()) >= CHATS // 3, worker.stderr.read().decode() if worker.poll() else "too slow"
-    finally:
-        os.killpg(worker.pid, signal.SIGKILL)  # mid-broadcast, as a crash or OOM kill would
-        worker.wait(timeout=10)
+        assert len(telegram.sent()) >= CHATS // 3, workers.log() if worker.poll() is not None else "too slow"
+    # The worker was killed outright at the end of the block: mid-broadcast, as a crash or OOM kill would.
     before_restart = len(telegram.sent())
     assert before_restart < CHATS
 

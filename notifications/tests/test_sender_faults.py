@@ -89,15 +89,10 @@ def test_a_batch_longer_than_the_lease_keeps_a_second_sender_out(telegram, monke
     assert len(telegram.sent(7)) == 5 and Message.objects.filter(state=Message.State.SENT).count() == 5
 
 
-def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(
-    telegram, own_redis, settings, tmp_path
-):
-    import shutil
-    import subprocess
+def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(telegram, own_redis, settings):
     import time
 
-    url, server = own_redis
-    settings.REDIS_URL, settings.TELEGRAM_RATE_PER_SEC = url, 100  # the budget lives in this Redis
+    settings.REDIS_URL, settings.TELEGRAM_RATE_PER_SEC = own_redis.url, 100  # the budget lives in this Redis
     telegram.latency = 0.01
     Subscriber.objects.bulk_create(Subscriber(chat_id=2000 + n) for n in range(60))
     broadcast = Broadcast.objects.create(text="Water is off on Monday")
@@ -106,36 +101,15 @@ def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(
     sender = threading.Thread(target=lambda: (deliver(max_seconds=30), connection.close()))
     sender.start()
     telegram.wait_for(lambda: len(telegram.sent()) >= 15, timeout=30)
-    server.terminate()  # Redis goes away mid-broadcast...
-    server.wait(timeout=10)
-    port = url.rsplit(":", 1)[1].split("/")[0]
+    own_redis.stop()  # Redis goes away mid-broadcast...
     time.sleep(0.3)
-    again = subprocess.Popen(
-        [
-            shutil.which("redis-server"),
-            "--port",
-            port,
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    try:  # ...and comes back, empty
-        sender.join(60)
-        for _ in range(3):
-            deliver(max_seconds=30)
-        chats = [int(sent["chat_id"]) for sent in telegram.sent()]
-        assert len(chats) == len(set(chats)) == 60  # each once
-        assert Message.objects.filter(state=Message.State.SENT).count() == 60
-    finally:
-        again.terminate()
-        again.wait(timeout=10)
+    own_redis.start()  # ...and comes back, empty
+    sender.join(60)
+    for _ in range(3):
+        deliver(max_seconds=30)
+    chats = [int(sent["chat_id"]) for sent in telegram.sent()]
+    assert len(chats) == len(set(chats)) == 60  # each once
+    assert Message.objects.filter(state=Message.State.SENT).count() == 60
 
 
 def test_a_lease_that_cannot_be_renewed_stops_the_sender(telegram, monkeypatch):
@@ -162,10 +136,8 @@ def test_a_lease_that_cannot_be_renewed_stops_the_sender(telegram, monkeypatch):
 
 
 def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells_each_change_once(
-    telegram, own_redis, workers, make_building, make_sensor, beat, tmp_path
+    telegram, own_redis, workers, make_building, make_sensor, beat
 ):
-    import shutil
-    import subprocess
     import time
     from datetime import timedelta
 
@@ -176,7 +148,6 @@ def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells
     from sensors.models import PowerState, SectionPower, Sensor
     from sensors.power import detect_offline
 
-    url, server = own_redis
     make_building(sections=1)
     make_sensor("a", section=1)
     detect_offline()  # the detector has been running
@@ -188,44 +159,23 @@ def test_a_redis_restart_under_the_worker_and_the_web_keeps_heartbeats_and_tells
     def told() -> dict[int, list[str]]:
         return {chat: telegram.texts(chat) for chat in chats}
 
-    with workers.run(REDIS_URL=url), publishing_to(url):
+    with workers.run(REDIS_URL=own_redis.url), publishing_to(own_redis.url):
         Sensor.objects.update(offline_after=timezone.now() - timedelta(seconds=1))  # the board fell silent
         detect_offline()  # power off: its notice goes through Redis to the worker
         assert wait_for(lambda: all(len(texts) == 1 for texts in told().values()), 60), workers.log()
 
-        server.terminate()  # Redis goes away...
-        server.wait(timeout=10)
+        own_redis.stop()  # Redis goes away...
         for _ in range(3):  # ...power comes back meanwhile: heartbeats are still taken
             assert beat("a").status_code == 200
         assert SectionPower.objects.get().state == PowerState.UP
 
-        port = url.rsplit(":", 1)[1].split("/")[0]
-        again = subprocess.Popen(
-            [
-                shutil.which("redis-server"),
-                "--port",
-                port,
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(tmp_path),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        try:  # ...and comes back, empty: the notice queued while it was away is gone with it
-            deadline = time.monotonic() + 90
-            while not all(len(texts) == 2 for texts in told().values()) and time.monotonic() < deadline:
-                app.send_task("notifications.tasks.announce_missed")  # what beat sends every 30 s
-                wait_for(lambda: all(len(texts) == 2 for texts in told().values()), 5)
-            app.send_task("notifications.tasks.deliver")  # and the sender's own beat, once more
-            time.sleep(3)
-        finally:
-            again.terminate()
-            again.wait(timeout=10)
+        own_redis.start()  # ...and comes back, empty: the notice queued while it was away is gone with it
+        deadline = time.monotonic() + 90
+        while not all(len(texts) == 2 for texts in told().values()) and time.monotonic() < deadline:
+            app.send_task("notifications.tasks.announce_missed")  # what beat sends every 30 s
+            wait_for(lambda: all(len(texts) == 2 for texts in told().values()), 5)
+        app.send_task("notifications.tasks.deliver")  # and the sender's own beat, once more
+        time.sleep(3)
     outbox_states = list(Message.objects.values_list("subscriber__chat_id", "state", "attempts"))
     for chat, texts in told().items():  # each change once, in order
         assert len(texts) == 2 and "off" in texts[0].lower() and "on" in texts[1].lower(), (

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 
 import pytest
+
+from conftest import OwnRedis
 
 ALL_OK = {"database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
 
 
 @pytest.fixture
-def broker(own_redis) -> Iterator[subprocess.Popen]:
+def broker(own_redis) -> Iterator[OwnRedis]:
     """The project's Celery app pointed at that Redis."""
     from powerbot.celery import app
 
     saved = app.conf.broker_url
     app._after_fork()  # no pooled connection to an earlier broker
-    app.conf.broker_url = own_redis[0]
-    yield own_redis[1]
+    app.conf.broker_url = own_redis.url
+    yield own_redis
     app.conf.broker_url = saved
     app._after_fork()
 
@@ -33,8 +34,7 @@ def test_ready_while_database_and_broker_answer(client, broker):
 
 @pytest.mark.django_db
 def test_a_stopped_broker_makes_ready_answer_503_naming_it(client, broker):
-    broker.terminate()
-    broker.wait(timeout=10)
+    broker.stop()
 
     response = client.get("/api/v1/ready")
 
