@@ -145,11 +145,7 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
     down_sections = sections_counting(pk for pk, _ in expired) if expired else set()
     thawed_sections = sections_counting(thawed_ids) if thawed_ids else set()
     # A release of the mass silence (below) records the held sections.
-    held = (
-        set(SectionPower.objects.filter(cause=PowerCause.GUARD).values_list("section_id", flat=True))
-        if silence is not None
-        else set()
-    )
+    held = held_sections() if silence is not None else set()
     # Everything this tick may record, locked at once: recorded set by set, a heartbeat
     # locking two of them in between (an alias) would wait for the tick while the tick
     # waits for it.
@@ -195,8 +191,12 @@ def release_mass_silence(silence: MassSilence, now: datetime, by: str = "") -> l
     if not MassSilence.objects.filter(pk=silence.pk, open=True).update(open=False, ended_at=now, ended_by=by):
         return []  # another detector, or an operator, ended it first
     logger.warning("mass silence from %s ended; held sections get their true state", silence.started_at)
-    held = SectionPower.objects.filter(cause=PowerCause.GUARD).values_list("section_id", flat=True)
-    return record_section_states(held, now, PowerCause.RESTORED)
+    return record_section_states(held_sections(), now, PowerCause.RESTORED)
+
+
+def held_sections() -> set[int]:
+    """The sections a mass silence holds as unknown."""
+    return set(SectionPower.objects.filter(cause=PowerCause.GUARD).values_list("section_id", flat=True))
 
 
 def _open_mass_silence(measured: Silence, now: datetime) -> MassSilence:
