@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.http import FileResponse
@@ -22,7 +22,7 @@ from firmware.models import Board
 from powerbot import counters
 from powerbot.api import ERROR, JSONAPIView, QueryKeyAuthentication
 from powerbot.logs import log_event
-from sensors.api import HasWriteKey
+from sensors.api import HasWriteKey, write_key_of
 from sensors.heartbeat import SENSOR_UUID_REQUIRED, clean_sensor_uuid
 from sensors.models import WriteKey
 
@@ -56,19 +56,15 @@ class FirmwareView(JSONAPIView):
     authentication_classes = [SensorKeyAuthentication]
     permission_classes = [HasWriteKey]
 
-    @staticmethod
-    def key(request: Request) -> WriteKey:
-        return cast(WriteKey, request.auth)  # what SensorKeyAuthentication authenticated
-
     def sensor_uuid(self, request: Request, *, required: bool) -> str:
         """The board's uuid from `?sensor_uuid=`; a key scoped to one sensor answers for that one only."""
         raw = request.query_params.get("sensor_uuid")
         if raw is None and not required:
-            return self.key(request).sensor_uuid
+            return write_key_of(request).sensor_uuid
         uuid = clean_sensor_uuid(raw)
         if uuid is None:
             raise ValidationError(SENSOR_UUID_REQUIRED)
-        if not self.key(request).allows(uuid):
+        if not write_key_of(request).allows(uuid):
             raise AuthenticationFailed("Invalid API key")
         return uuid
 
@@ -152,7 +148,7 @@ class DownloadView(FirmwareView):
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:
-        uuid = self.sensor_uuid(request, required=not self.key(request).sensor_uuid)
+        uuid = self.sensor_uuid(request, required=not write_key_of(request).sensor_uuid)
         release = services.downloadable(board, version, uuid)
         if release is None:
             raise NotFound("Firmware not found")
