@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,8 +14,23 @@ from firmware.models import Channel, FirmwareRelease, FleetSensor, SensorFirmwar
 from powerbot.admin import RecordAdmin
 from sensors.status import with_online
 
+if TYPE_CHECKING:  # names of django-stubs only
+    from django.contrib.admin.options import _FieldsetSpec
+    from django_stubs_ext import WithAnnotations
 
-class ReleaseForm(forms.ModelForm):
+    class _Counts(TypedDict):
+        running_on: int
+        target_count: int
+
+    class _Latest(TypedDict):
+        latest_release: str
+
+    ListedRelease = WithAnnotations[FirmwareRelease, _Counts]  # a release as the change list reads it
+    ListedSensor = WithAnnotations[FleetSensor, _Latest]
+
+
+class ReleaseForm(forms.ModelForm[FirmwareRelease]):
+    upload: services.Upload  # the checked image, set by clean() for a new release
     image = forms.FileField(
         label="firmware image",
         required=False,
@@ -42,7 +57,8 @@ class ReleaseForm(forms.ModelForm):
         ]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.instance.pk is not None or "board" not in cleaned or "image" in self.errors:
             return cleaned
         if not cleaned.get("image"):
@@ -62,7 +78,7 @@ class ReleaseForm(forms.ModelForm):
 
 
 @admin.register(FirmwareRelease)
-class FirmwareReleaseAdmin(admin.ModelAdmin):
+class FirmwareReleaseAdmin(admin.ModelAdmin[FirmwareRelease]):
     """Upload an image once; afterwards only how it is rolled out changes (a new image is a new version)."""
 
     form = ReleaseForm
@@ -83,9 +99,9 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
     filter_horizontal = ["buildings"]
     actions = ["pull", "reinstate"]
 
-    def get_fieldsets(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> list[tuple[str | None, dict]]:
-        what = ["board", "version", "channel"] + (
-            ["image"] if obj is None else ["size", "sha256", "created_at", "created_by"]
+    def get_fieldsets(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> _FieldsetSpec:
+        what = ("board", "version", "channel") + (
+            ("image",) if obj is None else ("size", "sha256", "created_at", "created_by")
         )
         return [
             (None, {"fields": what}),
@@ -103,15 +119,20 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
             .annotate(n=Count("pk"))
             .values("n")
         )
-        return (
+        releases: QuerySet[FirmwareRelease] = (
             super()
             .get_queryset(request)
             .annotate(running_on=Coalesce(Subquery(running), 0))
             .annotate(target_count=Count("buildings"))
         )
+        return releases
 
     def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -126,11 +147,11 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
             services.publish(obj, form.upload, created_by=request.user.get_username())
 
     @admin.display(description="targets")
-    def targets(self, release: FirmwareRelease) -> str:
+    def targets(self, release: ListedRelease) -> str:
         return f"{release.target_count} building(s)" if release.target_count else "whole fleet"
 
     @admin.display(description="running on", ordering="running_on")
-    def running(self, release: FirmwareRelease) -> int:
+    def running(self, release: ListedRelease) -> int:
         return release.running_on
 
     @admin.display(description="SHA-256")
@@ -150,16 +171,17 @@ class FirmwareReleaseAdmin(admin.ModelAdmin):
 
 def latest_versions(request: HttpRequest) -> dict[str, str]:
     """services.latest_versions(), read once per request: the list, its filter and its summary all need it."""
-    if not hasattr(request, "firmware_latest"):
-        request.firmware_latest = services.latest_versions()
-    return request.firmware_latest
+    latest: dict[str, str] | None = getattr(request, "firmware_latest", None)
+    if latest is None:
+        latest = request.firmware_latest = services.latest_versions()  # type: ignore[attr-defined]  # a per-request cache
+    return latest
 
 
 class UpdateStatusFilter(admin.SimpleListFilter):
     title = "firmware"
     parameter_name = "firmware"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("outdated", "Older than the latest stable release"), ("never", "Never checked for updates")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[FleetSensor]) -> QuerySet[FleetSensor]:
@@ -194,7 +216,7 @@ class FleetAdmin(RecordAdmin):
     actions = ["to_beta", "to_stable"]
     fields = ["uuid", "name", "section", "firmware_version", "telemetry", "last_heartbeat"]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         summary = services.fleet_versions(latest_versions(request))
         return super().changelist_view(request, {"fleet_versions": summary, **(extra_context or {})})
 
@@ -203,9 +225,10 @@ class FleetAdmin(RecordAdmin):
         latest = [
             When(firmware__board=board, then=Value(version)) for board, version in latest_versions(request).items()
         ]
-        return with_online(super().get_queryset(request), timezone.now()).annotate(
+        sensors = with_online(super().get_queryset(request), timezone.now()).annotate(
             latest_release=Case(*latest, default=Value(""), output_field=CharField()),
         )
+        return cast("QuerySet[FleetSensor]", sensors)  # with_online keeps the proxy; its type says Sensor
 
     @admin.display(ordering="section__building__name", description="building / section")
     def building(self, sensor: FleetSensor) -> str:
@@ -222,7 +245,7 @@ class FleetAdmin(RecordAdmin):
         return record.channel if record is not None else Channel.STABLE
 
     @admin.display(description="update")
-    def update_status(self, sensor: FleetSensor) -> str:
+    def update_status(self, sensor: ListedSensor) -> str:
         return services.update_status(sensor, sensor.latest_release or None)
 
     @admin.display(description="last check", ordering="firmware__checked_at")

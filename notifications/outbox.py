@@ -13,6 +13,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict, TypeVar, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -42,6 +43,16 @@ from schedules import services as schedules
 from schedules.days import Interval
 from schedules.models import ScheduleChange
 from sensors.models import PowerCause, PowerEvent, PowerState
+
+if TYPE_CHECKING:  # a name of django-stubs only
+    from django_stubs_ext import WithAnnotations
+
+    class _InGroup(TypedDict):
+        in_group: int
+
+    class _InBuilding(TypedDict):
+        in_building: int
+
 
 # Residents hear of real changes; a first state, or one held by a guard, says nothing new.
 ANNOUNCED_CAUSES = {PowerCause.HEARTBEAT, PowerCause.TIMEOUT, PowerCause.OPERATOR, PowerCause.RESTORED}
@@ -93,9 +104,12 @@ def announce(
     return queued_now if fresh else 0
 
 
+_Reader = TypeVar("_Reader", bound=Subscriber)  # a subscriber, perhaps with what the audience query added
+
+
 def _fan_out(
-    audience: QuerySet[Subscriber],
-    message_for: Callable[[Subscriber], Message],
+    audience: QuerySet[_Reader],
+    message_for: Callable[[_Reader], Message],
     first_batch_queued: Callable[[], object],
 ) -> int:
     """Queue `message_for(subscriber)` for each of `audience` (ordered by pk), FANOUT_BATCH at
@@ -110,7 +124,7 @@ def _fan_out(
     return queued_now
 
 
-def _batches(subscribers: QuerySet[Subscriber], size: int) -> Iterator[list[Subscriber]]:
+def _batches(subscribers: QuerySet[_Reader], size: int) -> Iterator[list[_Reader]]:
     """Pages of `size`, each read whole before the caller writes: no cursor stays open
     across writes (SQLite cannot turn such a read into a write while another writer runs)."""
     last = 0
@@ -160,7 +174,9 @@ def announce_missed(since: timedelta, now: datetime | None = None) -> int:
 # --- Schedules: notices of changes, reminders before planned outages ---------------------
 
 
-def _group_audience(sections: list[Section]) -> tuple[QuerySet[Subscriber], dict[int, zoneinfo.ZoneInfo]]:
+def _group_audience(
+    sections: list[Section],
+) -> tuple[QuerySet[WithAnnotations[Subscriber, _InGroup]], dict[int, zoneinfo.ZoneInfo]]:
     """Active subscribers following any of a group's sections, each with one of those sections
     (`in_group`, whose building's zone its notice is written in), oldest first; and the zones."""
     zones = {section.pk: section.building.tz for section in sections}
@@ -184,17 +200,17 @@ def announce_schedule_change(
         return 0
     audience, zones = _group_audience(groups.sections_in(change.day.group))
     text = functools.cache(lambda language, zone: schedule_change_text(change, zone, language))  # one per reader kind
-    queued_now = _fan_out(
-        audience.filter(schedule_notices=True),
-        lambda subscriber: queued(
+
+    def notice(subscriber: WithAnnotations[Subscriber, _InGroup]) -> Message:
+        return queued(
             subscriber,
             now,
             kind=Message.Kind.SCHEDULE,
             topic=f"schedule:{change.pk}",
             text=text(subscriber.language, zones[subscriber.in_group]),
-        ),
-        first_batch_queued,
-    )
+        )
+
+    queued_now = _fan_out(audience.filter(schedule_notices=True), notice, first_batch_queued)
     _, fresh = ScheduleAnnouncement.objects.get_or_create(change=change)
     return queued_now if fresh else 0
 
@@ -259,7 +275,7 @@ def announce_alert(
     for shelter in Shelter.objects.filter(building__in=list(buildings)):  # nearest first, per the model's order
         nearest.setdefault(shelter.building_id, shelter)
     following = Q(subscriptions__section__building__in=list(buildings))
-    audience = (
+    audience: QuerySet[WithAnnotations[Subscriber, _InBuilding]] = (
         Subscriber.objects.filter(following, active=True, alert_notices=True)
         .annotate(in_building=Max("subscriptions__section__building", filter=following))
         .order_by("pk")
@@ -275,9 +291,9 @@ def announce_alert(
         )
 
     topic = f"alert:{alert.pk}:{'end' if ending else 'start'}"
-    queued_now = _fan_out(
-        audience,
-        lambda subscriber: queued(
+
+    def notice(subscriber: WithAnnotations[Subscriber, _InBuilding]) -> Message:
+        return queued(
             subscriber,
             now,
             may_hold=False,
@@ -286,9 +302,9 @@ def announce_alert(
             topic=topic,
             urgent=True,
             text=text(subscriber.language, subscriber.in_building),
-        ),
-        first_batch_queued,
-    )
+        )
+
+    queued_now = _fan_out(audience, notice, first_batch_queued)
     _, fresh = AlertAnnouncement.objects.get_or_create(alert=alert, ending=ending)
     return queued_now if fresh else 0
 
@@ -427,26 +443,33 @@ def prepare(message_id: int) -> Outgoing | None:
     if message is None:
         return None
     if not message.subscriber.active:
-        return _skip(message, "the subscriber is inactive")
+        _skip(message, "the subscriber is inactive")
+        return None
     if message.kind == Message.Kind.BROADCAST:
+        assert message.broadcast is not None  # a broadcast's messages are deleted with it
         text = message.broadcast.text
     elif message.not_after is not None and timezone.now() >= message.not_after:
-        return _skip(message, "too late: what it is about has begun")
+        _skip(message, "too late: what it is about has begun")
+        return None
     elif message.alert_id is not None and (stale := _stale_alert(message)):
-        return _skip(message, stale)
+        _skip(message, stale)
+        return None
     elif message.topic:
         text = message.text  # written when queued
     else:
         event = message.event
+        assert event is not None  # a power change's messages are deleted with it
         if event.section.power.version != event.sequence:
-            return _skip(message, "superseded by a newer change")
+            _skip(message, "superseded by a newer change")
+            return None
         last_told = (
             LastTold.objects.filter(subscriber=message.subscriber_id, section=event.section_id)
             .values_list("state", flat=True)
             .first()
         )
         if last_told == event.state:
-            return _skip(message, "nothing new since the last message")
+            _skip(message, "nothing new since the last message")
+            return None
         planned, has_plan = _planned_context(event)
         text = power_text(event, message.subscriber.language, planned, has_plan)
         told = Told(message.subscriber_id, event.section_id, event.state, event.sequence)
@@ -458,6 +481,7 @@ def _stale_alert(message: Message) -> str:
     """Why an alert notice is no longer the truth ("" while it is): the alert ended before its
     start was sent, or another began before its all-clear was."""
     alert = message.alert
+    assert alert is not None  # an alert's messages are deleted with it
     if message.topic.endswith(":start"):
         return "the alert ended before its notice left" if alert.ended_at is not None else ""
     if Alert.objects.filter(region=alert.region_id, started_at__gt=alert.started_at).exists():
@@ -470,16 +494,16 @@ def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:
     in), and whether the day had a schedule at all; worked out once per event, however many
     subscribers hear of it."""
     began = event.previous_since if event.state == PowerState.UP and event.previous_since else event.at
-    return cache.get_or_set(
+    planned = cache.get_or_set(
         f"notifications.planned:{event.pk}", lambda: schedules.planned_outage_at(event.section, began), 3600
     )
+    return cast("tuple[Interval | None, bool]", planned)  # the cache holds what the default returned
 
 
 def _skip(message: Message, why: str) -> None:
     Message.objects.filter(pk=message.pk, state=Message.State.PENDING).update(
         state=Message.State.SKIPPED, error=why, lease_until=None
     )
-    return
 
 
 def mark_sending(outgoing: Outgoing) -> bool:

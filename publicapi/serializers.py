@@ -1,6 +1,7 @@
 """Response shapes of the read-only API, also the source of its OpenAPI schema."""
 
 from datetime import datetime
+from typing import Any
 
 from rest_framework import serializers
 
@@ -9,18 +10,18 @@ from sensors.history import Period
 from sensors.models import PowerEvent, PowerState
 
 
-class SensorStatusSerializer(serializers.Serializer):
+class SensorStatusSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     is_up = serializers.BooleanField()
 
 
 # The sensor list is built as plain dicts (it is the hottest read); these two
 # serializers describe it for the schema, and a test holds the two together.
-class SensorStatusListSerializer(serializers.Serializer):
+class SensorStatusListSerializer(serializers.Serializer[Any]):
     sensors = SensorStatusSerializer(many=True)
 
 
-class BuildingSerializer(serializers.Serializer):
+class BuildingSerializer(serializers.Serializer[Any]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     address = serializers.CharField()
@@ -31,11 +32,11 @@ class BuildingSerializer(serializers.Serializer):
     default_section = serializers.IntegerField()
 
 
-class BuildingListSerializer(serializers.Serializer):
+class BuildingListSerializer(serializers.Serializer[Any]):
     buildings = BuildingSerializer(many=True)
 
 
-class SectionStatusSerializer(serializers.Serializer):
+class SectionStatusSerializer(serializers.Serializer[Any]):
     number = serializers.IntegerField(source="section.number")
     name = serializers.CharField(source="section.label")
     state = serializers.ChoiceField(choices=PowerState.choices)
@@ -48,23 +49,23 @@ class BuildingStatusSerializer(BuildingSerializer):
     sections = SectionStatusSerializer(many=True, source="statuses")
 
 
-class PowerEventSerializer(serializers.ModelSerializer):
+class PowerEventSerializer(serializers.ModelSerializer[PowerEvent]):
     class Meta:
         model = PowerEvent
         fields = ["sequence", "state", "at", "cause", "previous_state", "reason"]
 
 
-class AlertRegionSerializer(serializers.Serializer):
+class AlertRegionSerializer(serializers.Serializer[Any]):
     region = serializers.CharField(help_text="alerts.in.ua's region number (31 is Kyiv).")
     state = serializers.ChoiceField(choices=["active", "clear", "unknown"])
     since = serializers.DateTimeField(allow_null=True, help_text="When this state began (an alert: its start).")
 
 
-class AlertRegionListSerializer(serializers.Serializer):
+class AlertRegionListSerializer(serializers.Serializer[Any]):
     regions = AlertRegionSerializer(many=True)
 
 
-class AlertSerializer(serializers.ModelSerializer):
+class AlertSerializer(serializers.ModelSerializer[Alert]):
     duration_seconds = serializers.SerializerMethodField(help_text="Empty while the alert is under way.")
 
     class Meta:
@@ -86,15 +87,15 @@ class BoundedDateTimeField(serializers.DateTimeField):
             self.fail("overflow")
 
 
-class EventsQuerySerializer(serializers.Serializer):
+class EventsQuerySerializer(serializers.Serializer[Any]):
     since = BoundedDateTimeField(required=False, help_text="Only events that began at or after this time.")
 
 
-class StatsQuerySerializer(serializers.Serializer):
+class StatsQuerySerializer(serializers.Serializer[Any]):
     period = serializers.ChoiceField(choices=[p.value for p in Period], default=Period.DAY.value)
 
 
-class PlannedVersusActualSerializer(serializers.Serializer):
+class PlannedVersusActualSerializer(serializers.Serializer[Any]):
     group = serializers.CharField(help_text="The section's planned-outage group.")
     planned_off_seconds = serializers.IntegerField(help_text="Planned off in the period so far.")
     actual_off_seconds = serializers.IntegerField(help_text="Off in the period so far, as the sensors saw it.")
@@ -102,25 +103,28 @@ class PlannedVersusActualSerializer(serializers.Serializer):
     outages_outside_schedule = serializers.IntegerField(help_text="Outages that overlap no planned outage.")
 
 
-class OffIntervalSerializer(serializers.Serializer):
+class OffIntervalSerializer(serializers.Serializer[Any]):
     start = serializers.CharField(help_text="HH:MM in the building's time zone.")
     end = serializers.CharField(help_text='HH:MM; "24:00" when it runs to the end of the day.')
 
 
-class ScheduleDaySerializer(serializers.Serializer):
+class ScheduleDaySerializer(serializers.Serializer[Any]):
     date = serializers.DateField()
     status = serializers.ChoiceField(choices=["applies", "none", "emergency", "unknown"])
     off = OffIntervalSerializer(many=True)
 
 
-class SectionScheduleSerializer(serializers.Serializer):
+class SectionScheduleSerializer(serializers.Serializer[Any]):
     group = serializers.CharField(allow_null=True, help_text="Null when the section has no group yet.")
-    source = serializers.CharField(allow_null=True, help_text="yasno or file; null without data.")
+    # The contract's name; DRF takes declared fields off the class, so Field.source is not shadowed.
+    source = serializers.CharField(  # type: ignore[assignment]
+        allow_null=True, help_text="yasno or file; null without data."
+    )
     fetched_at = serializers.DateTimeField(allow_null=True, help_text="When the oldest data shown was fetched.")
     days = ScheduleDaySerializer(many=True, help_text="Today and tomorrow in the building's time zone.")
 
 
-class SectionStatsSerializer(serializers.Serializer):
+class SectionStatsSerializer(serializers.Serializer[Any]):
     building_id = serializers.IntegerField(source="section.building_id")
     section = serializers.IntegerField(source="section.number")
     period = serializers.ChoiceField(choices=[p.value for p in Period], source="stats.period")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,17 +16,26 @@ from sensors.models import MassSilence, PowerEvent, PowerState, SectionPower, Se
 from sensors.power import SectionBusy, release_mass_silence, set_section_state
 from sensors.status import with_frozen, with_online
 
+if TYPE_CHECKING:  # a name of django-stubs only
+    from django_stubs_ext import WithAnnotations
+
+    class _Shown(TypedDict):
+        is_up: bool
+        is_frozen: bool
+
+    ListedSensor = WithAnnotations[Sensor, _Shown]  # a sensor as the change list reads it
+
 
 class OnlineFilter(admin.SimpleListFilter):
     title = "connection"
     parameter_name = "online"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("yes", "Online"), ("no", "Offline")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> QuerySet[Sensor]:
         if self.value() in ("yes", "no"):
-            return queryset.filter(is_up=self.value() == "yes")
+            return queryset.filter(is_up=self.value() == "yes")  # type: ignore[misc]  # is_up: with_online's annotation
         return queryset
 
 
@@ -35,7 +46,7 @@ class FirstSeenFilter(admin.SimpleListFilter):
     parameter_name = "new"
     PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7)}
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]) -> list[tuple[str, str]]:
         return [("day", "In the last 24 hours"), ("week", "In the last 7 days")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Sensor]) -> QuerySet[Sensor]:
@@ -43,15 +54,15 @@ class FirstSeenFilter(admin.SimpleListFilter):
         return queryset.filter(first_seen_at__gte=timezone.now() - period) if period else queryset
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(admin.TabularInline[SensorAlias, Sensor]):
     model = SensorAlias
     extra = 0
     verbose_name = "also counts for section"
     verbose_name_plural = "also counts for sections (aliases)"
 
 
-def freeze_action(duration: timedelta | None, label: str):
-    def action(model_admin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
+def freeze_action(duration: timedelta | None, label: str) -> Callable[..., None]:
+    def action(model_admin: admin.ModelAdmin[Sensor], request: HttpRequest, queryset: QuerySet[Sensor]) -> None:
         count = services.freeze(queryset, duration, operator=request.user.get_username())
         model_admin.message_user(request, f"Froze {count} sensor(s) at their current value {label}.")
 
@@ -60,7 +71,7 @@ def freeze_action(duration: timedelta | None, label: str):
 
 
 @admin.register(Sensor)
-class SensorAdmin(admin.ModelAdmin):
+class SensorAdmin(admin.ModelAdmin[Sensor]):
     list_display = [
         "id",
         "uuid",
@@ -131,11 +142,11 @@ class SensorAdmin(admin.ModelAdmin):
         return with_frozen(with_online(super().get_queryset(request), now), now)
 
     @admin.display(boolean=True, ordering="is_up")
-    def online(self, sensor: Sensor) -> bool:
+    def online(self, sensor: ListedSensor) -> bool:
         return sensor.is_up
 
     @admin.display(description="frozen")
-    def frozen(self, sensor: Sensor) -> str:
+    def frozen(self, sensor: ListedSensor) -> str:
         if not sensor.is_frozen:
             return ""
         value = "up" if sensor.frozen_is_up else "down"
@@ -164,7 +175,7 @@ class SensorAdmin(admin.ModelAdmin):
 
 
 @admin.register(SensorAlias)
-class SensorAliasAdmin(admin.ModelAdmin):
+class SensorAliasAdmin(admin.ModelAdmin[SensorAlias]):
     list_display = ["sensor", "section"]
     list_select_related = ["sensor", "section__building"]
     search_fields = ["sensor__uuid", "sensor__name", "section__building__name"]
@@ -188,7 +199,7 @@ class SectionPowerAdmin(RecordAdmin):
     search_fields = ["section__building__name", "=section__building__id"]
 
 
-class SetSectionStateForm(forms.ModelForm):
+class SetSectionStateForm(forms.ModelForm[PowerEvent]):
     state = forms.ChoiceField(choices=[(s.value, s.label) for s in (PowerState.UP, PowerState.DOWN)])
     reason = forms.CharField(max_length=200, help_text="Shown in the section's history.")
 
@@ -210,7 +221,11 @@ class PowerEventAdmin(RecordAdmin):
     can_add = True
 
     def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
@@ -219,7 +234,7 @@ class PowerEventAdmin(RecordAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: PowerEvent, form: forms.Form, change: bool) -> None:
-        event = set_section_state(obj.section, obj.state, obj.reason, operator=request.user.get_username())
+        event = set_section_state(obj.section, PowerState(obj.state), obj.reason, operator=request.user.get_username())
         obj.pk, obj.sequence, obj.at, obj.cause = event.pk, event.sequence, event.at, event.cause
 
 

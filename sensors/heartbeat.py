@@ -16,7 +16,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -27,6 +27,9 @@ from powerbot.db import no_wait_for_disk
 from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key, writing_sensors
 from sensors.power import confirms_power_on, power_on_confirmed, sensor_heard
 from sensors.status import sensor_timeout
+
+if TYPE_CHECKING:
+    from django.db.models import Field
 
 # Fields of the contract; anything else the firmware sends is kept as telemetry.
 CONTRACT_FIELDS = frozenset({"api_key", "building_id", "section_id", "sensor_uuid", "name", "comment"})
@@ -64,7 +67,7 @@ def clean_sensor_uuid(value: Any) -> str | None:
     return uuid
 
 
-def is_json_int(value: Any) -> bool:
+def is_json_int(value: Any) -> TypeGuard[int]:
     # JSON true/false arrive as bool, a subclass of int; they are not integers here.
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -122,7 +125,9 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None, bound: bool 
         if accepted is not None:
             return accepted
         _remembered.pop(key, None)
-    return _record(payload, uuid, building_id, ip, find_sensor(uuid), bound)
+    accepted = _record(payload, uuid, building_id, ip, find_sensor(uuid), bound)
+    assert accepted is not None  # only remembered facts can turn out stale
+    return accepted
 
 
 def _record(
@@ -155,7 +160,7 @@ def _record(
         # every one of them still true.
         if not (stays and _update(known.pk, fields, up_after=_comfortably(now), facts=known)):
             return None
-    elif stays and (touched := _touch(known.pk, fields, now)):
+    elif known is not None and stays and (touched := _touch(known.pk, fields, now)):
         if not known.online or touched == LATE:
             # Power may be back: one conditional write. Late, the detector may have taken it
             # offline since it was read: the same write finds out.
@@ -166,7 +171,7 @@ def _record(
         else:
             _remember(known)
     else:
-        left = [known.current.section_pk] if known is not None else []
+        left = [known.current.section_pk] if known is not None and known.current.section_pk is not None else []
         sensor_heard(_place(uuid, placement, fields, pinned=bound), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
@@ -234,7 +239,7 @@ def _as_datetime(value: Any) -> datetime | None:
     field = Sensor._meta.get_field("last_heartbeat")
     for converter in connection.ops.get_db_converters(field.get_col(Sensor._meta.db_table)):
         value = converter(value, field, connection)
-    return value
+    return cast("datetime | None", value)
 
 
 def resolve_placement(
@@ -247,6 +252,7 @@ def resolve_placement(
     if pinned_building is not None:
         building_id = pinned_building
 
+    facts: tuple[str, int, int] | None
     if known is not None and known.current.building_id == building_id:
         facts = (known.current.building_name, known.section_count, known.default_section)
     elif 1 <= building_id <= MAX_BUILDING_ID:
@@ -267,8 +273,9 @@ def resolve_placement(
         raise HeartbeatRejected(400, f"section_id must be integer 1..{section_count}", "bad_section")
 
     current = known.current if known is not None else None
-    same = current is not None and (current.building_id, current.number) == (building_id, number)
-    return Placement(building_id, building_name, number, current.section_pk if same else None)
+    if current is not None and (current.building_id, current.number) == (building_id, number):
+        return Placement(building_id, building_name, number, current.section_pk)
+    return Placement(building_id, building_name, number, None)
 
 
 def _optional_text(payload: Mapping[str, Any], field: str) -> str | None:
@@ -353,8 +360,8 @@ def _update(
     quote = connection.ops.quote_name
     assignments, params = [], []
     for name, value in fields.items():
-        field = Sensor._meta.get_field(name)
-        assignments.append(f"{quote(field.column)} = %s")
+        field = cast("Field[Any, Any]", Sensor._meta.get_field(name))  # `fields` names columns only
+        assignments.append(f"{quote(cast(str, field.column))} = %s")
         params.append(field.get_db_prep_save(value, connection))
     condition = f"{quote('id')} = %s"
     params.append(pk)
@@ -380,7 +387,7 @@ def _update(
         ]
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {quote(Sensor._meta.db_table)} SET {', '.join(assignments)} WHERE {condition}", params)
-        return cursor.rowcount == 1
+        return bool(cursor.rowcount == 1)
 
 
 @functools.cache

@@ -6,10 +6,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram import InputMediaPhoto, Update
+from telegram import Chat, InputMediaPhoto, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
@@ -30,11 +30,20 @@ from telegrambot.screens import Person, Screen
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def chat_of(update: Update) -> Chat:
+    """The chat of an update these handlers take (messages, button presses, the bot's own
+    membership): each has one."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ValueError(f"update {update.update_id} has no chat")
+    return chat
 
 
 def person(update: Update) -> Person:
-    user, chat = update.effective_user, update.effective_chat
+    user, chat = update.effective_user, chat_of(update)
     name = (user.full_name if user else "") or chat.effective_name or ""
     return Person(chat.id, user.id if user else chat.id, name, user.language_code if user else None)
 
@@ -48,11 +57,11 @@ async def show(update: Update, shown: Screen | list[Screen]) -> None:
         try:
             await query.answer(notice or None, show_alert=bool(notice))
         except BadRequest as exc:  # "query is too old": the screen itself still comes
-            logger.info("could not answer button press of chat %s: %s", update.effective_chat.id, exc.message)
+            logger.info("could not answer button press of chat %s: %s", chat_of(update).id, exc.message)
     for index, screen in enumerate(shown):
         if query is not None and index == 0 and screen.editable and await _edit(query, screen):
             continue
-        chat_id = update.effective_chat.id
+        chat_id = chat_of(update).id
         if screen.photo is not None:
             sent = await update.get_bot().send_photo(
                 chat_id, screen.photo, caption=screen.text, parse_mode=ParseMode.HTML, reply_markup=screen.keyboard
@@ -126,7 +135,8 @@ MENU_SCREENS: dict[str, Callable[..., Any]] = {
 
 async def text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Free text: a main-menu button, or a search for a building."""
-    written = update.effective_message.text or ""
+    message = update.effective_message
+    written = (message.text if message is not None else None) or ""
     action = screens.menu_action(written)
     if action is not None:
         await show(update, await in_database(MENU_SCREENS[action], person(update)))
@@ -139,7 +149,7 @@ def button(screen: Callable[..., Any], *convert: Callable[[str], Any]) -> Handle
     callback data's pattern, converted."""
 
     async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        match: re.Match | None = context.match  # None for the catch-all of stale buttons
+        match: re.Match[str] | None = context.match  # None for the catch-all of stale buttons
         values = [kind(value) for kind, value in zip(convert, match.groups() if match else (), strict=True)]
         await show(update, await in_database(screen, person(update), *values))
 
@@ -149,7 +159,10 @@ def button(screen: Callable[..., Any], *convert: Callable[[str], Any]) -> Handle
 async def chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The user blocked the bot (or unblocked it: /start brings the chat back)."""
     change = update.my_chat_member
-    if change.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT):
+    if change is not None and change.new_chat_member.status in (
+        ChatMemberStatus.BANNED.value,
+        ChatMemberStatus.LEFT.value,
+    ):
         await in_database(_deactivate, change.chat.id, "blocked the bot")
 
 
@@ -199,7 +212,7 @@ def _what(update: Update) -> str:
     return "an update of another kind"
 
 
-def register(application: Application) -> None:
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for name, handler in [
         ("start", start),
         ("stats", stats),
