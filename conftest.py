@@ -148,6 +148,12 @@ def _tasks_run_inline() -> None:
     app.conf.task_always_eager = True
 
 
+def scalar(row: tuple[Any, ...] | None) -> Any:
+    """The one value of the one row a test's own query returns."""
+    assert row is not None, "the query returned no row"
+    return row[0]
+
+
 @contextmanager
 def publishing_to(broker: str, *, retry: bool = True) -> Iterator[None]:
     """The project's Celery app publishing, for real, to `broker` instead of running tasks inline."""

@@ -299,6 +299,7 @@ def test_a_region_left_during_an_alert_is_polled_until_it_ends_and_starts_afresh
     clock.shift(86_400)
     services.poll()
     new = Alert.objects.filter(region__uid="31").order_by("started_at").last()
+    assert new is not None
     assert region("31").state == State.ACTIVE and new.ended_at is None and new.announced is False  # as a new region
 
 

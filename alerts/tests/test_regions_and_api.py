@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.datastructures import MultiValueDict
 from PIL import Image
 
 from alerts import services
@@ -79,7 +80,9 @@ def picture(kind: str, size: tuple[int, int] = (40, 30)) -> bytes:
 )
 def test_a_shelter_map_that_telegram_cannot_show_as_a_photo_is_refused(make_building, upload, problem):
     make_building(id=10, sections=1)
-    form = ShelterForm({"name": "Parking", "building": 10}, {"map_upload": upload}, instance=Shelter(building_id=10))
+    form = ShelterForm(
+        {"name": "Parking", "building": 10}, MultiValueDict({"map_upload": [upload]}), instance=Shelter(building_id=10)
+    )
     assert not form.is_valid() and problem in str(form.errors["map_upload"])
 
 
@@ -87,7 +90,9 @@ def test_a_shelter_map_can_be_replaced_and_removed(make_building):
     make_building(id=10, sections=1)
     shelter = Shelter.objects.create(building_id=10, name="Parking", telegram_file_id="old")
     form = ShelterForm(
-        {"name": "Parking"}, {"map_upload": SimpleUploadedFile("m.jpg", picture("JPEG"))}, instance=shelter
+        {"name": "Parking"},
+        MultiValueDict({"map_upload": [SimpleUploadedFile("m.jpg", picture("JPEG"))]}),
+        instance=shelter,
     )
     assert form.is_valid(), form.errors
     form.save()
@@ -224,7 +229,7 @@ def test_shelters_in_the_mapping_file_are_matched_by_name_and_keep_their_maps(ma
     )
     assert report.counts["buildings"]["updated"] == 1
     [parking] = Shelter.objects.all()
-    assert (parking.distance_m, bytes(parking.map_image), parking.telegram_file_id) == (60, b"png", "f1")
+    assert (parking.distance_m, bytes(parking.map_image or b""), parking.telegram_file_id) == (60, b"png", "f1")
     assert export_document()["buildings"][0]["shelters"] == [
         {"name": "Parking", "distance_m": 60, "opening_hours": "during alerts"}
     ]

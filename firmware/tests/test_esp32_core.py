@@ -12,6 +12,7 @@ import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,7 +41,7 @@ def build(folder: Path, flavour: list[str]) -> str:
         "host_client": [*library, TESTS / "host_client.cpp"],
     }
 
-    def compile_one(source: Path) -> subprocess.CompletedProcess:
+    def compile_one(source: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [
                 "g++",
@@ -102,7 +103,7 @@ def built() -> Path:
     return folder
 
 
-def run(program: Path, *args: str) -> subprocess.CompletedProcess:
+def run(program: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(program), *args], capture_output=True, text=True, timeout=60)
 
 
@@ -121,7 +122,7 @@ def test_firmware_core(built, name):
 # --- The same client against the real server ---------------------------------------------
 
 
-def answer(result: subprocess.CompletedProcess) -> dict[str, str]:
+def answer(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
     assert result.returncode == 0, result.stderr
     return dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
 
@@ -137,7 +138,7 @@ def url(app: ServedApp) -> str:
     return f"http://127.0.0.1:{app.port}"
 
 
-def sensor_telemetry(app: ServedApp, uuid: str) -> dict:
+def sensor_telemetry(app: ServedApp, uuid: str) -> list[Any]:
     result = app.manage(
         "shell",
         "-c",

@@ -35,7 +35,7 @@ def test_the_image_names_itself_as_the_upload_check_reads_it():
     for board in ENVIRONMENTS:
         compiled = f"powerbot-firmware:{board}:{version}".encode() + b"\x00"  # what the compiler lays down
         found = identity(b"\xff" * 64 + compiled + b"\x00" * 64)
-        assert (found.board, found.version) == (board, version)
+        assert found is not None and (found.board, found.version) == (board, version)
 
 
 def test_the_app_slot_matches_the_largest_upload():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conftest import BASE_DIR
@@ -10,7 +12,7 @@ from firmware import versions
 TABLE = BASE_DIR / "firmware" / "esp32" / "test" / "versions.txt"
 
 
-def cases(kind: str) -> list:
+def cases(kind: str) -> list[Any]:
     """The table's lines of one kind: `<` and `=` give pairs, `!` the refused texts."""
     lines = [line for line in TABLE.read_text().splitlines() if line.strip() and not line.startswith("#")]
     if kind == "!":

@@ -159,7 +159,8 @@ def test_send_now_to_50000_subscribers_leaves_heartbeats_and_the_detector_writin
         f"/admin/notifications/broadcast/{broadcast.pk}/change/", {"text": broadcast.text, "_send": "1"}
     )
     assert response.status_code == 302 and not Message.objects.exists()  # "Send now" answers at once
-    fanning_out, failures, seen = threading.Event(), [], set()
+    fanning_out, seen = threading.Event(), set()
+    failures: list[int | Exception] = []
 
     def heartbeats_and_ticks() -> None:  # a building's boards and the detector, all through the fan-out
         board = Client(raise_request_exception=False)

@@ -44,7 +44,9 @@ def test_an_idle_budget_banks_no_slots_for_a_burst():
     budget = Budget()
     starts = []
     for _ in range(3):
-        budget, wait = take_slot(budget, 1000.0, INTERVAL, bulk=False)
+        taken, wait = take_slot(budget, 1000.0, INTERVAL, bulk=False)
+        assert taken is not None  # not bulk: never refused
+        budget = taken
         starts.append(1000.0 + wait)
     assert starts == pytest.approx([1000.0, 1000.0 + INTERVAL, 1000.0 + 2 * INTERVAL])
 

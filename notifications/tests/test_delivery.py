@@ -235,7 +235,8 @@ def test_a_claimed_row_deleted_before_its_send_is_passed_over(subscribe, outage)
     assert outbox.prepare(gone) is None
     assert outbox.retry_with_backoff(gone, "timed out") is False
     kept = next(pk for pk in claimed if pk != gone)
-    assert outbox.prepare(kept).chat_id == 102
+    outgoing = outbox.prepare(kept)
+    assert outgoing is not None and outgoing.chat_id == 102
 
 
 @pytest.mark.django_db(transaction=True)

@@ -23,7 +23,7 @@ def test_pausing_and_resuming_is_recorded_with_who_and_why():
         "bob",
         False,
     )
-    assert pause.ended_at >= pause.started_at
+    assert pause.ended_at is not None and pause.ended_at >= pause.started_at
 
 
 def test_notifications_cannot_be_paused_twice():

@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CHATS = 150
 
 
+def deliver_then_close() -> None:
+    """A sender in a thread of its own, which closes its own database connection."""
+    deliver(max_seconds=30)
+    connection.close()
+
+
 def drop_every_other_connection() -> int:
     """What a PostgreSQL restart does to every process but this test's own connection."""
     with connection.cursor() as cursor:
@@ -81,7 +87,7 @@ def test_a_batch_longer_than_the_lease_keeps_a_second_sender_out(telegram, monke
         outbox.send_broadcast(broadcast)
         outbox.queue_broadcast(broadcast.pk)
     assert Message.objects.filter(subscriber=subscriber).count() == 5
-    first = threading.Thread(target=lambda: (deliver(max_seconds=30), connection.close()))
+    first = threading.Thread(target=deliver_then_close)
     first.start()
     telegram.wait_for(lambda: len(telegram.sent()) >= 3, timeout=30)  # 2 s in: past the lease
     assert deliver(max_seconds=5).ran is False  # the first still holds it
@@ -98,7 +104,7 @@ def test_a_redis_restart_under_the_sender_loses_nothing_and_sends_nothing_twice(
     broadcast = Broadcast.objects.create(text="Water is off on Monday")
     outbox.send_broadcast(broadcast)
     outbox.queue_broadcast(broadcast.pk)
-    sender = threading.Thread(target=lambda: (deliver(max_seconds=30), connection.close()))
+    sender = threading.Thread(target=deliver_then_close)
     sender.start()
     telegram.wait_for(lambda: len(telegram.sent()) >= 15, timeout=30)
     own_redis.stop()  # Redis goes away mid-broadcast...

@@ -49,11 +49,11 @@ def fresh_database(tmp_path_factory) -> Iterator[Callable[[str], str]]:
                 admin.execute(f'DROP DATABASE IF EXISTS "{params["dbname"]}_backup_{name}" WITH (FORCE)')
 
 
-def manage(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def manage(url: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return run_manage(project_env(url), *args, stdin=stdin)
 
 
-def ok(result: subprocess.CompletedProcess) -> str:
+def ok(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 0, result.stderr
     return result.stdout
 

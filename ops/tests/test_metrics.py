@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import urllib.request
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,7 +18,10 @@ from notifications.models import Broadcast, Subscriber
 SCRAPER_KEY = "scraper-key-0123456789"
 
 
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]  # by name and labels
+
+
+def samples(text: str) -> Samples:
     """Every sample of a scrape, by name and labels."""
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -28,7 +32,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 @pytest.fixture
 def scrape(client: Client):
-    def get(**headers: str) -> dict:
+    def get(**headers: Any) -> Samples:
         response = client.get("/metrics", **headers)
         assert response.status_code == 200, response.content
         assert response["Content-Type"].startswith("text/plain; version=")
@@ -37,11 +41,11 @@ def scrape(client: Client):
     return get
 
 
-def value(scraped: dict, name: str, **labels: str) -> float:
+def value(scraped: Samples, name: str, **labels: str) -> float:
     return scraped[(name, tuple(sorted(labels.items())))]
 
 
-def delta(before: dict, after: dict, name: str, **labels: str) -> float:
+def delta(before: Samples, after: Samples, name: str, **labels: str) -> float:
     """How much a sample grew between two scrapes (from 0 if it was not there yet)."""
     return value(after, name, **labels) - before.get((name, tuple(sorted(labels.items()))), 0)
 

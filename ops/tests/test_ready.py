@@ -17,11 +17,11 @@ def broker(own_redis) -> Iterator[OwnRedis]:
     from powerbot.celery import app
 
     saved = app.conf.broker_url
-    app._after_fork()  # no pooled connection to an earlier broker
-    app.conf.broker_url = own_redis.url
+    app._after_fork()  # type: ignore[attr-defined]  # no pooled connection to an earlier broker
+    app.conf.update(broker_url=own_redis.url)
     yield own_redis
-    app.conf.broker_url = saved
-    app._after_fork()
+    app.conf.update(broker_url=saved)
+    app._after_fork()  # type: ignore[attr-defined]
 
 
 @pytest.mark.django_db

@@ -25,7 +25,7 @@ def celery_app(broker_url: str) -> Celery:
     """The project's Celery configuration, pointed at the broker under test."""
     app = Celery("powerbot-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.broker_url = broker_url
+    app.conf.update(broker_url=broker_url)
     app.autodiscover_tasks(["sensors"], force=True)
     return app
 

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from django.db import connection
 
-from conftest import WRITE_KEY, ServedApp, _connection_params, firmware_post
+from conftest import WRITE_KEY, ServedApp, _connection_params, firmware_post, scalar
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the PostgreSQL backend's own check")
 
@@ -22,7 +22,7 @@ def admin() -> psycopg.Connection:
 
 def last_query(pid: int) -> str:
     with admin() as other:
-        return other.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]
+        return scalar(other.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone())
 
 
 def backend_pid() -> int:
@@ -33,11 +33,11 @@ def backend_pid() -> int:
 
 def test_a_healthy_idle_connection_passes_the_check_without_a_query(transactional_db):
     pid = backend_pid()
-    connection.health_check_done = False  # as at the start of a request
+    connection.health_check_done = False  # type: ignore[attr-defined]  # as at the start of a request (not in Django's stubs)
 
     connection.close_if_health_check_failed()
 
-    assert connection.connection is not None and connection.health_check_done
+    assert connection.connection is not None and connection.health_check_done  # type: ignore[attr-defined]
     assert last_query(pid) == "SELECT pg_backend_pid()"  # no SELECT 1 was sent
     assert backend_pid() == pid
 
@@ -47,7 +47,7 @@ def test_a_connection_the_server_ended_is_replaced_before_the_next_query(transac
     with admin() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
     assert select.select([connection.connection.fileno()], [], [], 10)[0], "the server said nothing"
-    connection.health_check_done = False
+    connection.health_check_done = False  # type: ignore[attr-defined]
 
     assert backend_pid() != pid  # a new connection, not an error
 
@@ -60,12 +60,14 @@ def test_heartbeats_keep_succeeding_after_the_server_drops_every_connection(serv
         assert firmware_post(served_app.port, payload).startswith(b"HTTP/1.1 200 ")
 
     with admin() as other:
-        dropped = other.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [database]
-        ).fetchone()[0]
+        dropped = scalar(
+            other.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s", [database]
+            ).fetchone()
+        )
         assert dropped >= 1
         deadline = time.monotonic() + 10
-        while other.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database]).fetchone()[0]:
+        while scalar(other.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [database]).fetchone()):
             assert time.monotonic() < deadline, "the backends did not end"
             time.sleep(0.05)
 

@@ -13,8 +13,8 @@ from schedules.days import Interval
 KYIV = zoneinfo.ZoneInfo("Europe/Kyiv")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def test_24_00_ends_the_day_at_the_next_midnight():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from datetime import date, datetime
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -29,7 +30,7 @@ def morning(time_machine):
     time_machine.move_to(datetime(2026, 12, 3, 9, 0, tzinfo=KYIV), tick=False)
 
 
-def stored() -> list[tuple[str, date, str, list]]:
+def stored() -> list[tuple[str, date, str, list[Any]]]:
     return list(ScheduleDay.objects.order_by("group", "date").values_list("group", "date", "status", "off"))
 
 

@@ -128,7 +128,9 @@ def test_new_key_is_shown_once_and_stored_hashed(admin_client, model, url):
     response = admin_client.post(url, {"name": "board 7", "sensor_uuid": ""})
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
-    raw = re.search(rf'id="new-api-key"[^>]*>({model.PREFIX}[\w-]+)<', response.content.decode()).group(1)
+    shown = re.search(rf'id="new-api-key"[^>]*>({model.PREFIX}[\w-]+)<', response.content.decode())
+    assert shown is not None
+    raw = shown.group(1)
     assert not list(get_messages(response.wsgi_request))  # never carried in a cookie or the session
     assert raw not in response.cookies.output()
     key = model.objects.get()

@@ -45,6 +45,6 @@ def test_concurrent_heartbeats_on_sqlite_with_two_workers_all_succeed(app):
     statuses = [reply.partition(b"\r\n")[0] for reply in replies]
     assert all(b" 200 " in status for status in statuses), [s for s in statuses if b" 200 " not in s][:3]
     exported = json.loads(app.manage("export_mappings", "--format", "json").stdout)
-    load_sensors = [s["uuid"] for s in exported["sensors"] if s["uuid"].startswith("esp32-load-")]
+    load_sensors: list[str] = [s["uuid"] for s in exported["sensors"] if s["uuid"].startswith("esp32-load-")]
     # Racing first heartbeats of one uuid still create exactly one sensor.
-    assert sorted(load_sensors) == sorted({p["sensor_uuid"] for p in payloads})
+    assert sorted(load_sensors) == sorted({str(p["sensor_uuid"]) for p in payloads})

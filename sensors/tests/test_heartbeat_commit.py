@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import _connection_params
+from conftest import _connection_params, scalar
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's commit setting")
 
@@ -21,7 +21,7 @@ def wal_syncs() -> int:
         cursor.execute("SELECT pg_stat_force_next_flush()")  # report this connection's at its next idle
     with psycopg.connect(**_connection_params(), autocommit=True) as other:
         time.sleep(0.1)
-        return other.execute("SELECT wal_sync FROM pg_stat_wal").fetchone()[0]
+        return scalar(other.execute("SELECT wal_sync FROM pg_stat_wal").fetchone())
 
 
 @pytest.fixture

@@ -65,7 +65,7 @@ def test_a_sensor_the_detector_took_offline_brings_power_back(heard, beat, elaps
     assert not Sensor.objects.get(pk=heard.pk).online
     beat("a", section=2)
     assert Sensor.objects.get(pk=heard.pk).online
-    assert PowerEvent.objects.filter(section=heard.section).first().state == PowerState.UP
+    assert PowerEvent.objects.filter(section=heard.section).values_list("state", flat=True).first() == PowerState.UP
 
 
 def test_a_deleted_sensor_is_created_again(heard, beat):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -40,7 +41,7 @@ def run(*args: str, stdin: str | None = None) -> str:
     return out.getvalue()
 
 
-def snapshot() -> tuple:
+def snapshot() -> tuple[Any, ...]:
     return (
         list(Building.objects.values()),
         list(Section.objects.values()),

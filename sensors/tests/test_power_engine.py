@@ -66,13 +66,14 @@ def test_online_run_starts_at_the_first_heartbeat_after_silence(beat, elapse):
     detect_offline()
     beat()
     started = Sensor.objects.get().online_since
+    assert started is not None
     elapse(100)
     beat()
     assert Sensor.objects.get().online_since == started
     elapse(TIMEOUT + 1)
     beat()
     sensor = Sensor.objects.get()
-    assert sensor.online_since == sensor.last_heartbeat > started
+    assert sensor.last_heartbeat is not None and sensor.online_since == sensor.last_heartbeat > started
 
 
 def test_regular_heartbeats_record_nothing_new(beat, time_travel, django_assert_num_queries):

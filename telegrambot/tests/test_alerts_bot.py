@@ -9,6 +9,7 @@ from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils.datastructures import MultiValueDict
 from PIL import Image
 
 from alerts import services
@@ -53,7 +54,7 @@ def london(make_building, time_machine):
             "opening_hours": parking.opening_hours,
             "description": parking.description,
         },
-        {"map_upload": SimpleUploadedFile("map.png", png("navy"), "image/png")},
+        MultiValueDict({"map_upload": [SimpleUploadedFile("map.png", png("navy"), "image/png")]}),
         instance=parking,
     )
     assert form.is_valid(), form.errors
@@ -123,7 +124,9 @@ def test_a_shelters_map_is_uploaded_once_then_sent_by_its_file_id(olena, london)
     assert len(olena.telegram.photos) == 1
     parking = Shelter.objects.get(name="Parking -1")
     form = ShelterForm(
-        {"name": parking.name}, {"map_upload": SimpleUploadedFile("new.png", png("red"), "image/png")}, instance=parking
+        {"name": parking.name},
+        MultiValueDict({"map_upload": [SimpleUploadedFile("new.png", png("red"), "image/png")]}),
+        instance=parking,
     )
     assert form.is_valid(), form.errors
     form.save()  # a new map: Telegram gets the new picture

@@ -188,6 +188,7 @@ def test_quiet_hours_are_set_and_ended(bot, london):
     olena = bot.user(42, language_code="en")
     assert "Quiet hours 23:00–07:00" in olena.send("/quiet 23 7").params["text"]
     subscriber = Subscriber.objects.get(chat_id=42)
+    assert subscriber.quiet_start is not None and subscriber.quiet_end is not None
     assert (subscriber.quiet_start.hour, subscriber.quiet_end.hour) == (23, 7)
     assert olena.send("/quiet off").params["text"].startswith("Quiet hours: none.")
     assert Subscriber.objects.get(chat_id=42).quiet_start is None
@@ -199,7 +200,8 @@ def test_bad_quiet_hours_get_the_usage_and_change_nothing(bot, london, words):
     olena.send("/quiet 22 6")
     answer = olena.send(f"/quiet {words}")
     assert answer.params["text"].startswith("Write /quiet START END")
-    assert Subscriber.objects.get(chat_id=42).quiet_start.hour == 22
+    quiet_start = Subscriber.objects.get(chat_id=42).quiet_start
+    assert quiet_start is not None and quiet_start.hour == 22
 
 
 def test_unsubscribe_stops_every_section(bot, london):

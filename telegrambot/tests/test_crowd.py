@@ -12,7 +12,7 @@ from notifications.models import Subscriber, Subscription
 from sensors.models import PowerState
 from sensors.power import set_section_state
 from telegrambot import screens
-from telegrambot.screens import Person
+from telegrambot.screens import Person, Screen
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,16 +57,23 @@ def test_the_card_changes_at_once_after_a_power_event(section):
     assert "Power is off" in screens.status(olena).text
 
 
+def chart(person: Person, section: Section) -> Screen:
+    """The day's chart of `section` as `person` asks for it."""
+    shown = screens.stats(person, section.pk, "day")
+    assert isinstance(shown, list)
+    return shown[0]
+
+
 def test_charts_are_reused_until_the_section_changes(section):
     crowd = [resident(100 + n, section) for n in range(3)]
-    first = screens.stats(crowd[0], section.pk, "day")[0]
+    first = chart(crowd[0], section)
     with CaptureQueriesContext(connection) as rest:
-        others = [screens.stats(person, section.pk, "day")[0] for person in crowd[1:]]
+        others = [chart(person, section) for person in crowd[1:]]
     assert history_reads(rest) == []
     assert {other.photo for other in others} == {first.photo}
 
     set_section_state(section, PowerState.DOWN, "feeder tripped", "ops")
     with CaptureQueriesContext(connection) as after:
-        changed = screens.stats(crowd[0], section.pk, "day")[0]
+        changed = chart(crowd[0], section)
     assert history_reads(after)  # read afresh: the outage is in the caption and the drawing's input
     assert "1 outage" in changed.text

@@ -14,6 +14,7 @@ from notifications.budget import shared_budget
 from notifications.models import Message, Subscriber, Subscription
 from sensors.models import PowerState
 from sensors.power import set_section_state
+from testsupport.fake_telegram import Call
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,7 +59,7 @@ def outage_for(settings):
     return run
 
 
-def sends(telegram, chat_id: int | None = None) -> list:
+def sends(telegram, chat_id: int | None = None) -> list[Call]:
     return [
         call for call in telegram.calls_to("sendMessage") if chat_id is None or int(call.params["chat_id"]) == chat_id
     ]

@@ -7,6 +7,7 @@ import json
 import socket
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def listening(port: int) -> bool:
         return False
 
 
-def post_update(port: int, update: dict, secret: str | None) -> int:
+def post_update(port: int, update: dict[str, Any], secret: str | None) -> int:
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
