@@ -25,6 +25,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from testsupport.brokers import use_broker
+
 WRITE_KEY = "test-write-key"
 READ_KEY = "test-read-key"
 BASE_DIR = Path(__file__).resolve().parent
@@ -161,15 +163,13 @@ def publishing_to(broker: str, *, retry: bool = True) -> Iterator[None]:
     from powerbot.celery import app
 
     saved = app.conf.broker_url, app.conf.task_publish_retry
-    # Drop pooled connections to the broker earlier tests used, as a forked worker does
-    # (private to Celery, so not in its stubs).
-    app._after_fork()  # type: ignore[attr-defined]
-    app.conf.update(task_always_eager=False, broker_url=broker, task_publish_retry=retry)
+    use_broker(app, broker)
+    app.conf.update(task_always_eager=False, task_publish_retry=retry)
     try:
         yield
     finally:
-        app.conf.update(broker_url=saved[0], task_publish_retry=saved[1])
-        app._after_fork()  # type: ignore[attr-defined]
+        app.conf.update(task_publish_retry=saved[1])
+        use_broker(app, saved[0])
         queueing.forget_failure()  # a failure to reach that broker says nothing of the next test's
 
 

@@ -42,10 +42,11 @@ def child(args: argparse.Namespace) -> None:
     from notifications.models import Message, Subscriber, Subscription
     from powerbot.celery import app
     from schedules import services
+    from testsupport.brokers import use_broker
     from testsupport.fake_telegram import FakeTelegram
     from testsupport.fake_yasno import FakeYasno
 
-    app.conf.broker_url = "memory://"  # the announcements are run below, as the worker would
+    use_broker(app, "memory://")  # the announcements are run below, as the worker would
     call_command("migrate", "--noinput", verbosity=0)
     groups = [f"{n // 2 + 1}.{n % 2 + 1}" for n in range(args.groups)]
     for number, group in enumerate(groups, start=1):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from conftest import OwnRedis
+from testsupport.brokers import use_broker
 
 ALL_OK = {"database": "ok", "broker": "ok", "detector": "ok", "sender": "ok"}
 
@@ -17,11 +18,9 @@ def broker(own_redis) -> Iterator[OwnRedis]:
     from powerbot.celery import app
 
     saved = app.conf.broker_url
-    app._after_fork()  # type: ignore[attr-defined]  # no pooled connection to an earlier broker
-    app.conf.update(broker_url=own_redis.url)
+    use_broker(app, own_redis.url)
     yield own_redis
-    app.conf.update(broker_url=saved)
-    app._after_fork()  # type: ignore[attr-defined]
+    use_broker(app, saved)
 
 
 @pytest.mark.django_db

@@ -11,6 +11,7 @@ from django.utils import timezone
 from kombu import Connection
 
 from conftest import wait_for
+from testsupport.brokers import use_broker
 
 
 @pytest.fixture(params=["redis", "embedded"])
@@ -25,7 +26,7 @@ def celery_app(broker_url: str) -> Celery:
     """The project's Celery configuration, pointed at the broker under test."""
     app = Celery("powerbot-test", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(broker_url=broker_url)
+    use_broker(app, broker_url)
     app.autodiscover_tasks(["sensors"], force=True)
     return app
 
