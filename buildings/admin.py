@@ -1,9 +1,12 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from buildings.models import MAX_MAP_BYTES, Building, Section, Shelter
 
@@ -83,10 +86,13 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
         "schedule_group",
         "alert_region",
         "sensor_count",
+        "public",
     ]
+    list_filter = ["public"]
     search_fields = ["=id", "name", "address"]
     fieldsets = [
         (None, {"fields": ["id", "name", "address"]}),
+        ("Public", {"fields": ["public", "badges"]}),
         ("Sections", {"fields": ["section_count", "default_section"]}),
         ("Location", {"fields": ["latitude", "longitude", "timezone"]}),
         (
@@ -111,10 +117,23 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Building | None = None) -> list[str]:
         # The id is what firmware in the field sends: it never changes once created.
-        return ["id"] if obj is not None else []
+        return ["id", "badges"] if obj is not None else ["badges"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
         return super().get_queryset(request).annotate(sensors=Count("sections__sensors"))
+
+    @admin.display(description="badges (Markdown to copy)")
+    def badges(self, building: Building) -> str:
+        if building.pk is None:
+            return "Shown once the building is saved."
+        site = settings.SITE_URL.rstrip("/")
+        paths = [reverse("building-badge", args=[building.pk, "svg"])] + [
+            reverse("section-badge", args=[building.pk, number, "svg"])
+            for number in range(1, building.section_count + 1)
+        ]
+        lines = [f"![power]({site}{path})" for path in paths]
+        note = "" if building.public else "Not public yet: these answer 404 until “public” is ticked.\n"
+        return format_html("<pre>{}{}</pre>", note, "\n".join(lines))
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)

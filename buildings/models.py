@@ -44,6 +44,10 @@ class Building(models.Model):
     id = models.IntegerField(primary_key=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_BUILDING_ID)])
     name = models.CharField(max_length=120)
     address = models.CharField(max_length=250, blank=True)
+    public = models.BooleanField(
+        default=False,
+        help_text="Anyone may see its sections' power state, without a key (badges: /badge/<building>/<section>.svg).",
+    )
     latitude = models.DecimalField(
         max_digits=8,
         decimal_places=5,

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "schedules",
     "alerts",
     "ops",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -42,6 +42,7 @@ FIELDS = {
         "alert_region",
         "alert_region_ukrainealarm",
         "shelters",
+        "public",
     },
     "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
     "aliases": {"sensor", "building", "section"},
@@ -132,6 +133,8 @@ def export_document() -> dict[str, list[dict[str, Any]]]:
             entry["schedule_group"] = building.schedule_group
         if own := {s.number: s.schedule_group for s in building.sections.all() if s.schedule_group}:
             entry["section_schedule_groups"] = own
+        if building.public:
+            entry["public"] = True
         for key in ("alert_region", "alert_region_ukrainealarm"):
             if value := getattr(building, key):
                 entry[key] = value
@@ -249,6 +252,7 @@ class _Importer:
             "alert_region_ukrainealarm": _region(
                 entry.get("alert_region_ukrainealarm", building.alert_region_ukrainealarm), "alert_region_ukrainealarm"
             ),
+            "public": _boolean(entry, "public", building.public),
         }
         outcome = _save_if_changed(building, wanted, created=existing is None)
         changed = "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"])

@@ -1,0 +1,76 @@
+"""What a badge says: a public section's recorded power state and for how long, or a public
+building's sections at a glance. Read from the engine's record (one query), so a badge is
+what residents were told, and cheap enough to be embedded anywhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from buildings.models import Building, Section
+from sensors.models import PowerState
+
+LABEL = "power"
+
+# Shields' named colours, with their hex for our own SVG.
+COLORS = {"brightgreen": "#4c1", "red": "#e05d44", "orange": "#fe7d37", "lightgrey": "#9f9f9f"}
+COLOR_OF = {PowerState.UP: "brightgreen", PowerState.DOWN: "red", PowerState.UNKNOWN: "lightgrey"}
+WORD_OF = {PowerState.UP: "on", PowerState.DOWN: "off", PowerState.UNKNOWN: "unknown"}
+
+
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    message: str
+    color: str  # a Shields colour name (COLORS)
+
+
+def short_duration(length: timedelta) -> str:
+    """ "3 h 20 min", "2 d 4 h", "45 min": a badge is read at a glance."""
+    minutes = max(int(length.total_seconds()) // 60, 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
+
+
+def state_badge(state: PowerState, since: datetime | None, now: datetime) -> Badge:
+    word = WORD_OF[state]
+    if state != PowerState.UNKNOWN and since is not None:
+        word = f"{word} · {short_duration(now - since)}"
+    return Badge(LABEL, word, COLOR_OF[state])
+
+
+def section_badge(building_id: int, number: int, now: datetime | None = None) -> Badge | None:
+    """The badge of a section of a public building; None when there is no such section."""
+    row = (
+        Section.objects.filter(building_id=building_id, number=number, building__public=True)
+        .values_list("power__state", "power__since")
+        .first()
+    )
+    if row is None:
+        return None
+    state, since = row
+    return state_badge(PowerState(state or PowerState.UNKNOWN), since, now or timezone.now())
+
+
+def building_badge(building_id: int) -> Badge | None:
+    """ "2 of 3 on": how many of a public building's sections have power; None when the
+    building is not public or does not exist."""
+    if not Building.objects.filter(pk=building_id, public=True).exists():
+        return None
+    states = list(Section.objects.filter(building_id=building_id).values_list("power__state", flat=True))
+    up = sum(state == PowerState.UP for state in states)
+    known = sum(state in (PowerState.UP, PowerState.DOWN) for state in states)
+    if not known:
+        return Badge(LABEL, WORD_OF[PowerState.UNKNOWN], COLOR_OF[PowerState.UNKNOWN])
+    if len(states) == 1:
+        state = PowerState(states[0])
+        return Badge(LABEL, WORD_OF[state], COLOR_OF[state])
+    color = "brightgreen" if up == len(states) else "red" if up == 0 else "orange"
+    return Badge(LABEL, f"{up} of {len(states)} on", color)
