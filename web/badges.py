@@ -1,18 +1,24 @@
 """What a badge says: a public section's recorded power state and for how long, or a public
-building's sections at a glance. Read from the engine's record (one query), so a badge is
-what residents were told, and cheap enough to be embedded anywhere."""
+building's sections at a glance. Read from the engine's record, so a badge is what residents
+were told; the rows read are kept for a few seconds, so a page of badges in a busy chat
+costs the database little."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.cache import cache
 from django.utils import timezone
 
 from buildings.models import Building, Section
 from sensors.models import PowerState
 
 LABEL = "power"
+
+# How long the rows behind a badge are reused: a change shows this much later at most
+# (besides the badge's own max-age), and each badge costs one query per this many seconds.
+ROWS_FRESH_SEC = 5
 
 # Shields' named colours, with their hex for our own SVG.
 COLORS = {"brightgreen": "#4c1", "red": "#e05d44", "orange": "#fe7d37", "lightgrey": "#9f9f9f"}
@@ -48,12 +54,17 @@ def state_badge(state: PowerState, since: datetime | None, now: datetime) -> Bad
 
 def section_badge(building_id: int, number: int, now: datetime | None = None) -> Badge | None:
     """The badge of a section of a public building; None when there is no such section."""
-    row = (
-        Section.objects.filter(building_id=building_id, number=number, building__public=True)
-        .values_list("power__state", "power__since")
-        .first()
-    )
+    key = f"web.badge:{building_id}:{number}"
+    row = cache.get(key)
     if row is None:
+        found = (
+            Section.objects.filter(building_id=building_id, number=number, building__public=True)
+            .values_list("power__state", "power__since")
+            .first()
+        )
+        row = found or ()  # () is "no such public section", kept as long
+        cache.set(key, row, ROWS_FRESH_SEC)
+    if not row:
         return None
     state, since = row
     return state_badge(PowerState(state or PowerState.UNKNOWN), since, now or timezone.now())
@@ -62,9 +73,15 @@ def section_badge(building_id: int, number: int, now: datetime | None = None) ->
 def building_badge(building_id: int) -> Badge | None:
     """ "2 of 3 on": how many of a public building's sections have power; None when the
     building is not public or does not exist."""
-    if not Building.objects.filter(pk=building_id, public=True).exists():
+    key = f"web.badge:{building_id}"
+    states = cache.get(key)
+    if states is None:
+        public = Building.objects.filter(pk=building_id, public=True).exists()
+        states = list(Section.objects.filter(building_id=building_id).values_list("power__state", flat=True))
+        states = states if public else []  # [] is "no such public building": it has a section at least
+        cache.set(key, states, ROWS_FRESH_SEC)
+    if not states:
         return None
-    states = list(Section.objects.filter(building_id=building_id).values_list("power__state", flat=True))
     up = sum(state == PowerState.UP for state in states)
     known = sum(state in (PowerState.UP, PowerState.DOWN) for state in states)
     if not known:

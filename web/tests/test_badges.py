@@ -9,7 +9,7 @@ import pytest
 
 from sensors.models import PowerState
 from sensors.power import set_section_state
-from web.badges import short_duration
+from web.badges import ROWS_FRESH_SEC, short_duration
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,6 @@ def test_a_section_without_power_is_red_and_one_never_seen_is_unknown(client, ma
 
 def test_a_building_badge_counts_its_sections_with_power(client, make_building, beat):
     make_building(public=True, sections=3)
-    assert client.get("/badge/10.json").json()["message"] == "unknown"
     beat("a", section=1)
     beat("b", section=2)
     answer = client.get("/badge/10.json").json()
@@ -130,3 +129,23 @@ def test_public_travels_with_the_mapping_file(make_building):
     Building.objects.update(public=False)
     import_document(document)
     assert list(Building.objects.order_by("id").values_list("public", flat=True)) == [True, False]
+
+
+def test_a_badge_shows_a_change_within_seconds(client, make_building, beat, time_travel):
+    building = make_building(public=True, sections=2)
+    beat("a")
+    assert client.get("/badge/10/1.json").json()["color"] == "brightgreen"
+    assert client.get("/badge/10.json").json()["message"] == "1 of 2 on"
+    set_section_state(building.sections.get(number=1), PowerState.DOWN, "feeder tripped", "ops")
+    time_travel(seconds=ROWS_FRESH_SEC + 1)
+    assert client.get("/badge/10/1.json").json()["color"] == "red"
+    assert client.get("/badge/10.json").json()["message"] == "0 of 2 on"
+
+
+def test_a_building_made_public_gets_its_badges_within_seconds(client, make_building, time_travel):
+    building = make_building()
+    assert client.get("/badge/10/1.svg").status_code == client.get("/badge/10.svg").status_code == 404
+    building.public = True
+    building.save()
+    time_travel(seconds=ROWS_FRESH_SEC + 1)
+    assert client.get("/badge/10/1.svg").status_code == client.get("/badge/10.svg").status_code == 200
