@@ -240,6 +240,11 @@ OUTBOX_RETENTION_DAYS = config.get_int("OUTBOX_RETENTION_DAYS", 30, minimum=1)
 REDIS_URL = config.get_str("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{DATA_DIR / 'celery-broker.sqlite3'}"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A Redis that stops answering without closing its connections (a paused container, a host
+# gone, a network split) must not hold a heartbeat's publish or the readiness check for good:
+# each Redis socket gives up after this (the embedded transport takes no such option).
+REDIS_BROKER_OPTIONS = {"socket_timeout": 3, "socket_connect_timeout": 3}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_OPTIONS if REDIS_URL else {}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

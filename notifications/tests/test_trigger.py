@@ -14,13 +14,16 @@ from sensors.tests.history import recorded
 
 class CountingListener:
     """A "broker" that takes each connection and closes it at once: what a Redis restarting
-    or a proxy with no backend does. Counts the connections."""
+    or a proxy with no backend does. Counts the connections. With `hold`, it keeps each one
+    open and never answers: a Redis paused, or cut off by the network, without a goodbye."""
 
-    def __init__(self) -> None:
+    def __init__(self, hold: bool = False) -> None:
         import socket
         import threading
 
         self.connections = 0
+        self.hold = hold
+        self._held: list[socket.socket] = []
         self._socket = socket.create_server(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -32,10 +35,15 @@ class CountingListener:
             except OSError:
                 return  # closed
             self.connections += 1
-            connection.close()
+            if self.hold:
+                self._held.append(connection)
+            else:
+                connection.close()
 
     def close(self) -> None:
         self._socket.close()
+        for connection in self._held:
+            connection.close()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -90,3 +98,46 @@ def test_a_broker_down_fails_no_heartbeat_and_the_sweep_announces(
     # Neither the outage nor the return was queued; the sweep finds both.
     assert outbox.announce_missed(since=timedelta(hours=1)) == 2
     assert Message.objects.filter(subscriber__chat_id=7, event__state="up").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_stops_answering_holds_no_heartbeat_and_no_readiness_check(
+    make_building, make_sensor, beat, client
+):
+    """Without socket timeouts on the broker, the heartbeat that brought power back waited for
+    the publish of its notice for good (gunicorn killed it after 30 s: a 500 to the board), and
+    so did /api/v1/ready."""
+    import threading
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from conftest import publishing_to
+    from sensors.models import Sensor
+    from sensors.power import detect_offline
+
+    detect_offline()  # the detector has been running
+    make_building(sections=1)
+    make_sensor("a", section=1)
+    beat("a")
+    Sensor.objects.update(offline_after=timezone.now() - timedelta(seconds=1))
+    detect_offline()  # the board fell silent: power off
+    answers: dict[str, int] = {}
+
+    def power_back_then_readiness() -> None:
+        answers["heartbeat"] = beat("a").status_code  # power back: its notice is to be published
+        answers["ready"] = client.get("/api/v1/ready").status_code
+        connection.close()
+
+    broker = CountingListener(hold=True)
+    try:
+        with publishing_to(f"redis://127.0.0.1:{broker.port}/0"):
+            asking = threading.Thread(target=power_back_then_readiness, daemon=True)
+            asking.start()
+            asking.join(90)  # without the timeouts, never
+    finally:
+        broker.close()
+    assert broker.connections >= 1  # the broker was asked, and said nothing
+    assert answers == {"heartbeat": 200, "ready": 503}
+    assert recorded(10, 1) == "up"
+    assert outbox.announce_missed(since=timedelta(hours=1)) >= 1  # the sweep queues the notice
