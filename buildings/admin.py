@@ -124,8 +124,12 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
 
     @admin.display(description="badges (Markdown to copy)")
     def badges(self, building: Building) -> str:
-        if building.pk is None:
+        # The saved row, not the form's instance: a refused form has copied what was typed into
+        # it (sections: 100000 would list that many links).
+        saved = Building.objects.filter(pk=building.pk).first() if not building._state.adding else None
+        if saved is None:
             return "Shown once the building is saved."
+        building = saved
         site = settings.SITE_URL.rstrip("/")
         paths = [reverse("building-badge", args=[building.pk, "svg"])] + [
             reverse("section-badge", args=[building.pk, number, "svg"])

@@ -57,15 +57,14 @@ def section_badge(building_id: int, number: int, now: datetime | None = None) ->
     key = f"web.badge:{building_id}:{number}"
     row = cache.get(key)
     if row is None:
-        found = (
+        row = (
             Section.objects.filter(building_id=building_id, number=number, building__public=True)
             .values_list("power__state", "power__since")
             .first()
         )
-        row = found or ()  # () is "no such public section", kept as long
+        if row is None:
+            return None  # not kept: anyone may ask for any number, and the cache is shared
         cache.set(key, row, ROWS_FRESH_SEC)
-    if not row:
-        return None
     state, since = row
     return state_badge(PowerState(state or PowerState.UNKNOWN), since, now or timezone.now())
 
@@ -76,12 +75,10 @@ def building_badge(building_id: int) -> Badge | None:
     key = f"web.badge:{building_id}"
     states = cache.get(key)
     if states is None:
-        public = Building.objects.filter(pk=building_id, public=True).exists()
+        if not Building.objects.filter(pk=building_id, public=True).exists():
+            return None  # not kept, as for a section
         states = list(Section.objects.filter(building_id=building_id).values_list("power__state", flat=True))
-        states = states if public else []  # [] is "no such public building": it has a section at least
         cache.set(key, states, ROWS_FRESH_SEC)
-    if not states:
-        return None
     up = sum(state == PowerState.UP for state in states)
     known = sum(state in (PowerState.UP, PowerState.DOWN) for state in states)
     if not known:

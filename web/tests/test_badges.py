@@ -79,10 +79,21 @@ def test_numbers_out_of_range_are_404_not_an_error(client, make_building, path):
     assert client.get(path).status_code == 404
 
 
-def test_a_badge_is_read_only(client, make_building):
+def test_a_badge_is_read_only(make_building):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)  # as a browser is treated
     make_building(public=True)
-    assert client.post("/badge/10/1.svg").status_code == 405
+    assert client.post("/badge/10/1.svg").status_code == client.delete("/badge/10.json").status_code == 405
     assert client.head("/badge/10/1.svg").status_code == 200
+
+
+def test_asking_for_badges_that_do_not_exist_keeps_nothing(client, make_building):
+    """Anyone may ask for any number: a "no such badge" kept for each would fill the cache
+    the whole process shares. The next ask after the building exists finds it."""
+    assert client.get("/badge/99/1.svg").status_code == client.get("/badge/99.json").status_code == 404
+    make_building(id=99, public=True)
+    assert client.get("/badge/99/1.svg").status_code == client.get("/badge/99.json").status_code == 200
 
 
 def test_a_badge_stays_well_formed_in_ukrainian(client, make_building, beat):
@@ -149,3 +160,13 @@ def test_a_building_made_public_gets_its_badges_within_seconds(client, make_buil
     building.save()
     time_travel(seconds=ROWS_FRESH_SEC + 1)
     assert client.get("/badge/10/1.svg").status_code == client.get("/badge/10.svg").status_code == 200
+
+
+def test_a_refused_building_form_lists_the_saved_sections_badges(admin_client, make_building):
+    make_building(sections=2, public=True)
+    page = admin_client.post(
+        "/admin/buildings/building/10/change/",
+        {"name": "London", "section_count": 100000, "default_section": 1, "sections-TOTAL_FORMS": 0},
+    ).content.decode()
+    assert "badge/10/2.svg" in page and "badge/10/3.svg" not in page  # not 100,000 lines
+    assert "Not public yet" not in page
