@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchlib import each_database, gunicorn, migrated_env, run
+from benchlib import gunicorn, migrated_env, run, run_wrk_bench, wrk_parser
 from ingest import line, measure
 
 SECTIONS_PER_BUILDING = 4
@@ -77,17 +77,9 @@ def bench(db: str, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 is fastest on 2 cores)")
+    parser = wrk_parser(__doc__)
     parser.add_argument("--buildings", type=int, default=250, help="public buildings of 4 sections")
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install wrk")
-    each_database(args.db, lambda db: bench(db, args))
+    run_wrk_bench(parser.parse_args(), bench)
 
 
 if __name__ == "__main__":

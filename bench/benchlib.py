@@ -161,3 +161,21 @@ def each_database(choice: str, bench: Callable[[str], None]) -> None:
                 print("[postgres] skipped: PostgreSQL is not reachable on 127.0.0.1:5432")
                 continue
             bench(db)
+
+
+def wrk_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every wrk benchmark takes: databases, duration, load and gunicorn workers."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 is fastest on 2 cores)")
+    return parser
+
+
+def run_wrk_bench(args: argparse.Namespace, bench: Callable[[str, argparse.Namespace], None]) -> None:
+    """`bench(db, args)` on each database `--db` chose, once wrk is known to be there."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    each_database(args.db, lambda db: bench(db, args))

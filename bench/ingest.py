@@ -24,7 +24,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from benchlib import each_database, gunicorn, migrated_env, rss_mb, run
+from benchlib import gunicorn, migrated_env, rss_mb, run, run_wrk_bench, wrk_parser
 
 WRITE_KEY = "bench-write-key"
 READ_KEY = "bench-read-key"
@@ -172,25 +172,17 @@ def bench(db: str, args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--duration", type=int, default=15, help="seconds per measurement")
+    parser = wrk_parser(__doc__)
     parser.add_argument(
         "--warmup",
         type=int,
         default=30,
         help="seconds of heartbeats before measuring them, for each worker to hear the fleet",
     )
-    parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 is fastest on 2 cores)")
     parser.add_argument("--sensors", type=int, default=5000)
     parser.add_argument("--read-sensors", type=int, default=1000)
     parser.add_argument("--buildings", type=int, default=100)
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("wrk is needed: apt-get install wrk")
-    each_database(args.db, lambda db: bench(db, args))
+    run_wrk_bench(parser.parse_args(), bench)
 
 
 if __name__ == "__main__":
