@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.core.cache import cache
 from django.utils import timezone
 
-from buildings.models import Building, Section
+from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, Section
 from sensors.models import PowerState
 
 LABEL = "power"
@@ -54,6 +54,8 @@ def state_badge(state: PowerState, since: datetime | None, now: datetime) -> Bad
 
 def section_badge(building_id: int, number: int, now: datetime | None = None) -> Badge | None:
     """The badge of a section of a public building; None when there is no such section."""
+    if not (1 <= building_id <= MAX_BUILDING_ID and 1 <= number <= MAX_SECTIONS):
+        return None  # no such row can exist, and a number past the column's range is the database's error
     key = f"web.badge:{building_id}:{number}"
     row = cache.get(key)
     if row is None:
@@ -72,12 +74,19 @@ def section_badge(building_id: int, number: int, now: datetime | None = None) ->
 def building_badge(building_id: int) -> Badge | None:
     """ "2 of 3 on": how many of a public building's sections have power; None when the
     building is not public or does not exist."""
+    if not 1 <= building_id <= MAX_BUILDING_ID:
+        return None
     key = f"web.badge:{building_id}"
     states = cache.get(key)
     if states is None:
-        if not Building.objects.filter(pk=building_id, public=True).exists():
+        # A building has a section at least: none found means no such public building.
+        states = list(
+            Section.objects.filter(building_id=building_id, building__public=True).values_list(
+                "power__state", flat=True
+            )
+        )
+        if not states:
             return None  # not kept, as for a section
-        states = list(Section.objects.filter(building_id=building_id).values_list("power__state", flat=True))
         cache.set(key, states, ROWS_FRESH_SEC)
     up = sum(state == PowerState.UP for state in states)
     known = sum(state in (PowerState.UP, PowerState.DOWN) for state in states)
