@@ -99,9 +99,14 @@ def toggle_power(subscriber: Subscriber, section_id: int) -> bool | None:
     subscription = subscriber.subscriptions.filter(section_id=section_id).first()
     if subscription is None:
         return None
-    subscription.power = not subscription.power
-    subscription.save(update_fields=["power"])
-    return subscription.power
+    return set_power(subscriber, section_id, not subscription.power)
+
+
+def set_power(subscriber: Subscriber, section_id: int, on: bool) -> bool | None:
+    """Power notifications of one followed section on or off; None if it is not followed."""
+    if not subscriber.subscriptions.filter(section_id=section_id).update(power=on):
+        return None
+    return on
 
 
 TOGGLES = ("broadcasts", "hold_in_quiet_hours", "schedule_notices", "alert_notices")
@@ -112,9 +117,16 @@ def toggle(subscriber: Subscriber, preference: str) -> bool:
     """Switch one of the chat's yes/no preferences; the new value."""
     if preference not in TOGGLES:
         raise ValueError(f"{preference!r} is not one of {TOGGLES}")
-    setattr(subscriber, preference, not getattr(subscriber, preference))
+    return set_preference(subscriber, preference, not getattr(subscriber, preference))
+
+
+def set_preference(subscriber: Subscriber, preference: str, value: bool) -> bool:
+    """Set one of the chat's yes/no preferences (TOGGLES); the value set."""
+    if preference not in TOGGLES:
+        raise ValueError(f"{preference!r} is not one of {TOGGLES}")
+    setattr(subscriber, preference, value)
     subscriber.save(update_fields=[preference])
-    return bool(getattr(subscriber, preference))
+    return value
 
 
 def set_language(subscriber: Subscriber, language: str) -> None:
@@ -137,6 +149,13 @@ def next_reminder(subscriber: Subscriber) -> int | None:
     minutes, 30, ...); the new value."""
     current = subscriber.schedule_reminder
     index = REMINDER_CHOICES.index(current) if current in REMINDER_CHOICES else 0
-    subscriber.schedule_reminder = REMINDER_CHOICES[(index + 1) % len(REMINDER_CHOICES)]
+    return set_reminder(subscriber, REMINDER_CHOICES[(index + 1) % len(REMINDER_CHOICES)])
+
+
+def set_reminder(subscriber: Subscriber, minutes: int | None) -> int | None:
+    """The reminder before planned outages: one of REMINDER_CHOICES (None: no reminder)."""
+    if minutes not in REMINDER_CHOICES:
+        raise ValueError(f"{minutes!r} is not one of {REMINDER_CHOICES}")
+    subscriber.schedule_reminder = minutes
     subscriber.save(update_fields=["schedule_reminder"])
-    return subscriber.schedule_reminder
+    return minutes
