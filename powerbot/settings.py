@@ -354,5 +354,9 @@ TELEGRAM_WEBHOOK_SECRET = config.get_token("TELEGRAM_WEBHOOK_SECRET")
 ADMIN_TELEGRAM_IDS = config.get_int_set("ADMIN_TELEGRAM_IDS")
 # Where people reach this service, for links the bot gives (the admin).
 SITE_URL = config.get_url("SITE_URL", "http://127.0.0.1:8000")
+# The resident's web: how often the public status page asks whether anything changed, and
+# how old a Mini App's Telegram initData may be before it is refused (a captured link expires).
+STATUS_REFRESH_SEC = config.get_int("STATUS_REFRESH_SEC", 15, minimum=1, maximum=3600)
+WEBAPP_INITDATA_MAX_AGE_SEC = config.get_int("WEBAPP_INITDATA_MAX_AGE_SEC", 3600, minimum=30, maximum=7 * 86_400)
 # Updates the bot handles at once; database work is still done one call at a time.
 BOT_CONCURRENT_UPDATES = config.get_int("BOT_CONCURRENT_UPDATES", 64, minimum=1, maximum=1024)

@@ -9,9 +9,10 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import connections
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
-from telegram import BotCommand, Update
+from telegram import BotCommand, MenuButtonCommands, MenuButtonWebApp, Update, WebAppInfo
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -66,7 +67,7 @@ def build() -> Application[Any, Any, Any, Any, Any, Any]:
         .get_updates_request(HTTPXRequest(connect_timeout=5, read_timeout=POLL_TIMEOUT_SEC + 10))
         .rate_limiter(BudgetRateLimiter(shared_budget(), max_retries=RETRIES_AFTER_429))
         .concurrent_updates(concurrent)
-        .post_init(register_commands)
+        .post_init(introduce)
         .post_shutdown(close_database)
         .build()
     )
@@ -108,6 +109,24 @@ def command_descriptions() -> list[BotCommand]:
 
 async def close_database(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     await in_database(connections.close_all)
+
+
+async def introduce(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """What Telegram shows before anyone writes: the commands and the menu button."""
+    await register_commands(application)
+    await set_menu_button(application)
+
+
+async def set_menu_button(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The chat's menu button opens the Mini App where Telegram can open it, over https; the
+    command list otherwise (also undoing an earlier https address's button)."""
+    if not settings.SITE_URL.startswith("https://"):
+        await application.bot.set_chat_menu_button(menu_button=MenuButtonCommands())
+        return
+    with override(settings.LANGUAGE_CODE):
+        text = _("My power")
+    app = WebAppInfo(f"{settings.SITE_URL}{reverse('mini-app')}")
+    await application.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text, app))
 
 
 async def register_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

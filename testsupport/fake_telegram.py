@@ -18,6 +18,8 @@ updates are POSTed to its URL instead, with the secret token it registered, as T
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import random
 import threading
@@ -31,7 +33,7 @@ from email.message import Message
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from testsupport.loopback import LoopbackServer
 
@@ -147,6 +149,29 @@ class FakeTelegram:
     # --- Users --------------------------------------------------------------------------
     def user(self, user_id: int, *, language_code: str = "uk", first_name: str = "Olena") -> User:
         return User(self, user_id, language_code, first_name)
+
+    def init_data(
+        self,
+        user_id: int,
+        *,
+        language_code: str = "uk",
+        first_name: str = "Olena",
+        signed_at: float | None = None,
+        token: str | None = None,
+    ) -> str:
+        """What a Telegram client hands a Mini App it opens for this user (Telegram.WebApp.initData),
+        signed as Telegram documents: HMAC-SHA-256 of the sorted `name=value` lines under the
+        key HMAC-SHA-256("WebAppData", bot token)."""
+        user = {"id": user_id, "first_name": first_name, "language_code": language_code, "allows_write_to_pm": True}
+        fields = {
+            "query_id": f"AAE{user_id}",
+            "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
+            "auth_date": str(int(time.time() if signed_at is None else signed_at)),
+        }
+        lines = "\n".join(f"{name}={fields[name]}" for name in sorted(fields))
+        key = hmac.new(b"WebAppData", (token or self.token).encode(), hashlib.sha256).digest()
+        fields["hash"] = hmac.new(key, lines.encode(), hashlib.sha256).hexdigest()
+        return urlencode(fields)
 
     def push(self, update: dict[str, Any]) -> int:
         """Queue an update for getUpdates, or POST it to the webhook; returns its update_id."""

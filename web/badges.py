@@ -6,13 +6,14 @@ costs the database little."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.cache import cache
 from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, Section
 from sensors.models import PowerState
+from web.presenting import short_duration
 
 LABEL = "power"
 
@@ -31,18 +32,6 @@ class Badge:
     label: str
     message: str
     color: str  # a Shields colour name (COLORS)
-
-
-def short_duration(length: timedelta) -> str:
-    """ "3 h 20 min", "2 d 4 h", "45 min": a badge is read at a glance."""
-    minutes = max(int(length.total_seconds()) // 60, 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"
 
 
 def state_badge(state: PowerState, since: datetime | None, now: datetime) -> Badge:

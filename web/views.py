@@ -1,18 +1,26 @@
-"""Badges of public buildings: an SVG to embed, and Shields.io's endpoint JSON. No key:
-a building the operator has not marked public is 404 here, as if it did not exist."""
+"""The public web of public buildings: their status pages and badges (an SVG to embed, and
+Shields.io's endpoint JSON). No key: a building the operator has not marked public is 404
+here, as if it did not exist."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.views.decorators.cache import cache_control
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from web import presenting, status
 from web.badges import COLORS, Badge, building_badge, section_badge
 
 # A badge may be a minute old: a chat or a README embedding it does not hammer the server.
 BADGE_MAX_AGE = 60
+
+TELEGRAM_WEB_CLIENTS = "https://web.telegram.org"
 
 # Verdana at 11 px, as Shields draws it: an average width per character, and the padding.
 CHAR_WIDTH, PADDING = 7, 10
@@ -52,3 +60,62 @@ def section(request: HttpRequest, building_id: str, number: str, kind: str) -> H
 @cache_control(public=True, max_age=BADGE_MAX_AGE)
 def building(request: HttpRequest, building_id: str, kind: str) -> HttpResponse:
     return _answer(building_badge(int(building_id)), kind)
+
+
+# --- The public status page ---------------------------------------------------------------
+
+
+@require_safe
+def status_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/status_index.html", {"buildings": status.public_buildings()})
+
+
+@require_safe
+def status_building(request: HttpRequest, building_id: str) -> HttpResponse:
+    """The building's page; `?part=sections` is its sections alone, which the page's script
+    swaps in when the document says something changed."""
+    building = status.public_building(int(building_id))
+    if building is None:
+        raise Http404("No such public building")
+    page = status.building_page(building)
+    context = {
+        "page": page,
+        "cards": presenting.cards(page),
+        "alert": presenting.alert_text(page.alert, building.tz, page.now) if page.alert else None,
+        "version": status.document(page)["version"],
+        "updated": timezone.localtime(page.now, building.tz).strftime("%H:%M:%S"),
+        "refresh_sec": settings.STATUS_REFRESH_SEC,
+        "words": presenting.script_words(),
+    }
+    if request.GET.get("part") == "sections":
+        return render(request, "web/status_sections.html", context)
+    return render(request, "web/status_building.html", context)
+
+
+@csrf_exempt
+@require_safe
+@cache_control(public=True, max_age=status.PAGE_FRESH_SEC)
+def status_document(request: HttpRequest, building_id: str) -> HttpResponse:
+    found = status.cached_document(int(building_id))
+    if found is None:
+        raise Http404("No such public building")
+    return JsonResponse(found)
+
+
+# --- The Telegram Mini App ------------------------------------------------------------------
+
+
+@xframe_options_exempt  # Telegram's web clients show a Mini App in a frame: theirs, and only theirs
+@require_safe
+def mini_app(request: HttpRequest) -> HttpResponse:
+    """The Mini App's page; its script asks the API for the resident's data with Telegram's
+    initData. It speaks the resident's language: the script reloads it with ?lang= once the
+    resident's setting is known, or after they change it."""
+    language = request.GET.get("lang", "")
+    if language in dict(settings.LANGUAGES):
+        translation.activate(language)
+    response = render(
+        request, "web/app.html", {"words": presenting.app_words(), "refresh_sec": settings.STATUS_REFRESH_SEC}
+    )
+    response["Content-Security-Policy"] = f"frame-ancestors {TELEGRAM_WEB_CLIENTS}"
+    return response

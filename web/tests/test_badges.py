@@ -9,7 +9,8 @@ import pytest
 
 from sensors.models import PowerState
 from sensors.power import set_section_state
-from web.badges import ROWS_FRESH_SEC, short_duration
+from web.badges import ROWS_FRESH_SEC
+from web.presenting import short_duration
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,101 @@
+// The public status page keeps itself current: it asks the building's document whether
+// anything changed (a cheap, cached answer), writes the states at once, and redraws the
+// sections from the server when the document's version changes (or every few minutes, as
+// the timelines move on). It says when it last heard from the server.
+(function () {
+  "use strict";
+  const box = document.getElementById("sections");
+  if (!box) return;
+  const words = JSON.parse(document.getElementById("status-words").textContent);
+  const heard = document.getElementById("heard");
+  const refresh = Number(box.dataset.refresh) * 1000;
+  const zone = box.dataset.timezone;
+  const REDRAW_MS = 5 * 60 * 1000;
+  let lastHeard = new Date();
+  let lastDrawn = Date.now();
+
+  function clock(moment) {
+    return moment.toLocaleTimeString(document.documentElement.lang, {
+      timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+    });
+  }
+
+  function shortDuration(ms) {
+    let minutes = Math.max(Math.floor(ms / 60000), 0);
+    const days = Math.floor(minutes / 1440);
+    minutes -= days * 1440;
+    const hours = Math.floor(minutes / 60);
+    minutes -= hours * 60;
+    const u = words.units;
+    const say = (unit, n) => unit.replace("{}", n);
+    if (days) return hours ? say(u.day, days) + " " + say(u.hour, hours) : say(u.day, days);
+    if (hours) return minutes ? say(u.hour, hours) + " " + say(u.minute, minutes) : say(u.hour, hours);
+    return say(u.minute, minutes);
+  }
+
+  function tick() {
+    for (const lasted of box.querySelectorAll(".lasted[data-since]")) {
+      lasted.textContent = shortDuration(Date.now() - Date.parse(lasted.dataset.since));
+    }
+  }
+
+  function writeStates(doc) {
+    // First, so that whoever reads data-state (a lobby screen's script) is right even if
+    // the redraw below fails.
+    for (const section of doc.sections) {
+      const card = box.querySelector('[data-section="' + section.number + '"]');
+      if (card && card.dataset.state !== section.state) {
+        card.dataset.state = section.state;
+        card.querySelector(".word").textContent = words.states[section.state];
+      }
+    }
+  }
+
+  async function redraw() {
+    const answer = await fetch(location.pathname + "?part=sections", { cache: "no-cache" });
+    if (!answer.ok) throw new Error("HTTP " + answer.status);
+    box.innerHTML = await answer.text();
+    lastDrawn = Date.now();
+  }
+
+  function say(state) {
+    const text = state === "heard" ? words.heard : words.lost;
+    heard.textContent = text.replace("%(clock)s", clock(lastHeard));
+    heard.classList.toggle("stale", state !== "heard");
+  }
+
+  async function poll() {
+    try {
+      const answer = await fetch(box.dataset.document, { cache: "no-cache" });
+      if (!answer.ok) throw new Error("HTTP " + answer.status);
+      const doc = await answer.json();
+      writeStates(doc);
+      if (doc.version !== box.dataset.version || Date.now() - lastDrawn > REDRAW_MS) {
+        await redraw();
+        box.dataset.version = doc.version;
+      }
+      lastHeard = new Date();
+      say("heard");
+    } catch (error) {
+      say("lost");
+    } finally {
+      setTimeout(poll, refresh);
+    }
+  }
+
+  // A tap, a click or the keyboard shows a segment's times under its timeline; a mouse's
+  // hover shows them as its title.
+  function show(event) {
+    const part = event.target.closest("[title]");
+    const figure = part && part.closest("figure");
+    if (figure) figure.querySelector(".detail").textContent = part.title;
+  }
+  box.addEventListener("click", show);
+  box.addEventListener("focusin", show);
+
+  const language = document.getElementById("language");
+  if (language) language.addEventListener("change", () => language.form.submit());
+
+  setInterval(tick, 30000);
+  setTimeout(poll, refresh);
+})();
