@@ -14,7 +14,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -690,3 +690,27 @@ def alert_sources(settings) -> Iterator[tuple[Any, Any]]:
         yield in_ua, ukrainealarm
     for client in (clients.ALERTS_IN_UA, clients.UKRAINEALARM):
         client.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with its fake server
+
+
+@pytest.fixture
+def browser_for() -> Iterator[Callable[..., Any]]:
+    """Headless Chromium (the system's, through Selenium): call with a language, and
+    javascript=False for a browser without it. Skips, naming the packages, where they are
+    missing; fails under REQUIRE_SERVICES=1."""
+    from testsupport import browser
+
+    require_service("Chromium", browser.installed(), f"install the browser for the page tests ({browser.PACKAGES})")
+    with ExitStack() as opened:
+
+        def open_one(**options: Any) -> Any:
+            return opened.enter_context(browser.chromium(**options))
+
+        yield open_one
+
+
+@pytest.fixture
+def screenshots() -> Path:
+    """Where the browser tests leave their pictures for a person to look at."""
+    folder = BASE_DIR / "var" / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

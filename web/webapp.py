@@ -108,7 +108,11 @@ def resident_document(subscriber: Subscriber) -> dict[str, Any]:
             alert = alert_states.get(section.building_id)
             followed.append(
                 {
-                    "building": {"id": section.building_id, "name": section.building.name},
+                    "building": {
+                        "id": section.building_id,
+                        "name": section.building.name,
+                        "timezone": str(section.building.tz),
+                    },
                     "number": section.number,
                     "name": section_name(section),
                     "power_notifications": subscription.power,

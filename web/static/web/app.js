@@ -68,8 +68,8 @@
     return n(u.minute, minutes);
   }
 
-  function clock(iso) {
-    return new Date(iso).toLocaleTimeString(language, { hour: "2-digit", minute: "2-digit", hour12: false });
+  function clock(iso, zone) {
+    return new Date(iso).toLocaleTimeString(language, { timeZone: zone, hour: "2-digit", minute: "2-digit", hour12: false });
   }
 
   function sectionPath(section) {
@@ -84,7 +84,7 @@
     const state = element("p", { class: "state" });
     state.append(element("span", { class: "mark", "aria-hidden": "true" }), " ", element("strong", { class: "word" }, section.state_text));
     if (section.since) {
-      state.append(" " + words.since.replace("%(clock)s", clock(section.since)) + " · ");
+      state.append(" " + words.since.replace("%(clock)s", clock(section.since, section.building.timezone)) + " · ");
       state.append(element("span", { class: "lasted", "data-since": section.since }, shortDuration(Date.now() - Date.parse(section.since))));
     }
     item.append(state);

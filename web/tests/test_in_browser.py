@@ -1,0 +1,227 @@
+"""The status page, the Mini App and the badges in a real browser (the system's headless
+Chromium), served by the live test server with heartbeats posted over HTTP as firmware
+does. Screenshots land in var/screenshots/ for a person to look at."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from buildings.models import Section
+from conftest import WRITE_KEY
+from notifications.models import Subscriber
+from notifications.services import chat_subscriber, follow
+from sensors.models import PowerState
+from sensors.power import detect_offline, set_section_state
+from testsupport.fake_telegram import keyboard
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OLENA = 5001
+WAIT = 30  # seconds: the page asks every STATUS_REFRESH_SEC, and its document is up to 5 s old
+
+
+@pytest.fixture(autouse=True)
+def _quick_refresh(settings) -> None:
+    settings.STATUS_REFRESH_SEC = 1
+
+
+def heartbeat(server: Any, uuid: str, building: int = 10, section: int = 1) -> None:
+    body = {"api_key": WRITE_KEY, "building_id": building, "section_id": section, "sensor_uuid": uuid}
+    request = urllib.request.Request(
+        f"{server.url}{reverse('heartbeat')}", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+
+
+def state_of(browser: Any, number: int) -> str:
+    return str(browser.find_element(By.CSS_SELECTOR, f'[data-section="{number}"]').get_attribute("data-state"))
+
+
+def until(browser: Any, condition: Any, seconds: float = WAIT) -> Any:
+    """`condition(browser)` once it holds; the page may redraw its sections while it is read."""
+    wait = WebDriverWait(browser, seconds, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException])
+    return wait.until(lambda b: condition(b))
+
+
+def minutes(text: str) -> int:
+    """ "2 h 28 min" -> 148."""
+    found = re.fullmatch(r"(?:(\d+) h)? ?(?:(\d+) min)?", text.strip())
+    assert found is not None, text
+    return int(found[1] or 0) * 60 + int(found[2] or 0)
+
+
+def test_the_page_shows_heartbeats_and_changes_by_itself_after_a_power_event(
+    live_server, browser_for, make_building, settings, screenshots
+):
+    settings.SENSOR_TIMEOUT_SEC = 3
+    make_building(id=10, name="Sunny 12", sections=3, public=True, address="12 Sunny St", timezone="Europe/Kyiv")
+    heartbeat(live_server, "a", 10, 1)
+    heartbeat(live_server, "b", 10, 2)
+    detect_offline()  # the detector's first tick: from now on it watches
+    browser = browser_for(language="en")
+    browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+    until(browser, lambda b: [state_of(b, n) for n in (1, 2, 3)] == ["up", "up", "unknown"], seconds=1)
+    until(browser, lambda b: "Power on" in b.find_element(By.CSS_SELECTOR, '[data-section="1"]').text, seconds=1)
+    browser.execute_script("window.stillTheSamePage = true")
+
+    heartbeat(live_server, "c", 10, 3)  # section 3's board comes up
+    until(browser, lambda b: state_of(b, 3) == "up")
+    for _ in range(settings.SENSOR_TIMEOUT_SEC + 1):  # section 2's board falls silent: its power is off
+        heartbeat(live_server, "a", 10, 1)
+        heartbeat(live_server, "c", 10, 3)
+        detect_offline()  # as beat runs it, every few seconds
+        time.sleep(1)
+    until(browser, lambda b: state_of(b, 2) == "down")
+    until(browser, lambda b: "Power off" in b.find_element(By.CSS_SELECTOR, '[data-section="2"]').text)
+    until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, '[data-section="2"] .segment.down'))
+    assert browser.execute_script("return window.stillTheSamePage") is True  # no reload
+    assert "Updated" in browser.find_element(By.ID, "heard").text
+    browser.save_screenshot(str(screenshots / "status-page.png"))
+
+
+def test_the_timeline_matches_a_scripted_history(live_server, browser_for, make_building, screenshots):
+    make_building(id=10, sections=1, public=True, timezone="Europe/Kyiv")
+    section = Section.objects.get(building_id=10)
+    now = timezone.now()
+    for state, hours_ago in ((PowerState.UP, 30), (PowerState.DOWN, 6), (PowerState.UP, 3)):
+        set_section_state(section, state, "scripted", "test", now=now - timedelta(hours=hours_ago))
+    browser = browser_for(language="en")
+    browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+    segments = browser.find_elements(By.CSS_SELECTOR, '[data-section="1"] .track .segment')
+    track = browser.find_element(By.CSS_SELECTOR, '[data-section="1"] .track').rect["width"]
+    drawn = [(s.get_attribute("class"), s.rect["x"] - segments[0].rect["x"], s.rect["width"]) for s in segments]
+    assert [kind for kind, _, _ in drawn] == ["segment up", "segment down", "segment up"]
+    for (_, left, width), (want_left, want_width) in zip(
+        drawn, [(0, 18 / 24), (18 / 24, 3 / 24), (21 / 24, 3 / 24)], strict=True
+    ):
+        assert abs(left - want_left * track) <= 2 and abs(width - want_width * track) <= 2
+    segments[1].click()  # a tap shows the times under the timeline
+    detail = browser.find_element(By.CSS_SELECTOR, '[data-section="1"] .timeline .detail').text
+    assert "Power off" in detail and "3 h" in detail
+    columns = browser.find_elements(By.CSS_SELECTOR, '[data-section="1"] .columns .column')
+    assert len(columns) == 30
+    offs = [re.search(r"off ([^(]+) \(", str(column.get_attribute("title"))) for column in columns]
+    assert sum(minutes(off[1]) for off in offs if off) in (179, 180)  # whichever days the outage fell on
+    browser.save_screenshot(str(screenshots / "status-timeline.png"))
+
+
+def test_without_javascript_the_page_still_says_the_current_state(live_server, browser_for, make_building):
+    make_building(id=10, sections=2, public=True)
+    heartbeat(live_server, "a", 10, 1)
+    browser = browser_for(language="uk", javascript=False)
+    browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+    assert [state_of(browser, n) for n in (1, 2)] == ["up", "unknown"]
+    assert "Світло є" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
+    # The switch works without JavaScript too: choose, then press the button.
+    Select(browser.find_element(By.ID, "language")).select_by_value("en")
+    browser.find_element(By.CSS_SELECTOR, "form.language button").click()
+    until(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert "Power on" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
+
+
+def test_the_page_speaks_the_browsers_language_and_switches(live_server, browser_for, make_building, screenshots):
+    make_building(id=10, sections=1, public=True)
+    heartbeat(live_server, "a", 10, 1)
+    browser = browser_for(language="uk", width=412, height=915)
+    browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "uk"
+    assert "Світло є" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
+    browser.save_screenshot(str(screenshots / "status-page-phone-uk.png"))
+    Select(browser.find_element(By.ID, "language")).select_by_value("en")  # with JavaScript: at once
+    until(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
+    assert "Power on" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
+
+
+def open_app(browser: Any, server: Any, init_data: str) -> None:
+    # Telegram opens a Mini App with its launch parameters in the fragment.
+    browser.get(f"{server.url}{reverse('mini-app')}#tgWebAppData={quote(init_data, safe='')}&tgWebAppVersion=8.0")
+
+
+def test_the_mini_app_shows_the_residents_sections_and_a_change_there_is_seen_by_the_bot(
+    live_server, bot, browser_for, make_building, screenshots
+):
+    make_building(id=10, name="Sunny 12", sections=2)
+    heartbeat(live_server, "a", 10, 1)
+    subscriber = chat_subscriber(OLENA, "Olena", "en")
+    follow(subscriber, Section.objects.get(building_id=10, number=1))
+    browser = browser_for(language="uk", width=412, height=915)  # the resident's language wins
+    open_app(browser, live_server, bot.init_data(OLENA, language_code="en"))
+    until(browser, lambda b: b.find_element(By.ID, "app").get_attribute("data-loaded") == "true")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    card = browser.find_element(By.CSS_SELECTOR, '#cards [data-building="10"][data-section="1"]')
+    assert card.get_attribute("data-state") == "up" and "Power on" in card.text
+    browser.save_screenshot(str(screenshots / "mini-app.png"))
+
+    browser.find_element(By.NAME, "alert_notices").click()
+    until(browser, lambda b: b.find_element(By.ID, "saved").text == "Saved")
+    reply = bot.user(OLENA, language_code="en").send("/notifications")
+    labels = [button["text"] for row in keyboard(reply.params) for button in row]
+    assert "🚨 Air-raid alerts: off" in labels
+
+    # And the other way: the bot's button shows in the Mini App at its next refresh.
+    bot.user(OLENA, language_code="en").tap("📢 Announcements")
+    assert not Subscriber.objects.get(chat_id=OLENA).broadcasts
+    until(browser, lambda b: not b.find_element(By.NAME, "broadcasts").is_selected())
+
+
+def test_the_mini_app_follows_a_section_chosen_from_the_list(live_server, telegram, browser_for, make_building):
+    make_building(id=10, name="Sunny 12", sections=2)
+    browser = browser_for(language="en", width=412, height=915)
+    open_app(browser, live_server, telegram.init_data(OLENA, language_code="en"))
+    until(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, "#follow-building option")) > 1)
+    Select(browser.find_element(By.ID, "follow-building")).select_by_value("10")
+    Select(browser.find_element(By.ID, "follow-section")).select_by_value("2")
+    browser.find_element(By.CSS_SELECTOR, "#follow button").click()
+    until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, '#cards [data-building="10"][data-section="2"]'))
+    assert list(Subscriber.objects.get(chat_id=OLENA).subscriptions.values_list("section__number", flat=True)) == [2]
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda telegram: telegram.init_data(OLENA, token="123456:ANOTHER-BOT"), "not signed"),
+        (lambda telegram: telegram.init_data(OLENA, signed_at=time.time() - 7200), "expired"),
+        (lambda telegram: "", "Open this from the bot"),
+    ],
+    ids=["forged", "expired", "missing"],
+)
+def test_the_mini_app_says_what_to_do_with_a_forged_or_expired_sign_in(
+    live_server, telegram, browser_for, screenshots, make, said
+):
+    browser = browser_for(language="en", width=412, height=915)
+    open_app(browser, live_server, make(telegram))
+    problem = until(browser, lambda b: (lambda p: p if p.is_displayed() else None)(b.find_element(By.ID, "problem")))
+    assert said in problem.text
+    assert browser.find_element(By.ID, "app").get_attribute("data-refused") == "true"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#cards .section")
+    assert not Subscriber.objects.exists()
+    browser.save_screenshot(str(screenshots / f"mini-app-refused-{said.split()[0].lower()}.png"))
+
+
+def test_the_badges_draw(live_server, browser_for, make_building, screenshots):
+    make_building(id=10, sections=2, public=True)
+    heartbeat(live_server, "a", 10, 1)
+    browser = browser_for(language="en")
+    for path, name in (
+        (reverse("section-badge", args=[10, 1, "svg"]), "badge-section"),
+        (reverse("building-badge", args=[10, "svg"]), "badge-building"),
+    ):
+        browser.get(f"{live_server.url}{path}")
+        drawn = browser.find_element(By.TAG_NAME, "svg")
+        assert drawn.rect["width"] > 50 and drawn.rect["height"] == 20
+        browser.save_screenshot(str(screenshots / f"{name}.png"))
+    assert "1 of 2 on" in browser.page_source
