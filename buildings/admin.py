@@ -87,12 +87,13 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
         "alert_region",
         "sensor_count",
         "public",
+        "public_page",
     ]
     list_filter = ["public"]
     search_fields = ["=id", "name", "address"]
     fieldsets = [
         (None, {"fields": ["id", "name", "address"]}),
-        ("Public", {"fields": ["public", "badges"]}),
+        ("Public", {"fields": ["public", "public_page", "badges"]}),
         ("Sections", {"fields": ["section_count", "default_section"]}),
         ("Location", {"fields": ["latitude", "longitude", "timezone"]}),
         (
@@ -117,10 +118,19 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Building | None = None) -> list[str]:
         # The id is what firmware in the field sends: it never changes once created.
-        return ["id", "badges"] if obj is not None else ["badges"]
+        return ["id", "public_page", "badges"] if obj is not None else ["public_page", "badges"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
         return super().get_queryset(request).annotate(sensors=Count("sections__sensors"))
+
+    @admin.display(description="public page")
+    def public_page(self, building: Building) -> str:
+        if building._state.adding:
+            return "Shown once the building is saved."
+        url = f"{settings.SITE_URL}{reverse('status-building', args=[building.pk])}"
+        if not building.public:
+            return format_html("Not public: {} answers 404 until “public” is ticked.", url)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
 
     @admin.display(description="badges (Markdown to copy)")
     def badges(self, building: Building) -> str:

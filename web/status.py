@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
@@ -217,15 +218,16 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def cached_document(building_id: int) -> dict[str, Any] | None:
-    """The public building's document, built at most once per PAGE_FRESH_SEC; None when there
-    is no such public building (not kept: anyone may ask for any number)."""
+def cached_document(building_id: int) -> bytes | None:
+    """The public building's document as JSON, built and encoded at most once per
+    PAGE_FRESH_SEC; None when there is no such public building (not kept: anyone may ask for
+    any number)."""
     key = f"web.status:{building_id}"
     found = cache.get(key)
     if found is None:
         building = public_building(building_id)
         if building is None:
             return None
-        found = document(building_page(building))
+        found = json.dumps(document(building_page(building)), cls=DjangoJSONEncoder).encode()
         cache.set(key, found, PAGE_FRESH_SEC)
     return found  # type: ignore[no-any-return]  # what was stored above

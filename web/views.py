@@ -99,7 +99,7 @@ def status_document(request: HttpRequest, building_id: str) -> HttpResponse:
     found = status.cached_document(int(building_id))
     if found is None:
         raise Http404("No such public building")
-    return JsonResponse(found)
+    return HttpResponse(found, content_type="application/json")
 
 
 # --- The Telegram Mini App ------------------------------------------------------------------

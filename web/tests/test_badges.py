@@ -130,6 +130,17 @@ def test_the_admin_shows_the_badges_to_copy(admin_client, make_building, setting
     assert "Not public yet" in page
 
 
+def test_the_admin_links_each_public_buildings_page(admin_client, make_building, settings):
+    settings.SITE_URL = "https://power.example.org"
+    make_building(id=10, public=True)
+    make_building(id=11, name="Hidden")
+    page = admin_client.get("/admin/buildings/building/10/change/").content.decode()
+    assert '<a href="https://power.example.org/status/10/"' in page
+    listing = admin_client.get("/admin/buildings/building/").content.decode()
+    assert '<a href="https://power.example.org/status/10/"' in listing
+    assert "https://power.example.org/status/11/ answers 404" in listing
+
+
 def test_public_travels_with_the_mapping_file(make_building):
     from buildings.models import Building
     from sensors.mappings import export_document, import_document
