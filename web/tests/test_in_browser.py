@@ -11,6 +11,7 @@ import urllib.request
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -19,10 +20,17 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from alerts import regions
+from alerts import services as alerts
+from alerts.models import Source as AlertSource
 from buildings.models import Section
 from conftest import WRITE_KEY
 from notifications.models import Subscriber
 from notifications.services import chat_subscriber, follow
+from schedules import services as schedules
+from schedules.models import DayStatus
+from schedules.models import Source as ScheduleSource
+from schedules.yasno import DayPlan
 from sensors.models import PowerState
 from sensors.power import detect_offline, set_section_state
 from testsupport.fake_telegram import keyboard
@@ -30,6 +38,7 @@ from testsupport.fake_telegram import keyboard
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OLENA = 5001
+KYIV = ZoneInfo("Europe/Kyiv")
 WAIT = 30  # seconds: the page asks every STATUS_REFRESH_SEC, and its document is up to 5 s old
 
 
@@ -117,6 +126,58 @@ def test_the_timeline_matches_a_scripted_history(live_server, browser_for, make_
     offs = [re.search(r"off ([^(]+) \(", str(column.get_attribute("title"))) for column in columns]
     assert sum(minutes(off[1]) for off in offs if off) in (179, 180)  # whichever days the outage fell on
     browser.save_screenshot(str(screenshots / "status-timeline.png"))
+
+
+def test_the_page_shows_todays_planned_outages_and_the_alert_state(
+    live_server, browser_for, make_building, settings, screenshots
+):
+    settings.ALERTS_DEMO = True  # an alert source is configured: the page shows the region's state
+    make_building(
+        id=10,
+        name="Sunny 12",
+        address="12 Sunny St",
+        sections=3,
+        public=True,
+        timezone="Europe/Kyiv",
+        schedule_group="3.1",
+    )
+    now = timezone.now()
+    for number, every_hours, off_hours in ((1, 24, 4), (2, 12, 3), (3, 48, 9)):
+        section = Section.objects.get(building_id=10, number=number)
+        start = now - timedelta(days=29 if number != 3 else 12)
+        while start < now - timedelta(hours=off_hours):
+            set_section_state(section, PowerState.UP, "scripted", "test", now=start)
+            set_section_state(
+                section, PowerState.DOWN, "scripted", "test", now=start + timedelta(hours=every_hours - off_hours)
+            )
+            start += timedelta(hours=every_hours)
+        set_section_state(
+            section,
+            PowerState.UP if number != 2 else PowerState.DOWN,
+            "scripted",
+            "test",
+            now=now - timedelta(minutes=number * 40),
+        )
+    today = timezone.localtime(now, KYIV).date()
+    schedules.record(
+        ScheduleSource.FILE,
+        [
+            DayPlan("3.1", today, DayStatus.APPLIES, [[8 * 60, 12 * 60], [18 * 60, 22 * 60]]),
+            DayPlan("3.1", today + timedelta(days=1), DayStatus.NONE, []),
+        ],
+        "Europe/Kyiv",
+    )
+    (region,) = regions.sync()
+    alerts.record(region, AlertSource.DEMO, True, now)
+    alerts.evaluate(region, now)
+    browser = browser_for(language="en")
+    browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+    assert "Air-raid alert since" in browser.find_element(By.CSS_SELECTOR, ".alert.active").text
+    planned = browser.find_element(By.CSS_SELECTOR, '[data-section="1"] .planned').text
+    assert "Today\noff 08:00–12:00, 18:00–22:00 (8 hours)" in planned and "Tomorrow\nno outages planned" in planned
+    assert [state_of(browser, n) for n in (1, 2, 3)] == ["up", "down", "up"]
+    browser.set_window_size(1280, 1400)
+    browser.save_screenshot(str(screenshots / "status-page-full.png"))
 
 
 def test_without_javascript_the_page_still_says_the_current_state(live_server, browser_for, make_building):

@@ -18,7 +18,7 @@ from schedules.models import DayStatus, Source
 from schedules.yasno import DayPlan
 from sensors.models import PowerState
 from sensors.power import set_section_state
-from web.status import PAGE_FRESH_SEC
+from web.status import PAGE_FRESH_SEC, PAGE_MAX_AGE_SEC
 
 pytestmark = pytest.mark.django_db
 
@@ -182,29 +182,52 @@ def test_planned_outages_and_the_alert_state_are_on_the_page(client, make_buildi
 def test_the_document_changes_its_version_with_what_it_says_not_with_time(client, make_building, beat, time_travel):
     make_building(id=10, sections=2, public=True)
     beat("a", 10, 1)
-    first = document(client)["version"]
-    time_travel(seconds=PAGE_FRESH_SEC + 60)
+    first = document(client)
+    time_travel(seconds=PAGE_MAX_AGE_SEC + 60)
     beat("a", 10, 1)
     again = document(client)
-    assert again["version"] == first and again["generated_at"] != document  # only time has passed
+    assert again["generated_at"] != first["generated_at"]  # built again: only time has passed
+    assert again["version"] == first["version"]
     set_section_state(Section.objects.get(building_id=10, number=1), DOWN, "cut", "test")
     time_travel(seconds=PAGE_FRESH_SEC + 1)
-    assert document(client)["version"] != first
+    assert document(client)["version"] != first["version"]
 
 
-def test_the_document_is_built_once_per_few_seconds_whoever_asks(
+def test_the_document_is_built_once_and_reused_while_the_power_holds(
     client, make_building, beat, time_travel, django_assert_num_queries
 ):
     make_building(id=10, sections=2, public=True)
     beat("a", 10, 1)
-    document(client)
+    first = document(client)
     with django_assert_num_queries(0):
         for _ in range(5):
             document(client)
+    time_travel(seconds=PAGE_FRESH_SEC + 1)
+    with django_assert_num_queries(1):  # is anything new? no: the same document
+        assert document(client)["generated_at"] == first["generated_at"]
     set_section_state(Section.objects.get(building_id=10, number=1), DOWN, "cut", "test")
-    assert document(client)["sections"][0]["state"] == "up"  # still the kept one
+    assert document(client)["sections"][0]["state"] == "up"  # still the kept one, for a few seconds
     time_travel(seconds=PAGE_FRESH_SEC + 1)
     assert document(client)["sections"][0]["state"] == "down"
+
+
+def test_a_kept_document_is_built_again_after_a_while_for_the_moving_timeline(client, make_building, beat, time_travel):
+    make_building(id=10, sections=1, public=True)
+    beat("a", 10, 1)
+    first = document(client)
+    time_travel(seconds=PAGE_MAX_AGE_SEC + 1)
+    again = document(client)
+    assert again["generated_at"] != first["generated_at"] and again["version"] == first["version"]
+
+
+def test_a_building_made_private_is_404_within_seconds(client, make_building, beat, time_travel):
+    building = make_building(id=10, sections=1, public=True)
+    beat("a", 10, 1)
+    document(client)
+    building.public = False
+    building.save()
+    time_travel(seconds=PAGE_FRESH_SEC + 1)
+    assert client.get(reverse("status-document", args=[10])).status_code == 404
 
 
 def test_the_document_is_cacheable_and_answers_304_when_unchanged(client, make_building, beat):
