@@ -225,6 +225,7 @@ def test_the_mini_app_shows_the_residents_sections_and_a_change_there_is_seen_by
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     card = browser.find_element(By.CSS_SELECTOR, '#cards [data-building="10"][data-section="1"]')
     assert card.get_attribute("data-state") == "up" and "Power on" in card.text
+    assert re.search(r"since \d\d:\d\d · \d+ min", card.text)  # written by the page's script
     browser.save_screenshot(str(screenshots / "mini-app.png"))
 
     browser.find_element(By.NAME, "alert_notices").click()

@@ -56,16 +56,7 @@
   }
 
   function shortDuration(ms) {
-    let minutes = Math.max(Math.floor(ms / 60000), 0);
-    const days = Math.floor(minutes / 1440);
-    minutes -= days * 1440;
-    const hours = Math.floor(minutes / 60);
-    minutes -= hours * 60;
-    const u = words.units;
-    const n = (unit, count) => unit.replace("{}", count);
-    if (days) return hours ? n(u.day, days) + " " + n(u.hour, hours) : n(u.day, days);
-    if (hours) return minutes ? n(u.hour, hours) + " " + n(u.minute, minutes) : n(u.hour, hours);
-    return n(u.minute, minutes);
+    return window.shortDuration(ms, words.units);
   }
 
   function clock(iso, zone) {

@@ -21,16 +21,7 @@
   }
 
   function shortDuration(ms) {
-    let minutes = Math.max(Math.floor(ms / 60000), 0);
-    const days = Math.floor(minutes / 1440);
-    minutes -= days * 1440;
-    const hours = Math.floor(minutes / 60);
-    minutes -= hours * 60;
-    const u = words.units;
-    const say = (unit, n) => unit.replace("{}", n);
-    if (days) return hours ? say(u.day, days) + " " + say(u.hour, hours) : say(u.day, days);
-    if (hours) return minutes ? say(u.hour, hours) + " " + say(u.minute, minutes) : say(u.hour, hours);
-    return say(u.minute, minutes);
+    return window.shortDuration(ms, words.units);
   }
 
   function tick() {
@@ -76,6 +67,7 @@
       }
       lastHeard = new Date();
       say("heard");
+      tick();
     } catch (error) {
       say("lost");
     } finally {
