@@ -8,7 +8,9 @@ requirements.txt (testsupport.make_run.runtime_virtualenv).
 
 from __future__ import annotations
 
+import re
 import subprocess
+import urllib.request
 
 import pytest
 from django.db import connection
@@ -61,6 +63,14 @@ def test_make_run_serves_a_fresh_copy_and_ctrl_c_leaves_nothing_running(tmp_path
 
         building = served.get_json("/api/v1/public/buildings/1/status")
         assert [section["state"] for section in building["sections"]] == ["unknown", "up"]
+        # The public page, its static files from collectstatic's manifest, as residents get them.
+        with urllib.request.urlopen(f"{root}/status/1/", timeout=10) as answer:
+            page = answer.read().decode()
+        assert 'data-section="2" data-state="up"' in page
+        for static in re.findall(r'(?:href|src)="(/static/web/[^"]+)"', page):
+            with urllib.request.urlopen(f"{root}{static}", timeout=10) as answer:
+                assert answer.status == 200 and "immutable" in answer.headers["Cache-Control"]
+        assert len(re.findall(r"/static/web/\w+\.[0-9a-f]{12}\.(?:css|js)", page)) == 3  # hashed names
         assert served.get_json("/api/v1/ready")["checks"] == {
             "database": "ok",
             "broker": "ok",
