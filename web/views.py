@@ -5,6 +5,7 @@ here, as if it did not exist."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -72,8 +73,14 @@ def status_index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def status_building(request: HttpRequest, building_id: str) -> HttpResponse:
-    """The building's page; `?part=sections` is its sections alone, which the page's script
-    swaps in when the document says something changed."""
+    """The building's page; `?part=sections&version=<v>` is its sections alone, which the
+    page's script swaps in when the document's version changes. A crowd of pages asks for the
+    same version at once: the part drawn for it is kept for a few seconds (it holds nothing
+    of the reader's but the language)."""
+    part = request.GET.get("part") == "sections"
+    key = f"web.status.part:{building_id}:{translation.get_language()}:{{}}"
+    if part and (kept := cache.get(key.format(request.GET.get("version", "")))) is not None:
+        return HttpResponse(kept)
     building = status.public_building(int(building_id))
     if building is None:
         raise Http404("No such public building")
@@ -87,8 +94,10 @@ def status_building(request: HttpRequest, building_id: str) -> HttpResponse:
         "refresh_sec": settings.STATUS_REFRESH_SEC,
         "words": presenting.script_words(),
     }
-    if request.GET.get("part") == "sections":
-        return render(request, "web/status_sections.html", context)
+    if part:
+        drawn = render_to_string("web/status_sections.html", context, request)
+        cache.set(key.format(context["version"]), drawn, status.PAGE_FRESH_SEC)
+        return HttpResponse(drawn)
     return render(request, "web/status_building.html", context)
 
 

@@ -244,7 +244,34 @@ def test_the_sections_part_is_what_the_page_swaps_in(client, make_building, beat
     beat("a", 10, 1)
     part = client.get(reverse("status-building", args=[10]) + "?part=sections").content.decode()
     assert states(part) == {1: "up", 2: "unknown"}
-    assert "<html" not in part and '<ul class="sections">' in part
+    assert "<html" not in part and f'<ul class="sections" data-version="{document(client)["version"]}">' in part
+
+
+def test_a_crowd_asking_for_the_same_version_of_the_sections_is_drawn_once(
+    client, make_building, beat, django_assert_num_queries
+):
+    make_building(id=10, sections=2, public=True)
+    beat("a", 10, 1)
+    version = document(client)["version"]
+    path = reverse("status-building", args=[10]) + f"?part=sections&version={version}"
+    first = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content
+    with django_assert_num_queries(0):
+        assert client.get(path, HTTP_ACCEPT_LANGUAGE="en").content == first
+    assert "Світло є" in client.get(path, HTTP_ACCEPT_LANGUAGE="uk").content.decode()  # each language its own
+    unknown = reverse("status-building", args=[10]) + "?part=sections&version=forged"
+    assert states(client.get(unknown).content.decode()) == {1: "up", 2: "unknown"}  # drawn afresh
+
+
+def test_a_kept_part_of_a_building_made_private_goes_within_seconds(client, make_building, beat, time_travel):
+    building = make_building(id=10, sections=1, public=True)
+    beat("a", 10, 1)
+    version = document(client)["version"]
+    path = reverse("status-building", args=[10]) + f"?part=sections&version={version}"
+    assert client.get(path).status_code == 200
+    building.public = False
+    building.save()
+    time_travel(seconds=PAGE_FRESH_SEC + 1)
+    assert client.get(path).status_code == 404
 
 
 @pytest.mark.parametrize("method", ["post", "put", "delete"])

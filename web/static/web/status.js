@@ -42,10 +42,13 @@
     }
   }
 
-  async function redraw() {
-    const answer = await fetch(location.pathname + "?part=sections", { cache: "no-cache" });
+  async function redraw(version) {
+    const part = location.pathname + "?part=sections&version=" + encodeURIComponent(version);
+    const answer = await fetch(part, { cache: "no-cache" });
     if (!answer.ok) throw new Error("HTTP " + answer.status);
     box.innerHTML = await answer.text();
+    // The version drawn, which may be newer than the document that asked for it.
+    box.dataset.version = box.querySelector(".sections").dataset.version;
     lastDrawn = Date.now();
   }
 
@@ -62,8 +65,7 @@
       const doc = await answer.json();
       writeStates(doc);
       if (doc.version !== box.dataset.version || Date.now() - lastDrawn > REDRAW_MS) {
-        await redraw();
-        box.dataset.version = doc.version;
+        await redraw(doc.version);
       }
       lastHeard = new Date();
       say("heard");
