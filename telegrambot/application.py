@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from typing import Any
 
 import httpx
@@ -13,12 +14,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 from telegram import BotCommand, MenuButtonCommands, MenuButtonWebApp, Update, WebAppInfo
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 from notifications.budget import BudgetRateLimiter, shared_budget
 from powerbot.db import in_database
 from telegrambot import handlers
+
+logger = logging.getLogger(__name__)
 
 # Replies take Telegram milliseconds: a few connections carry them all, and httpcore's
 # pool costs CPU for every connection it holds, on every request.
@@ -126,7 +130,10 @@ async def set_menu_button(application: Application[Any, Any, Any, Any, Any, Any]
     with override(settings.LANGUAGE_CODE):
         text = _("My power")
     app = WebAppInfo(f"{settings.SITE_URL}{reverse('mini-app')}")
-    await application.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text, app))
+    try:
+        await application.bot.set_chat_menu_button(menu_button=MenuButtonWebApp(text, app))
+    except TelegramError as error:  # the bot answers all the same; the Mini App is a link away
+        logger.warning("menu button not set to the Mini App at %s: %s", app.url, error)
 
 
 async def register_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

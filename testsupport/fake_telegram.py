@@ -72,7 +72,7 @@ class FakeTelegram:
     random_retry_after: int = 1
     calls: list[Call] = field(default_factory=list)
     _visible: dict[int, list[Call]] = field(default_factory=dict)  # replies by chat, for many users at once
-    _refusals: list[Refusal] = field(default_factory=list)
+    _refusals: list[tuple[str, Refusal]] = field(default_factory=list)
     _gone: dict[int, Refusal] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _message_id: int = 0
@@ -92,12 +92,20 @@ class FakeTelegram:
         self._webhook_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="fake-telegram-webhook")
 
     # --- Controls -----------------------------------------------------------------------
-    def refuse_next(self, times: int = 1, *, status: int = 429, retry_after: int = 1, description: str = "") -> None:
-        """Refuse the next `times` sendMessage calls (429 by default)."""
+    def refuse_next(
+        self,
+        times: int = 1,
+        *,
+        status: int = 429,
+        retry_after: int = 1,
+        description: str = "",
+        method: str = "sendMessage",
+    ) -> None:
+        """Refuse the next `times` calls of `method` (sendMessage, 429 by default)."""
         description = description or f"Too Many Requests: retry after {retry_after}"
         with self._lock:
             self._refusals.extend(
-                Refusal(status, description, retry_after if status == 429 else None) for _ in range(times)
+                (method, Refusal(status, description, retry_after if status == 429 else None)) for _ in range(times)
             )
 
     def fail_polls(self, times: int) -> None:
@@ -318,6 +326,8 @@ class FakeTelegram:
             return self._updates[:limit]
 
     def _refusal(self, method: str, params: dict[str, Any]) -> Refusal | None:
+        if self._refusals and self._refusals[0][0] == method != "sendMessage":
+            return self._refusals.pop(0)[1]
         if method == "sendPhoto":
             return self._photo(params)
         if method != "sendMessage":
@@ -325,8 +335,8 @@ class FakeTelegram:
         gone = self._gone.get(int(params.get("chat_id", 0)))
         if gone is not None:
             return gone
-        if self._refusals:
-            return self._refusals.pop(0)
+        if self._refusals and self._refusals[0][0] == method:
+            return self._refusals.pop(0)[1]
         if self.random_429 and self._random.random() < self.random_429:
             return Refusal(429, f"Too Many Requests: retry after {self.random_retry_after}", self.random_retry_after)
         return None

@@ -236,3 +236,18 @@ def test_the_bot_sets_its_menu_button_to_the_mini_app_over_https(settings, teleg
     assert menu["type"] == button
     if button == "web_app":
         assert menu["web_app"] == {"url": "https://power.example.org/app/"}
+
+
+def test_a_menu_button_telegram_refuses_leaves_the_bot_running(settings, telegram, transactional_db, caplog):
+    settings.SITE_URL = "https://power.example.org"
+    telegram.refuse_next(status=400, description="Bad Request: BUTTON_URL_INVALID", method="setChatMenuButton")
+    application = build()
+
+    async def run() -> None:
+        await application.initialize()
+        await introduce(application)
+        await application.shutdown()
+
+    asyncio.run(run())
+    assert telegram.calls_to("setMyCommands")  # the rest of the introduction went on
+    assert "menu button not set to the Mini App at https://power.example.org/app/" in caplog.text
