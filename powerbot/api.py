@@ -19,6 +19,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -158,7 +159,10 @@ def error_body(message: str) -> dict[str, str]:
 def _message(detail: Any) -> str:
     # A ValidationError may carry a list or dict of messages; clients expect one string.
     if isinstance(detail, dict):
-        return "; ".join(f"{key}: {_message(value)}" for key, value in detail.items())
+        return "; ".join(
+            _message(value) if key == api_settings.NON_FIELD_ERRORS_KEY else f"{key}: {_message(value)}"
+            for key, value in detail.items()
+        )
     if isinstance(detail, list):
         return "; ".join(_message(item) for item in detail)
     return str(detail)

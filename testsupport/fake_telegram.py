@@ -165,16 +165,17 @@ class FakeTelegram:
         language_code: str = "uk",
         first_name: str = "Olena",
         signed_at: float | None = None,
+        auth_date: str | None = None,
         token: str | None = None,
     ) -> str:
         """What a Telegram client hands a Mini App it opens for this user (Telegram.WebApp.initData),
         signed as Telegram documents: HMAC-SHA-256 of the sorted `name=value` lines under the
-        key HMAC-SHA-256("WebAppData", bot token)."""
+        key HMAC-SHA-256("WebAppData", bot token). `auth_date` writes that field as given."""
         user = {"id": user_id, "first_name": first_name, "language_code": language_code, "allows_write_to_pm": True}
         fields = {
             "query_id": f"AAE{user_id}",
             "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
-            "auth_date": str(int(time.time() if signed_at is None else signed_at)),
+            "auth_date": auth_date or str(int(time.time() if signed_at is None else signed_at)),
         }
         lines = "\n".join(f"{name}={fields[name]}" for name in sorted(fields))
         key = hmac.new(b"WebAppData", (token or self.token).encode(), hashlib.sha256).digest()

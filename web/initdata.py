@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -51,15 +52,17 @@ def verified_user(init_data: str, bot_token: str, max_age_sec: int, now: float) 
     expected = hmac.new(secret_key(bot_token), data_check_string(fields).encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, fields["hash"]):
         raise InitDataRefused("The Telegram initData is not signed by this bot's Telegram.")
+    if not re.fullmatch(r"[0-9]{1,12}", fields.get("auth_date", ""), flags=re.ASCII):
+        raise InitDataRefused("The Telegram initData has no time it was signed at.")
+    if not now - max_age_sec <= int(fields["auth_date"]) <= now + FUTURE_SKEW_SEC:
+        raise InitDataRefused("The Telegram initData has expired: open this again from the bot.")
     try:
-        signed_at = int(fields["auth_date"])
         user = json.loads(fields["user"])
         user_id = user["id"]
     except (KeyError, ValueError, TypeError):
         raise InitDataRefused("The Telegram initData names no user.") from None
-    if not now - max_age_sec <= signed_at <= now + FUTURE_SKEW_SEC:
-        raise InitDataRefused("The Telegram initData has expired: open this again from the bot.")
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
+    # A user's id is positive and fits the chat id's column (negative ids are group chats).
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 1 <= user_id < 2**63:
         raise InitDataRefused("The Telegram initData names no user.")
     name = " ".join(str(user.get(part) or "") for part in ("first_name", "last_name")).strip()
     language = user.get("language_code")

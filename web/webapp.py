@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -84,6 +85,11 @@ class ResidentView(JSONAPIView):
         assert isinstance(request.user, Subscriber)  # IsResident let it through
         return request.user
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # The resident's language, not the browser's: refusals and errors are theirs to read.
+        translation.activate(self.resident(request).language)
+
 
 AUTH_ERRORS = {401: ERROR, 503: ERROR}
 ANY = inline_serializer("WebAppAny", {})
@@ -156,7 +162,7 @@ class QuietHours(serializers.Serializer[Any]):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["start"] == attrs["end"]:
-            raise ValidationError("Quiet hours need a start and an end that differ.")
+            raise ValidationError(_("Quiet hours need a start and an end that differ."))
         return attrs
 
 
@@ -178,9 +184,9 @@ class SettingsChange(serializers.Serializer[Any]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = sorted(set(self.initial_data) - set(self.fields))
         if unknown:
-            raise ValidationError(f"Not a setting: {', '.join(unknown)}.")
+            raise ValidationError(_("Not a setting: %(names)s.") % {"names": ", ".join(unknown)})
         if not self.initial_data:
-            raise ValidationError("Nothing to change.")
+            raise ValidationError(_("Nothing to change."))
         return attrs
 
 
@@ -244,7 +250,7 @@ class FollowedSectionView(ResidentView):
             else None
         )
         if found is None:
-            raise NotFound("No such building or section.")
+            raise NotFound(_("No such building or section."))
         return found
 
     @extend_schema(request=None, responses={200: ANY, 201: ANY, 404: ERROR, **AUTH_ERRORS})
@@ -263,16 +269,15 @@ class FollowedSectionView(ResidentView):
         body = request.data if isinstance(request.data, dict) else {}  # JSONObjectParser: always an object
         on = body.get("power_notifications")
         if not isinstance(on, bool) or set(body) != {"power_notifications"}:
-            raise ValidationError('Send {"power_notifications": true} or false.')
+            raise ValidationError(_('Send {"power_notifications": true} or false.'))
         resident = self.resident(request)
         if services.set_power(resident, self.section(building_id, number).pk, on) is None:
-            raise NotFound("You do not follow this section.")
+            raise NotFound(_("You do not follow this section."))
         return Response(resident_document(resident))
 
     @extend_schema(request=None, responses={200: ANY, 404: ERROR, **AUTH_ERRORS})
     def delete(self, request: Request, building_id: str, number: str) -> Response:
-        """Stop following the section."""
+        """Stop following the section (a second tap finds it already so: the same answer)."""
         resident = self.resident(request)
-        if not services.unfollow(resident, self.section(building_id, number).pk):
-            raise NotFound("You do not follow this section.")
+        services.unfollow(resident, self.section(building_id, number).pk)
         return Response(resident_document(resident))

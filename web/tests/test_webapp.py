@@ -86,8 +86,32 @@ def _without_hash(telegram) -> str:
         (_tampered, "not signed"),
         (lambda telegram: telegram.init_data(OLENA, signed_at=time.time() - 3601), "expired"),
         (lambda telegram: telegram.init_data(OLENA, signed_at=time.time() + 600), "expired"),
+        (lambda telegram: telegram.init_data(2**63), "names no user"),
+        (lambda telegram: telegram.init_data(10**30), "names no user"),
+        (lambda telegram: telegram.init_data(0), "names no user"),
+        (lambda telegram: telegram.init_data(-1001234), "names no user"),  # a group chat's id
+        (lambda telegram: telegram.init_data(OLENA, auth_date=f" {int(time.time())}"), "no time"),
+        (lambda telegram: telegram.init_data(OLENA, auth_date=f"+{int(time.time())}"), "no time"),
+        (lambda telegram: telegram.init_data(OLENA, auth_date="١٧٣٣٢٨٠٠٠٠"), "no time"),  # Arabic-Indic digits
     ],
-    ids=["missing", "garbage", "empty-fields", "no-hash", "two-hashes", "other-bot", "tampered", "old", "future"],
+    ids=[
+        "missing",
+        "garbage",
+        "empty-fields",
+        "no-hash",
+        "two-hashes",
+        "other-bot",
+        "tampered",
+        "old",
+        "future",
+        "id-past-bigint",
+        "id-huge",
+        "id-zero",
+        "id-group",
+        "date-spaced",
+        "date-signed",
+        "date-other-digits",
+    ],
 )
 def test_initdata_missing_forged_or_expired_is_401_and_creates_nobody(client, telegram, make, said):
     answer = call(client, "get", ME, make(telegram))
@@ -180,6 +204,47 @@ def test_following_switching_and_stopping_a_section(client, signed, make_buildin
     stopped = call(client, "delete", section_path(10, 2), signed)
     assert stopped.status_code == 200 and stopped.json()["sections"] == []
     assert not Subscription.objects.exists()
+    again = call(client, "delete", section_path(10, 2), signed)  # a second tap: already so
+    assert again.status_code == 200 and again.json()["sections"] == []
+
+
+def test_errors_speak_the_residents_language_not_the_browsers(client, telegram, make_building):
+    make_building(id=10, sections=2)
+    chat_subscriber(OLENA, "Olena", "uk")
+    answer = client.patch(
+        section_path(10, 1),
+        json.dumps({"power_notifications": False}),
+        content_type="application/json",
+        HTTP_X_TELEGRAM_INIT_DATA=telegram.init_data(OLENA),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert answer.status_code == 404 and answer.json()["message"] == "Ви не стежите за цією секцією."
+    english = client.patch(
+        ME,
+        "{}",
+        content_type="application/json",
+        HTTP_X_TELEGRAM_INIT_DATA=telegram.init_data(OLENA),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert english.json()["message"] == "Нічого змінювати."
+
+
+def test_following_and_unfollowing_at_once_never_fails(at_once, telegram, make_building, transactional_db):
+    from django.test import Client
+
+    make_building(id=10, sections=1)
+    signed = telegram.init_data(OLENA)
+    chat_subscriber(OLENA, "Olena", "uk")
+    answers: list[int] = []
+
+    def tap() -> None:
+        client = Client()
+        for _ in range(15):
+            answers.append(call(client, "put", section_path(10, 1), signed).status_code)
+            answers.append(call(client, "delete", section_path(10, 1), signed).status_code)
+
+    at_once(tap, 4)
+    assert set(answers) <= {200, 201} and len(answers) == 120
 
 
 @pytest.mark.parametrize(
@@ -188,7 +253,6 @@ def test_following_switching_and_stopping_a_section(client, signed, make_buildin
         ("put", section_path(10, 9), None, 404),
         ("put", section_path(11, 1), None, 404),
         ("put", reverse("webapp-section", args=[9999999999, 1]), None, 404),
-        ("delete", section_path(10, 1), None, 404),  # not followed
         ("patch", section_path(10, 1), {"power_notifications": False}, 404),
         ("patch", section_path(10, 1), {"power_notifications": "no"}, 400),
         ("patch", section_path(10, 1), {"power_notifications": True, "more": 1}, 400),
