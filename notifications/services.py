@@ -71,20 +71,12 @@ def reactivate(subscriber: Subscriber) -> None:
 def follow(subscriber: Subscriber, section: Section) -> bool:
     """Follow the section's power changes; False when it was followed already (then with
     power notifications switched back on). Safe against the same resident's unfollow or
-    follow at the same moment (two taps, the bot and the Mini App): the unique constraint
-    decides, and a row another request removed meanwhile is made again."""
-    attempts = 3
-    while True:
-        attempts -= 1
-        if Subscription.objects.filter(subscriber=subscriber, section=section).update(power=True):
-            return False
-        try:
-            with transaction.atomic():
-                Subscription.objects.create(subscriber=subscriber, section=section)
-            return True
-        except IntegrityError:
-            if not attempts:  # not a race that settles: the section itself is gone
-                raise
+    follow at the same moment (two taps, the bot and the Mini App): the insert leaves a row
+    another request made just now as it is, instead of failing on the unique constraint."""
+    if Subscription.objects.filter(subscriber=subscriber, section=section).update(power=True):
+        return False
+    Subscription.objects.bulk_create([Subscription(subscriber=subscriber, section=section)], ignore_conflicts=True)
+    return True
 
 
 def followed(subscriber: Subscriber) -> list[Subscription]:
