@@ -118,16 +118,23 @@ def clipped(stretches: Iterable[Stretch], start: datetime, end: datetime) -> lis
 
 def day_bars(stretches: list[Stretch], now: datetime, tz: zoneinfo.ZoneInfo, count: int = DAYS_SHOWN) -> list[DayBar]:
     """The last `count` days in the building's zone (today so far the last), each with its
-    seconds of power on, off and unknown; what no stretch covers is unknown."""
+    seconds of power on, off and unknown; what no stretch covers is unknown. One pass over
+    the stretches (in order, as the timeline gives them): a month of a section switching every
+    few minutes is thousands of them."""
     today = timezone.localtime(now, tz).date()
-    bars = []
-    for back in range(count - 1, -1, -1):
-        day = today - timedelta(days=back)
+    days = [today - timedelta(days=back) for back in range(count - 1, -1, -1)]
+    bars, first = [], 0
+    for day in days:
         start, end = local_midnight(day, tz), min(local_midnight(day + timedelta(days=1), tz), now)
+        while first < len(stretches) and stretches[first].end <= start:
+            first += 1  # over before this day: no later day needs it either
         seconds = {PowerState.UP: 0, PowerState.DOWN: 0}
-        for stretch in clipped(stretches, start, end):
+        at = first
+        while at < len(stretches) and stretches[at].start < end:
+            stretch, at = stretches[at], at + 1
             if stretch.state in seconds:
-                seconds[stretch.state] += stretch.seconds
+                overlap = min(stretch.end, end) - max(stretch.start, start)
+                seconds[stretch.state] += max(int(overlap.total_seconds()), 0)
         whole = max(int((end - start).total_seconds()), 0)
         up, down = seconds[PowerState.UP], seconds[PowerState.DOWN]
         bars.append(DayBar(day, up, down, whole - up - down))
@@ -161,12 +168,12 @@ def building_page(building: Building, now: datetime | None = None) -> BuildingPa
 
 def document(page: BuildingPage) -> dict[str, Any]:
     """The page as JSON: what the page refreshes itself from, and what scripts read. Its
-    `version` changes when what the page says changes (a state, a plan, the alert), not as
-    time passes: the page redraws itself then."""
+    `version` changes when what the page says changes (a state, a plan, the alert, a
+    section's name), not as time passes: the page redraws itself then."""
     building = page.building
     sections = [_section_document(card) for card in page.cards]
     alert = None if page.alert is None else alert_document(page.alert)
-    said = [alert, [(s["number"], s["state"], s["since"], s["planned"]) for s in sections]]
+    said = [alert, [(s["number"], s["name"], s["state"], s["since"], s["planned"]) for s in sections]]
     return {
         "version": hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16],
         "building": {
@@ -219,23 +226,26 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Kept:
-    body: bytes
+class KeptDocument:
+    body: bytes  # the document's JSON
+    version: str
     fingerprint: tuple[int, int]
     built_at: float  # timestamps: the same clock as the cache's own expiry
     checked_at: float
 
 
-def _fingerprint(building_id: int) -> tuple[int, int] | None:
+def fingerprint(building_id: int) -> tuple[int, int] | None:
     """(sections, the sum of their power versions): it moves with every recorded change of
     a public building's sections; None when there is no such public building."""
+    if not 1 <= building_id <= MAX_BUILDING_ID:
+        return None
     found = Section.objects.filter(building_id=building_id, building__public=True).aggregate(
         sections=Count("id"), versions=Sum("power__version")
     )
     return (found["sections"], found["versions"] or 0) if found["sections"] else None
 
 
-def cached_document(building_id: int) -> bytes | None:
+def cached_document(building_id: int) -> KeptDocument | None:
     """The public building's document as JSON; None when there is no such public building.
 
     A document is reused without a question for PAGE_FRESH_SEC; then, for up to
@@ -243,24 +253,22 @@ def cached_document(building_id: int) -> bytes | None:
     (a power change shows within PAGE_FRESH_SEC; the moving timelines, a new plan or the
     alert within PAGE_MAX_AGE_SEC). So a town's lobby screens and phones polling every
     building cost about a query per building per PAGE_FRESH_SEC, and a build per change."""
-    if not 1 <= building_id <= MAX_BUILDING_ID:
-        return None
     key = f"web.status:{building_id}"
-    kept: _Kept | None = cache.get(key)
+    kept: KeptDocument | None = cache.get(key)
     now = timezone.now().timestamp()
     if kept is not None and now - kept.checked_at < PAGE_FRESH_SEC:
-        return kept.body
-    fingerprint = _fingerprint(building_id)
-    if fingerprint is None:
+        return kept
+    current = fingerprint(building_id)
+    if current is None:
         cache.delete(key)  # made private, or gone: anyone may ask for any number, so keep nothing
         return None
-    if kept is not None and kept.fingerprint == fingerprint and now - kept.built_at < PAGE_MAX_AGE_SEC:
+    if kept is not None and kept.fingerprint == current and now - kept.built_at < PAGE_MAX_AGE_SEC:
         kept = replace(kept, checked_at=now)
     else:
         building = public_building(building_id)
         if building is None:
             return None
-        body = json.dumps(document(building_page(building))).encode()
-        kept = _Kept(body, fingerprint, now, now)
+        built = document(building_page(building))
+        kept = KeptDocument(json.dumps(built).encode(), built["version"], current, now, now)
     cache.set(key, kept, PAGE_MAX_AGE_SEC)
-    return kept.body
+    return kept

@@ -4,17 +4,21 @@ here, as if it did not exist."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from buildings.models import Building
 from web import presenting, status
 from web.badges import COLORS, Badge, building_badge, section_badge
 
@@ -71,33 +75,52 @@ def status_index(request: HttpRequest) -> HttpResponse:
     return render(request, "web/status_index.html", {"buildings": status.public_buildings()})
 
 
+@dataclass(frozen=True)
+class DrawnSections:
+    html: str
+    version: str
+
+
+def drawn_sections(request: HttpRequest, building: Building, current: tuple[int, int]) -> DrawnSections:
+    """The building's sections as the page shows them, in the reader's language. Drawn once
+    per change of the sections' power (status.fingerprint) and language, and kept up to
+    PAGE_MAX_AGE_SEC for the moving timelines: a crowd of pages redrawing after a change, and
+    every page opened, cost one drawing."""
+    sections, versions = current
+    key = f"web.status.part:{building.pk}:{translation.get_language()}:{sections}:{versions}"
+    kept: DrawnSections | None = cache.get(key)
+    if kept is None:
+        page = status.building_page(building)
+        context = {
+            "page": page,
+            "cards": presenting.cards(page),
+            "alert": presenting.alert_text(page.alert, building.tz, page.now) if page.alert else None,
+            "version": status.document(page)["version"],
+        }
+        kept = DrawnSections(render_to_string("web/status_sections.html", context), context["version"])
+        cache.set(key, kept, status.PAGE_MAX_AGE_SEC)
+    return kept
+
+
 @require_safe
 def status_building(request: HttpRequest, building_id: str) -> HttpResponse:
-    """The building's page; `?part=sections&version=<v>` is its sections alone, which the
-    page's script swaps in when the document's version changes. A crowd of pages asks for the
-    same version at once: the part drawn for it is kept for a few seconds (it holds nothing
-    of the reader's but the language)."""
-    part = request.GET.get("part") == "sections"
-    key = f"web.status.part:{building_id}:{translation.get_language()}:{{}}"
-    if part and (kept := cache.get(key.format(request.GET.get("version", "")))) is not None:
-        return HttpResponse(kept)
-    building = status.public_building(int(building_id))
-    if building is None:
+    """The building's page; `?part=sections` is its sections alone, which the page's script
+    swaps in when the document's version changes."""
+    current = status.fingerprint(int(building_id))
+    building = status.public_building(int(building_id)) if current is not None else None
+    if current is None or building is None:
         raise Http404("No such public building")
-    page = status.building_page(building)
+    drawn = drawn_sections(request, building, current)
+    if request.GET.get("part") == "sections":
+        return HttpResponse(drawn.html)
     context = {
-        "page": page,
-        "cards": presenting.cards(page),
-        "alert": presenting.alert_text(page.alert, building.tz, page.now) if page.alert else None,
-        "version": status.document(page)["version"],
-        "updated": timezone.localtime(page.now, building.tz).strftime("%H:%M:%S"),
+        "building": building,
+        "sections": mark_safe(drawn.html),  # our own template's output, escaped there
+        "version": drawn.version,
+        "updated": timezone.localtime(timezone.now(), building.tz).strftime("%H:%M:%S"),
         "refresh_sec": settings.STATUS_REFRESH_SEC,
         "words": presenting.script_words(),
     }
-    if part:
-        drawn = render_to_string("web/status_sections.html", context, request)
-        cache.set(key.format(context["version"]), drawn, status.PAGE_FRESH_SEC)
-        return HttpResponse(drawn)
     return render(request, "web/status_building.html", context)
 
 
@@ -108,7 +131,11 @@ def status_document(request: HttpRequest, building_id: str) -> HttpResponse:
     found = status.cached_document(int(building_id))
     if found is None:
         raise Http404("No such public building")
-    return HttpResponse(found, content_type="application/json")
+    response = HttpResponse(found.body, content_type="application/json")
+    # Weak: a copy of the same version says the same (only its timelines have moved on), so a
+    # poller gets 304 from whichever process answers, not only the one that built its copy.
+    response["ETag"] = f'W/"{found.version}"'
+    return response
 
 
 # --- The Telegram Mini App ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import urllib.request
 from datetime import timedelta
@@ -34,11 +35,13 @@ from schedules.yasno import DayPlan
 from sensors.models import PowerState
 from sensors.power import detect_offline, set_section_state
 from testsupport.fake_telegram import keyboard
+from testsupport.loopback import LoopbackServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 OLENA = 5001
 KYIV = ZoneInfo("Europe/Kyiv")
+ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}  # another origin stands in for another server process
 WAIT = 30  # seconds: the page asks every STATUS_REFRESH_SEC, and its document is up to 5 s old
 
 
@@ -100,6 +103,58 @@ def test_the_page_shows_heartbeats_and_changes_by_itself_after_a_power_event(
     assert browser.execute_script("return window.stillTheSamePage") is True  # no reload
     assert "Updated" in browser.find_element(By.ID, "heard").text
     browser.save_screenshot(str(screenshots / "status-page.png"))
+
+
+def test_an_older_answer_of_another_server_process_does_not_take_a_state_back(live_server, browser_for, make_building):
+    make_building(id=10, sections=1, public=True)
+    with urllib.request.urlopen(f"{live_server.url}{reverse('status-document', args=[10])}", timeout=10) as answer:
+        before = answer.read()  # what a process that has not looked again for a few seconds still says
+    assert json.loads(before)["sections"][0]["state"] == "unknown"
+    heartbeat(live_server, "a", 10, 1)
+    older = LoopbackServer(lambda *request: (200, {"Content-Type": "application/json", **ANY_ORIGIN}, before))
+    try:
+        browser = browser_for(language="en")
+        browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+        assert state_of(browser, 1) == "up"
+        browser.execute_script(
+            """window.statesSeen = [];
+            new MutationObserver(() => window.statesSeen.push(
+                document.querySelector('[data-section="1"]').dataset.state
+            )).observe(document.getElementById("sections"), {subtree: true, attributes: true, childList: true});
+            document.getElementById("sections").dataset.document = arguments[0];""",
+            older.url,
+        )
+        time.sleep(4)  # a few answers, each older than what the page shows
+        assert state_of(browser, 1) == "up"
+        assert "unknown" not in browser.execute_script("return window.statesSeen")  # not even for a moment
+        assert "Updated" in browser.find_element(By.ID, "heard").text  # it did hear them
+    finally:
+        older.stop()
+
+
+def test_a_server_that_hangs_instead_of_refusing_is_said_to_be_lost(live_server, browser_for, make_building):
+    make_building(id=10, sections=1, public=True)
+    released = threading.Event()
+
+    def hang(*request: Any) -> tuple[int, dict[str, str], bytes]:
+        released.wait(120)
+        return 503, ANY_ORIGIN, b""
+
+    hanging = LoopbackServer(hang)
+    try:
+        browser = browser_for(language="en")
+        browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
+        browser.execute_script("document.getElementById('sections').dataset.document = arguments[0]", hanging.url)
+        heard = until(
+            browser,
+            lambda b: (lambda p: p if "stale" in str(p.get_attribute("class")) else None)(
+                b.find_element(By.ID, "heard")
+            ),
+        )
+        assert "No connection since" in heard.text
+    finally:
+        released.set()
+        hanging.stop()
 
 
 def test_the_timeline_matches_a_scripted_history(live_server, browser_for, make_building, screenshots):

@@ -9,16 +9,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alerts import services as alerts
 from buildings.models import Section
 from schedules import services as schedules
+from schedules.days import local_midnight
 from schedules.models import DayStatus, Source
 from schedules.yasno import DayPlan
+from sensors.history import stretches_from
 from sensors.models import PowerState
 from sensors.power import set_section_state
-from web.status import PAGE_FRESH_SEC, PAGE_MAX_AGE_SEC
+from web.status import PAGE_FRESH_SEC, PAGE_MAX_AGE_SEC, clipped, day_bars
 
 pytestmark = pytest.mark.django_db
 
@@ -233,10 +238,44 @@ def test_a_building_made_private_is_404_within_seconds(client, make_building, be
 def test_the_document_is_cacheable_and_answers_304_when_unchanged(client, make_building, beat):
     make_building(id=10, sections=1, public=True)
     beat("a", 10, 1)
-    first = client.get(reverse("status-document", args=[10]))
+    path = reverse("status-document", args=[10])
+    first = client.get(path)
     assert set(first["Cache-Control"].split(", ")) == {"public", f"max-age={PAGE_FRESH_SEC}"}
-    again = client.get(reverse("status-document", args=[10]), HTTP_IF_NONE_MATCH=first["ETag"])
+    assert first["ETag"] == f'W/"{first.json()["version"]}"'
+    again = client.get(path, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again.content == b""
+    cache.clear()  # another server process, which built its own copy later
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    set_section_state(Section.objects.get(building_id=10, number=1), DOWN, "cut", "test")
+    cache.clear()
+    assert client.get(path, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 200
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from([UP, DOWN, PowerState.UNKNOWN]), st.integers(min_value=1, max_value=3 * 24 * 60)),
+        max_size=40,
+    ),
+    st.integers(min_value=0, max_value=40 * 24 * 60),
+)
+def test_day_bars_count_each_days_seconds_as_clipping_day_by_day_does(changes, gap):
+    now = datetime(2026, 12, 3, 15, 20, tzinfo=KYIV)
+    start = now - timedelta(minutes=gap + sum(minutes for _, minutes in changes))
+    starts, at = [], start
+    for state, minutes in changes:
+        starts.append((state, at))
+        at += timedelta(minutes=minutes)
+    stretches = stretches_from(starts, now) if starts else []
+    bars = day_bars(stretches, now, KYIV)
+    for bar in bars:
+        begin = local_midnight(bar.day, KYIV)
+        end = min(local_midnight(bar.day + timedelta(days=1), KYIV), now)
+        naive = {
+            state: sum(s.seconds for s in clipped(stretches, begin, end) if s.state == state) for state in (UP, DOWN)
+        }
+        assert (bar.up, bar.down) == (naive[UP], naive[DOWN])
+        assert bar.up + bar.down + bar.unknown == int((end - begin).total_seconds())
 
 
 def test_the_sections_part_is_what_the_page_swaps_in(client, make_building, beat):
@@ -244,29 +283,32 @@ def test_the_sections_part_is_what_the_page_swaps_in(client, make_building, beat
     beat("a", 10, 1)
     part = client.get(reverse("status-building", args=[10]) + "?part=sections").content.decode()
     assert states(part) == {1: "up", 2: "unknown"}
-    assert "<html" not in part and f'<ul class="sections" data-version="{document(client)["version"]}">' in part
+    assert "<html" not in part and f'<ul class="sections" data-version="{document(client)["version"]}"' in part
+    assert re.search(r'data-generated="[0-9T:.+-]+"', part)  # what the page compares documents with
 
 
-def test_a_crowd_asking_for_the_same_version_of_the_sections_is_drawn_once(
-    client, make_building, beat, django_assert_num_queries
+def test_the_sections_are_drawn_once_per_change_and_language_whoever_asks(
+    client, make_building, beat, time_travel, django_assert_num_queries
 ):
     make_building(id=10, sections=2, public=True)
     beat("a", 10, 1)
-    version = document(client)["version"]
-    path = reverse("status-building", args=[10]) + f"?part=sections&version={version}"
-    first = client.get(path, HTTP_ACCEPT_LANGUAGE="en").content
-    with django_assert_num_queries(0):
-        assert client.get(path, HTTP_ACCEPT_LANGUAGE="en").content == first
-    assert "Світло є" in client.get(path, HTTP_ACCEPT_LANGUAGE="uk").content.decode()  # each language its own
-    unknown = reverse("status-building", args=[10]) + "?part=sections&version=forged"
-    assert states(client.get(unknown).content.decode()) == {1: "up", 2: "unknown"}  # drawn afresh
+    part = reverse("status-building", args=[10]) + "?part=sections"
+    first = client.get(part, HTTP_ACCEPT_LANGUAGE="en").content
+    whole = reverse("status-building", args=[10])
+    with django_assert_num_queries(4):  # each: is it public, and has its power changed? then nothing is drawn
+        assert client.get(part, HTTP_ACCEPT_LANGUAGE="en").content == first
+        assert states(client.get(whole, HTTP_ACCEPT_LANGUAGE="en").content.decode()) == {1: "up", 2: "unknown"}
+    assert "Світло є" in client.get(part, HTTP_ACCEPT_LANGUAGE="uk").content.decode()  # each language its own
+    set_section_state(Section.objects.get(building_id=10, number=2), DOWN, "cut", "test")
+    assert states(client.get(part, HTTP_ACCEPT_LANGUAGE="en").content.decode()) == {1: "up", 2: "down"}  # at once
+    time_travel(seconds=PAGE_MAX_AGE_SEC + 1)
+    assert client.get(part, HTTP_ACCEPT_LANGUAGE="en").content != first  # drawn again as the timelines move
 
 
 def test_a_kept_part_of_a_building_made_private_goes_within_seconds(client, make_building, beat, time_travel):
     building = make_building(id=10, sections=1, public=True)
     beat("a", 10, 1)
-    version = document(client)["version"]
-    path = reverse("status-building", args=[10]) + f"?part=sections&version={version}"
+    path = reverse("status-building", args=[10]) + "?part=sections"
     assert client.get(path).status_code == 200
     building.public = False
     building.save()

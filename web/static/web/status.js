@@ -11,6 +11,8 @@
   const refresh = Number(box.dataset.refresh) * 1000;
   const zone = box.dataset.timezone;
   const REDRAW_MS = 5 * 60 * 1000;
+  // A server that hangs instead of refusing must not keep the page waiting for ever.
+  const PATIENCE_MS = Math.max(2 * refresh, 10000);
   let lastHeard = new Date();
   let lastDrawn = Date.now();
 
@@ -30,6 +32,10 @@
     }
   }
 
+  function drawnAt() {
+    return Date.parse(box.querySelector(".sections").dataset.generated);
+  }
+
   function writeStates(doc) {
     // First, so that whoever reads data-state (a lobby screen's script) is right even if
     // the redraw below fails.
@@ -42,12 +48,21 @@
     }
   }
 
-  async function redraw(version) {
-    const part = location.pathname + "?part=sections&version=" + encodeURIComponent(version);
-    const answer = await fetch(part, { cache: "no-cache" });
-    if (!answer.ok) throw new Error("HTTP " + answer.status);
+  async function ask(url) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), PATIENCE_MS);
+    try {
+      const answer = await fetch(url, { cache: "no-cache", signal: controller.signal });
+      if (!answer.ok) throw new Error("HTTP " + answer.status);
+      return answer;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function redraw() {
+    const answer = await ask(location.pathname + "?part=sections");
     box.innerHTML = await answer.text();
-    // The version drawn, which may be newer than the document that asked for it.
     box.dataset.version = box.querySelector(".sections").dataset.version;
     lastDrawn = Date.now();
   }
@@ -60,13 +75,14 @@
 
   async function poll() {
     try {
-      const answer = await fetch(box.dataset.document, { cache: "no-cache" });
-      if (!answer.ok) throw new Error("HTTP " + answer.status);
-      const doc = await answer.json();
-      writeStates(doc);
-      if (doc.version !== box.dataset.version || Date.now() - lastDrawn > REDRAW_MS) {
-        await redraw(doc.version);
+      const doc = await (await ask(box.dataset.document)).json();
+      // Each server process keeps its own copy for a few seconds: one older than what the page
+      // shows says nothing new, and must not take a state back.
+      if (Date.parse(doc.generated_at) >= drawnAt()) {
+        writeStates(doc);
+        if (doc.version !== box.dataset.version) await redraw();
       }
+      if (Date.now() - lastDrawn > REDRAW_MS) await redraw();  // the timelines move on
       lastHeard = new Date();
       say("heard");
       tick();
