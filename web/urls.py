@@ -1,4 +1,4 @@
-from django.urls import include, path, re_path
+from django.urls import path, re_path
 
 from web import views, webapp
 
@@ -10,8 +10,6 @@ urlpatterns = [
     path("status/", views.status_index, name="status-index"),
     re_path(rf"^status/{BUILDING}/$", views.status_building, name="status-building"),
     re_path(rf"^status/{BUILDING}\.json$", views.status_document, name="status-document"),
-    # The language switch: Django's set_language, posted by the pages' form.
-    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 # The Telegram Mini App: its page, and its API (initData in X-Telegram-Init-Data).

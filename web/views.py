@@ -4,7 +4,10 @@ here, as if it did not exist."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -70,7 +74,30 @@ def building(request: HttpRequest, building_id: str, kind: str) -> HttpResponse:
 # --- The public status page ---------------------------------------------------------------
 
 
+def speaks_asked_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """`?lang=en` (the pages' language links, and the Mini App's reload) answers in that
+    language and remembers it in Django's language cookie, which LocaleMiddleware reads on the
+    next request. A plain link, so the switch needs neither JavaScript nor a CSRF cookie."""
+
+    @wraps(view)
+    def speaking(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        asked = request.GET.get("lang", "")
+        if asked in dict(settings.LANGUAGES):
+            translation.activate(asked)
+            request.LANGUAGE_CODE = asked
+        response = view(request, *args, **kwargs)
+        if asked in dict(settings.LANGUAGES):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, asked, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+        patch_vary_headers(response, ["Cookie"])  # the cookie chooses the language
+        return response
+
+    return speaking
+
+
 @require_safe
+@speaks_asked_language
 def status_index(request: HttpRequest) -> HttpResponse:
     return render(request, "web/status_index.html", {"buildings": status.public_buildings()})
 
@@ -103,6 +130,7 @@ def drawn_sections(request: HttpRequest, building: Building, current: tuple[int,
 
 
 @require_safe
+@speaks_asked_language
 def status_building(request: HttpRequest, building_id: str) -> HttpResponse:
     """The building's page; `?part=sections` is its sections alone, which the page's script
     swaps in when the document's version changes."""
@@ -143,13 +171,11 @@ def status_document(request: HttpRequest, building_id: str) -> HttpResponse:
 
 @xframe_options_exempt  # Telegram's web clients show a Mini App in a frame: theirs, and only theirs
 @require_safe
+@speaks_asked_language
 def mini_app(request: HttpRequest) -> HttpResponse:
     """The Mini App's page; its script asks the API for the resident's data with Telegram's
     initData. It speaks the resident's language: the script reloads it with ?lang= once the
     resident's setting is known, or after they change it."""
-    language = request.GET.get("lang", "")
-    if language in dict(settings.LANGUAGES):
-        translation.activate(language)
     response = render(
         request, "web/app.html", {"words": presenting.app_words(), "refresh_sec": settings.STATUS_REFRESH_SEC}
     )

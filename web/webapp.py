@@ -145,6 +145,7 @@ def resident_document(subscriber: Subscriber) -> dict[str, Any]:
     return {
         "chat_id": subscriber.chat_id,
         "name": subscriber.name,
+        "active": subscriber.active,  # False: they blocked the bot, or an operator stopped them
         "language": subscriber.language,
         **{preference: getattr(subscriber, preference) for preference in services.TOGGLES},
         "quiet_hours": None

@@ -242,9 +242,7 @@ def test_without_javascript_the_page_still_says_the_current_state(live_server, b
     browser.get(f"{live_server.url}{reverse('status-building', args=[10])}")
     assert [state_of(browser, n) for n in (1, 2)] == ["up", "unknown"]
     assert "Світло є" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
-    # The switch works without JavaScript too: choose, then press the button.
-    Select(browser.find_element(By.ID, "language")).select_by_value("en")
-    browser.find_element(By.CSS_SELECTOR, "form.language button").click()
+    browser.find_element(By.LINK_TEXT, "English").click()  # the switch is a link: no JavaScript needed
     until(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     assert "Power on" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
 
@@ -257,9 +255,11 @@ def test_the_page_speaks_the_browsers_language_and_switches(live_server, browser
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "uk"
     assert "Світло є" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
     browser.save_screenshot(str(screenshots / "status-page-phone-uk.png"))
-    Select(browser.find_element(By.ID, "language")).select_by_value("en")  # with JavaScript: at once
+    browser.find_element(By.LINK_TEXT, "English").click()
     until(browser, lambda b: b.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en")
     assert "Power on" in browser.find_element(By.CSS_SELECTOR, '[data-section="1"]').text
+    browser.get(f"{live_server.url}{reverse('status-index')}")  # remembered on the next page
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
 
 
 def open_app(browser: Any, server: Any, init_data: str) -> None:
@@ -305,6 +305,32 @@ def test_the_mini_app_follows_a_section_chosen_from_the_list(live_server, telegr
     browser.find_element(By.CSS_SELECTOR, "#follow button").click()
     until(browser, lambda b: b.find_elements(By.CSS_SELECTOR, '#cards [data-building="10"][data-section="2"]'))
     assert list(Subscriber.objects.get(chat_id=OLENA).subscriptions.values_list("section__number", flat=True)) == [2]
+
+
+def test_quick_changes_in_the_mini_app_end_as_the_resident_left_them(live_server, telegram, browser_for):
+    chat_subscriber(OLENA, "Olena", "en")
+    browser = browser_for(language="en", width=412, height=915)
+    open_app(browser, live_server, telegram.init_data(OLENA, language_code="en"))
+    until(browser, lambda b: b.find_element(By.ID, "app").get_attribute("data-loaded") == "true")
+    broadcasts = browser.find_element(By.NAME, "broadcasts")
+    for _ in range(5):
+        broadcasts.click()  # five taps as fast as a thumb: off, on, off, on, off
+    reminder = Select(browser.find_element(By.NAME, "schedule_reminder"))
+    for value in ("15", "30", "60", "120", ""):
+        reminder.select_by_value(value)
+    until(browser, lambda b: b.find_element(By.ID, "app").get_attribute("data-busy") == "false")
+    subscriber = Subscriber.objects.get(chat_id=OLENA)
+    assert (subscriber.broadcasts, subscriber.schedule_reminder) == (False, None)
+    assert not broadcasts.is_selected() and reminder.first_selected_option.get_attribute("value") == ""
+
+
+def test_the_mini_app_tells_a_resident_the_bot_has_stopped_writing_to(live_server, telegram, browser_for):
+    subscriber = chat_subscriber(OLENA, "Olena", "en")
+    Subscriber.objects.filter(pk=subscriber.pk).update(active=False, deactivated_reason="blocked the bot")
+    browser = browser_for(language="en", width=412, height=915)
+    open_app(browser, live_server, telegram.init_data(OLENA, language_code="en"))
+    notice = until(browser, lambda b: (lambda n: n if n.is_displayed() else None)(b.find_element(By.ID, "inactive")))
+    assert "Write /start to the bot" in notice.text
 
 
 @pytest.mark.parametrize(

@@ -100,11 +100,21 @@ def test_the_page_speaks_the_browsers_language_and_the_switch_overrides_it(clien
     make_building(id=10, sections=1, public=True)
     beat("a", 10, 1)
     assert "Power on" in page(client, HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")
-    assert "Світло є" in page(client, HTTP_ACCEPT_LANGUAGE="uk")
-    switched = client.post(reverse("set_language"), {"language": "uk", "next": reverse("status-building", args=[10])})
-    assert switched.status_code == 302 and switched["Location"] == reverse("status-building", args=[10])
-    html = page(client, HTTP_ACCEPT_LANGUAGE="en")
-    assert "Світло є" in html and '<html lang="uk">' in html
+    english = page(client, HTTP_ACCEPT_LANGUAGE="uk")
+    assert "Світло є" in english and '<a href="?lang=en" hreflang="en" lang="en">English</a>' in english
+    switched = client.get(reverse("status-building", args=[10]) + "?lang=uk", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Світло є" in switched.content.decode() and switched.cookies["django_language"].value == "uk"
+    assert "Cookie" in switched["Vary"]
+    later = page(client, HTTP_ACCEPT_LANGUAGE="en")  # remembered: no ?lang= needed any more
+    assert "Світло є" in later and '<html lang="uk">' in later
+    assert "Світло є" in client.get(reverse("status-building", args=[10]) + "?part=sections").content.decode()
+
+
+def test_a_language_that_is_not_ours_is_ignored(client, make_building):
+    make_building(id=10, sections=1, public=True)
+    answer = client.get(reverse("status-index") + "?lang=de", HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 200 and "django_language" not in answer.cookies
+    assert "Power in our buildings" in answer.content.decode()
 
 
 def test_the_document_follows_a_scripted_history(client, make_building, time_machine):

@@ -50,6 +50,7 @@ def test_the_resident_sees_their_settings_and_sections_with_their_state(client, 
     me = answer.json()
     assert (me["chat_id"], me["language"], me["quiet_hours"], me["schedule_reminder"]) == (OLENA, "en", None, None)
     assert me["broadcasts"] and me["schedule_notices"] and me["alert_notices"] and not me["hold_in_quiet_hours"]
+    assert me["active"] is True
     (section,) = me["sections"]
     assert section["building"] == {"id": 10, "name": "London", "timezone": "Europe/Kyiv"}
     assert (section["number"], section["state"], section["state_text"]) == (2, "up", "Power on")

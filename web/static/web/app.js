@@ -106,6 +106,7 @@
       location.replace(location.pathname + "?lang=" + me.language + location.hash);
       return;
     }
+    document.getElementById("inactive").hidden = me.active;
     cards.replaceChildren(...me.sections.map(card));
     if (!me.sections.length) cards.append(element("li", { class: "empty" }, words.nothing_followed));
     for (const name of ["broadcasts", "schedule_notices", "alert_notices", "hold_in_quiet_hours"]) {
@@ -127,16 +128,30 @@
     root.dataset.loaded = "true";
   }
 
-  async function save(request) {
+  // Saves go one at a time, in the order the resident made them, and only the last answer is
+  // drawn: an earlier one would undo on screen what they have changed since.
+  let saving = Promise.resolve();
+  let waiting = 0;
+
+  function save(request) {
+    waiting += 1;
+    root.dataset.busy = "true";
     saved.textContent = "";
-    try {
-      const me = await request();
-      saved.textContent = words.saved;
-      render(me);
-    } catch (error) {
-      if (!(error instanceof Refused)) saved.textContent = words.not_saved.replace("%(reason)s", error.message);
-      try { render(await call("GET", root.dataset.me)); } catch (again) { /* said above */ }
-    }
+    saving = saving.then(async () => {
+      let me = null;
+      try {
+        me = await request();
+        saved.textContent = words.saved;
+      } catch (error) {
+        if (!(error instanceof Refused)) saved.textContent = words.not_saved.replace("%(reason)s", error.message);
+        try { me = await call("GET", root.dataset.me); } catch (again) { /* said above */ }
+      }
+      waiting -= 1;
+      if (waiting === 0) {
+        if (me) render(me);
+        root.dataset.busy = "false";
+      }
+    });
   }
 
   function change(event) {
@@ -190,8 +205,14 @@
     if (building && number) save(() => call("PUT", root.dataset.sections + building + "/" + number + "/"));
   });
   setInterval(async () => {
-    if (refused || !signed) return;
-    try { render(await call("GET", root.dataset.me)); say(""); } catch (error) { if (!(error instanceof Refused)) say(words.unreachable); }
+    if (refused || !signed || waiting) return;
+    try {
+      const me = await call("GET", root.dataset.me);
+      if (!waiting) render(me);
+      say("");
+    } catch (error) {
+      if (!(error instanceof Refused)) say(words.unreachable);
+    }
   }, Number(root.dataset.refresh) * 2000);
   start();
 })();

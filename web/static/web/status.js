@@ -103,9 +103,6 @@
   box.addEventListener("click", show);
   box.addEventListener("focusin", show);
 
-  const language = document.getElementById("language");
-  if (language) language.addEventListener("change", () => language.form.submit());
-
   setInterval(tick, 30000);
   setTimeout(poll, refresh);
 })();
