@@ -282,11 +282,8 @@ def test_the_mini_app_page_may_be_framed_by_telegram_only(client):
     assert "Моє світло" in client.get(reverse("mini-app") + "?lang=uk").content.decode()
 
 
-@pytest.mark.parametrize(
-    ("site", "button"), [("https://power.example.org", "web_app"), ("http://127.0.0.1:8000", "commands")]
-)
-def test_the_bot_sets_its_menu_button_to_the_mini_app_over_https(settings, telegram, transactional_db, site, button):
-    settings.SITE_URL = site
+def introduce_the_bot() -> None:
+    """What `runbot` does to Telegram as it starts, against the fake Telegram."""
     application = build()
 
     async def run() -> None:
@@ -295,6 +292,14 @@ def test_the_bot_sets_its_menu_button_to_the_mini_app_over_https(settings, teleg
         await application.shutdown()
 
     asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    ("site", "button"), [("https://power.example.org", "web_app"), ("http://127.0.0.1:8000", "commands")]
+)
+def test_the_bot_sets_its_menu_button_to_the_mini_app_over_https(settings, telegram, transactional_db, site, button):
+    settings.SITE_URL = site
+    introduce_the_bot()
     (call_,) = telegram.calls_to("setChatMenuButton")
     menu = json.loads(call_.params["menu_button"])
     assert menu["type"] == button
@@ -305,13 +310,6 @@ def test_the_bot_sets_its_menu_button_to_the_mini_app_over_https(settings, teleg
 def test_a_menu_button_telegram_refuses_leaves_the_bot_running(settings, telegram, transactional_db, caplog):
     settings.SITE_URL = "https://power.example.org"
     telegram.refuse_next(status=400, description="Bad Request: BUTTON_URL_INVALID", method="setChatMenuButton")
-    application = build()
-
-    async def run() -> None:
-        await application.initialize()
-        await introduce(application)
-        await application.shutdown()
-
-    asyncio.run(run())
+    introduce_the_bot()
     assert telegram.calls_to("setMyCommands")  # the rest of the introduction went on
     assert "menu button not set to the Mini App at https://power.example.org/app/" in caplog.text
