@@ -70,13 +70,22 @@ def reactivate(subscriber: Subscriber) -> None:
 
 def follow(subscriber: Subscriber, section: Section) -> bool:
     """Follow the section's power changes; False when it was followed already (then with
-    power notifications switched back on). Safe against the same resident's unfollow or
-    follow at the same moment (two taps, the bot and the Mini App): the insert leaves a row
-    another request made just now as it is, instead of failing on the unique constraint."""
-    if Subscription.objects.filter(subscriber=subscriber, section=section).update(power=True):
+    power notifications switched back on). Safe against the same resident's follow or unfollow
+    at the same moment (two taps, the bot and the Mini App): of two first follows one made it,
+    and a row another request removed meanwhile is made again without a conflict."""
+    followed_already = Subscription.objects.filter(subscriber=subscriber, section=section)
+    if followed_already.update(power=True):
+        return False
+    try:
+        with transaction.atomic():
+            Subscription.objects.create(subscriber=subscriber, section=section)
+        return True
+    except IntegrityError:
+        pass  # another request made it just now
+    if followed_already.update(power=True):
         return False
     Subscription.objects.bulk_create([Subscription(subscriber=subscriber, section=section)], ignore_conflicts=True)
-    return True
+    return True  # it had been removed again in between: made anew
 
 
 def followed(subscriber: Subscriber) -> list[Subscription]:

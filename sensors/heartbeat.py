@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.db import no_wait_for_disk
+from powerbot.text import storable
 from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key, writing_sensors
 from sensors.power import confirms_power_on, power_on_confirmed, sensor_heard
 from sensors.status import sensor_timeout
@@ -284,12 +285,7 @@ def _optional_text(payload: Mapping[str, Any], field: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise HeartbeatRejected(400, f"{field} must be string", "bad_text")
-    return _storable_text(value).strip()[:TEXT_MAX_LENGTH]
-
-
-def _storable_text(text: str) -> str:
-    """Text every database stores: NUL removed, lone surrogates replaced."""
-    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return storable(value).strip()[:TEXT_MAX_LENGTH]
 
 
 def _telemetry(payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -312,7 +308,7 @@ def _storable(value: Any) -> bool:
         if depth > MAX_TELEMETRY_DEPTH:
             return False
         if isinstance(item, str):
-            if _storable_text(item) != item:
+            if storable(item) != item:
                 return False
         elif isinstance(item, float):
             if not math.isfinite(item):

@@ -174,7 +174,7 @@ class FakeTelegram:
         user = {"id": user_id, "first_name": first_name, "language_code": language_code, "allows_write_to_pm": True}
         fields = {
             "query_id": f"AAE{user_id}",
-            "user": json.dumps(user, separators=(",", ":"), ensure_ascii=False),
+            "user": json.dumps(user, separators=(",", ":")),
             "auth_date": auth_date or str(int(time.time() if signed_at is None else signed_at)),
         }
         lines = "\n".join(f"{name}={fields[name]}" for name in sorted(fields))

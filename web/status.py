@@ -245,6 +245,23 @@ def fingerprint(building_id: int) -> tuple[int, int] | None:
     return (found["sections"], found["versions"] or 0) if found["sections"] else None
 
 
+def kept_page(building_id: int, current: tuple[int, int]) -> BuildingPage | None:
+    """The public building's page, built once per change of its sections' power (`current`,
+    its fingerprint) in this process and reused up to PAGE_MAX_AGE_SEC: the document and
+    each language's drawing of the sections start from the same build. None when there is
+    no such public building."""
+    sections, versions = current
+    key = f"web.status.page:{building_id}:{sections}:{versions}"
+    page: BuildingPage | None = cache.get(key)
+    if page is None:
+        building = public_building(building_id)
+        if building is None:
+            return None
+        page = building_page(building)
+        cache.set(key, page, PAGE_MAX_AGE_SEC)
+    return page
+
+
 def cached_document(building_id: int) -> KeptDocument | None:
     """The public building's document as JSON; None when there is no such public building.
 
@@ -265,10 +282,10 @@ def cached_document(building_id: int) -> KeptDocument | None:
     if kept is not None and kept.fingerprint == current and now - kept.built_at < PAGE_MAX_AGE_SEC:
         kept = replace(kept, checked_at=now)
     else:
-        building = public_building(building_id)
-        if building is None:
+        page = kept_page(building_id, current)
+        if page is None:
             return None
-        built = document(building_page(building))
+        built = document(page)
         kept = KeptDocument(json.dumps(built).encode(), built["version"], current, now, now)
     cache.set(key, kept, PAGE_MAX_AGE_SEC)
     return kept

@@ -96,6 +96,7 @@ def speaks_asked_language(view: Callable[..., HttpResponse]) -> Callable[..., Ht
     return speaking
 
 
+@csrf_exempt  # nothing to protect: a POST is the 405 it is, not CSRF's 403
 @require_safe
 @speaks_asked_language
 def status_index(request: HttpRequest) -> HttpResponse:
@@ -117,7 +118,9 @@ def drawn_sections(request: HttpRequest, building: Building, current: tuple[int,
     key = f"web.status.part:{building.pk}:{translation.get_language()}:{sections}:{versions}"
     kept: DrawnSections | None = cache.get(key)
     if kept is None:
-        page = status.building_page(building)
+        page = status.kept_page(building.pk, current)
+        if page is None:  # made private a moment ago
+            raise Http404("No such public building")
         context = {
             "page": page,
             "cards": presenting.cards(page),
@@ -129,6 +132,7 @@ def drawn_sections(request: HttpRequest, building: Building, current: tuple[int,
     return kept
 
 
+@csrf_exempt
 @require_safe
 @speaks_asked_language
 def status_building(request: HttpRequest, building_id: str) -> HttpResponse:
@@ -170,6 +174,7 @@ def status_document(request: HttpRequest, building_id: str) -> HttpResponse:
 
 
 @xframe_options_exempt  # Telegram's web clients show a Mini App in a frame: theirs, and only theirs
+@csrf_exempt
 @require_safe
 @speaks_asked_language
 def mini_app(request: HttpRequest) -> HttpResponse:

@@ -29,7 +29,8 @@ def section_path(building: int = 10, number: int = 1) -> str:
 
 
 def call(client, method: str, path: str, init_data: str, body: Any = None) -> Any:
-    kwargs: dict[str, Any] = {"HTTP_X_TELEGRAM_INIT_DATA": init_data}
+    # In English unless the resident's language says otherwise (a refusal has no resident yet).
+    kwargs: dict[str, Any] = {"HTTP_X_TELEGRAM_INIT_DATA": init_data, "HTTP_ACCEPT_LANGUAGE": "en"}
     if body is not None:
         kwargs.update(data=body if isinstance(body, str) else json.dumps(body), content_type="application/json")
     return getattr(client, method)(path, **kwargs)
@@ -120,6 +121,19 @@ def test_initdata_missing_forged_or_expired_is_401_and_creates_nobody(client, te
     assert said in answer.json()["message"]
     assert answer["WWW-Authenticate"] == 'TelegramInitData realm="webapp"'
     assert not Subscriber.objects.exists()
+
+
+def test_a_refusal_speaks_the_browsers_language(client, telegram):
+    answer = client.get(ME, HTTP_X_TELEGRAM_INIT_DATA="garbage", HTTP_ACCEPT_LANGUAGE="uk")
+    assert answer.status_code == 401 and answer.json()["message"] == "Дані Telegram (initData) пошкоджено."
+
+
+@pytest.mark.parametrize("name", ["Ol\x00ena", "Olena \ud800"])
+def test_a_name_no_database_can_store_is_cleaned_not_a_500(client, telegram, name):
+    answer = call(client, "get", ME, telegram.init_data(OLENA, first_name=name))
+    assert answer.status_code == 200
+    stored = Subscriber.objects.get(chat_id=OLENA).name
+    assert "\x00" not in stored and stored.startswith("Ol")
 
 
 def test_the_age_limit_is_a_setting(client, telegram, settings):
@@ -272,6 +286,20 @@ def test_the_building_list_offers_every_building_and_its_sections(client, signed
     listing = call(client, "get", reverse("webapp-buildings"), signed).json()
     assert [(b["id"], [s["number"] for s in b["sections"]]) for b in listing] == [(11, [1]), (10, [1, 2])]
     assert listing[1]["sections"][0]["name"] == "Section 1"  # in the resident's language
+
+
+def test_only_one_of_several_first_follows_at_once_is_told_it_is_new(
+    at_once, telegram, make_building, transactional_db
+):
+    from django.test import Client
+
+    make_building(id=10, sections=1)
+    signed = telegram.init_data(OLENA)
+    chat_subscriber(OLENA, "Olena", "uk")
+    answers: list[int] = []
+    at_once(lambda: answers.append(call(Client(), "put", section_path(10, 1), signed).status_code), 8)
+    assert sorted(answers) == [200] * 7 + [201]
+    assert Subscription.objects.count() == 1
 
 
 def test_the_mini_app_page_may_be_framed_by_telegram_only(client):

@@ -132,9 +132,11 @@
   // drawn: an earlier one would undo on screen what they have changed since.
   let saving = Promise.resolve();
   let waiting = 0;
+  let saves = 0;  // a refresh asked before the latest save answers with what was before it
 
   function save(request) {
     waiting += 1;
+    saves += 1;
     root.dataset.busy = "true";
     saved.textContent = "";
     saving = saving.then(async () => {
@@ -206,9 +208,10 @@
   });
   setInterval(async () => {
     if (refused || !signed || waiting) return;
+    const asked = saves;
     try {
       const me = await call("GET", root.dataset.me);
-      if (!waiting) render(me);
+      if (!waiting && saves === asked) render(me);
       say("");
     } catch (error) {
       if (!(error instanceof Refused)) say(words.unreachable);
