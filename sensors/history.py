@@ -62,6 +62,12 @@ class SectionStats:
     stretches: tuple[Stretch, ...]  # the timeline the figures come from, for charts
 
 
+def uptime_share(up_seconds: int, down_seconds: int) -> float | None:
+    """The share of the known time the power was on; None when none of it is known."""
+    known = up_seconds + down_seconds
+    return round(up_seconds / known, 4) if known else None
+
+
 def section_events(section: Section, since: datetime | None = None) -> QuerySet[PowerEvent]:
     """The section's events in the order they were recorded, from `since` if given."""
     events = PowerEvent.objects.filter(section=section).order_by("sequence")
@@ -139,7 +145,6 @@ def section_stats(section: Section, period: Period, now: datetime | None = None)
     within = [Stretch(s.state, max(s.start, start), s.end) for s in stretches if s.end > start]
     seconds = {state: sum(s.seconds for s in within if s.state == state) for state in PowerState}
     unknown = int((now - start).total_seconds()) - seconds[PowerState.UP] - seconds[PowerState.DOWN]
-    known = seconds[PowerState.UP] + seconds[PowerState.DOWN]
     outages = [s.seconds for s in within if s.state == PowerState.DOWN]
     current = stretches[-1] if stretches else None
     previous = stretches[-2] if len(stretches) > 1 else None
@@ -150,7 +155,7 @@ def section_stats(section: Section, period: Period, now: datetime | None = None)
         up_seconds=seconds[PowerState.UP],
         down_seconds=seconds[PowerState.DOWN],
         unknown_seconds=unknown,
-        uptime_share=round(seconds[PowerState.UP] / known, 4) if known else None,
+        uptime_share=uptime_share(seconds[PowerState.UP], seconds[PowerState.DOWN]),
         outages=len(outages),
         total_outage_seconds=sum(outages),
         longest_outage_seconds=max(outages, default=0),

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext
 from alerts.models import State
 from alerts.services import RegionState
 from notifications.texts import day_plan_text, section_name
+from schedules.services import PlannedDay
 from sensors.history import Stretch
 from sensors.models import PowerState
 from web.status import DAY, BuildingPage, DayBar
@@ -139,8 +140,7 @@ def cards(page: BuildingPage) -> list[Card]:
         planned = []
         if card.plan is not None:
             for label, day in zip((_("Today"), _("Tomorrow")), card.plan.days, strict=False):
-                text = day_plan_text(day.status, day.off, timedelta(seconds=day.off_seconds))
-                planned.append((label, text))
+                planned.append((label, day_text(day)))
         shown.append(
             Card(
                 number=card.section.number,
@@ -158,6 +158,11 @@ def cards(page: BuildingPage) -> list[Card]:
             )
         )
     return shown
+
+
+def day_text(day: PlannedDay) -> str:
+    """A day's planned outages in one line: "off 08:00–12:00 (4 hours)"."""
+    return day_plan_text(day.status, day.off, timedelta(seconds=day.off_seconds))
 
 
 def alert_text(alert: RegionState, tz: zoneinfo.ZoneInfo, now: datetime) -> str:

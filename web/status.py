@@ -25,7 +25,7 @@ from alerts import services as alerts
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from schedules.days import local_midnight
 from schedules.services import SectionPlan, section_plans
-from sensors.history import Stretch, timeline
+from sensors.history import Stretch, timeline, uptime_share
 from sensors.models import PowerState
 from sensors.power import recorded_section_statuses
 
@@ -46,7 +46,7 @@ class DayBar:
 
     @property
     def uptime_share(self) -> float | None:
-        return round(self.up / (self.up + self.down), 4) if self.up + self.down else None
+        return uptime_share(self.up, self.down)
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,7 @@ class SectionCard:
 
     @property
     def uptime_month(self) -> float | None:
-        up = sum(bar.up for bar in self.days)
-        known = up + sum(bar.down for bar in self.days)
-        return round(up / known, 4) if known else None
+        return uptime_share(sum(bar.up for bar in self.days), sum(bar.down for bar in self.days))
 
 
 @dataclass(frozen=True)
@@ -105,7 +103,7 @@ def share(stretches: Iterable[Stretch]) -> float | None:
             up += stretch.seconds
         elif stretch.state == PowerState.DOWN:
             down += stretch.seconds
-    return round(up / (up + down), 4) if up + down else None
+    return uptime_share(up, down)
 
 
 def clipped(stretches: Iterable[Stretch], start: datetime, end: datetime) -> list[Stretch]:
@@ -166,16 +164,24 @@ def building_page(building: Building, now: datetime | None = None) -> BuildingPa
     return BuildingPage(building, now, cards, alert)
 
 
+def version(page: BuildingPage) -> str:
+    """What changes when what the page says changes (a state, a plan, the alert, a section's
+    name), not as time passes: the page redraws itself then."""
+    said = [
+        None if page.alert is None else alert_document(page.alert),
+        [
+            (card.section.number, card.section.name, card.state, iso(card.since), planned_document(card.plan))
+            for card in page.cards
+        ],
+    ]
+    return hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16]
+
+
 def document(page: BuildingPage) -> dict[str, Any]:
-    """The page as JSON: what the page refreshes itself from, and what scripts read. Its
-    `version` changes when what the page says changes (a state, a plan, the alert, a
-    section's name), not as time passes: the page redraws itself then."""
+    """The page as JSON: what the page refreshes itself from, and what scripts read."""
     building = page.building
-    sections = [_section_document(card) for card in page.cards]
-    alert = None if page.alert is None else alert_document(page.alert)
-    said = [alert, [(s["number"], s["name"], s["state"], s["since"], s["planned"]) for s in sections]]
     return {
-        "version": hashlib.sha256(json.dumps(said).encode()).hexdigest()[:16],
+        "version": version(page),
         "building": {
             "id": building.pk,
             "name": building.name,
@@ -183,8 +189,8 @@ def document(page: BuildingPage) -> dict[str, Any]:
             "timezone": str(building.tz),
         },
         "generated_at": page.now.isoformat(),
-        "alert": alert,
-        "sections": sections,
+        "alert": None if page.alert is None else alert_document(page.alert),
+        "sections": [_section_document(card) for card in page.cards],
     }
 
 
@@ -193,7 +199,7 @@ def _section_document(card: SectionCard) -> dict[str, Any]:
         "number": card.section.number,
         "name": card.section.name,
         "state": card.state,
-        "since": _iso(card.since),
+        "since": iso(card.since),
         "uptime_24h": card.uptime_day,
         "uptime_30d": card.uptime_month,
         "last_24h": [
@@ -218,10 +224,10 @@ def planned_document(plan: SectionPlan | None) -> list[dict[str, Any]] | None:
 
 
 def alert_document(alert: alerts.RegionState) -> dict[str, Any]:
-    return {"state": alert.state, "since": _iso(alert.since)}
+    return {"state": alert.state, "since": iso(alert.since)}
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 

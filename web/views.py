@@ -121,13 +121,14 @@ def drawn_sections(request: HttpRequest, building: Building, current: tuple[int,
         page = status.kept_page(building.pk, current)
         if page is None:  # made private a moment ago
             raise Http404("No such public building")
+        version = status.version(page)
         context = {
             "page": page,
             "cards": presenting.cards(page),
             "alert": presenting.alert_text(page.alert, building.tz, page.now) if page.alert else None,
-            "version": status.document(page)["version"],
+            "version": version,
         }
-        kept = DrawnSections(render_to_string("web/status_sections.html", context), context["version"])
+        kept = DrawnSections(render_to_string("web/status_sections.html", context), version)
         cache.set(key, kept, status.PAGE_MAX_AGE_SEC)
     return kept
 

@@ -5,7 +5,6 @@ bot's buttons, so a change in one shows at once in the other."""
 from __future__ import annotations
 
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +25,7 @@ from alerts import services as alerts
 from buildings.models import MAX_BUILDING_ID, MAX_SECTIONS, Building, Section
 from notifications import services
 from notifications.models import Subscriber
-from notifications.texts import day_plan_text, section_name
+from notifications.texts import section_name
 from powerbot.api import ERROR, JSONAPIView, JSONObjectParser, ServiceUnavailable
 from schedules.services import section_plans
 from sensors.power import recorded_section_statuses
@@ -124,13 +123,13 @@ def resident_document(subscriber: Subscriber) -> dict[str, Any]:
                     "power_notifications": subscription.power,
                     "state": state.state,
                     "state_text": words[state.state],
-                    "since": state.since.isoformat() if state.since else None,
+                    "since": status.iso(state.since),
                     "planned": None
                     if plan is None
                     else [
                         {
                             **shown,
-                            "text": day_plan_text(day.status, day.off, timedelta(seconds=day.off_seconds)),
+                            "text": presenting.day_text(day),
                         }
                         for shown, day in zip(status.planned_document(plan) or [], plan.days, strict=True)
                     ],
