@@ -25,7 +25,6 @@ from schedules.days import local_midnight
 
 logger = logging.getLogger(__name__)
 
-FETCH_RESULTS = ("ok", "failed")
 EPOCH = datetime(1970, 1, 1, tzinfo=zoneinfo.ZoneInfo("UTC"))
 
 

@@ -8,7 +8,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from buildings.models import MAX_MAP_BYTES, Building, Section, Shelter
+from buildings.maps import MAP_SIDE, MAX_MAP_BYTES, MapError, Picture, prepared
+from buildings.models import Building, Contact, MapPicture, Section, Shelter
 
 
 class SectionInline(admin.TabularInline[Section, Building]):
@@ -24,41 +25,56 @@ class SectionInline(admin.TabularInline[Section, Building]):
         return False
 
 
-class ShelterForm(forms.ModelForm[Shelter]):
-    map_upload = forms.ImageField(
+class MapUploadForm(forms.ModelForm[Any]):
+    """A form of something with a map (a building, a shelter): a new picture, or none."""
+
+    map_upload = forms.FileField(
         label="map",
         required=False,
-        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) "
-        "the bot shows with the shelter.",
+        help_text=f"A picture (PNG, JPEG or WebP, up to {MAX_MAP_BYTES // 1024 // 1024} MB) the bot shows; "
+        f"made at most {MAP_SIDE} pixels wide or high, as Telegram shows it.",
     )
     remove_map = forms.BooleanField(required=False)
 
-    class Meta:
-        model = Shelter
-        fields = ["name", "address", "distance_m", "opening_hours", "description"]
-
-    def clean_map_upload(self) -> object:
+    def clean_map_upload(self) -> Picture | None:
         upload = self.cleaned_data.get("map_upload")
         if upload is None:
             return None
         if upload.size > MAX_MAP_BYTES:
             raise forms.ValidationError(f"The map is {upload.size // 1024} kB; at most {MAX_MAP_BYTES // 1024} kB.")
-        if upload.image.format not in ("PNG", "JPEG", "WEBP"):  # what Telegram shows as a photo
-            raise forms.ValidationError(f"A {upload.image.format} picture: use PNG, JPEG or WebP.")
-        return upload
+        try:
+            return prepared(upload)
+        except MapError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
-    def save(self, commit: bool = True) -> Shelter:
-        shelter = super().save(commit=False)
-        upload = self.cleaned_data.get("map_upload")
-        if upload is not None or self.cleaned_data.get("remove_map"):
-            # A new map is a new photo: Telegram's file id of the old one no longer shows it.
-            shelter.map_image = upload.read() if upload is not None else None
-            shelter.map_type = upload.image.get_format_mimetype() if upload is not None else ""
-            shelter.telegram_file_id = ""
-            shelter.map_version += 1
+    def save(self, commit: bool = True) -> Any:
+        instance = super().save(commit=False)
+        picture = self.cleaned_data.get("map_upload")
+        if picture is not None or self.cleaned_data.get("remove_map"):
+            instance.set_map(picture)
         if commit:
-            shelter.save()
-        return shelter
+            instance.save()
+            self.save_m2m()
+        return instance
+
+
+class ShelterForm(MapUploadForm):
+    class Meta:
+        model = Shelter
+        fields = ["name", "address", "distance_m", "opening_hours", "description"]
+
+
+def map_summary(owner: MapPicture) -> str:
+    if not owner.map_image:
+        return "none"
+    sent = "; Telegram has it" if owner.telegram_file_id else ""
+    return f"{owner.map_type}, {len(owner.map_image) // 1024} kB{sent}"
+
+
+class ContactInline(admin.TabularInline[Contact, Building]):
+    model = Contact
+    fields = ["position", "role", "label", "phone", "telegram", "hours", "note"]
+    extra = 0
 
 
 class ShelterInline(admin.StackedInline[Shelter, Building]):
@@ -69,14 +85,12 @@ class ShelterInline(admin.StackedInline[Shelter, Building]):
 
     @admin.display(description="current map")
     def current_map(self, shelter: Shelter) -> str:
-        if not shelter.map_image:
-            return "none"
-        sent = "; Telegram has it" if shelter.telegram_file_id else ""
-        return f"{shelter.map_type}, {len(shelter.map_image) // 1024} kB{sent}"
+        return map_summary(shelter)
 
 
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin[Building]):
+    form = MapUploadForm
     list_display = [
         "id",
         "name",
@@ -95,7 +109,20 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
         (None, {"fields": ["id", "name", "address"]}),
         ("Public", {"fields": ["public", "public_page", "badges"]}),
         ("Sections", {"fields": ["section_count", "default_section"]}),
-        ("Location", {"fields": ["latitude", "longitude", "timezone"]}),
+        (
+            "Location",
+            {
+                "fields": ["latitude", "longitude", "timezone"],
+                "description": "Its weather comes from these coordinates (WEATHER_LAT, WEATHER_LON when empty).",
+            },
+        ),
+        (
+            "Map and contacts",
+            {
+                "fields": ["current_map", "map_upload", "remove_map"],
+                "description": "The bot sends the map with the building's contacts, listed below.",
+            },
+        ),
         (
             "Planned outages",
             {
@@ -114,14 +141,19 @@ class BuildingAdmin(admin.ModelAdmin[Building]):
             },
         ),
     ]
-    inlines = [SectionInline, ShelterInline]
+    inlines = [SectionInline, ContactInline, ShelterInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Building | None = None) -> list[str]:
         # The id is what firmware in the field sends: it never changes once created.
-        return ["id", "public_page", "badges"] if obj is not None else ["public_page", "badges"]
+        shown = ["public_page", "badges", "current_map"]
+        return ["id", *shown] if obj is not None else shown
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Building]:
         return super().get_queryset(request).annotate(sensors=Count("sections__sensors"))
+
+    @admin.display(description="current map")
+    def current_map(self, building: Building) -> str:
+        return map_summary(building)
 
     @admin.display(description="public page")
     def public_page(self, building: Building) -> str:

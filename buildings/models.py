@@ -8,6 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy
+
+from buildings.maps import Picture
 
 # Firmware sends the building id as a JSON integer; the database column is 32-bit.
 MAX_BUILDING_ID = 2**31 - 1
@@ -39,7 +42,43 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Kyiv).") from None
 
 
-class Building(models.Model):
+class MapPicture(models.Model):
+    """A map kept in the database, not on a web server's disk, so the bot's process on another
+    host reads it too; Telegram gets it once, and after that its file id."""
+
+    map_image = models.BinaryField(null=True, blank=True, editable=False)
+    map_type = models.CharField(max_length=20, blank=True, editable=False)
+    map_version = models.PositiveIntegerField(default=0, editable=False, help_text="Maps uploaded so far.")
+    telegram_file_id = models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The map as Telegram knows it after its first upload (cleared when the map changes).",
+    )
+
+    class Meta:
+        abstract = True
+
+    def set_map(self, picture: Picture | None) -> None:
+        """A new map (or none): Telegram's file id of the old one no longer shows it."""
+        self.map_image = picture.data if picture is not None else None
+        self.map_type = picture.mime if picture is not None else ""
+        self.telegram_file_id = ""
+        self.map_version += 1
+
+    @classmethod
+    def remember_file_id(cls, pk: int, map_version: int, file_id: str) -> bool:
+        """Keep Telegram's file id of the map once sent, unless the map changed meanwhile."""
+        return bool(cls._default_manager.filter(pk=pk, map_version=map_version).update(telegram_file_id=file_id))
+
+
+class BuildingManager(models.Manager["Building"]):
+    def get_queryset(self) -> models.QuerySet[Building]:
+        # The map's bytes are read where it is sent, not with every building.
+        return super().get_queryset().defer("map_image")
+
+
+class Building(MapPicture):
     # The id is chosen by the operator: it is what the firmware in the field sends.
     id = models.IntegerField(primary_key=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_BUILDING_ID)])
     name = models.CharField(max_length=120)
@@ -103,6 +142,8 @@ class Building(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = BuildingManager()
+
     class Meta:
         ordering = ["id"]
         constraints = [
@@ -156,8 +197,8 @@ def _in_use(removed: models.QuerySet[Section]) -> list[str]:
         return []  # the usual save: no section is removed
     problems = []
     for relation in Section._meta.related_objects:
-        if relation.one_to_one:
-            continue  # its recorded power state: derived, not history
+        if relation.one_to_one or getattr(relation.related_model, "deleted_with_section", False):
+            continue  # its recorded power state, neighbours' answers of the moment: not history
         numbers = sorted(
             set(
                 relation.related_model._default_manager.filter(**{f"{relation.field.name}__in": removed}).values_list(
@@ -179,7 +220,7 @@ def _in_use(removed: models.QuerySet[Section]) -> list[str]:
 class SectionManager(models.Manager["Section"]):
     def get_queryset(self) -> models.QuerySet[Section]:
         # A section is always shown with its building's name (admin choices, aliases).
-        return super().get_queryset().select_related("building")
+        return super().get_queryset().select_related("building").defer("building__map_image")
 
 
 class Section(models.Model):
@@ -210,13 +251,8 @@ class Section(models.Model):
         return self.name or f"Section {self.number}"
 
 
-MAX_MAP_BYTES = 5 * 1024 * 1024  # Telegram takes photos up to 10 MB; a map needs far less
-
-
-class Shelter(models.Model):
-    """Where a building's residents go during an air-raid alert. The map is kept in the
-    database, not on a web server's disk, so the bot's process on another host reads it
-    too; Telegram gets it once, and after that its file id."""
+class Shelter(MapPicture):
+    """Where a building's residents go during an air-raid alert, with its map."""
 
     building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="shelters")
     name = models.CharField(max_length=120)
@@ -234,15 +270,6 @@ class Shelter(models.Model):
         blank=True,
         help_text="From the building; the nearest shelter is the one named in alert notices.",
     )
-    map_image = models.BinaryField(null=True, blank=True, editable=False)
-    map_type = models.CharField(max_length=20, blank=True, editable=False)
-    map_version = models.PositiveIntegerField(default=0, editable=False, help_text="Maps uploaded so far.")
-    telegram_file_id = models.CharField(
-        max_length=200,
-        blank=True,
-        editable=False,
-        help_text="The map as Telegram knows it after its first upload (cleared when the map changes).",
-    )
 
     class Meta:
         ordering = ["building_id", models.F("distance_m").asc(nulls_last=True), "name", "id"]
@@ -251,6 +278,73 @@ class Shelter(models.Model):
         return self.name
 
 
-def remember_map_file_id(shelter_id: int, map_version: int, file_id: str) -> bool:
-    """Keep Telegram's file id of a shelter's map once sent, unless the map changed meanwhile."""
-    return bool(Shelter.objects.filter(pk=shelter_id, map_version=map_version).update(telegram_file_id=file_id))
+# A phone number residents can tap: international (+380 67 123 45 67) or a short service number (104).
+PHONE = re.compile(r"\+[1-9][0-9]{6,14}|[0-9]{2,6}")
+PHONE_SEPARATORS = re.compile(r"[\s().-]")
+TELEGRAM_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{3,31}")
+TELEGRAM_LINK = re.compile(r"https://t\.me/[A-Za-z0-9_+/-]{2,100}")
+
+
+def compact_phone(value: str) -> str:
+    """ "+380 (67) 123-45-67" as Telegram recognises it for a tap to call: "+380671234567"."""
+    return PHONE_SEPARATORS.sub("", value)
+
+
+def validate_phone(value: str) -> None:
+    if value and not PHONE.fullmatch(compact_phone(value)):
+        raise ValidationError(
+            f"{value!r} is not a phone number to call: write it with the country code "
+            "(+380 67 123 45 67), or a short service number (104)."
+        )
+
+
+def validate_telegram(value: str) -> None:
+    if value and not (TELEGRAM_NAME.fullmatch(value.removeprefix("@")) or TELEGRAM_LINK.fullmatch(value)):
+        raise ValidationError(f"{value!r} is neither a Telegram username (@name) nor a link (https://t.me/...).")
+
+
+class Contact(models.Model):
+    """Someone residents call about the building: ordered as the operator lists them."""
+
+    class Role(models.TextChoices):
+        SECURITY = "security", gettext_lazy("Security")
+        PLUMBER = "plumber", gettext_lazy("Plumber")
+        ELECTRICIAN = "electrician", gettext_lazy("Electrician")
+        LIFT = "lift", gettext_lazy("Lift dispatcher")
+        MANAGEMENT = "management", gettext_lazy("Management office")
+        OTHER = "other", gettext_lazy("Other")
+
+    building = models.ForeignKey(Building, on_delete=models.CASCADE, related_name="contacts")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Smaller first.")
+    role = models.CharField(
+        max_length=12,
+        choices=Role.choices,
+        default=Role.OTHER,
+        help_text="The electrician is named on power-off notices.",
+    )
+    label = models.CharField(max_length=80, blank=True, help_text='e.g. "Ivan, duty electrician"; empty: the role.')
+    phone = models.CharField(max_length=32, blank=True, validators=[validate_phone])
+    telegram = models.CharField(
+        max_length=120, blank=True, validators=[validate_telegram], help_text="@username or https://t.me/... link."
+    )
+    hours = models.CharField(max_length=80, blank=True, help_text='e.g. "8:00–20:00" or "24/7".')
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["building_id", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(phone="", telegram=""), name="contact_has_phone_or_telegram"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label or self.get_role_display()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.phone = compact_phone(self.phone)
+        if TELEGRAM_NAME.fullmatch(self.telegram.removeprefix("@")):
+            self.telegram = "@" + self.telegram.removeprefix("@")
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not self.phone and not self.telegram:
+            raise ValidationError("Give a phone number or a Telegram username to reach them by.")

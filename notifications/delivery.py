@@ -22,6 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connections, transaction
 from django.utils import timezone
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
@@ -229,7 +230,15 @@ def _seconds_to_next_due() -> float | None:
 async def _send(bot: ExtBot[int], outgoing: outbox.Outgoing, report: DeliveryReport) -> None:
     """Send a message already marked `sending`, and record the outcome."""
     try:
-        await bot.send_message(outgoing.chat_id, outgoing.text, disable_notification=outgoing.silent)
+        keyboard = [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in outgoing.buttons
+        ]
+        await bot.send_message(
+            outgoing.chat_id,
+            outgoing.text,
+            disable_notification=outgoing.silent,
+            reply_markup=InlineKeyboardMarkup(keyboard) if keyboard else None,
+        )
     except RetryAfter as exc:  # the budget holds every process back meanwhile
         seconds = retry_after_seconds(exc)
         counters.count("telegram_rate_limited")

@@ -20,10 +20,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import override
 
 from alerts import regions
 from alerts.models import Alert
-from buildings.models import Section, Shelter
+from buildings.models import Contact, Section, Shelter
+from neighbours.services import answer_buttons
 from notifications import services
 from notifications.models import (
     MAX_REMINDER_MINUTES,
@@ -382,6 +384,7 @@ class Outgoing:
     text: str
     silent: bool
     told: Told | None = None
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()  # (label, callback data) rows
 
 
 def claim(limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
@@ -471,9 +474,16 @@ def prepare(message_id: int) -> Outgoing | None:
             _skip(message, "nothing new since the last message")
             return None
         planned, has_plan = _planned_context(event)
-        text = power_text(event, message.subscriber.language, planned, has_plan)
+        language = message.subscriber.language
         told = Told(message.subscriber_id, event.section_id, event.state, event.sequence)
-        return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent, told)
+        if event.state != PowerState.DOWN:
+            text = power_text(event, language, planned, has_plan)
+            return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent, told)
+        # Power off: whom to call, and "do you have heating / water?" for the neighbours.
+        text = power_text(event, language, planned, has_plan, _electrician(event))
+        with override(language):
+            buttons = tuple(tuple(row) for row in answer_buttons(event.section_id, on_notice=True))
+        return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent, told, buttons)
     return Outgoing(message.pk, message.subscriber.chat_id, text, message.silent)
 
 
@@ -498,6 +508,17 @@ def _planned_context(event: PowerEvent) -> tuple[Interval | None, bool]:
         f"notifications.planned:{event.pk}", lambda: schedules.planned_outage_at(event.section, began), 3600
     )
     return cast("tuple[Interval | None, bool]", planned)  # the cache holds what the default returned
+
+
+def _electrician(event: PowerEvent) -> Contact | None:
+    """The building's electrician named on its power-off notices: looked up once per event,
+    however many subscribers hear of it."""
+    found = cache.get_or_set(
+        f"notifications.electrician:{event.pk}",
+        lambda: (Contact.objects.filter(building=event.section.building_id, role=Contact.Role.ELECTRICIAN).first(),),
+        3600,
+    )
+    return cast("tuple[Contact | None]", found)[0]  # a tuple: a cached None would read as a miss
 
 
 def _skip(message: Message, why: str) -> None:

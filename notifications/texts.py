@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, override
 
 from alerts.models import Alert
-from buildings.models import Building, Section, Shelter
+from buildings.models import Building, Contact, Section, Shelter
 from schedules import days
 from schedules.days import Interval
 from schedules.models import DayStatus, ScheduleChange
@@ -126,9 +126,16 @@ def planned_context(event: PowerEvent, planned: Interval | None, has_plan: bool,
     return _("%(duration)s later than planned (%(end)s).") % {"duration": duration(-early), "end": end}
 
 
-def power_text(event: PowerEvent, language: str, planned: Interval | None = None, has_plan: bool = False) -> str:
+def power_text(
+    event: PowerEvent,
+    language: str,
+    planned: Interval | None = None,
+    has_plan: bool = False,
+    electrician: Contact | None = None,
+) -> str:
     """The message for a section's power change: where, when, how long the state before it
-    lasted, and how it compares with the schedule (`planned`: the planned outage it falls in)."""
+    lasted, how it compares with the schedule (`planned`: the planned outage it falls in),
+    and whom to call (`electrician`)."""
     section = event.section
     building = section.building
     with override(language):
@@ -144,7 +151,18 @@ def power_text(event: PowerEvent, language: str, planned: Interval | None = None
         )
         text = _power_sentence(event, facts, lasted)
         context = planned_context(event, planned, has_plan, building.tz)
-    return f"{text} {context}" if context else text
+        text = f"{text} {context}" if context else text
+        if electrician is not None:
+            text += "\n" + electrician_line(electrician)
+    return text
+
+
+def electrician_line(contact: Contact) -> str:
+    """ "⚡ Electrician: Ivan, +380671234567 (8:00–20:00)": plain text, where Telegram makes the
+    number a tap to call."""
+    ways = ", ".join(way for way in (contact.label, contact.phone, contact.telegram) if way)
+    line = _("⚡ Electrician: %(contact)s") % {"contact": ways}
+    return f"{line} ({contact.hours})" if contact.hours else line
 
 
 def _power_sentence(event: PowerEvent, facts: dict[str, str], lasted: str | None) -> str:

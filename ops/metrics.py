@@ -16,7 +16,6 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from alerts.models import Region
-from alerts.services import FETCH_RESULTS as ALERT_FETCH_RESULTS
 from alerts.services import shown
 from firmware.services import CHECK_RESULTS
 from notifications import outbox
@@ -24,6 +23,7 @@ from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
 from powerbot import counters
 from powerbot.models import SourceHealth
+from powerbot.sources import FETCH_RESULTS as SOURCE_FETCH_RESULTS
 from schedules.services import FETCH_RESULTS
 from sensors.power import last_tick
 from sensors.reports import fleet_summary
@@ -41,13 +41,15 @@ COUNTERS: dict[str, tuple[str, str]] = {
         "result",
     ),
     "alert_fetches": ("Air-raid alert source requests by result: ok, failed.", "result"),
+    "weather_fetches": ("Weather source requests by result: ok, failed.", "result"),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
 KNOWN_LABELS = {
     "deliveries": DELIVERY_RESULTS,
     "firmware_checks": CHECK_RESULTS,
     "schedule_fetches": FETCH_RESULTS,
-    "alert_fetches": ALERT_FETCH_RESULTS,
+    "alert_fetches": SOURCE_FETCH_RESULTS,
+    "weather_fetches": SOURCE_FETCH_RESULTS,
 }
 
 

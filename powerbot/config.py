@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import math
 import os
 import re
 import secrets
@@ -17,7 +18,7 @@ import time
 import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import environ  # type: ignore[import-untyped]  # django-environ ships no type information
 from django.core.exceptions import ImproperlyConfigured
@@ -31,6 +32,7 @@ _ALIAS_VARIABLE = re.compile(r"^SENSOR_ALIAS_(\d+)_(\d+)$")
 _YASNO_VARIABLE = re.compile(r"^YASNO_BUILDING_(\d+)_(STREET_QUERY|HOUSE_QUERIES)(?:_SEC_(\d+))?$")
 
 SectionRef = tuple[int, int]
+N = TypeVar("N", int, float)
 SUPPORTED_DATABASES = {"django.db.backends.sqlite3", "django.db.backends.postgresql"}
 
 
@@ -68,6 +70,23 @@ def get_int(name: str, default: int, *, minimum: int | None = None, maximum: int
         value = int(raw)
     except ValueError:
         raise ConfigError(name, f"{raw!r} is not a whole number") from None
+    return _within(name, value, minimum, maximum)
+
+
+def get_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = get_str(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(name, f"{raw!r} is not a number (write it with a dot: 50.45)") from None
+    if not math.isfinite(value):
+        raise ConfigError(name, f"{raw!r} is not a number")
+    return _within(name, value, minimum, maximum)
+
+
+def _within(name: str, value: N, minimum: N | None, maximum: N | None) -> N:
     if minimum is not None and value < minimum:
         raise ConfigError(name, f"{value} is below the minimum of {minimum}")
     if maximum is not None and value > maximum:

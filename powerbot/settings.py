@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "firmware",
     "schedules",
     "alerts",
+    "weather",
+    "neighbours",
     "ops",
     "web",
 ]
@@ -336,6 +338,32 @@ if ALERTS_FRESH_SEC <= ALERTS_POLL_SEC:
         f"{ALERTS_FRESH_SEC} must be longer than ALERTS_POLL_SEC "
         f"({ALERTS_POLL_SEC}): every answer would be stale before the next one came",
     )
+
+# --- Weather (names kept from the PowerBot seed) ---------------------------------------
+# Open-Meteo needs no key. Buildings without coordinates of their own are at WEATHER_LAT/LON.
+WEATHER_API_URL = config.get_api_url("WEATHER_API_URL", "https://api.open-meteo.com/v1/forecast")
+WEATHER_LAT = config.get_float("WEATHER_LAT", 50.45, minimum=-90, maximum=90)
+WEATHER_LON = config.get_float("WEATHER_LON", 30.52, minimum=-180, maximum=180)
+# How often each place's weather is fetched; 0 turns weather off.
+WEATHER_POLL_SEC = config.get_int("WEATHER_POLL_SEC", 900, minimum=0, maximum=86_400)
+if WEATHER_POLL_SEC and WEATHER_POLL_SEC < 60:
+    raise config.ConfigError("WEATHER_POLL_SEC", f"{WEATHER_POLL_SEC} is below the minimum of 60 (or 0: off)")
+WEATHER_FETCH_TIMEOUT_SEC = config.get_int("WEATHER_FETCH_TIMEOUT_SEC", 10, minimum=1, maximum=60)
+# Requests a minute, all places together (Open-Meteo's free use allows 600).
+WEATHER_PER_MINUTE = config.get_int("WEATHER_PER_MINUTE", 60, minimum=1, maximum=600)
+# `make demo`: weather made up from the clock, with no network.
+WEATHER_DEMO = config.get_bool("WEATHER_DEMO", False)
+if WEATHER_POLL_SEC:
+    # Every minute: each place is asked when its own WEATHER_POLL_SEC has passed (or its back-off).
+    CELERY_BEAT_SCHEDULE["poll-weather"] = {
+        "task": "weather.tasks.poll_weather",
+        "schedule": 60,
+        "options": {"expires": 60},
+    }
+
+# --- Neighbours' reports on heating and water ----------------------------------------------
+# An answer counts since the section's last power change, and for at most this many hours.
+NEIGHBOUR_REPORT_HOURS = config.get_int("NEIGHBOUR_REPORT_HOURS", 6, minimum=1, maximum=72)
 
 TELEGRAM_BOT_TOKEN = config.get_str("TELEGRAM_BOT_TOKEN")
 # python-telegram-bot's coming behaviour, now: time periods such as retry_after are timedeltas.

@@ -26,6 +26,7 @@ from powerbot.models import SourceHealth
 MAX_BODY_BYTES = 2 * 1024 * 1024  # the largest answer (Yasno's every group) is tens of kilobytes
 MAX_BACKOFF = timedelta(minutes=10)
 DEFAULT_RETRY_AFTER_SEC = 60  # a 429 without Retry-After
+FETCH_RESULTS = ("ok", "failed")  # the labels of a source's fetch counter
 
 
 class SourceError(Exception):

@@ -3,11 +3,15 @@
 from datetime import datetime
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from alerts.models import Alert
+from neighbours.models import Kind
+from neighbours.services import Tally
 from sensors.history import Period
 from sensors.models import PowerEvent, PowerState
+from sensors.status import SectionStatus
 
 
 class SensorStatusSerializer(serializers.Serializer[Any]):
@@ -36,6 +40,19 @@ class BuildingListSerializer(serializers.Serializer[Any]):
     buildings = BuildingSerializer(many=True)
 
 
+class TallySerializer(serializers.Serializer[Any]):
+    yes = serializers.IntegerField()
+    no = serializers.IntegerField()
+
+
+class NeighbourReportsSerializer(serializers.Serializer[Any]):
+    """Residents' answers that count now: since the section's last power change, within
+    NEIGHBOUR_REPORT_HOURS."""
+
+    heating = TallySerializer()
+    water = TallySerializer()
+
+
 class SectionStatusSerializer(serializers.Serializer[Any]):
     number = serializers.IntegerField(source="section.number")
     name = serializers.CharField(source="section.label")
@@ -43,6 +60,12 @@ class SectionStatusSerializer(serializers.Serializer[Any]):
     since = serializers.DateTimeField(allow_null=True)
     sensors_online = serializers.IntegerField()
     sensors_total = serializers.IntegerField()
+    reports = serializers.SerializerMethodField()
+
+    @extend_schema_field(NeighbourReportsSerializer)
+    def get_reports(self, status: SectionStatus) -> dict[str, Any]:
+        answers = self.context["reports"].get(status.section.pk, {})
+        return NeighbourReportsSerializer({kind.value: answers.get(kind, Tally()) for kind in Kind}).data
 
 
 class BuildingStatusSerializer(BuildingSerializer):

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 from alerts import services as alerts
 from alerts.models import Alert, Region
 from buildings.models import MAX_BUILDING_ID, Building, Section
+from neighbours import services as neighbours
 from powerbot.api import ERROR, JSONAPIView
 from publicapi import calendar, sensor_list
 from publicapi.authentication import HasReadKey, ReadKeyAuthentication
@@ -108,8 +109,10 @@ class BuildingStatusView(ReadOnlyView):
         building = Building.objects.filter(pk=pk).first() if pk else None
         if building is None:
             raise NotFound("Building not found")
-        building.statuses = recorded_section_statuses(building.sections.all())  # type: ignore[attr-defined]  # serialized
-        return Response(BuildingStatusSerializer(building).data)
+        sections = list(building.sections.all())
+        building.statuses = recorded_section_statuses(sections)  # type: ignore[attr-defined]  # serialized
+        reports = neighbours.tallies(sections)
+        return Response(BuildingStatusSerializer(building, context={"reports": reports}).data)
 
 
 def find_section(building_id: str, number: str) -> Section:

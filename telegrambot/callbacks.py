@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from neighbours import services as neighbours
 from notifications.services import TOGGLES
 
 BUILDINGS = re.compile(r"^b:(\d{1,4})$")  # the building list, page
@@ -21,6 +22,9 @@ SCHEDULE = re.compile(r"^sc:(\d{1,10})$")  # section pk
 REMINDER = re.compile(r"^nr$")  # the next reminder choice
 ALERTS = re.compile(r"^al$")
 SHELTER = re.compile(r"^sh:(\d{1,10})$")  # shelter pk
+ASK = re.compile(r"^q:(\d{1,10})$")  # section pk: do you have heating and water?
+# A neighbour's answer: written where the sender puts the same buttons on power-off notices.
+ANSWER = neighbours.ANSWER
 
 
 def buildings(page: int) -> str:
@@ -57,6 +61,10 @@ def schedule(section_id: int) -> str:
 
 def shelter(shelter_id: int) -> str:
     return f"sh:{shelter_id}"
+
+
+def ask(section_id: int) -> str:
+    return f"q:{section_id}"
 
 
 def language(code: str) -> str:

@@ -55,10 +55,13 @@ async def show(update: Update, shown: Screen | list[Screen]) -> None:
     if query is not None:
         notice = next((screen.notice for screen in shown if screen.notice), "")
         try:
-            await query.answer(notice or None, show_alert=bool(notice))
+            alert = next((screen.alert for screen in shown if screen.notice), False)
+            await query.answer(notice or None, show_alert=alert)
         except BadRequest as exc:  # "query is too old": the screen itself still comes
             logger.info("could not answer button press of chat %s: %s", chat_of(update).id, exc.message)
     for index, screen in enumerate(shown):
+        if not screen.text and screen.photo is None:
+            continue  # a note over the chat is all there is to show
         if query is not None and index == 0 and screen.editable and await _edit(query, screen):
             continue
         chat_id = chat_of(update).id
@@ -129,6 +132,7 @@ MENU_SCREENS: dict[str, Callable[..., Any]] = {
     "notifications": screens.notifications,
     "follow": screens.buildings,
     "alerts": screens.alert_state,
+    "contacts": screens.contacts,
     "help": screens.help,
 }
 
@@ -220,6 +224,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         ("notifications", command(screens.notifications)),
         ("schedule", command(screens.schedule)),
         ("alerts", command(screens.alert_state)),
+        ("contacts", command(screens.contacts)),
+        ("report", command(screens.ask)),
         ("menu", command(screens.menu)),
         ("help", command(screens.help)),
         ("myid", command(screens.my_id)),
@@ -247,6 +253,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         (callbacks.REMINDER, button(screens.next_reminder)),
         (callbacks.ALERTS, button(screens.alert_state)),
         (callbacks.SHELTER, button(screens.shelter, int)),
+        (callbacks.ASK, button(screens.ask, int)),
+        (callbacks.ANSWER, button(screens.answer, str, int, str, str)),
     ]:
         application.add_handler(CallbackQueryHandler(handler, pattern=pattern))
     application.add_handler(CallbackQueryHandler(button(screens.stale)))  # out of date, or forged

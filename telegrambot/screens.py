@@ -21,7 +21,9 @@ from django.utils.translation import override
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 
 from alerts import services as alerts
-from buildings.models import Building, Section, Shelter, remember_map_file_id
+from buildings.models import Building, MapPicture, Section, Shelter
+from neighbours import services as neighbours
+from neighbours.models import Kind
 from notifications import services
 from notifications.models import Subscriber
 from schedules.days import Interval, local_midnight
@@ -32,6 +34,7 @@ from sensors.models import PowerState
 from sensors.reports import fleet_summary, section_reports
 from telegrambot import callbacks, texts
 from telegrambot.charts import power_chart
+from weather.services import weather_of
 
 PAGE_SIZE = 8
 MAX_CARDS = 10  # a status message stays well under Telegram's 4,096 characters
@@ -60,6 +63,7 @@ class Screen:
     keyboard: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
     photo: bytes | str | None = None  # a picture, or Telegram's file id of one sent before
     notice: str = ""  # after a button press: a short note shown over the chat
+    alert: bool = True  # the note waits for "OK"; False: it fades by itself
     sent_photo: Callable[[str], object] | None = None  # given the photo's file id once sent
 
     @property
@@ -98,6 +102,7 @@ def _menu_labels() -> dict[str, str]:
         "notifications": _("🔔 Notifications"),
         "follow": _("🏠 Add a section"),
         "alerts": _("🚨 Alerts"),
+        "contacts": _("📞 Contacts"),
         "help": _("❓ Help"),
     }
 
@@ -118,7 +123,7 @@ def menu_action(text: str) -> str | None:
 
 def _main_menu() -> ReplyKeyboardMarkup:
     labels = _menu_labels()
-    rows = [["status", "stats"], ["notifications", "follow"], ["alerts", "help"]]
+    rows = [["status", "stats"], ["notifications", "follow"], ["alerts", "contacts"], ["help"]]
     return ReplyKeyboardMarkup(
         [[KeyboardButton(labels[action]) for action in row] for row in rows], resize_keyboard=True, is_persistent=True
     )
@@ -253,12 +258,21 @@ def _status(followed: list[Section]) -> Screen:
     now = timezone.now()
     plans = section_plans(followed, now)
     states = alerts.states_of({section.building for section in followed}) if alerts.watching() else {}
-    cards = [
-        texts.status_card(
-            report, now, plans.get(report.status.section.pk), states.get(report.status.section.building_id)
+    weather = weather_of({section.building for section in followed})
+    answers = neighbours.tallies(followed, now)
+    cards = []
+    for report in section_reports(followed, now):
+        section = report.status.section
+        cards.append(
+            texts.status_card(
+                report,
+                now,
+                plans.get(section.pk),
+                states.get(section.building_id),
+                weather.get(section.building_id),
+                answers.get(section.pk, {}),
+            )
         )
-        for report in section_reports(followed, now)
-    ]
     rows = [
         [_button(_("🔄 Refresh"), callbacks.OPEN_STATUS), _button(_("🔔 Notifications"), callbacks.OPEN_NOTIFICATIONS)]
     ]
@@ -269,6 +283,7 @@ def _status(followed: list[Section]) -> Screen:
                 _button(_("📅 Schedule"), callbacks.schedule(followed[0].pk)),
             ]
         )
+        rows += _answer_rows(followed[0].pk)
     else:
         rows += [
             [
@@ -277,10 +292,58 @@ def _status(followed: list[Section]) -> Screen:
                     callbacks.stats(section.pk, Period.DAY),
                 ),
                 _button("📅", callbacks.schedule(section.pk)),
+                _button("🔥💧", callbacks.ask(section.pk)),
             ]
             for section in followed
         ]
     return Screen("\n\n".join(cards), InlineKeyboardMarkup(rows))
+
+
+def _answer_rows(section_id: int, *, on_notice: bool = False) -> list[list[InlineKeyboardButton]]:
+    return [
+        [_button(label, data) for label, data in row]
+        for row in neighbours.answer_buttons(section_id, on_notice=on_notice)
+    ]
+
+
+# --- Heating and water: neighbours' answers ---------------------------------------------------
+
+
+@_in_language
+def ask(person: Person, subscriber: Subscriber, section_id: int | None = None) -> Screen | list[Screen]:
+    """The question, for one section or each section followed; with none followed, the
+    resident chooses their section first."""
+    if section_id is None:
+        followed = _sections(subscriber)[:MAX_CHARTS]
+        if not followed:
+            listing = _building_list(0)
+            return Screen(f"{texts.choose_section_to_answer()}\n\n{listing.text}", listing.keyboard)
+    else:
+        followed = list(Section.objects.filter(pk=section_id))
+        if not followed:
+            return _status_or_choice(subscriber, notice=texts.stale_button())
+    answers = neighbours.tallies(followed)
+    return [
+        Screen(
+            texts.ask_answers(section, answers.get(section.pk, {})),
+            InlineKeyboardMarkup([*_answer_rows(section.pk), [_button(_("◀ Status"), callbacks.OPEN_STATUS)]]),
+        )
+        for section in followed
+    ]
+
+
+@_in_language
+def answer(person: Person, subscriber: Subscriber, where: str, section_id: int, kind: str, yes: str) -> Screen:
+    """A resident's answer: on a card, the card comes back with the new count; on a notice,
+    only a thank-you (the notice stays as it was)."""
+    section = Section.objects.filter(pk=section_id).first()
+    if section is None:
+        return _status_or_choice(subscriber, notice=texts.stale_button())
+    neighbours.answer(person.user_id, section, Kind(kind), yes == "1")
+    thanks = texts.answer_noted(Kind(kind), yes == "1")
+    if where == "n":
+        return Screen("", notice=thanks, alert=False)
+    return replace(_status_or_choice(subscriber), notice=thanks, alert=False)
 
 
 @_in_language
@@ -391,15 +454,39 @@ def shelter(person: Person, subscriber: Subscriber, shelter_id: int) -> Screen:
     found = Shelter.objects.select_related("building").filter(pk=shelter_id).first()
     if found is None:  # deleted since the button was shown
         return Screen(texts.menu(), _main_menu(), notice=texts.stale_button())
-    text = texts.shelter_card(found)
     back = InlineKeyboardMarkup([[_button(_("◀ Alerts and shelters"), callbacks.OPEN_ALERTS)]])
-    if not found.map_image:
-        return Screen(text, back)
-    if found.telegram_file_id:
-        return Screen(text, back, photo=found.telegram_file_id)
-    return Screen(
-        text, back, photo=bytes(found.map_image), sent_photo=partial(remember_map_file_id, found.pk, found.map_version)
-    )
+    return _with_map(found, texts.shelter_card(found), back)
+
+
+def _with_map(owner: MapPicture, text: str, keyboard: InlineKeyboardMarkup | None = None) -> Screen:
+    """The text under the owner's map, if it has one: uploaded to Telegram the first time,
+    then sent by its file id."""
+    if not owner.map_type:  # no map; the bytes themselves are read only when sent
+        return Screen(text, keyboard)
+    if owner.telegram_file_id:
+        return Screen(text, keyboard, photo=owner.telegram_file_id)
+    remember = partial(type(owner).remember_file_id, owner.pk, owner.map_version)
+    return Screen(text, keyboard, photo=bytes(owner.map_image or b""), sent_photo=remember)
+
+
+# --- Contacts ---------------------------------------------------------------------------------
+
+
+@_in_language
+def contacts(person: Person, subscriber: Subscriber) -> Screen | list[Screen]:
+    """The contacts of each building followed, with its map: under the map when they fit a
+    caption, after it when they do not."""
+    followed = _buildings(subscriber)[:MAX_CHARTS]
+    if not followed:
+        return _status_or_choice(subscriber)
+    screens = []
+    for building in followed:
+        text = texts.contacts(building, list(building.contacts.all()))
+        if not building.map_type or texts.fits_caption(text):
+            screens.append(_with_map(building, text))
+        else:
+            screens += [_with_map(building, f"🗺 <b>{escape(building.name)}</b>"), Screen(text)]
+    return screens
 
 
 # --- Preferences ----------------------------------------------------------------------------

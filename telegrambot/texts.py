@@ -13,7 +13,9 @@ from django.utils.translation import ngettext
 
 from alerts.models import Alert, State
 from alerts.services import RegionState
-from buildings.models import Building, Section, Shelter
+from buildings.models import Building, Contact, Section, Shelter
+from neighbours.models import Kind
+from neighbours.services import Tally
 from notifications import texts as notification_texts
 from notifications.models import Subscriber
 from notifications.texts import countdown, day_plan_text, duration
@@ -25,6 +27,8 @@ from schedules.versus import PlannedVersusActual
 from sensors.history import Period, SectionStats
 from sensors.models import PowerCause, PowerState
 from sensors.reports import FleetSummary, SectionReport
+from weather.codes import conditions
+from weather.services import Weather
 
 BAR_CELLS = 10
 CAPTION_MAX = 1024  # Telegram's limit on a photo's caption, as the reader sees it
@@ -113,7 +117,12 @@ def schedule_line(plan: SectionPlan, building: Building, now: datetime) -> str:
 
 
 def status_card(
-    report: SectionReport, now: datetime, plan: SectionPlan | None = None, alert: RegionState | None = None
+    report: SectionReport,
+    now: datetime,
+    plan: SectionPlan | None = None,
+    alert: RegionState | None = None,
+    weather: Weather | None = None,
+    answers: dict[Kind, Tally] | None = None,
 ) -> str:
     status, today = report.status, report.today
     section = status.section
@@ -157,8 +166,102 @@ def status_card(
         lines.append(schedule_line(plan, building, now))
     if alert is not None:
         lines.append(alert_line(alert, building, now))
+    if weather is not None:
+        lines.append(weather_line(weather, building, now, outage=status.state == PowerState.DOWN))
+    lines += [answers_line(kind, tally) for kind, tally in sorted((answers or {}).items())]
     lines.append(_("Updated at %(time)s") % {"time": timezone.localtime(now, building.tz).strftime("%H:%M:%S")})
     return "\n".join(lines)
+
+
+def degrees(temperature: float) -> str:
+    """ "+3 °C", "−7 °C", "0 °C": rounded to a degree, the sign always shown."""
+    whole = round(temperature)
+    return f"{'+' if whole > 0 else '−' if whole < 0 else ''}{abs(whole)} °C"
+
+
+def weather_line(weather: Weather, building: Building, now: datetime, *, outage: bool) -> str:
+    """ "🌡 −2 °C, ☁️ overcast"; its time when it is old; during an outage, the coldest hour
+    of the next twelve (people decide about heating by it)."""
+    emoji, words = conditions(weather.code)
+    line = _("🌡 %(temperature)s, %(emoji)s %(conditions)s") % {
+        "temperature": degrees(weather.temperature),
+        "emoji": emoji,
+        "conditions": words,
+    }
+    if weather.stale(now):
+        line += " " + _("(as of %(time)s, %(age)s ago)") % {
+            "time": clock(weather.answered_at, building, now),
+            "age": duration(now - weather.answered_at),
+        }
+    if outage and weather.coldest is not None and weather.coldest_at is not None:
+        line += "; " + _("down to %(temperature)s by %(time)s") % {
+            "temperature": degrees(weather.coldest),
+            "time": timezone.localtime(weather.coldest_at, building.tz).strftime("%H:%M"),
+        }
+    return line
+
+
+def answers_line(kind: Kind, tally: Tally) -> str:
+    """ "🔥 Heating: 8 yes · 2 no ▓▓▓▓▓▓▓▓░░" (the bar is the share of yes)."""
+    line = (
+        _("🔥 Heating: %(yes)d yes · %(no)d no %(bar)s")
+        if kind == Kind.HEATING
+        else _("💧 Water: %(yes)d yes · %(no)d no %(bar)s")
+    )
+    return line % {"yes": tally.yes, "no": tally.no, "bar": bar(tally.yes, tally.total)}
+
+
+def ask_answers(section: Section, answers: dict[Kind, Tally]) -> str:
+    lines = [
+        f"🏠 <b>{place(section)}</b>",
+        _("Do you have heating and water? Neighbours see how many say yes and no, until the power changes."),
+    ]
+    return "\n".join(lines + [answers_line(kind, tally) for kind, tally in sorted(answers.items())])
+
+
+def choose_section_to_answer() -> str:
+    return _("Choose your section first: then you can tell neighbours whether you have heating and water.")
+
+
+def answer_noted(kind: Kind, available: bool) -> str:
+    if kind == Kind.HEATING:
+        return _("Thank you: heating, yes.") if available else _("Thank you: no heating.")
+    return _("Thank you: water, yes.") if available else _("Thank you: no water.")
+
+
+def contact_line(contact: Contact) -> str:
+    """ "⚡ Electrician (Ivan): +380671234567, @ivan · 8:00–20:00 · note": Telegram makes the
+    number a tap to call and the username a tap to write."""
+    name = escape(contact.get_role_display())
+    if contact.label:
+        name = f"{escape(contact.label)} ({name})" if contact.role != Contact.Role.OTHER else escape(contact.label)
+    ways = [contact.phone] if contact.phone else []
+    if contact.telegram:
+        ways.append(escape(contact.telegram))
+    parts = [f"{ROLE_MARKS.get(contact.role, '📞')} <b>{name}</b>: {', '.join(ways)}"]
+    parts += [escape(extra) for extra in (contact.hours, contact.note) if extra]
+    return " · ".join(parts)
+
+
+ROLE_MARKS: dict[str, str] = {
+    Contact.Role.SECURITY: "🛡",
+    Contact.Role.PLUMBER: "🔧",
+    Contact.Role.ELECTRICIAN: "⚡",
+    Contact.Role.LIFT: "🛗",
+    Contact.Role.MANAGEMENT: "🏢",
+}
+
+
+def contacts(building: Building, listed: Sequence[Contact]) -> str:
+    lines = [_("📞 <b>Contacts of %(building)s</b>") % {"building": escape(building.name)}]
+    lines += [contact_line(contact) for contact in listed] or [
+        _("No contacts listed for this building yet: ask its management to add them.")
+    ]
+    return "\n".join(lines)
+
+
+def fits_caption(text: str) -> bool:
+    return _telegram_length(text) <= CAPTION_MAX
 
 
 def _day_lines(day: PlannedDay, plan: SectionPlan, label: str) -> list[str]:

@@ -58,6 +58,8 @@ def test_the_admin_edits_a_buildings_region_and_refuses_a_name(admin_client, mak
         "sections-INITIAL_FORMS": "0",
         "shelters-TOTAL_FORMS": "0",
         "shelters-INITIAL_FORMS": "0",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
     }
     page = admin_client.post("/admin/buildings/building/10/change/", form).content.decode()
     assert "is not an alert region: write its number" in page
@@ -74,7 +76,7 @@ def picture(kind: str, size: tuple[int, int] = (40, 30)) -> bytes:
 @pytest.mark.parametrize(
     ("upload", "problem"),
     [
-        (SimpleUploadedFile("map.png", b"not a picture", "image/png"), "Завантажте коректне зображення"),
+        (SimpleUploadedFile("map.png", b"not a picture", "image/png"), "This file is not a picture that can be read"),
         (SimpleUploadedFile("map.gif", picture("GIF"), "image/gif"), "A GIF picture: use PNG, JPEG or WebP."),
     ],
 )

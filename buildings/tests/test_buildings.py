@@ -63,6 +63,8 @@ def test_admin_edit_changes_section_count_and_names(admin_client, make_building)
         "sections-MAX_NUM_FORMS": "1000",
         "shelters-TOTAL_FORMS": "0",
         "shelters-INITIAL_FORMS": "0",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
     }
     for index, section in enumerate(sections):
         form |= {
@@ -107,6 +109,8 @@ def test_a_section_with_history_subscribers_or_a_broadcast_is_kept(admin_client,
         "sections-INITIAL_FORMS": "0",
         "shelters-TOTAL_FORMS": "0",
         "shelters-INITIAL_FORMS": "0",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
     }
     page = admin_client.post(f"/admin/buildings/building/{building.pk}/change/", form)
     assert page.status_code == 200 and "still have power events" in page.content.decode()

@@ -60,6 +60,7 @@ def test_first_time_user_in_english_is_answered_in_english(bot, london):
         "🔔 Notifications",
         "🏠 Add a section",
         "🚨 Alerts",
+        "📞 Contacts",
         "❓ Help",
     ]
     john.tap("London")
