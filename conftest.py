@@ -126,6 +126,10 @@ def _isolated_settings(settings) -> None:
     settings.ALERTS_CITY_UID_ALERTS_IN_UA = settings.ALERTS_CITY_ID_UKRAINEALARM = "31"
     settings.ALERTS_POLL_SEC, settings.ALERTS_FRESH_SEC = 15, 120
     settings.ALERTS_IN_UA_PER_MINUTE, settings.ALERTS_UKRAINEALARM_PER_MINUTE = 8, 20
+    settings.WEATHER_API_URL = "http://127.0.0.1:9/v1/forecast"  # nothing listens: the open_meteo fixture's
+    settings.WEATHER_LAT, settings.WEATHER_LON = 50.45, 30.52
+    settings.WEATHER_POLL_SEC, settings.WEATHER_PER_MINUTE, settings.WEATHER_DEMO = 900, 60, False
+    settings.NEIGHBOUR_REPORT_HOURS = 6
 
 
 @pytest.fixture(autouse=True)
@@ -690,6 +694,19 @@ def alert_sources(settings) -> Iterator[tuple[Any, Any]]:
         yield in_ua, ukrainealarm
     for client in (clients.ALERTS_IN_UA, clients.UKRAINEALARM):
         client.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with its fake server
+
+
+@pytest.fixture
+def open_meteo(settings) -> Iterator[Any]:
+    """The fake Open-Meteo, with the project pointed at it and a short timeout."""
+    from testsupport.fake_open_meteo import FakeOpenMeteo
+    from weather import clients
+
+    with FakeOpenMeteo() as fake:
+        settings.WEATHER_API_URL = fake.url
+        settings.WEATHER_FETCH_TIMEOUT_SEC = 1
+        yield fake
+    clients.OPEN_METEO.wait_for_abandoned(timeout=10)  # a fetch the test gave up on ends with the fake server
 
 
 @pytest.fixture

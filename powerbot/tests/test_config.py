@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -41,6 +42,20 @@ def test_integers_are_checked(environ, raw, problem):
     environ(SENSOR_TIMEOUT_SEC=raw)
     with pytest.raises(config.ConfigError, match=f"SENSOR_TIMEOUT_SEC: .*{problem}"):
         config.get_int("SENSOR_TIMEOUT_SEC", 150, minimum=1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ("50,45", "'50,45' is not a number (write it with a dot: 50.45)"),
+        ("nan", "'nan' is not a number"),
+        ("91", "91.0 is above the maximum of 90"),
+    ],
+)
+def test_coordinates_are_checked(environ, raw, problem):
+    environ(WEATHER_LAT=raw)
+    with pytest.raises(config.ConfigError, match=f"Environment variable WEATHER_LAT: {re.escape(problem)}"):
+        config.get_float("WEATHER_LAT", 50.45, minimum=-90, maximum=90)
 
 
 def test_uuid_building_map_accepts_every_separator():
@@ -119,6 +134,8 @@ def test_unparseable_database_url_names_the_variable(environ):
         ("LOG_LEVEL", "loud"),
         ("METRICS_ALLOWED_IPS", "10.0.0.0/8, intranet"),
         ("METRICS_FLUSH_SEC", "-1"),
+        ("WEATHER_POLL_SEC", "30"),
+        ("WEATHER_LAT", "north"),
     ],
 )
 def test_start_up_stops_on_a_bad_value_and_names_it(name, value):
