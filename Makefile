@@ -41,9 +41,11 @@ demo: export SENSOR_API_KEY := $(or $(SENSOR_API_KEY),demo-sensor-key)
 demo: export SENSOR_PUBLIC_API_KEY := $(or $(SENSOR_PUBLIC_API_KEY),demo-read-key)
 demo: export SENSOR_TIMEOUT_SEC = 30
 demo: export ALERTS_DEMO := $(or $(ALERTS_DEMO),1)
+demo: export WEATHER_DEMO := $(or $(WEATHER_DEMO),1)
 demo: migrate static
 	$(BIN)/python manage.py import_mappings demo/buildings.yaml
 	$(BIN)/python manage.py import_schedule demo/schedules.yaml
+	$(BIN)/python manage.py set_map 1 demo/shevchenka-1-map.png
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python manage.py runall --port $(PORT) --demo
 
 # The checks first: a formatting, lint or type error names its file and line and stops the run.

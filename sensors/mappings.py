@@ -19,7 +19,16 @@ import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 
-from buildings.models import ALERT_REGION, MAX_BUILDING_ID, MAX_SECTIONS, SCHEDULE_GROUP, Building, Section, Shelter
+from buildings.models import (
+    ALERT_REGION,
+    MAX_BUILDING_ID,
+    MAX_SECTIONS,
+    SCHEDULE_GROUP,
+    Building,
+    Contact,
+    Section,
+    Shelter,
+)
 from powerbot import yamlfiles
 from powerbot.reprs import shown
 from sensors.models import Sensor, SensorAlias, uuid_key
@@ -42,12 +51,14 @@ FIELDS = {
         "alert_region",
         "alert_region_ukrainealarm",
         "shelters",
+        "contacts",
         "public",
     },
     "sensors": {"uuid", "building", "section", "canonical", "name", "comment", "enabled"},
     "aliases": {"sensor", "building", "section"},
 }
 SHELTER_FIELDS = ("name", "address", "distance_m", "opening_hours", "description")
+CONTACT_FIELDS = ("role", "label", "phone", "telegram", "hours", "note")
 REQUIRED = {"buildings": {"id", "name"}, "sensors": {"uuid", "building", "section"}, "aliases": FIELDS["aliases"]}
 
 
@@ -117,7 +128,7 @@ def import_document(
 
 def export_document() -> dict[str, list[dict[str, Any]]]:
     buildings = []
-    for building in Building.objects.prefetch_related("sections", "shelters").order_by("id"):
+    for building in Building.objects.prefetch_related("sections", "shelters", "contacts").order_by("id"):
         entry = {
             "id": building.id,
             "name": building.name,
@@ -143,6 +154,8 @@ def export_document() -> dict[str, list[dict[str, Any]]]:
             for shelter in building.shelters.all()
         ]:
             entry["shelters"] = shelters
+        if contacts := [_contact_entry(contact) for contact in building.contacts.all()]:
+            entry["contacts"] = contacts
         buildings.append(entry)
     sensors = [
         {
@@ -257,6 +270,7 @@ class _Importer:
         outcome = _save_if_changed(building, wanted, created=existing is None)
         changed = "section_schedule_groups" in entry and self.section_groups(building, entry["section_schedule_groups"])
         changed |= "shelters" in entry and self.shelters(building, entry["shelters"])
+        changed |= "contacts" in entry and self.contacts(building, entry["contacts"])
         return "updated" if changed and outcome == "unchanged" else outcome
 
     def shelters(self, building: Building, listed: Any) -> bool:
@@ -288,6 +302,27 @@ class _Importer:
         if existing:
             Shelter.objects.filter(pk__in=[shelter.pk for shelter in existing.values()]).delete()
         return changed or bool(existing)
+
+    def contacts(self, building: Building, listed: Any) -> bool:
+        """The building's contacts become those listed, in the file's order."""
+        if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
+            raise _EntryError("contacts must be a list of mappings, e.g. [{role: electrician, phone: '+380...'}]")
+        wanted = []
+        for number, item in enumerate(listed, 1):
+            if extra := set(item) - set(CONTACT_FIELDS):
+                raise _EntryError(f"contacts {number}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
+            contact = Contact(building=building, position=number)
+            for name in CONTACT_FIELDS:
+                setattr(contact, name, _text(item, name, Contact.Role.OTHER if name == "role" else ""))
+            try:
+                contact.full_clean(exclude=["building"])
+            except ValidationError as exc:
+                raise _EntryError(f"contacts {number}: {_describe(exc)}") from None
+            contact.save()  # what it is saved as (a compact number, @username) is compared below
+            wanted.append(contact)
+        existing = [_contact_entry(contact) for contact in building.contacts.exclude(pk__in=[c.pk for c in wanted])]
+        building.contacts.exclude(pk__in=[contact.pk for contact in wanted]).delete()
+        return existing != [_contact_entry(contact) for contact in wanted]
 
     def section_groups(self, building: Building, groups: Any) -> bool:
         """Each listed section's own schedule group; the others have none of their own.
@@ -351,6 +386,10 @@ def _save_if_changed(obj: Building | Sensor | Shelter, wanted: dict[str, Any], *
     # Only the file's fields: heartbeats and operators may be writing the others now.
     obj.save(update_fields=list(wanted))
     return "updated"
+
+
+def _contact_entry(contact: Contact) -> dict[str, str]:
+    return {field: value for field in CONTACT_FIELDS if (value := getattr(contact, field))}
 
 
 def _describe(error: ValidationError) -> str:

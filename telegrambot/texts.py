@@ -426,6 +426,8 @@ def help_text(operator: bool) -> str:
         "/stats [day|week|month]: outages and a chart\n"
         "/schedule: planned outages today and tomorrow\n"
         "/alerts: air-raid alerts and shelters\n"
+        "/contacts: whom to call about the building, and its map\n"
+        "/report: tell neighbours whether you have heating and water\n"
         "/notifications: what I tell you, and the sections you follow\n"
         "/start: follow a building and section\n"
         "/quiet 23 7: quiet hours (/quiet off to end them)\n"

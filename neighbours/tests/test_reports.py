@@ -3,8 +3,6 @@ winning; counted since the section's last power change and for NEIGHBOUR_REPORT_
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from django.utils import timezone
 

@@ -4,6 +4,7 @@ electrician and asks whether heating and water still work; power back asks nothi
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def london(make_building) -> Section:
     return section
 
 
-def buttons(params: dict) -> list[tuple[str, str]]:
+def buttons(params: dict[str, Any]) -> list[tuple[str, str]]:
     markup = params.get("reply_markup")
     rows = (json.loads(markup) if isinstance(markup, str) else markup or {}).get("inline_keyboard", [])
     return [(button["text"], button["callback_data"]) for row in rows for button in row]

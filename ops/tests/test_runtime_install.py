@@ -144,6 +144,15 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
             timeout=60,
         )
         assert imported.returncode == 0, imported.stderr
+        mapped = subprocess.run(  # Pillow makes the map the size Telegram shows: a runtime dependency
+            [".venv/bin/python", "manage.py", "set_map", "1", "demo/shevchenka-1-map.png"],
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert mapped.returncode == 0 and "image/png" in mapped.stdout, mapped.stderr
         assert served.get_json("/api/v1/public/sections/1/2/schedule")["group"] == "3.2"
         assert b"BEGIN:VEVENT" in fetch(f"{root}/api/v1/public/sections/1/2/schedule.ics?api_key={READ_KEY}")[2]
         assert served.get_json("/api/v1/ready")["checks"] == {
@@ -169,6 +178,8 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
         assert "Section 2" in card.params["text"]
         telegram.wait_for(lambda: notices("🏠"), timeout=30)
         assert "📅" in notices("🏠")[0]  # the status card, with its schedule line
+        contacts = resident.send("/contacts", timeout=30)
+        assert contacts.method == "sendPhoto" and "Ivan, duty electrician" in contacts.params["caption"]
 
         def state() -> str:
             return served.get_json("/api/v1/public/buildings/1/status")["sections"][1]["state"]

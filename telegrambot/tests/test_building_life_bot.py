@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zoneinfo
 from datetime import datetime
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -29,7 +30,7 @@ def labels(call) -> list[str]:
     return [button["text"] for row in keyboard(call.params) for button in row]
 
 
-def last_answer(telegram) -> dict:
+def last_answer(telegram) -> dict[str, Any]:
     return telegram.wait_for(lambda: (calls := telegram.calls_to("answerCallbackQuery")) and calls[-1].params)
 
 
@@ -195,7 +196,9 @@ def test_the_map_comes_with_the_contacts_uploaded_once_then_by_its_file_id(olena
 
 def test_contacts_too_long_for_a_caption_follow_the_map(olena, listed):
     for n in range(12):
-        Contact.objects.create(building=listed, role=Contact.Role.SECURITY, phone=f"+38050000000{n % 10}", note="x" * 90)
+        Contact.objects.create(
+            building=listed, role=Contact.Role.SECURITY, phone=f"+38050000000{n % 10}", note="x" * 90
+        )
     listed.set_map(prepared(picture((400, 300))))
     listed.save()
     olena.send("/contacts", replies=2)

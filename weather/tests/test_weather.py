@@ -68,8 +68,10 @@ def test_each_place_is_asked_again_after_the_poll_interval(kyiv, time_machine):
         ({"body": b'{"current": {"temperature_2m": 1, "weather_code": 300}}'}, "not a WMO code"),
         ({"body": b'{"error": true, "reason": "Cannot initialize WeatherVariable"}'}, "not an object with the current"),
         (
-            {"body": b'{"current": {"temperature_2m": 1, "weather_code": 3}, "hourly": {"time": ["soon"], '
-            b'"temperature_2m": [1]}}'},
+            {
+                "body": b'{"current": {"temperature_2m": 1, "weather_code": 3}, "hourly": {"time": ["soon"], '
+                b'"temperature_2m": [1]}}'
+            },
             "not a time",
         ),
     ],
