@@ -413,6 +413,26 @@ def at_once() -> Callable[[Callable[[], Any], int], None]:
     return run
 
 
+INLINES = ("sections", "shelters", "contacts")  # the building's admin page edits these with it
+
+
+def building_form(**fields: Any) -> dict[str, Any]:
+    """A building's admin change form, as posted: one section, no inline rows; `fields` add
+    to it or change it (inline rows come with their TOTAL_FORMS)."""
+    return {
+        "name": "London",
+        "address": "",
+        "section_count": "1",
+        "default_section": "1",
+        **{
+            f"{inline}-{count}_FORMS": "0"
+            for inline in ("sections", "shelters", "contacts")
+            for count in ("TOTAL", "INITIAL")
+        },
+        **fields,
+    }
+
+
 def project_env(database_url: str, **extra: str) -> dict[str, str]:
     """This process's environment for a manage.py or gunicorn of the project on `database_url`,
     with the tests' keys and none of the shell's SENSOR_* settings."""

@@ -15,7 +15,7 @@ from alerts import services
 from alerts.models import Alert, Region, Source, State
 from buildings.admin import ShelterForm
 from buildings.models import Building, Shelter
-from conftest import READ_KEY
+from conftest import READ_KEY, building_form
 from sensors.mappings import MappingError, export_document, import_document
 
 pytestmark = pytest.mark.django_db
@@ -49,18 +49,7 @@ def test_a_bad_alert_region_in_the_mapping_file_is_refused(value):
 
 def test_the_admin_edits_a_buildings_region_and_refuses_a_name(admin_client, make_building):
     make_building(id=10, sections=1)
-    form = {
-        "name": "London",
-        "section_count": "1",
-        "default_section": "1",
-        "alert_region": "Kyiv",
-        "sections-TOTAL_FORMS": "0",
-        "sections-INITIAL_FORMS": "0",
-        "shelters-TOTAL_FORMS": "0",
-        "shelters-INITIAL_FORMS": "0",
-        "contacts-TOTAL_FORMS": "0",
-        "contacts-INITIAL_FORMS": "0",
-    }
+    form = building_form(alert_region="Kyiv")
     page = admin_client.post("/admin/buildings/building/10/change/", form).content.decode()
     assert "is not an alert region: write its number" in page
     response = admin_client.post("/admin/buildings/building/10/change/", {**form, "alert_region": "27"})

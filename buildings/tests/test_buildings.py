@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from buildings.models import Building
+from conftest import building_form
 
 pytestmark = pytest.mark.django_db
 
@@ -49,23 +50,7 @@ def test_sections_with_sensors_cannot_be_removed(make_building, make_sensor):
 def test_admin_edit_changes_section_count_and_names(admin_client, make_building):
     building = make_building(sections=3)
     sections = list(building.sections.all())
-    form = {
-        "name": "London",
-        "address": "",
-        "section_count": "2",
-        "default_section": "1",
-        "latitude": "",
-        "longitude": "",
-        "timezone": "",
-        "sections-TOTAL_FORMS": "3",
-        "sections-INITIAL_FORMS": "3",
-        "sections-MIN_NUM_FORMS": "0",
-        "sections-MAX_NUM_FORMS": "1000",
-        "shelters-TOTAL_FORMS": "0",
-        "shelters-INITIAL_FORMS": "0",
-        "contacts-TOTAL_FORMS": "0",
-        "contacts-INITIAL_FORMS": "0",
-    }
+    form = building_form(section_count="2", **{"sections-TOTAL_FORMS": "3", "sections-INITIAL_FORMS": "3"})
     for index, section in enumerate(sections):
         form |= {
             f"sections-{index}-id": section.pk,
@@ -100,19 +85,7 @@ def test_a_section_with_history_subscribers_or_a_broadcast_is_kept(admin_client,
     problem = str(raised.value)
     assert "sections [3] still have power events" in problem and "sections [3] still have subscriptions" in problem
     assert "sections [2] still have broadcasts" in problem
-    form = {
-        "name": "London",
-        "address": "",
-        "section_count": "1",
-        "default_section": "1",
-        "sections-TOTAL_FORMS": "0",
-        "sections-INITIAL_FORMS": "0",
-        "shelters-TOTAL_FORMS": "0",
-        "shelters-INITIAL_FORMS": "0",
-        "contacts-TOTAL_FORMS": "0",
-        "contacts-INITIAL_FORMS": "0",
-    }
-    page = admin_client.post(f"/admin/buildings/building/{building.pk}/change/", form)
+    page = admin_client.post(f"/admin/buildings/building/{building.pk}/change/", building_form())
     assert page.status_code == 200 and "still have power events" in page.content.decode()
     assert building.sections.count() == 3 and PowerEvent.objects.filter(section=section_3).exists()
 

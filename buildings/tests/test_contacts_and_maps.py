@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from buildings.models import Building, Contact
+from conftest import building_form
 
 pytestmark = pytest.mark.django_db
 
@@ -18,22 +19,6 @@ def picture(kind: str, size: tuple[int, int], mode: str = "RGB", **save: object)
     data = io.BytesIO()
     Image.new(mode, size, "navy" if mode == "RGB" else 1).save(data, kind, **save)
     return data.getvalue()
-
-
-def form(**extra: object) -> dict[str, object]:
-    return {
-        "name": "London",
-        "address": "",
-        "section_count": "1",
-        "default_section": "1",
-        "sections-TOTAL_FORMS": "0",
-        "sections-INITIAL_FORMS": "0",
-        "shelters-TOTAL_FORMS": "0",
-        "shelters-INITIAL_FORMS": "0",
-        "contacts-TOTAL_FORMS": "0",
-        "contacts-INITIAL_FORMS": "0",
-        **extra,
-    }
 
 
 def contact(index: int, **fields: str) -> dict[str, str]:
@@ -48,7 +33,7 @@ def london(make_building) -> Building:
 def test_contacts_are_kept_in_order_with_numbers_telegram_recognises(admin_client, london):
     response = admin_client.post(
         "/admin/buildings/building/10/change/",
-        form(
+        building_form(
             **{"contacts-TOTAL_FORMS": "3"},
             **contact(0, position="2", role="plumber", phone="+380 (44) 000-00-02"),
             **contact(1, position="1", role="electrician", label="Ivan", phone="+380671234567", hours="8–20"),
@@ -74,7 +59,7 @@ def test_contacts_are_kept_in_order_with_numbers_telegram_recognises(admin_clien
 )
 def test_a_contact_that_cannot_be_reached_is_refused_with_the_reason(admin_client, london, fields, problem):
     page = admin_client.post(
-        "/admin/buildings/building/10/change/", form(**{"contacts-TOTAL_FORMS": "1"}, **contact(0, **fields))
+        "/admin/buildings/building/10/change/", building_form(**{"contacts-TOTAL_FORMS": "1"}, **contact(0, **fields))
     )
     assert page.status_code == 200 and problem in page.content.decode()
     assert not Contact.objects.exists()
@@ -84,7 +69,7 @@ def test_a_big_photo_of_the_map_is_made_the_size_telegram_shows(admin_client, lo
     exif = Image.Exif()
     exif[0x0112] = 6  # taken with the phone on its side: shown turned a quarter
     upload = SimpleUploadedFile("map.jpg", picture("JPEG", (4000, 3000), exif=exif), "image/jpeg")
-    response = admin_client.post("/admin/buildings/building/10/change/", form(map_upload=upload))
+    response = admin_client.post("/admin/buildings/building/10/change/", building_form(map_upload=upload))
     assert response.status_code == 302
     london.refresh_from_db()
     stored = Image.open(io.BytesIO(bytes(london.map_image or b"")))
@@ -94,7 +79,7 @@ def test_a_big_photo_of_the_map_is_made_the_size_telegram_shows(admin_client, lo
 
 def test_a_drawn_plan_stays_a_sharp_png(admin_client, london):
     upload = SimpleUploadedFile("plan.png", picture("PNG", (600, 400)), "image/png")
-    admin_client.post("/admin/buildings/building/10/change/", form(map_upload=upload))
+    admin_client.post("/admin/buildings/building/10/change/", building_form(map_upload=upload))
     london.refresh_from_db()
     assert london.map_type == "image/png" and Image.open(io.BytesIO(bytes(london.map_image or b""))).size == (600, 400)
 
@@ -112,7 +97,7 @@ def test_a_map_that_is_not_a_usable_picture_is_refused_and_the_old_one_kept(admi
     london.set_map(None)
     london.telegram_file_id = "kept"
     london.save()
-    page = admin_client.post("/admin/buildings/building/10/change/", form(map_upload=upload))
+    page = admin_client.post("/admin/buildings/building/10/change/", building_form(map_upload=upload))
     assert page.status_code == 200 and problem in page.content.decode()
     london.refresh_from_db()
     assert london.telegram_file_id == "kept" and london.map_version == 1
@@ -120,9 +105,9 @@ def test_a_map_that_is_not_a_usable_picture_is_refused_and_the_old_one_kept(admi
 
 def test_a_new_map_or_none_forgets_telegrams_copy_of_the_old(admin_client, london):
     upload = SimpleUploadedFile("plan.png", picture("PNG", (60, 40)), "image/png")
-    admin_client.post("/admin/buildings/building/10/change/", form(map_upload=upload))
+    admin_client.post("/admin/buildings/building/10/change/", building_form(map_upload=upload))
     Building.objects.filter(pk=10).update(telegram_file_id="photo-1")
-    admin_client.post("/admin/buildings/building/10/change/", form(remove_map="on"))
+    admin_client.post("/admin/buildings/building/10/change/", building_form(remove_map="on"))
     london.refresh_from_db()
     assert (london.map_image, london.map_type, london.telegram_file_id, london.map_version) == (None, "", "", 2)
 
