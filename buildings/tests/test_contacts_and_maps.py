@@ -4,11 +4,14 @@ recognises them, a map checked to be a picture and made the size Telegram shows.
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image
+from PIL import Image, ImageDraw
 
+from buildings.maps import prepared
 from buildings.models import Building, Contact
 from conftest import building_form
 
@@ -182,3 +185,63 @@ def test_set_map_gives_a_building_or_a_shelter_its_map(london, tmp_path):
     call_command("set_map", "10", "-")
     london.refresh_from_db()
     assert london.map_image is None and london.map_version == 2
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def text_chunk_bomb() -> bytes:
+    """A 10×10 PNG whose compressed text chunk inflates to 50 MB (about 50 kB on disk)."""
+    small = picture("PNG", (10, 10))
+    bomb = png_chunk(b"zTXt", b"key\x00\x00" + zlib.compress(b"\x00" * 50_000_000, 9))
+    return small[:33] + bomb + small[33:]
+
+
+def test_a_png_whose_text_inflates_past_pillows_limit_is_refused_not_a_500(admin_client, london, tmp_path):
+    upload = SimpleUploadedFile("plan.png", text_chunk_bomb(), "image/png")
+    page = admin_client.post("/admin/buildings/building/10/change/", building_form(map_upload=upload))
+    assert page.status_code == 200 and "not a picture that can be read" in page.content.decode()
+    from django.core.management import CommandError, call_command
+
+    (tmp_path / "plan.png").write_bytes(text_chunk_bomb())
+    with pytest.raises(CommandError, match="not a picture that can be read"):
+        call_command("set_map", "10", str(tmp_path / "plan.png"))
+
+
+def test_a_phones_jpeg_with_a_second_picture_inside_is_taken_as_a_jpeg(admin_client, london):
+    data = io.BytesIO()
+    Image.new("RGB", (400, 300), "red").save(data, "MPO", save_all=True, append_images=[Image.new("RGB", (400, 300))])
+    upload = SimpleUploadedFile("photo.jpg", data.getvalue(), "image/jpeg")
+    assert (
+        admin_client.post("/admin/buildings/building/10/change/", building_form(map_upload=upload)).status_code == 302
+    )
+    london.refresh_from_db()
+    stored = Image.open(io.BytesIO(bytes(london.map_image or b"")))
+    assert (london.map_type, stored.format, stored.getpixel((10, 10))[0] > 200) == ("image/jpeg", "JPEG", True)
+
+
+@pytest.mark.parametrize("mode", ["P", "1", "L"])
+def test_a_drawn_plan_keeps_every_thin_line_when_made_smaller(mode):
+    plan = Image.new("L", (3000, 2000), 255)
+    draw = ImageDraw.Draw(plan)
+    for x in range(0, 3000, 10):
+        draw.line([(x, 0), (x, 1999)], fill=0)
+    data = io.BytesIO()
+    (plan.convert(mode) if mode != "L" else plan).save(data, "PNG")
+    data.seek(0)
+    shown = Image.open(io.BytesIO(prepared(data).data)).convert("L")
+    row = [shown.getpixel((x, shown.height // 2)) for x in range(shown.width)]
+    lines = sum(1 for x in range(1, len(row)) if row[x] < 200 <= row[x - 1])
+    assert lines >= 295  # 300 lines 10 px apart, now 4.3 px apart: each still drawn
+
+
+def test_a_transparent_webp_plan_keeps_its_background():
+    plan = Image.new("RGBA", (800, 600), (0, 0, 0, 0))
+    ImageDraw.Draw(plan).rectangle([100, 100, 700, 500], outline=(0, 0, 0, 255), width=5)
+    data = io.BytesIO()
+    plan.save(data, "WEBP", lossless=True)
+    data.seek(0)
+    stored = prepared(data)
+    shown = Image.open(io.BytesIO(stored.data))
+    assert stored.mime == "image/png" and shown.getpixel((10, 10))[3] == 0 and shown.getpixel((100, 300))[3] == 255
