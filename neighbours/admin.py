@@ -31,6 +31,8 @@ class ReportAdmin(RecordAdmin):
     """Residents' answers on heating and water, per building: what the status card counts
     (since the section's last power change, within NEIGHBOUR_REPORT_HOURS) is "counted now"."""
 
+    can_delete = True  # they go with their building or section, as the model says
+
     list_display = ["section", "kind", "answer", "reported_at", "user_id"]
     list_filter = [CountsNow, "kind", "available", "section__building"]
     list_select_related = ["section__building"]

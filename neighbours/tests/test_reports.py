@@ -95,3 +95,9 @@ def test_operators_see_the_answers_per_building(admin_client, section):
     page = admin_client.get("/admin/neighbours/report/", {"now": "yes", "section__building__id__exact": "10"})
     assert page.status_code == 200 and "London / Section 1" in page.content.decode()
     assert "London / Section 1" not in admin_client.get("/admin/neighbours/report/", {"now": "no"}).content.decode()
+
+
+def test_an_operator_deletes_a_building_its_residents_answered_about(admin_client, section):
+    services.answer(1, section, Kind.HEATING, True)
+    response = admin_client.post("/admin/buildings/building/10/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not Building.objects.exists() and not Report.objects.exists()
