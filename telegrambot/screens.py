@@ -37,7 +37,7 @@ from telegrambot.charts import power_chart
 from weather.services import weather_of
 
 PAGE_SIZE = 8
-MAX_CARDS = 10  # a status message stays well under Telegram's 4,096 characters
+MAX_CARDS = 10  # one status message: beyond some cards, the rest are told in a line each
 MAX_CHARTS = 5
 PLACE = re.compile(r"^place_(\d{1,10})(?:_(\d{1,2}))?$")
 QUIET = re.compile(r"^(\d{1,2})(?::00)?$")
@@ -254,15 +254,16 @@ def _status_or_choice(subscriber: Subscriber, notice: str = "") -> Screen:
 
 
 def _status(followed: list[Section]) -> Screen:
-    followed = followed[:MAX_CARDS]  # one message stays within Telegram's 4,096 characters
+    followed = followed[:MAX_CARDS]
     now = timezone.now()
     plans = section_plans(followed, now)
     states = alerts.states_of({section.building for section in followed}) if alerts.watching() else {}
     weather = weather_of({section.building for section in followed})
     answers = neighbours.tallies(followed, now)
-    cards = []
+    cards, short = [], []
     for report in section_reports(followed, now):
         section = report.status.section
+        short.append(texts.short_card(report, now))
         cards.append(
             texts.status_card(
                 report,
@@ -296,7 +297,7 @@ def _status(followed: list[Section]) -> Screen:
             ]
             for section in followed
         ]
-    return Screen("\n\n".join(cards), InlineKeyboardMarkup(rows))
+    return Screen(texts.within_a_message(cards, short), InlineKeyboardMarkup(rows))
 
 
 def _answer_rows(section_id: int, *, on_notice: bool = False) -> list[list[InlineKeyboardButton]]:
@@ -481,11 +482,14 @@ def contacts(person: Person, subscriber: Subscriber) -> Screen | list[Screen]:
         return _status_or_choice(subscriber)
     screens = []
     for building in followed:
-        text = texts.contacts(building, list(building.contacts.all()))
-        if not building.map_type or texts.fits_caption(text):
-            screens.append(_with_map(building, text))
+        messages = texts.contacts(building, list(building.contacts.all()))
+        if not building.map_type:
+            screens += [Screen(text) for text in messages]
+        elif len(messages) == 1 and texts.fits_caption(messages[0]):
+            screens.append(_with_map(building, messages[0]))
         else:
-            screens += [_with_map(building, f"🗺 <b>{escape(building.name)}</b>"), Screen(text)]
+            screens.append(_with_map(building, f"🗺 <b>{escape(building.name)}</b>"))
+            screens += [Screen(text) for text in messages]
     return screens
 
 

@@ -17,7 +17,7 @@ from buildings.models import Building, Contact, Section, Shelter
 from neighbours.models import Kind
 from neighbours.services import Tally
 from notifications import texts as notification_texts
-from notifications.models import Subscriber
+from notifications.models import TELEGRAM_TEXT_MAX_LENGTH, Subscriber
 from notifications.texts import countdown, day_plan_text, duration
 from schedules import days
 from schedules.days import Interval
@@ -32,6 +32,7 @@ from weather.services import Weather
 
 BAR_CELLS = 10
 CAPTION_MAX = 1024  # Telegram's limit on a photo's caption, as the reader sees it
+TEXT_MAX = TELEGRAM_TEXT_MAX_LENGTH  # and on a message's text
 
 
 def section_name(section: Section) -> str:
@@ -252,12 +253,39 @@ ROLE_MARKS: dict[str, str] = {
 }
 
 
-def contacts(building: Building, listed: Sequence[Contact]) -> str:
+def contacts(building: Building, listed: Sequence[Contact]) -> list[str]:
+    """The building's contacts, in as many messages as Telegram's limit asks (one, usually)."""
     lines = [_("📞 <b>Contacts of %(building)s</b>") % {"building": escape(building.name)}]
     lines += [contact_line(contact) for contact in listed] or [
         _("No contacts listed for this building yet: ask its management to add them.")
     ]
-    return "\n".join(lines)
+    messages = [lines[0]]
+    for line in lines[1:]:
+        if _telegram_length(f"{messages[-1]}\n{line}") > TEXT_MAX:
+            messages.append(line)
+        else:
+            messages[-1] += f"\n{line}"
+    return messages
+
+
+def within_a_message(cards: Sequence[str], short: Sequence[str]) -> str:
+    """Status cards as one message within Telegram's limit: whole cards while they fit, the
+    rest as their one-line summaries (ten sections in full, in Ukrainian, with every line, do
+    not fit)."""
+    for whole in range(len(cards), -1, -1):
+        text = "\n\n".join([*cards[:whole], *short[whole:]])
+        if _telegram_length(text) <= TEXT_MAX:
+            break
+    return text
+
+
+def short_card(report: SectionReport, now: datetime) -> str:
+    """ "🏠 London, Section 2: 🔌 Power is off since 14:05"."""
+    status = report.status
+    line = f"🏠 <b>{place(status.section)}</b>: {state_line(status.state)}"
+    if status.since is not None and status.state != PowerState.UNKNOWN:
+        line += " " + _("since %(time)s") % {"time": clock(status.since, status.section.building, now)}
+    return line
 
 
 def fits_caption(text: str) -> bool:

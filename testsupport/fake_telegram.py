@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import html
 import json
 import random
+import re
 import threading
 import time
 import urllib.error
@@ -327,6 +329,8 @@ class FakeTelegram:
             return self._updates[:limit]
 
     def _refusal(self, method: str, params: dict[str, Any]) -> Refusal | None:
+        if (too_long := _too_long(method, params)) is not None:
+            return too_long
         if self._refusals and self._refusals[0][0] == method != "sendMessage":
             return self._refusals.pop(0)[1]
         if method == "sendPhoto":
@@ -353,6 +357,20 @@ class FakeTelegram:
             params["_file_id"] = photo
             return None
         return Refusal(400, "Bad Request: wrong file identifier/HTTP URL specified")
+
+
+def _too_long(method: str, params: dict[str, Any]) -> Refusal | None:
+    """Telegram's limits on what a reader sees: 4,096 characters of text, 1,024 of a caption,
+    counted in UTF-16 code units after the HTML markup is parsed."""
+    field, limit, what = ("caption", 1024, "message caption") if method == "sendPhoto" else ("text", 4096, "message")
+    if method not in ("sendMessage", "editMessageText", "sendPhoto"):
+        return None
+    text = str(params.get(field) or "")
+    if params.get("parse_mode") == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    if len(text.encode("utf-16-le")) // 2 > limit:
+        return Refusal(400, f"Bad Request: {what} is too long")
+    return None
 
 
 WEBHOOK_ATTEMPTS = 5

@@ -3,6 +3,7 @@ neighbours' heating and water answers, and the building's contacts with its map.
 
 from __future__ import annotations
 
+import html
 import io
 import zoneinfo
 from datetime import datetime
@@ -214,3 +215,47 @@ def test_a_building_without_contacts_says_so(olena):
 def test_contacts_without_a_section_followed_show_the_buildings(bot, london):
     shown = bot.user(45, language_code="en").send("/contacts")
     assert "You don't follow any section yet" in shown.params["text"] and labels(shown) == ["London"]
+
+
+# --- Telegram's 4,096 characters ----------------------------------------------------------------
+
+
+def test_ten_full_cards_that_would_not_fit_a_message_end_in_one_line_each(bot, make_building, open_meteo):
+    """A manager following every section of a building with long names, in an outage, with
+    the weather and answers: the first cards in full, the rest in a line each, one message."""
+    building = make_building(id=11, name="Житловий комплекс " + "«Сонячний» " * 9, sections=10)
+    Section.objects.filter(building=building).update(name="Під'їзд з боку двору " + "Б" * 90)
+    subscriber = Subscriber.objects.create(chat_id=46, language="uk")
+    for section in Section.objects.filter(building=building):
+        Subscription.objects.create(subscriber=subscriber, section=section)
+        power_off(11, section.number)
+        for user in range(3):
+            Report.objects.create(
+                section=section, user_id=user, kind="heating", available=user > 0, reported_at=timezone.now()
+            )
+    open_meteo.set(50.5, 30.5, temperature=-12.4, code=71, hourly=[-13.0, -15.0, -17.6])
+    weather.poll()
+    card = bot.user(46).send("/status")
+    text = html.unescape(card.params["text"])
+    assert card.params.get("_accepted")
+    assert text.count("Під'їзд з боку двору") == 10 and "🌡 −12 °C, 🌨 сніг; до −18 °C о" in text
+    assert text.count("Датчиків на зв’язку в секції") < 10 and "Світла немає</b> з " in text
+
+
+def test_more_contacts_than_a_message_holds_come_in_several(olena, london):
+    for n in range(20):
+        Contact.objects.create(
+            building=london,
+            position=n,
+            role=Contact.Role.SECURITY,
+            label=f"Security post {n} 🛡",
+            phone="+380671234567",
+            telegram="https://t.me/london_security_chat",
+            hours="Mon–Fri 8:00–20:00, Sat 9:00–15:00",
+            note="Call 8:00–20:00; at night only for an emergency 🙏 " * 3,
+        )
+    olena.send("/contacts", replies=2)
+    first, second = olena.replies()[-2:]
+    assert first.params.get("_accepted") and second.params.get("_accepted")
+    shown = first.params["text"] + "\n" + second.params["text"]
+    assert shown.count("🛡 <b>Security post") == 20 and first.params["text"].startswith("📞 <b>Contacts of London")
