@@ -311,6 +311,10 @@ class _Importer:
         for number, item in enumerate(listed, 1):
             if extra := set(item) - set(CONTACT_FIELDS):
                 raise _EntryError(f"contacts {number}: unknown field(s) {', '.join(sorted(map(str, extra)))}")
+            if isinstance(item.get("phone"), int):  # YAML reads +380671234567 as a number
+                raise _EntryError(
+                    f'contacts {number}: phone must be text such as "+380 67 123 45 67" (in quotes in YAML)'
+                )
             contact = Contact(building=building, position=number)
             for name in CONTACT_FIELDS:
                 setattr(contact, name, _text(item, name, Contact.Role.OTHER if name == "role" else ""))

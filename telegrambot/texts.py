@@ -194,7 +194,13 @@ def weather_line(weather: Weather, building: Building, now: datetime, *, outage:
             "time": clock(weather.answered_at, building, now),
             "age": duration(now - weather.answered_at),
         }
-    if outage and weather.coldest is not None and weather.coldest_at is not None:
+    if (
+        outage
+        and weather.coldest is not None
+        and weather.coldest_at is not None
+        and weather.coldest_at > now  # a stale forecast's hour may be past
+        and round(weather.coldest) < round(weather.temperature)  # "down to" a warmer one says nothing
+    ):
         line += "; " + _("down to %(temperature)s by %(time)s") % {
             "temperature": degrees(weather.coldest),
             "time": timezone.localtime(weather.coldest_at, building.tz).strftime("%H:%M"),

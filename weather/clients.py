@@ -21,6 +21,7 @@ from weather.models import Place
 OPEN_METEO = sources.Client("open_meteo")
 AHEAD = timedelta(hours=12)  # residents decide about heating by the coldest of these hours
 LOWEST, HIGHEST = -90.0, 60.0  # beyond Earth's records: garbage, not weather
+MAX_OFFSET = 18 * 3600  # the widest a time zone's offset from UTC may be
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,11 @@ def open_meteo(place: Place) -> Observation:
 
 
 def _temperature(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    except OverflowError:  # a 400-digit integer
+        finite = False
+    if not finite:
         raise SourceError(f"answered temperature {shown(value)}, not a number")
     if not LOWEST <= value <= HIGHEST:
         raise SourceError(f"answered temperature {value}, beyond any on Earth")
@@ -73,15 +78,17 @@ def _coldest(hourly: Any, offset: Any, now: datetime) -> tuple[float | None, dat
     temperatures = hourly.get("temperature_2m") if isinstance(hourly, dict) else None
     if not isinstance(times, list) or not isinstance(temperatures, list) or len(times) != len(temperatures):
         raise SourceError(f"answered an hourly forecast of another shape: {shown(hourly)}")
-    if isinstance(offset, bool) or not isinstance(offset, int):
-        raise SourceError(f"answered utc_offset_seconds {shown(offset)}, not a whole number")
+    if isinstance(offset, bool) or not isinstance(offset, int) or abs(offset) > MAX_OFFSET:
+        raise SourceError(f"answered utc_offset_seconds {shown(offset)}, not a time zone's offset")
     hours = []
     for moment, temperature in zip(times, temperatures, strict=True):
         if temperature is None:
             continue  # an hour the model has no value for
         try:
-            at = datetime.fromisoformat(moment).replace(tzinfo=UTC) - timedelta(seconds=offset)
-        except (TypeError, ValueError):
+            at = datetime.fromisoformat(moment)
+            # Local times of the answer's zone (GMT, as asked); a time with its own offset says it.
+            at = at.astimezone(UTC) if at.tzinfo else at.replace(tzinfo=UTC) - timedelta(seconds=offset)
+        except (TypeError, ValueError, OverflowError):
             raise SourceError(f"answered a forecast hour {shown(moment)}, not a time") from None
         if now - timedelta(hours=1) < at <= now + AHEAD:
             hours.append((_temperature(temperature), at))

@@ -72,7 +72,8 @@ def poll(now: datetime | None = None) -> PollReport:
         except SourceError as exc:
             counters.count("weather_fetches", "failed")
             report.failed.append(f"{place}: {exc}")
-            Place.objects.filter(pk=place.pk).update(error=str(exc)[:300])
+            # Due again as before: the source's back-off, not a whole interval, says when it is asked next.
+            Place.objects.filter(pk=place.pk).update(asked_at=place.asked_at, error=str(exc)[:300])
             sources.failed(feed.source, exc, now, every=timedelta(seconds=60))
             return report
         counters.count("weather_fetches", "ok")

@@ -150,6 +150,7 @@ def test_contacts_in_the_mapping_file_come_in_its_order_and_go_back_out(london):
         ([{"phone": "+380671234567", "email": "x@example.com"}], "contacts 1: unknown field(s) email"),
         ([{"phone": "+380671234567"}, {"role": "wizard", "phone": "+380671234568"}], "contacts 2: role:"),
         ({"phone": "+380671234567"}, "contacts must be a list of mappings"),
+        ([{"phone": 380671234567}], 'contacts 1: phone must be text such as "+380 67 123 45 67" (in quotes in YAML)'),
     ],
 )
 def test_a_contact_in_the_mapping_file_that_cannot_be_reached_is_refused(london, listed, problem):

@@ -67,6 +67,18 @@ def test_the_card_shows_the_weather_and_in_an_outage_the_coldest_hour_ahead(olen
     assert "🌡 −2 °C, ☁️ overcast; down to −8 °C by 16:00" in card  # 14:00 UTC on the building's clock
 
 
+@pytest.mark.parametrize(
+    ("hourly", "why"),
+    [([-2.0, -2.2, -1.5], "no colder hour ahead"), ([-9.0], "the coldest hour has passed by the time it is shown")],
+)
+def test_the_coldest_hour_is_told_only_when_it_is_colder_and_ahead(olena, open_meteo, time_machine, hourly, why):
+    open_meteo.set(50.5, 30.5, temperature=-2.4, code=3, hourly=hourly)
+    weather.poll()
+    power_off()
+    time_machine.move_to(datetime(2026, 12, 3, 15, 10, tzinfo=KYIV))  # the forecast's first hour (14:00) is past
+    assert "down to" not in olena.send("/status").params["text"], why
+
+
 def test_weather_the_source_no_longer_gives_is_shown_with_its_age(olena, open_meteo, time_machine):
     open_meteo.set(50.5, 30.5, temperature=3.2, code=61)
     weather.poll()

@@ -74,6 +74,21 @@ def test_each_place_is_asked_again_after_the_poll_interval(kyiv, time_machine):
             },
             "not a time",
         ),
+        ({"body": b'{"current": {"temperature_2m": 1' + b"0" * 400 + b', "weather_code": 3}}'}, "not a number"),
+        (
+            {
+                "body": b'{"current": {"temperature_2m": 1, "weather_code": 3}, "utc_offset_seconds": 1000000000000, '
+                b'"hourly": {"time": ["2026-12-04T10:00"], "temperature_2m": [1]}}'
+            },
+            "not a time zone's offset",
+        ),
+        (
+            {
+                "body": b'{"current": {"temperature_2m": 1, "weather_code": 3}, "utc_offset_seconds": -7200, '
+                b'"hourly": {"time": ["9999-12-31T23:00"], "temperature_2m": [1]}}'
+            },
+            "not a time",
+        ),
     ],
 )
 def test_a_failing_source_leaves_the_last_good_weather(kyiv, time_machine, failure, why):
@@ -87,6 +102,22 @@ def test_a_failing_source_leaves_the_last_good_weather(kyiv, time_machine, failu
     weather = services.weather_of(Building.objects.all())[10]
     assert weather.answered_at == NOON and weather.stale(NOON + timedelta(minutes=40))
     assert SourceHealth.objects.get(source="open_meteo").failures == 1
+
+
+def test_a_forecast_hour_with_its_own_offset_is_read_so(kyiv):
+    kyiv.fail_next(
+        body=b'{"current": {"temperature_2m": 1, "weather_code": 3}, "utc_offset_seconds": 0, '
+        b'"hourly": {"time": ["2026-12-04T13:00+02:00"], "temperature_2m": [-9]}}'
+    )
+    services.poll()
+    assert Place.objects.get().coldest_at == datetime(2026, 12, 4, 11, 0, tzinfo=zoneinfo.ZoneInfo("UTC"))
+
+
+def test_a_place_whose_fetch_failed_once_is_asked_again_the_next_minute(kyiv, time_machine):
+    kyiv.fail_next(status=502)
+    assert services.poll().failed
+    time_machine.shift(timedelta(seconds=60))
+    assert services.poll().asked == 1 and Place.objects.get().temperature == -2.4
 
 
 def test_a_source_that_keeps_failing_is_asked_less_often(kyiv, time_machine):
