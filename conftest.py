@@ -26,6 +26,7 @@ from django.test import Client
 from django.urls import reverse
 
 from testsupport.brokers import use_broker
+from testsupport.fake_open_meteo import NO_WEATHER
 
 WRITE_KEY = "test-write-key"
 READ_KEY = "test-read-key"
@@ -126,7 +127,7 @@ def _isolated_settings(settings) -> None:
     settings.ALERTS_CITY_UID_ALERTS_IN_UA = settings.ALERTS_CITY_ID_UKRAINEALARM = "31"
     settings.ALERTS_POLL_SEC, settings.ALERTS_FRESH_SEC = 15, 120
     settings.ALERTS_IN_UA_PER_MINUTE, settings.ALERTS_UKRAINEALARM_PER_MINUTE = 8, 20
-    settings.WEATHER_API_URL = "http://127.0.0.1:9/v1/forecast"  # nothing listens: the open_meteo fixture's
+    settings.WEATHER_API_URL = NO_WEATHER
     settings.WEATHER_LAT, settings.WEATHER_LON = 50.45, 30.52
     settings.WEATHER_POLL_SEC, settings.WEATHER_PER_MINUTE, settings.WEATHER_DEMO = 900, 60, False
     settings.NEIGHBOUR_REPORT_HOURS = 6
@@ -442,6 +443,7 @@ def project_env(database_url: str, **extra: str) -> dict[str, str]:
         "SECRET_KEY": "test-secret",
         "SENSOR_API_KEY": WRITE_KEY,
         "SENSOR_PUBLIC_API_KEY": READ_KEY,
+        "WEATHER_API_URL": NO_WEATHER,  # a test that wants weather brings the fake Open-Meteo
         **extra,
     }
 

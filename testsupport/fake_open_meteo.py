@@ -19,6 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from testsupport.loopback import JSON, FakeService
 
+# Where no weather is: nothing listens there, so a test's process never asks the real Open-Meteo.
+NO_WEATHER = "http://127.0.0.1:9/v1/forecast"
+
 
 class FakeOpenMeteo(FakeService):
     def __init__(self, per_minute: int = 600) -> None:

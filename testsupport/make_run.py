@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from testsupport.fake_open_meteo import NO_WEATHER
 from testsupport.serving import wait_for_health
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -55,7 +56,7 @@ def clean_environment(**settings: str) -> dict[str, str]:
         for name, value in os.environ.items()
         if not name.startswith(("SENSOR_", "TELEGRAM_", "DATABASE_", "REDIS_", "VIRTUAL_ENV", "DJANGO_"))
     }
-    return env | settings
+    return env | {"WEATHER_API_URL": NO_WEATHER} | settings
 
 
 def runtime_virtualenv() -> Path:

@@ -44,6 +44,6 @@ def test_a_worker_polls_when_it_starts_and_a_restart_repeats_nothing(yasno, tele
     [notice] = telegram.texts(101)
     assert notice.startswith(f"📅 Schedule for {today + timedelta(days=1):%d.%m}, group 3.1: off 08:00–12:00")
     before = polls()
-    run_worker(lambda: polls() > before and SourceHealth.objects.get().last_success_at is not None)
+    run_worker(lambda: polls() > before and SourceHealth.objects.get(source="yasno").last_success_at is not None)
     time.sleep(1)
     assert telegram.texts(101) == [notice]  # the same data again, after a restart: nothing new
