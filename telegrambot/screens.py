@@ -300,10 +300,9 @@ def _status(followed: list[Section]) -> Screen:
     return Screen(texts.within_a_message(cards, short), InlineKeyboardMarkup(rows))
 
 
-def _answer_rows(section_id: int, *, on_notice: bool = False) -> list[list[InlineKeyboardButton]]:
+def _answer_rows(section_id: int) -> list[list[InlineKeyboardButton]]:
     return [
-        [_button(label, data) for label, data in row]
-        for row in neighbours.answer_buttons(section_id, on_notice=on_notice)
+        [_button(label, data) for label, data in row] for row in neighbours.answer_buttons(section_id, on_notice=False)
     ]
 
 
