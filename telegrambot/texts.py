@@ -241,7 +241,9 @@ def contact_line(contact: Contact) -> str:
     number a tap to call and the username a tap to write."""
     name = escape(contact.get_role_display())
     if contact.label:
-        name = f"{escape(contact.label)} ({name})" if contact.role != Contact.Role.OTHER else escape(contact.label)
+        # "Ivan (Electrician)"; a label that is only the role's name, or an "other", stands alone.
+        plain = contact.role == Contact.Role.OTHER or contact.label.casefold() == contact.get_role_display().casefold()
+        name = escape(contact.label) if plain else f"{escape(contact.label)} ({name})"
     ways = [contact.phone] if contact.phone else []
     if contact.telegram:
         ways.append(escape(contact.telegram))

@@ -184,3 +184,14 @@ def test_the_compose_settings_pass_djangos_deployment_check(tmp_path):
     result = run_manage(env, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0 and "System check identified no issues" in result.stdout, result.stderr
     assert SERVICES["web"]["ports"] == ["${SENSOR_HTTP_PORT:-18081}:" + environment["SENSOR_ONLY_PORT"]]
+
+
+def test_make_test_runs_and_type_checks_every_app_of_ours():
+    import tomllib
+
+    from django.apps import apps
+
+    ours = {app.name for app in apps.get_app_configs() if (BASE_DIR / app.name).is_dir()}
+    config = tomllib.loads((BASE_DIR / "pyproject.toml").read_text())
+    assert ours <= set(config["tool"]["pytest"]["ini_options"]["testpaths"])
+    assert ours <= set(config["tool"]["mypy"]["files"])

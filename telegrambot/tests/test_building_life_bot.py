@@ -181,6 +181,7 @@ def listed(london):
         building=london, position=1, role=Contact.Role.ELECTRICIAN, label="Ivan", phone="+380671234567", hours="8–20"
     )
     Contact.objects.create(building=london, position=3, role=Contact.Role.MANAGEMENT, telegram="@london_office")
+    Contact.objects.create(building=london, position=4, role=Contact.Role.LIFT, label="Lift dispatcher", phone="104")
     return london
 
 
@@ -192,6 +193,7 @@ def test_contacts_are_listed_in_order_with_numbers_to_tap(olena, listed):
         "⚡ <b>Ivan (Electrician)</b>: +380671234567 · 8–20",
         "🔧 <b>Plumber</b>: +380440000002",
         "🏢 <b>Management office</b>: @london_office",
+        "🛗 <b>Lift dispatcher</b>: 104",
     ]
     assert olena.send("📞 Contacts").params["text"] == shown.params["text"]  # the menu's button
 
