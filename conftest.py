@@ -131,6 +131,9 @@ def _isolated_settings(settings) -> None:
     settings.WEATHER_LAT, settings.WEATHER_LON = 50.45, 30.52
     settings.WEATHER_POLL_SEC, settings.WEATHER_PER_MINUTE, settings.WEATHER_DEMO = 900, 60, False
     settings.NEIGHBOUR_REPORT_HOURS = 6
+    settings.MQTT_URL = None
+    settings.MQTT_SHARE_GROUP = "powerbot"
+    settings.MQTT_WILL_SETTLE_SEC = 10
 
 
 @pytest.fixture(autouse=True)
@@ -243,6 +246,61 @@ def own_redis(tmp_path) -> Iterator[OwnRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mosquitto() -> str:
+    """The real Mosquitto on loopback (TEST_MQTT_URL, default mqtt://127.0.0.1:1883)."""
+    from urllib.parse import urlsplit
+
+    from testsupport.mqtt import reachable
+
+    url = os.environ.get("TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+    parts = urlsplit(url)
+    require_service(
+        "Mosquitto",
+        reachable(parts.hostname or "127.0.0.1", parts.port or 1883),
+        "install and start Mosquitto (apt-get install mosquitto) or set TEST_MQTT_URL",
+    )
+    return url
+
+
+@pytest.fixture
+def own_mosquitto(tmp_path) -> Iterator[Any]:
+    """A Mosquitto of the test's own (testsupport.mqtt.OwnMosquitto), which it may restart."""
+    from testsupport.mqtt import OwnMosquitto
+
+    require_service("mosquitto", OwnMosquitto.binary() is not None, "install Mosquitto (apt-get install mosquitto)")
+    broker = OwnMosquitto(tmp_path)
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def runmqtt(test_database_url, tmp_path) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
+    """Start `manage.py runmqtt` processes on this test's database, subscribing at `url` in a
+    share group of the test's own; settings as keywords. Stopped by SIGTERM at the end."""
+    import secrets
+
+    started: list[subprocess.Popen[bytes]] = []
+    group = f"test-{secrets.token_hex(4)}"
+
+    def start(url: str, **settings: str) -> subprocess.Popen[bytes]:
+        env = project_env(test_database_url, MQTT_URL=url, MQTT_SHARE_GROUP=group, METRICS_FLUSH_SEC="0", **settings)
+        with open(tmp_path / f"runmqtt-{len(started)}.log", "ab") as log:
+            started.append(
+                subprocess.Popen(
+                    [sys.executable, "manage.py", "runmqtt"], cwd=BASE_DIR, env=env, stdout=log, stderr=log
+                )
+            )
+        return started[-1]
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 @pytest.fixture

@@ -57,7 +57,13 @@ if TYPE_CHECKING:  # a name of django-stubs only
 
 
 # Residents hear of real changes; a first state, or one held by a guard, says nothing new.
-ANNOUNCED_CAUSES = {PowerCause.HEARTBEAT, PowerCause.TIMEOUT, PowerCause.OPERATOR, PowerCause.RESTORED}
+ANNOUNCED_CAUSES = {
+    PowerCause.HEARTBEAT,
+    PowerCause.TIMEOUT,
+    PowerCause.MQTT_WILL,
+    PowerCause.OPERATOR,
+    PowerCause.RESTORED,
+}
 ANNOUNCED_STATES = {PowerState.UP, PowerState.DOWN}
 MESSAGE_LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 5

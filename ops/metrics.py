@@ -25,6 +25,7 @@ from powerbot import counters
 from powerbot.models import SourceHealth
 from powerbot.sources import FETCH_RESULTS as SOURCE_FETCH_RESULTS
 from schedules.services import FETCH_RESULTS
+from sensors.mqtt import MESSAGE_KINDS, WILL_RESULTS
 from sensors.power import last_tick
 from sensors.reports import fleet_summary
 
@@ -42,6 +43,9 @@ COUNTERS: dict[str, tuple[str, str]] = {
     ),
     "alert_fetches": ("Air-raid alert source requests by result: ok, failed.", "result"),
     "weather_fetches": ("Weather source requests by result: ok, failed.", "result"),
+    "mqtt_messages": ("MQTT messages received, by topic kind: heartbeat, status.", "kind"),
+    "mqtt_rejected": ("MQTT messages rejected, by reason.", "reason"),
+    "mqtt_wills": ("MQTT last wills by result: taken, ignored, stale (retained), withdrawn.", "result"),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
 KNOWN_LABELS = {
@@ -50,6 +54,8 @@ KNOWN_LABELS = {
     "schedule_fetches": FETCH_RESULTS,
     "alert_fetches": SOURCE_FETCH_RESULTS,
     "weather_fetches": SOURCE_FETCH_RESULTS,
+    "mqtt_messages": MESSAGE_KINDS,
+    "mqtt_wills": WILL_RESULTS,
 }
 
 

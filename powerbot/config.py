@@ -17,8 +17,10 @@ import secrets
 import time
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit
 
 import environ  # type: ignore[import-untyped]  # django-environ ships no type information
 from django.core.exceptions import ImproperlyConfigured
@@ -102,6 +104,14 @@ def get_digits(name: str, default: str, *, max_length: int) -> str:
     return value
 
 
+def get_slug(name: str, default: str) -> str:
+    """A name of letters, digits, _ and - (at most 64): safe inside a topic or a key."""
+    value = get_str(name, default)
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        raise ConfigError(name, f"{value!r} may hold only letters, digits, _ and -, at most 64 of them")
+    return value
+
+
 def get_list(name: str, default: list[str]) -> list[str]:
     raw = get_str(name)
     if not raw:
@@ -166,6 +176,44 @@ def get_page_url(name: str) -> str:
             name, f"{value!r} must be a full URL with a path, such as https://power.example.org/telegram/webhook"
         )
     return value
+
+
+@dataclass(frozen=True)
+class BrokerURL:
+    """Where an MQTT broker listens, and how to log in to it."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool
+
+    def __str__(self) -> str:  # for logs: never the password
+        user = f"{self.username}@" if self.username else ""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{user}{self.host}:{self.port}"
+
+
+def get_broker_url(name: str) -> BrokerURL | None:
+    """An MQTT broker's URL (mqtt://user:pass@host:1883, or mqtts:// for TLS), or None when unset."""
+    value = get_str(name)
+    if not value:
+        return None
+    problem = f"{value!r} must be a broker URL such as mqtt://user:password@127.0.0.1:1883 (or mqtts:// for TLS)"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(name, problem) from None
+    if parts.scheme not in {"mqtt", "mqtts"} or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise ConfigError(name, problem)
+    tls = parts.scheme == "mqtts"
+    return BrokerURL(
+        host=parts.hostname,
+        port=port or (8883 if tls else 1883),
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        tls=tls,
+    )
 
 
 def get_bind(name: str, default: str) -> tuple[str, int]:

@@ -223,6 +223,13 @@ MASS_SILENCE_MIN_SENSORS = config.get_int("MASS_SILENCE_MIN_SENSORS", 10, minimu
 MASS_SILENCE_MIN_BUILDINGS = config.get_int("MASS_SILENCE_MIN_BUILDINGS", 3, minimum=1)
 MASS_SILENCE_PERCENT = config.get_int("MASS_SILENCE_PERCENT", 70, minimum=1, maximum=100)
 MASS_SILENCE_WINDOW_SEC = config.get_int("MASS_SILENCE_WINDOW_SEC", 60, minimum=1, maximum=3600)
+# MQTT (`manage.py runmqtt`): boards that keep a connection, with `offline` as their last will.
+MQTT_URL = config.get_broker_url("MQTT_URL")
+# Subscribers of one group split the messages between them ($share/<group>/...).
+MQTT_SHARE_GROUP = config.get_slug("MQTT_SHARE_GROUP", "powerbot")
+# Boards cut off together fire their wills over about one heartbeat interval: a will is acted
+# on this long after it came, so the mass-silence guard sees the whole cut, not its first few.
+MQTT_WILL_SETTLE_SEC = config.get_int("MQTT_WILL_SETTLE_SEC", 10, minimum=0, maximum=120)
 # /metrics (Prometheus): scrapers present METRICS_KEY as a bearer token, or come from
 # an address in METRICS_ALLOWED_IPS (addresses or networks; loopback by default).
 METRICS_KEY = config.get_str("METRICS_KEY")

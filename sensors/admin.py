@@ -80,6 +80,8 @@ class SensorAdmin(admin.ModelAdmin[Sensor]):
         "section_number",
         "online",
         "last_heartbeat",
+        "transport",
+        "last_will_at",
         "firmware_version",
         "canonical",
         "enabled",
@@ -94,6 +96,7 @@ class SensorAdmin(admin.ModelAdmin[Sensor]):
         "canonical",
         "enabled",
         "section__building",
+        "transport",
         "firmware_version",
     ]
     list_select_related = ["section__building"]
@@ -105,6 +108,8 @@ class SensorAdmin(admin.ModelAdmin[Sensor]):
         "last_heartbeat",
         "online_since",
         "last_ip",
+        "transport",
+        "last_will_at",
         "firmware_version",
         "telemetry",
     ]
@@ -114,7 +119,18 @@ class SensorAdmin(admin.ModelAdmin[Sensor]):
         ("Freeze", {"fields": ["frozen_is_up", "frozen_until"]}),
         (
             "Reported",
-            {"fields": ["first_seen_at", "last_heartbeat", "online_since", "last_ip", "firmware_version", "telemetry"]},
+            {
+                "fields": [
+                    "first_seen_at",
+                    "last_heartbeat",
+                    "online_since",
+                    "last_ip",
+                    "transport",
+                    "last_will_at",
+                    "firmware_version",
+                    "telemetry",
+                ]
+            },
         ),
     ]
     inlines = [AliasInline]

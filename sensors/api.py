@@ -34,6 +34,7 @@ from powerbot.api import (
     PayloadTooLarge,
     client_ip,
     error_body,
+    presented_key,
 )
 from powerbot.logs import log_event
 from sensors.heartbeat import HeartbeatAccepted, HeartbeatRejected, record_heartbeat
@@ -63,10 +64,8 @@ class WriteKeyAuthentication(KeyAuthentication):
 
     @classmethod
     def write_key(cls, request: HttpRequest | Request, body: dict[str, Any]) -> WriteKey | None:
-        """The write key presented in a header or the body, if it may post the body's sensor:
-        a key flashed onto one board is good for that board's uuid only."""
-        key = cast("WriteKey | None", cls.find_key(request, body.get("api_key")))  # this class's key_model
-        return key if key is not None and key.allows(body.get("sensor_uuid")) else None
+        """The write key presented in a header or the body, if it may post the body's sensor."""
+        return WriteKey.for_sensor(presented_key(request) or body.get("api_key"), body.get("sensor_uuid"))
 
     def rejection(self) -> AuthenticationFailed:
         return AuthenticationFailed("Invalid API key")

@@ -25,7 +25,7 @@ from django.utils import timezone
 from buildings.models import MAX_BUILDING_ID, Building, Section
 from powerbot.db import no_wait_for_disk
 from powerbot.text import storable
-from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, uuid_key, writing_sensors
+from sensors.models import TEXT_MAX_LENGTH, UUID_MAX_LENGTH, Sensor, Transport, uuid_key, writing_sensors
 from sensors.power import confirms_power_on, power_on_confirmed, sensor_heard
 from sensors.status import sensor_timeout
 
@@ -105,7 +105,9 @@ _remembered: dict[str, KnownSensor] = {}
 REMEMBER_AT_MOST = 100_000  # sensors; past that, forget them all and start again
 
 
-def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None, bound: bool = False) -> HeartbeatAccepted:
+def record_heartbeat(
+    payload: Mapping[str, Any], *, ip: str | None, bound: bool = False, transport: Transport = Transport.HTTP
+) -> HeartbeatAccepted:
     """Validate and record one heartbeat whose key the caller has already checked. `bound`:
     the key is scoped to this one board, which is then bound to its section as if pinned (a
     key read out of one board moves nothing)."""
@@ -120,19 +122,25 @@ def record_heartbeat(payload: Mapping[str, Any], *, ip: str | None, bound: bool 
     remembered = _remembered.get(key)
     if remembered is not None:
         try:
-            accepted = _record(payload, uuid, building_id, ip, remembered, bound)
+            accepted = _record(payload, uuid, building_id, ip, remembered, bound, transport)
         except HeartbeatRejected:
             accepted = None  # perhaps only by what has changed since: decide on fresh facts
         if accepted is not None:
             return accepted
         _remembered.pop(key, None)
-    accepted = _record(payload, uuid, building_id, ip, find_sensor(uuid), bound)
+    accepted = _record(payload, uuid, building_id, ip, find_sensor(uuid), bound, transport)
     assert accepted is not None  # only remembered facts can turn out stale
     return accepted
 
 
 def _record(
-    payload: Mapping[str, Any], uuid: str, building_id: int, ip: str | None, known: KnownSensor | None, bound: bool
+    payload: Mapping[str, Any],
+    uuid: str,
+    building_id: int,
+    ip: str | None,
+    known: KnownSensor | None,
+    bound: bool,
+    transport: Transport,
 ) -> HeartbeatAccepted | None:
     """Record the heartbeat on the facts in `known`; None, having written nothing, when
     they were remembered and are no longer all true, or the heartbeat is not a quiet one."""
@@ -146,6 +154,7 @@ def _record(
         "offline_after": now + sensor_timeout(),
         "last_ip": ip,
         "telemetry": _telemetry(payload),
+        "transport": transport,
     }
     firmware_version = fields["telemetry"].get("firmware_version")
     if isinstance(firmware_version, str) and len(firmware_version) <= FIRMWARE_VERSION_MAX_LENGTH:
@@ -162,19 +171,38 @@ def _record(
         if not (stays and _update(known.pk, fields, up_after=_comfortably(now), facts=known)):
             return None
     elif known is not None and stays and (touched := _touch(known.pk, fields, now)):
-        if not known.online or touched == LATE:
-            # Power may be back: one conditional write. Late, the detector may have taken it
-            # offline since it was read: the same write finds out.
-            sensor_heard(known.pk, now)
-        elif settings.POWER_ON_CONFIRM_SEC:
-            if confirms_power_on(_as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now):
-                power_on_confirmed(known.pk, now)
-        else:
-            _remember(known)
+        _heard(known, touched, now)
     else:
         left = [known.current.section_pk] if known is not None and known.current.section_pk is not None else []
         sensor_heard(_place(uuid, placement, fields, pinned=bound), now, also_sections=left)
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
+
+
+def record_presence(uuid: str) -> bool:
+    """A board's `online` (MQTT, retained or fresh): the presence of a heartbeat, for a sensor
+    already known (it carries no key, so it makes and moves nothing). Whether it counted."""
+    known = find_sensor(uuid)
+    if known is None:
+        return False
+    now = timezone.now()
+    fields = {"last_heartbeat": now, "offline_after": now + sensor_timeout(), "transport": Transport.MQTT}
+    touched = _touch(known.pk, fields, now)
+    if touched:
+        _heard(known, touched, now)
+    return bool(touched)
+
+
+def _heard(known: KnownSensor, touched: str, now: datetime) -> None:
+    """After a sensor that stays in its section was heard (`_touch`): what that changes."""
+    if not known.online or touched == LATE:
+        # Power may be back: one conditional write. Late, the detector may have taken it
+        # offline since it was read: the same write finds out.
+        sensor_heard(known.pk, now)
+    elif settings.POWER_ON_CONFIRM_SEC:
+        if confirms_power_on(_as_datetime(known.online_since_raw), _as_datetime(known.last_heartbeat_raw), now):
+            power_on_confirmed(known.pk, now)
+    else:
+        _remember(known)
 
 
 def _remember(known: KnownSensor) -> None:

@@ -56,6 +56,11 @@ def writing_sensors(fields: Iterable[str] | None = None) -> Iterator[None]:
             SensorListVersion.renew()
 
 
+class Transport(models.TextChoices):
+    HTTP = "http", "HTTP"
+    MQTT = "mqtt", "MQTT"
+
+
 class SensorQuerySet(models.QuerySet["Sensor"]):
     def by_uuid(self, uuid: str) -> Self:
         return self.filter(uuid_key=uuid_key(uuid))
@@ -118,6 +123,16 @@ class Sensor(models.Model):
         help_text="When the engine last took it online: the first heartbeat after silence.",
     )
     last_ip = models.GenericIPAddressField(null=True, blank=True)
+    transport = models.CharField(
+        max_length=4, choices=Transport.choices, default=Transport.HTTP, help_text="How its last heartbeat came."
+    )
+    last_will_at = models.DateTimeField(
+        "last will",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the broker last published its last will (MQTT): its connection died without a goodbye.",
+    )
     firmware_version = models.CharField(max_length=32, blank=True)
     telemetry = models.JSONField(
         default=dict,
@@ -240,6 +255,13 @@ class WriteKey(ApiKey):
     class Meta(ApiKey.Meta):
         verbose_name = "sensor (write) key"
 
+    @classmethod
+    def for_sensor(cls, raw: object, uuid: object) -> WriteKey | None:
+        """The active key `raw` is, if it may post heartbeats of `uuid`: a key flashed onto one
+        board is good for that board's uuid only."""
+        key = cls.authenticate(raw) if isinstance(raw, str) else None
+        return key if key is not None and key.allows(uuid) else None
+
     def allows(self, uuid: object) -> bool:
         """Whether this key may post heartbeats for `uuid` (as sent, of any JSON type)."""
         if not self.sensor_uuid:
@@ -251,6 +273,7 @@ class PowerCause(models.TextChoices):
     INITIAL = "initial", "first seen"  # a section's first state: nobody is told
     HEARTBEAT = "heartbeat", "heartbeat"
     TIMEOUT = "timeout", "heartbeats stopped"
+    MQTT_WILL = "mqtt_will", "connection lost (MQTT last will)"
     OPERATOR = "operator", "operator"
     GUARD = "guard", "held: mass silence"  # nobody is told; an operator is alerted
     RESTORED = "restored", "restored after a guard"

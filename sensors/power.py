@@ -25,7 +25,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Subquery
+from django.db.models import Count, F, Q, Subquery, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from buildings.models import Section
@@ -134,15 +135,18 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
 
     # Row locks keep a heartbeat's write of a sensor waiting until its section is recorded
     # (PostgreSQL); on SQLite the IMMEDIATE transaction serialises the tick whole.
-    expired = list(due.select_for_update(skip_locked=True).values_list("pk", "last_heartbeat"))
+    expired = list(due.select_for_update(skip_locked=True).values_list("pk", "last_heartbeat", "last_will_at"))
     if expired:
-        Sensor.objects.filter(pk__in=[pk for pk, _ in expired]).update(online=False)
+        Sensor.objects.filter(pk__in=[pk for pk, _, _ in expired]).update(online=False)
         SensorTransition.objects.bulk_create(
-            SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last in expired
+            SensorTransition(sensor_id=pk, online=False, at=last or now) for pk, last, _ in expired
         )
     report.went_offline = len(expired)
     thawed_ids = list(thawed.values_list("pk", flat=True))
-    down_sections = sections_counting(pk for pk, _ in expired) if expired else set()
+    down_sections = sections_counting(pk for pk, _, _ in expired) if expired else set()
+    # Sections whose board's connection died (its will came after its last heartbeat), not
+    # merely went quiet: the residents' notice says which.
+    will_sections = sections_counting(pk for pk, last, will in expired if _by_will(last, will)) if expired else set()
     thawed_sections = sections_counting(thawed_ids) if thawed_ids else set()
     # A release of the mass silence (below) records the held sections.
     held = held_sections() if silence is not None else set()
@@ -151,7 +155,10 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
     # waits for it.
     lock_sections(down_sections | thawed_sections | held)
     if expired:
-        report.events = record_section_states(down_sections, now, PowerCause.TIMEOUT, hold=silence is not None)
+        report.events = record_section_states(will_sections, now, PowerCause.MQTT_WILL, hold=silence is not None)
+        report.events += record_section_states(
+            down_sections - will_sections, now, PowerCause.TIMEOUT, hold=silence is not None
+        )
     if thawed_ids:
         report.events += record_section_states(
             thawed_sections,
@@ -163,6 +170,45 @@ def detect_offline(now: datetime | None = None) -> DetectorReport:
     if silence is not None:
         report.events += _review_mass_silence(silence, now)
     return report
+
+
+def _by_will(last_heartbeat: datetime | None, last_will_at: datetime | None) -> bool:
+    return last_will_at is not None and (last_heartbeat is None or last_will_at > last_heartbeat)
+
+
+# A will that comes this soon after the board was heard is older than what was heard: with
+# several subscribers, a reconnecting board's `online` may be handled before the will its
+# old connection left (the broker fires it at the takeover). A real will follows 1.5
+# keep-alives of silence.
+WILL_AFTER_SILENCE = timedelta(seconds=3)
+
+
+def will_fired(uuid: str, now: datetime) -> bool:
+    """A board's last will (MQTT): its connection died without a goodbye. The sensor falls due
+    MQTT_WILL_SETTLE_SEC later, for the detector to take offline under every guard a timeout
+    has, unless the board is heard again first (a reconnect). Whether it was taken as such:
+    not for a sensor unknown, offline, heard just now, or already told of this silence."""
+    due = now + timedelta(seconds=settings.MQTT_WILL_SETTLE_SEC)
+    sensor = Sensor.objects.by_uuid(uuid)
+    taken = sensor.filter(
+        Q(last_will_at__isnull=True) | Q(last_will_at__lte=F("last_heartbeat")),
+        online=True,
+        last_heartbeat__lt=now - WILL_AFTER_SILENCE,
+    ).update(offline_after=Least("offline_after", Value(due)), last_will_at=now)
+    if not taken:
+        sensor.update(last_will_at=now)  # for the operators' record all the same
+    return bool(taken)
+
+
+def wills_withdrawn(since: datetime) -> int:
+    """Take back the wills taken since `since`, of sensors not yet taken offline: a broker
+    that stops fires every board's will before it drops our own connection, and boards it
+    drops are no more without power than the rest. Their heartbeats' timeouts decide."""
+    return (
+        Sensor.objects.filter(online=True, last_will_at__gte=since, last_heartbeat__isnull=False)
+        .filter(last_will_at__gt=F("last_heartbeat"))
+        .update(offline_after=F("last_heartbeat") + sensor_timeout())
+    )
 
 
 def mass_silence_window() -> timedelta:

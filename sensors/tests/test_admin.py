@@ -50,6 +50,21 @@ def test_newly_seen_sensors_are_listed_first_and_filterable(admin_client, sensor
     assert listing.index(b"online-1") < listing.index(b"offline-1")
 
 
+def test_sensor_list_shows_each_sensors_transport_and_last_will_and_filters_by_transport(admin_client, sensors):
+    online = sensors[0]
+    will = timezone.now() - timedelta(minutes=5)
+    Sensor.objects.filter(pk=online.pk).update(transport="mqtt", last_will_at=will)
+    listing = admin_client.get(CHANGELIST).content.decode()
+    rows = {uuid: next(row for row in listing.split("<tr") if uuid in row) for uuid in ("online-1", "offline-1")}
+    empty_will = 'field-last_will_at nowrap">-</td>'
+    assert '<td class="field-transport">MQTT</td>' in rows["online-1"] and empty_will not in rows["online-1"]
+    assert '<td class="field-transport">HTTP</td>' in rows["offline-1"] and empty_will in rows["offline-1"]
+    mqtt_only = admin_client.get(CHANGELIST, {"transport__exact": "mqtt"}).content
+    assert b"online-1" in mqtt_only and b"offline-1" not in mqtt_only
+    page = admin_client.get(f"{CHANGELIST}{online.pk}/change/").content.decode()
+    assert "Last will" in page and "MQTT" in page
+
+
 def test_search_finds_a_sensor_by_uuid(admin_client, sensors):
     content = admin_client.get(CHANGELIST, {"q": "OFFLINE"}).content
     assert b"offline-1" in content and b"online-1" not in content
