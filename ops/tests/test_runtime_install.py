@@ -11,15 +11,19 @@ carries a power cut from heartbeat to the resident's Telegram.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 
 from conftest import BASE_DIR, READ_KEY, WRITE_KEY, ServedApp, firmware_post, free_port, scratch_database_url
 from testsupport.make_run import clean_environment, copy_project, make_run, runtime_virtualenv
+from testsupport.mqtt import Board
 
 production_path = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the production path runs on PostgreSQL: it runs in the PostgreSQL pass"
@@ -99,7 +103,7 @@ def fetch(url: str) -> tuple[int, str, bytes]:
 
 @production_path
 def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
-    tmp_path, telegram, redis_url, runtime_python, transactional_db
+    tmp_path, telegram, redis_url, mosquitto, runtime_python, transactional_db
 ):
     project = copy_project(tmp_path)
     (project / ".venv").symlink_to(runtime_python.parent.parent)
@@ -116,6 +120,9 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
         # A power cut within seconds: silent for 5 s is off, and the detector looks every second.
         SENSOR_TIMEOUT_SEC="5",
         SENSOR_CHECK_INTERVAL_SEC="1",
+        MQTT_URL=mosquitto,
+        MQTT_SHARE_GROUP=f"runtime-{secrets.token_hex(4)}",
+        MQTT_WILL_SETTLE_SEC="0",
     )
     served, root = ServedApp(port, env), f"http://127.0.0.1:{port}"
     resident = telegram.user(601, language_code="en")
@@ -124,7 +131,7 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
         return [text for text in telegram.texts(resident.id) if text.startswith(kind)]
 
     with make_run(project, env, port, tmp_path / "make-run.log") as running:
-        banner = "PowerBot is starting: web, worker, sender, bot (database: PostgreSQL; broker: Redis)"
+        banner = "PowerBot is starting: web, worker, sender, bot, mqtt (database: PostgreSQL; broker: Redis)"
         assert banner in running.output()
         imported = subprocess.run(
             [".venv/bin/python", "manage.py", "import_mappings", "demo/buildings.yaml"],
@@ -196,3 +203,16 @@ def test_make_run_on_postgresql_and_redis_carries_a_power_cut_to_telegram(
         telegram.wait_for(lambda: notices("💡 Power is back in Section 2"), timeout=60)
 
         assert len(notices("🔌")) == 1 and len(notices("💡")) == 1, telegram.texts(resident.id)
+
+        # A board of section 1 that keeps an MQTT connection, through `make run`'s subscriber.
+        resident.send("/start place_1_1", timeout=30)
+        board = Board(urlsplit(mosquitto).port or 1883, f"runtime-mqtt-{secrets.token_hex(3)}")
+        for _ in range(100):
+            board.heartbeat({"api_key": WRITE_KEY, "building_id": 1, "section_id": 1})
+            if served.get_json("/api/v1/public/buildings/1/status")["sections"][0]["state"] == "up":
+                break
+            time.sleep(0.2)
+        time.sleep(3.5)  # a will counts after silence
+        board.vanish()  # the power dies with it
+        telegram.wait_for(lambda: notices("🔌 Power is off in Section 1"), timeout=60)
+        board.forget()

@@ -11,7 +11,8 @@ from django.db import connection
 class Command(BaseCommand):
     help = (
         "Run every PowerBot process under honcho, logs prefixed: web, worker (with beat), sender, "
-        "and the bot when TELEGRAM_BOT_TOKEN is set. Ctrl-C stops them all. `make run` calls this."
+        "the bot when TELEGRAM_BOT_TOKEN is set, the MQTT subscriber when MQTT_URL is. Ctrl-C stops "
+        "them all. `make run` calls this."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,6 +30,8 @@ class Command(BaseCommand):
         processes = ["web", "worker", "sender"]
         if settings.TELEGRAM_BOT_TOKEN:
             processes.append("bot")
+        if settings.MQTT_URL is not None:
+            processes.append("mqtt")
         if demo:
             processes.append("simulator")
         self.stdout.write(self._banner(port, processes, demo))
@@ -62,6 +65,10 @@ class Command(BaseCommand):
         if not demo:
             lines.append(
                 "    (building 1 must exist: add it in the admin, or `make demo` for demo buildings and sensors)"
+            )
+        if "mqtt" in processes:
+            lines.append(
+                f"  MQTT         subscribing at {settings.MQTT_URL} (powerbot/<sensor_uuid>/heartbeat, .../status)"
             )
         if "bot" not in processes:
             lines.append("  Telegram bot: off; set TELEGRAM_BOT_TOKEN in .env to start it with the rest")
