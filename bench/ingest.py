@@ -24,7 +24,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from benchlib import gunicorn, migrated_env, rss_mb, run, run_wrk_bench, wrk_parser
+from benchlib import gunicorn, migrated_env, rss_mb, run, run_wrk_bench, seed, wrk_parser
 
 WRITE_KEY = "bench-write-key"
 READ_KEY = "bench-read-key"
@@ -41,30 +41,6 @@ request = function()
   return wrk.format(nil, "/api/v1/heartbeat", nil, body)
 end
 """
-
-
-def seed(env: dict[str, str], buildings: int, sensors: int) -> None:
-    """Buildings with 4 sections each, and `sensors` sensors spread over them."""
-    code = f"""
-from buildings.models import Building, Section
-from sensors.models import Sensor
-from django.utils import timezone
-from datetime import timedelta
-Building.objects.bulk_create(
-    [Building(id=b, name=f"Building {{b}}", section_count=4) for b in range(1, {buildings} + 1)]
-)
-for b in Building.objects.all():
-    b.sync_sections()
-sections = {{(s.building_id, s.number): s for s in Section.objects.all()}}
-now = timezone.now()
-Sensor.objects.bulk_create([
-    Sensor(uuid=f"bench-{{n:05d}}", uuid_key=f"bench-{{n:05d}}", section=sections[(1 + n % {buildings}, 1 + n % 4)],
-           last_heartbeat=now, online_since=now, online=True, offline_after=now + timedelta(seconds=150))
-    for n in range({sensors})
-], batch_size=1000)
-print(Sensor.objects.count())
-"""
-    run([sys.executable, "manage.py", "shell", "-c", code], env)
 
 
 def wrk(
