@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -168,6 +169,53 @@ def test_the_cores_heartbeat_is_the_documented_request(built):
         "rssi": -61,
         "reset_reason": "power_on",
     }
+
+
+@pytest.mark.parametrize(
+    "broker",
+    [
+        "mqtt://user:pass@127.0.0.1:1883",
+        "mqtt://10.0.0.5",
+        "mqtts://powerbot:p%40ss%2Fw%3Ard%20%2B@broker.example.org",
+        "mqtts://pow%65r@[::1]:8884/",
+        "mqtt://u:p@ss@broker:1",
+    ],
+)
+def test_mqtt_mode_reads_the_broker_as_python_does_and_publishes_the_http_body(built, broker):
+    """What the server's MQTT_URL means to Python, it means to the board; the heartbeat it
+    publishes is the HTTP heartbeat's body, and the status topic has the documented will."""
+    args = ["key", "20", "2", "esp32-a", "1.2.0"]
+    sent = subprocess.run(
+        [str(built / "host_client"), "request", "http://10.1.2.3:18081", *args],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    result = answer(run(built / "host_client", "mqtt", broker, *args))
+
+    expected = urllib.parse.urlsplit(broker)
+    assert result["broker host"] == expected.hostname
+    assert int(result["broker port"]) == (expected.port or {"mqtt": 1883, "mqtts": 8883}[expected.scheme])
+    assert result["broker tls"] == ("yes" if expected.scheme == "mqtts" else "no")
+    assert result["broker user"] == urllib.parse.unquote(expected.username or "")
+    assert result["broker password"] == urllib.parse.unquote(expected.password or "")
+    assert result["heartbeat payload"].encode() == sent.split(b"\r\n\r\n", 1)[1].removesuffix(b"\r\n")
+    assert [result[f"heartbeat {field}"] for field in ("topic", "qos", "retained")] == [
+        "powerbot/esp32-a/heartbeat",
+        "0",
+        "no",
+    ]
+    assert [result[f"will {field}"] for field in ("topic", "payload", "qos", "retained")] == [
+        "powerbot/esp32-a/status",
+        "offline",
+        "1",
+        "yes",
+    ]
+    assert [result[f"online {field}"] for field in ("topic", "payload", "retained")] == [
+        "powerbot/esp32-a/status",
+        "online",
+        "yes",
+    ]
 
 
 def test_the_cores_heartbeat_is_accepted_and_its_telemetry_kept(built, app):

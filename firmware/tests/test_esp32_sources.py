@@ -43,11 +43,16 @@ def test_the_app_slot_matches_the_largest_upload():
     assert settings.FIRMWARE_MAX_BYTES == 0x1E0000  # min_spiffs.csv's app0 and app1
 
 
+def test_mqtt_mode_builds_with_the_pinned_client():
+    assert PLATFORMIO["env"]["lib_deps"].split() == ["knolleary/PubSubClient@2.8"]
+
+
 def test_no_key_is_committed_in_the_firmware_sources():
     assert "include/config.h" in (ESP32 / ".gitignore").read_text().split()
     example = (ESP32 / "include" / "config.example.h").read_text()
     assert re.search(r'^#define POWERBOT_API_KEY ""', example, re.M)
     assert re.search(r'^#define POWERBOT_WIFI_PASSWORD ""', example, re.M)
+    assert re.search(r'^#define POWERBOT_MQTT_URL ""', example, re.M)  # a broker's URL may hold a password
     for path in SOURCES:
         if path.name == "config.h":
             continue

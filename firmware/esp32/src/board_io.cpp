@@ -41,6 +41,7 @@ int BoardConnection::read(uint8_t* buffer, size_t size) {
     if (!client_->connected()) return 0;
     if (millis() - started > kReadTimeoutMs) return -1;
     esp_task_wdt_reset();
+    if (idle_ != nullptr) idle_();
     delay(5);
   }
   esp_task_wdt_reset();
@@ -86,6 +87,8 @@ powerbot::Settings Flash::load_settings(const powerbot::Settings& defaults) {
     settings.wifi_ssid = text(preferences_.getString("wifi_ssid"));
     settings.wifi_password = text(preferences_.getString("wifi_password"));
     settings.server_url = text(preferences_.getString("server_url"));
+    // Settings saved by an image from before MQTT mode have none: the built-in one, if any.
+    if (preferences_.isKey("mqtt_url")) settings.mqtt_url = text(preferences_.getString("mqtt_url"));
     settings.api_key = text(preferences_.getString("api_key"));
     settings.sensor_uuid = text(preferences_.getString("sensor_uuid"));
     settings.building_id = preferences_.getLong64("building_id");
@@ -105,6 +108,7 @@ void Flash::save_settings(const powerbot::Settings& settings) {
   preferences_.putLong64("building_id", settings.building_id);
   preferences_.putInt("section_id", settings.section_id);
   preferences_.putBool("auto_update", settings.auto_update);
+  preferences_.putString("mqtt_url", settings.mqtt_url.c_str());
   preferences_.putString("server_url", settings.server_url.c_str());  // last: it marks the settings whole
   preferences_.end();
 }

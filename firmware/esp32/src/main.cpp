@@ -1,6 +1,7 @@
-// PowerBot sensor: a heartbeat every 10 s while the mains feed the board, a daily update
-// check, and a rollback if a new image cannot deliver heartbeats. The logic is in the
-// portable core (lib/powerbot_core, tested on the host); this file wires it to the chip.
+// PowerBot sensor: a heartbeat every 10 s while the mains feed the board (over HTTP, or
+// over MQTT when a broker is set, with HTTP as the fallback), a daily update check, and a
+// rollback if a new image cannot deliver heartbeats. The logic is in the portable core
+// (lib/powerbot_core, tested on the host); this file wires it to the chip.
 #include <Arduino.h>
 #include <esp_ota_ops.h>
 #include <esp_system.h>
@@ -14,16 +15,22 @@
 #endif
 
 #include "board_io.h"
+#include "broker.h"
 #include "identity.h"
 #include "network.h"
 #include "portal.h"
 #include "powerbot/backoff.h"
 #include "powerbot/client.h"
 #include "powerbot/heartbeat.h"
+#include "powerbot/mqtt.h"
+#include "powerbot/transport.h"
 #include "powerbot/update.h"
 
 #ifndef POWERBOT_SETUP_PIN
 #define POWERBOT_SETUP_PIN (POWERBOT_WIFI ? 0 : -1)  // the DevKit's BOOT button; WT32-ETH01 uses GPIO 0 for its clock
+#endif
+#ifndef POWERBOT_MQTT_URL
+#define POWERBOT_MQTT_URL ""  // a config.h from before MQTT mode: heartbeats over HTTP
 #endif
 #ifdef POWERBOT_CA_CERT
 constexpr const char* kCaCertificate = POWERBOT_CA_CERT;
@@ -48,10 +55,19 @@ constexpr uint32_t kHeartbeatIntervalMs = 10000;
 constexpr uint32_t kWatchdogSec = 60;  // longer than a connect and a read timeout together
 constexpr uint32_t kRollbackDeadlineMs = 30 * 60 * 1000;
 constexpr uint32_t kSetupPageTimeoutMs = 10 * 60 * 1000;
+// MQTT mode: three heartbeats' connects in a row fail (about half a minute, well within the
+// server's 150 s timeout), then heartbeats go over HTTP and the broker is tried again after
+// 1-2 minutes, doubling up to 5-10.
+constexpr uint32_t kBrokerFailuresBeforeHttp = 3;
+constexpr uint32_t kBrokerRetryMs = 2 * 60 * 1000;
+constexpr uint32_t kBrokerRetryCapMs = 10 * 60 * 1000;
 
 powerbot::Settings settings;
 Flash flash;
 BoardConnection connection(kCaCertificate);
+BrokerConnection broker(kCaCertificate);
+powerbot::TransportChooser transport(false, kBrokerFailuresBeforeHttp,
+                                     powerbot::Backoff(kBrokerRetryMs, kBrokerRetryCapMs));
 powerbot::Url server;
 powerbot::InstallRecord install;
 powerbot::Backoff heartbeat_backoff(kHeartbeatIntervalMs, 60000);  // a fleet back from an outage spreads out
@@ -67,6 +83,7 @@ powerbot::Settings built_in_settings() {
   built_in.wifi_ssid = POWERBOT_WIFI_SSID;
   built_in.wifi_password = POWERBOT_WIFI_PASSWORD;
   built_in.server_url = POWERBOT_SERVER_URL;
+  built_in.mqtt_url = POWERBOT_MQTT_URL;
   built_in.api_key = POWERBOT_API_KEY;
   built_in.sensor_uuid = POWERBOT_SENSOR_UUID;
   built_in.building_id = POWERBOT_BUILDING_ID;
@@ -91,7 +108,7 @@ bool running_image_pending() {
          state == ESP_OTA_IMG_PENDING_VERIFY;
 }
 
-powerbot::Exchange send_heartbeat(powerbot::Client& client) {
+powerbot::Heartbeat current_heartbeat() {
   powerbot::Heartbeat heartbeat;
   heartbeat.api_key = settings.api_key;
   heartbeat.building_id = settings.building_id;
@@ -102,11 +119,47 @@ powerbot::Exchange send_heartbeat(powerbot::Client& client) {
   heartbeat.has_rssi = network::has_rssi();
   heartbeat.rssi = network::rssi();
   heartbeat.reset_reason = reset_reason;
+  return heartbeat;
+}
+
+// Over HTTP a heartbeat is delivered when the server answers 200.
+bool post_heartbeat(powerbot::Client& client, const powerbot::Heartbeat& heartbeat) {
   powerbot::Exchange exchange = client.send_heartbeat(heartbeat);
-  if (!powerbot::is_success(exchange.status_line)) {
+  bool delivered = powerbot::is_success(exchange.status_line);
+  if (!delivered) {
     Serial.printf("heartbeat: %s\n", exchange.reached ? exchange.status_line.c_str() : exchange.error.c_str());
   }
-  return exchange;
+  return delivered;
+}
+
+// Over MQTT (QoS 0, nothing comes back) it is delivered once written on a connection the
+// broker accepted, with the board's credentials; that also proves a new image.
+bool publish_heartbeat(const powerbot::Heartbeat& heartbeat) {
+  if (!broker.connected()) return false;  // keep_broker's connect just before failed, and said why
+  if (broker.publish(powerbot::heartbeat_message(heartbeat))) return true;
+  Serial.println("heartbeat: the MQTT publish failed");
+  return false;
+}
+
+// The broker's connection: kept alive while it is up, and (re)connected when the chooser
+// says so, before the heartbeat that needs it or, while on HTTP, every few minutes.
+void keep_broker(uint32_t now, bool heartbeat_due) {
+  if (!transport.mqtt_configured()) return;
+  if (broker.connected()) broker.loop();  // which may find the connection lost
+  if (broker.connected() || !transport.connect_due(now, heartbeat_due)) return;
+  bool was_on_mqtt = transport.over_mqtt();
+  std::string why;
+  if (broker.connect(why)) {
+    Serial.println(was_on_mqtt ? "mqtt: connected" : "mqtt: connected; heartbeats over MQTT again");
+    transport.connected();
+    return;
+  }
+  transport.connect_failed(millis(), esp_random());
+  Serial.printf("mqtt: %s\n", why.c_str());
+  if (was_on_mqtt && !transport.over_mqtt()) {
+    Serial.printf("mqtt: %u connects failed; heartbeats over HTTP until the broker is back\n",
+                  static_cast<unsigned>(transport.failures()));
+  }
 }
 
 // Whether the server answered the check (an answer of "nothing for you" included).
@@ -121,6 +174,10 @@ bool check_for_update(powerbot::Client& client) {
   powerbot::Decision decision = powerbot::decide(offer, state);
   Serial.printf("update check: %s %s\n", offer.version.c_str(), powerbot::describe(decision));
   if (decision != powerbot::Decision::install) return true;
+  // The download holds the loop longer than the broker's keep-alive, and a good one ends in
+  // a reboot: leave now with DISCONNECT, so the broker discards the will instead of saying
+  // "offline". Should the download fail, the next heartbeat connects again.
+  broker.disconnect();
   PartitionSink sink(flash, install, offer.version);
   std::string detail;
   powerbot::DownloadResult result = client.download(offer, sink, detail);
@@ -173,6 +230,15 @@ void setup() {
   guard = powerbot::RollbackGuard(pending, kRollbackDeadlineMs);
 
   network::begin(settings);
+  powerbot::Url broker_url;  // the settings were checked: an MQTT URL set is a valid one
+  bool mqtt = !settings.mqtt_url.empty() && powerbot::parse_broker_url(settings.mqtt_url, broker_url);
+  if (mqtt) {
+    broker.begin(broker_url, current_heartbeat());
+    connection.set_idle([]() { broker.loop(); });
+    Serial.printf("mqtt: heartbeats to %s:%u\n", broker_url.host.c_str(), static_cast<unsigned>(broker_url.port));
+  }
+  transport = powerbot::TransportChooser(mqtt, kBrokerFailuresBeforeHttp,
+                                         powerbot::Backoff(kBrokerRetryMs, kBrokerRetryCapMs));
   next_check_ms = millis() + powerbot::first_check_delay_ms(esp_random());
 }
 
@@ -182,9 +248,12 @@ void loop() {
   network::keep_alive(now);
   powerbot::Client client(connection, server, settings.api_key);
 
+  bool heartbeat_due = network::up() && due(now, next_heartbeat_ms);
+  if (network::up()) keep_broker(now, heartbeat_due);
   bool delivered = false;
-  if (network::up() && due(now, next_heartbeat_ms)) {
-    delivered = powerbot::is_success(send_heartbeat(client).status_line);
+  if (heartbeat_due) {
+    powerbot::Heartbeat heartbeat = current_heartbeat();
+    delivered = transport.over_mqtt() ? publish_heartbeat(heartbeat) : post_heartbeat(client, heartbeat);
     if (delivered) heartbeat_backoff.reset();
     next_heartbeat_ms = now + (delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
   }
@@ -201,6 +270,7 @@ void loop() {
       install.failed = kFirmwareVersion;
       install.installing.clear();
       flash.save_install(install);
+      broker.disconnect();  // a reboot on purpose: no "offline"
       esp_ota_mark_app_invalid_rollback_and_reboot();
       break;
     default:

@@ -3,6 +3,8 @@
 //
 //   host_client heartbeat URL KEY BUILDING SECTION UUID VERSION
 //   host_client request URL KEY BUILDING SECTION UUID VERSION   (prints the heartbeat's bytes)
+//   host_client mqtt BROKER_URL KEY BUILDING SECTION UUID VERSION   (prints the broker as read, and
+//                                                                    what MQTT mode would publish)
 //   host_client update URL KEY UUID BOARD RUNNING OUTFILE [--failed VERSION] [--manual] [--slot BYTES]
 //
 // It prints `key: value` lines. An installed image is written to OUTFILE only once its
@@ -18,6 +20,7 @@
 #include <string>
 
 #include "powerbot/client.h"
+#include "powerbot/mqtt.h"
 #include "powerbot/update.h"
 
 using namespace powerbot;
@@ -101,6 +104,7 @@ class FileSink : public ImageSink {
 
 int usage() {
   std::fprintf(stderr, "usage: host_client heartbeat|request URL KEY BUILDING SECTION UUID VERSION\n"
+                       "       host_client mqtt BROKER_URL KEY BUILDING SECTION UUID VERSION\n"
                        "       host_client update URL KEY UUID BOARD RUNNING OUTFILE [--failed V] [--manual] "
                        "[--slot BYTES]\n");
   return 2;
@@ -120,13 +124,33 @@ Heartbeat heartbeat_from(char** argv) {
   return heartbeat;
 }
 
+void print_message(const char* name, const MqttMessage& message) {
+  std::printf("%s topic: %s\n%s payload: %s\n%s qos: %u\n%s retained: %s\n", name, message.topic.c_str(), name,
+              message.payload.c_str(), name, static_cast<unsigned>(message.qos), name, message.retained ? "yes" : "no");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) return usage();
   std::string command = argv[1];
-  Url server;
   std::string why;
+  if (command == "mqtt" && argc == 8) {
+    Url broker;
+    if (!parse_broker_url(argv[2], broker, &why)) {
+      std::fprintf(stderr, "bad broker URL: %s\n", why.c_str());
+      return 2;
+    }
+    std::printf("broker host: %s\nbroker port: %u\nbroker tls: %s\nbroker user: %s\nbroker password: %s\n",
+                broker.host.c_str(), static_cast<unsigned>(broker.port), broker.tls ? "yes" : "no", broker.user.c_str(),
+                broker.password.c_str());
+    Heartbeat heartbeat = heartbeat_from(argv);
+    print_message("will", last_will(heartbeat.sensor_uuid));
+    print_message("online", online_message(heartbeat.sensor_uuid));
+    print_message("heartbeat", heartbeat_message(heartbeat));
+    return 0;
+  }
+  Url server;
   if (!parse_url(argv[2], server, &why)) {
     std::fprintf(stderr, "bad server URL: %s\n", why.c_str());
     return 2;

@@ -1,4 +1,6 @@
 #include "harness.h"
+#include "powerbot/http.h"
+#include "powerbot/mqtt.h"
 #include "powerbot/settings.h"
 
 using namespace powerbot;
@@ -72,6 +74,70 @@ TEST(the_setup_page_shows_settings_escaped_and_never_the_secrets) {
   CHECK(page.find("<p class=\"problem\">Give the sensor key.</p>") != std::string::npos);
   CHECK(page.find("name=\"wifi_ssid\"") != std::string::npos);
   CHECK(setup_page(settings, {}, false, "wt32-eth01", "1.2.0").find("wifi_ssid") == std::string::npos);
+}
+
+TEST(a_broker_url_is_checked_when_one_is_given) {
+  Settings settings = complete();
+  settings.mqtt_url = "mqtt://powerbot:secret@192.168.1.10:1883";
+  CHECK(problems(settings, true, false).empty());
+  settings.mqtt_url = "mqtts://powerbot:secret@broker.example.org";
+  CHECK_EQ(problems(settings, true, false).at(0),
+           std::string("An mqtts broker needs its CA certificate built in (POWERBOT_CA_CERT in config.h)."));
+  CHECK(problems(settings, true, true).empty());
+  settings.mqtt_url = "mqtt://powerbot:secret@";
+  std::vector<std::string> found = problems(settings, true, true);
+  CHECK_EQ(found.size(), 1u);
+  CHECK_EQ(found[0], std::string("The MQTT broker URL is not valid: the URL has no host."));
+  settings.mqtt_url = "tcp://192.168.1.10:1883";
+  CHECK_EQ(problems(settings, true, true).at(0),
+           std::string("The MQTT broker URL is not valid: the URL must start with mqtt:// or mqtts://."));
+  settings.mqtt_url = "mqtt://:secret@192.168.1.10";
+  CHECK_EQ(problems(settings, true, true).at(0), std::string("The MQTT broker URL is not valid: a password needs a user."));
+  // A uuid that is one topic level only matters over MQTT.
+  settings.sensor_uuid = "lobby/1";
+  settings.mqtt_url = "mqtt://192.168.1.10";
+  CHECK_EQ(problems(settings, true, true).at(0), std::string("Over MQTT the sensor uuid cannot hold /, + or #."));
+  settings.mqtt_url.clear();
+  CHECK(problems(settings, true, true).empty());
+}
+
+TEST(the_setup_page_round_trip_keeps_the_broker_password_unseen) {
+  Settings settings = complete();
+  settings.mqtt_url = "mqtt://powerbot:s%40cret@10.0.0.5:1883";
+  std::string page = setup_page(settings, {}, true, "esp32-wifi", "1.2.0");
+  CHECK(page.find("name=\"mqtt_url\" type=\"url\" value=\"mqtt://powerbot@10.0.0.5:1883\"") != std::string::npos);
+  CHECK(page.find("name=\"mqtt_password\" type=\"password\" value=\"\"") != std::string::npos);
+  CHECK(page.find("cret") == std::string::npos);
+  Settings schemeless = settings;  // refused, and still not shown
+  schemeless.mqtt_url = "powerbot:s3cret@10.0.0.5:1883";
+  CHECK(setup_page(schemeless, {}, true, "esp32-wifi", "1.2.0").find("s3cret") == std::string::npos);
+  // Saved back as shown, with the password left empty: the URL as it was, byte for byte.
+  std::string shown = "mqtt_url=" + query_value("mqtt://powerbot@10.0.0.5:1883") + "&mqtt_password=";
+  apply_form(shown, settings);
+  CHECK_EQ(settings.mqtt_url, std::string("mqtt://powerbot:s%40cret@10.0.0.5:1883"));
+  // A new password is percent-encoded into the URL and reads back as typed.
+  apply_form(shown + query_value("n3w p@ss/+%"), settings);
+  CHECK_EQ(settings.mqtt_url, std::string("mqtt://powerbot:n3w%20p%40ss%2F%2B%25@10.0.0.5:1883"));
+  Url broker;
+  CHECK(parse_broker_url(settings.mqtt_url, broker));
+  CHECK(broker.user == "powerbot" && broker.password == "n3w p@ss/+%");
+  // The host changed, the password kept; a password written in the URL itself is taken.
+  apply_form("mqtt_url=" + query_value("mqtts://powerbot@broker.example.org") + "&mqtt_password=", settings);
+  CHECK_EQ(settings.mqtt_url, std::string("mqtts://powerbot:n3w%20p%40ss%2F%2B%25@broker.example.org"));
+  apply_form("mqtt_url=" + query_value("mqtt://other:typed@h") + "&mqtt_password=", settings);
+  CHECK_EQ(settings.mqtt_url, std::string("mqtt://other:typed@h"));
+  // No user: no password; a password without a user is refused, saying so.
+  apply_form("mqtt_url=" + query_value("mqtt://h") + "&mqtt_password=", settings);
+  CHECK_EQ(settings.mqtt_url, std::string("mqtt://h"));
+  apply_form("mqtt_url=" + query_value("mqtt://h") + "&mqtt_password=x", settings);
+  CHECK_EQ(problems(settings, true, false).at(0), std::string("The MQTT broker URL is not valid: a password needs a user."));
+  // A form without the broker's fields leaves it; an empty URL turns MQTT off, password and all.
+  apply_form("server_url=http%3A%2F%2F10.0.0.5%3A18081", settings);
+  CHECK_EQ(settings.mqtt_url, std::string("mqtt://:x@h"));
+  apply_form("mqtt_url=&mqtt_password=kept%3F", settings);
+  CHECK_EQ(settings.mqtt_url, std::string(""));
+  CHECK(setup_page(settings, {}, false, "wt32-eth01", "1.2.0").find("name=\"mqtt_url\" type=\"url\" value=\"\"") !=
+        std::string::npos);
 }
 
 TEST(form_values_are_decoded) {

@@ -21,11 +21,6 @@ std::string trim(const std::string& text) {
   return text.substr(start, end - start + 1);
 }
 
-bool fail(std::string* error, const char* reason) {
-  if (error != nullptr) *error = reason;
-  return false;
-}
-
 std::string host_header(const Url& url) {
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   return host + ":" + std::to_string(url.port);
@@ -34,50 +29,7 @@ std::string host_header(const Url& url) {
 }  // namespace
 
 bool parse_url(const std::string& text, Url& out, std::string* error) {
-  Url url;
-  std::string rest;
-  if (text.rfind("http://", 0) == 0) {
-    rest = text.substr(7);
-  } else if (text.rfind("https://", 0) == 0) {
-    url.tls = true;
-    url.port = 443;
-    rest = text.substr(8);
-  } else {
-    return fail(error, "the URL must start with http:// or https://");
-  }
-  size_t slash = rest.find_first_of("/?");
-  std::string authority = rest.substr(0, slash);
-  if (slash != std::string::npos) url.path = rest[slash] == '/' ? rest.substr(slash) : "/" + rest.substr(slash);
-  std::string port;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) return fail(error, "an IPv6 address must end with ]");
-    url.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return fail(error, "unexpected characters after the IPv6 address");
-      port = authority.substr(close + 2);
-    }
-  } else {
-    size_t colon = authority.find(':');
-    url.host = authority.substr(0, colon);
-    if (colon != std::string::npos) port = authority.substr(colon + 1);
-  }
-  if (url.host.empty()) return fail(error, "the URL has no host");
-  for (char c : url.host) {
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '@') return fail(error, "the host is not valid");
-  }
-  if (!port.empty() || authority.find(':') != std::string::npos) {
-    unsigned long value = 0;
-    for (char c : port) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return fail(error, "the port must be a number");
-      value = value * 10 + static_cast<unsigned long>(c - '0');
-      if (value > 65535) return fail(error, "the port must be at most 65535");
-    }
-    if (port.empty() || value == 0) return fail(error, "the port must be between 1 and 65535");
-    url.port = static_cast<uint16_t>(value);
-  }
-  out = url;
-  return true;
+  return parse_url(text, {{"http://", false, 80}, {"https://", true, 443}}, false, out, error);
 }
 
 std::string path_of(const std::string& url) {

@@ -5,16 +5,12 @@
 #include <map>
 #include <string>
 
+#include "url.h"
+
 namespace powerbot {
 
-struct Url {
-  bool tls = false;
-  std::string host;  // a name or address; an IPv6 address without its brackets
-  uint16_t port = 80;
-  std::string path = "/";  // with the query, if any
-};
-
-// http:// or https:// URLs only; false (and a reason in `error`) for anything else.
+// http:// or https:// URLs only, without a user or password; false (and a reason in
+// `error`) for anything else.
 bool parse_url(const std::string& text, Url& out, std::string* error = nullptr);
 
 // The path (and query) of `url`, which may be absolute or a path already.

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "http.h"
+#include "mqtt.h"
 
 namespace powerbot {
 
@@ -10,13 +11,6 @@ namespace {
 
 constexpr int64_t kMaxBuildingId = 2147483647;  // the server's 32-bit building id
 constexpr int32_t kMaxSection = 99;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool whole_number(const std::string& text, int64_t& out) {
   if (text.empty() || text.size() > 12) return false;
@@ -45,6 +39,24 @@ std::map<std::string, std::string> fields(const std::string& form) {
   return found;
 }
 
+// The broker URL the form gives: the page shows it without its password, which has a
+// field of its own. A password given there wins; one written in the URL is kept; with
+// neither, the current password stays (as written), as long as the URL still names a user.
+std::string broker_url(const std::string& typed, const std::string& password, const std::string& current) {
+  if (typed.empty()) return "";
+  if (!password.empty()) return with_password(typed, query_value(password));
+  size_t begin = 0, at_sign = 0;
+  if (!written_password(typed).empty() || !find_credentials(typed, begin, at_sign)) return typed;
+  return with_password(typed, written_password(current));
+}
+
+// The broker URL as the page shows it: without its password. One without "://" is refused
+// by problems(), and its part up to the last "@" may still be a user and password.
+std::string shown_broker_url(const std::string& url) {
+  if (url.find("://") == std::string::npos && url.find('@') != std::string::npos) return url.substr(url.rfind('@') + 1);
+  return with_password(url, "");
+}
+
 std::string input(const char* label, const char* name, const std::string& value, const char* type = "text",
                   const char* hint = "") {
   return std::string("<label>") + label + "<input name=\"" + name + "\" type=\"" + type + "\" value=\"" +
@@ -66,6 +78,15 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
     found.push_back("The server URL is not valid: " + why + ".");
   } else if (url.tls && !has_ca_certificate) {
     found.push_back("An https server needs its CA certificate built in (POWERBOT_CA_CERT in config.h).");
+  }
+  if (!settings.mqtt_url.empty()) {
+    Url broker;
+    if (!parse_broker_url(settings.mqtt_url, broker, &why)) {
+      found.push_back("The MQTT broker URL is not valid: " + why + ".");  // `why` never quotes the password
+    } else if (broker.tls && !has_ca_certificate) {
+      found.push_back("An mqtts broker needs its CA certificate built in (POWERBOT_CA_CERT in config.h).");
+    }
+    if (!fits_topic(settings.sensor_uuid)) found.push_back("Over MQTT the sensor uuid cannot hold /, + or #.");
   }
   if (settings.api_key.empty()) found.push_back("Give the sensor key.");
   if (settings.sensor_uuid.empty() || settings.sensor_uuid.size() > 64) {
@@ -90,6 +111,10 @@ void apply_form(const std::string& form, Settings& settings) {
   text("wifi_ssid", settings.wifi_ssid, false);
   text("wifi_password", settings.wifi_password, true);
   text("server_url", settings.server_url, false);
+  auto broker = values.find("mqtt_url");
+  if (broker != values.end()) {
+    settings.mqtt_url = broker_url(broker->second, values["mqtt_password"], settings.mqtt_url);
+  }
   text("api_key", settings.api_key, true);
   text("sensor_uuid", settings.sensor_uuid, false);
   int64_t number = 0;
@@ -119,6 +144,9 @@ std::string setup_page(const Settings& settings, const std::vector<std::string>&
   }
   page += input("Server URL", "server_url", settings.server_url, "url", "http://192.168.1.10:18081");
   page += input("Sensor key (empty keeps the current one)", "api_key", "", "password");
+  page += input("MQTT broker URL (empty: heartbeats over HTTP only)", "mqtt_url", shown_broker_url(settings.mqtt_url),
+                "url", "mqtt://user@192.168.1.10:1883");
+  page += input("MQTT password (empty keeps the current one)", "mqtt_password", "", "password");
   page += input("Sensor uuid", "sensor_uuid", settings.sensor_uuid);
   page += input("Building id", "building_id", settings.building_id > 0 ? std::to_string(settings.building_id) : "",
                 "number");

@@ -12,6 +12,7 @@ struct Settings {
   std::string wifi_ssid;      // Wi-Fi boards only
   std::string wifi_password;  // Wi-Fi boards only
   std::string server_url;     // e.g. http://192.168.1.10:18081 or https://power.example.org
+  std::string mqtt_url;       // e.g. mqtt://user:pass@192.168.1.10:1883; empty: heartbeats over HTTP only
   std::string api_key;        // a sensor (write) key, best one scoped to this board's uuid
   std::string sensor_uuid;
   int64_t building_id = 0;
@@ -20,15 +21,17 @@ struct Settings {
 };
 
 // What is wrong with `settings`, one sentence each; empty when the board can run.
-// `has_ca_certificate`: an https server needs the CA certificate built in (config.h).
+// `has_ca_certificate`: an https server or an mqtts broker needs the CA certificate built
+// in (config.h).
 std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_ca_certificate);
 
 // Applies the set-up page's form (application/x-www-form-urlencoded) to `settings`.
-// An empty password or key field keeps the current value, so they are never shown.
+// An empty password or key field keeps the current value, so they are never shown; the
+// broker's password has a field of its own, apart from its URL.
 void apply_form(const std::string& form, Settings& settings);
 
-// The set-up page: a form with the current settings (never the password or the key)
-// and the problems that keep the board from running.
+// The set-up page: a form with the current settings (never a password or the key) and
+// the problems that keep the board from running.
 std::string setup_page(const Settings& settings, const std::vector<std::string>& problems, bool wifi,
                        const std::string& board, const std::string& version);
 

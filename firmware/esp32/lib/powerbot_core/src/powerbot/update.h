@@ -44,8 +44,8 @@ enum class AfterBoot { nothing_pending, new_image_running, rolled_back };
 // `record` (a rolled-back version becomes `failed`).
 AfterBoot after_boot(InstallRecord& record, const std::string& running_version);
 
-// A new image must deliver a heartbeat (a " 200 " answer) within `deadline_ms` of booting, or
-// it is rolled back.
+// A new image must deliver a heartbeat (a " 200 " answer, or in MQTT mode a publish on a
+// connection the broker accepted) within `deadline_ms` of booting, or it is rolled back.
 class RollbackGuard {
  public:
   enum class Verdict { wait, mark_valid, roll_back, settled };
