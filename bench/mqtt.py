@@ -50,8 +50,7 @@ def heartbeats_counted(env: dict[str, str]) -> int:
     return int(
         query(
             env,
-            "import json\nfrom powerbot import counters\n"
-            "result = counters.totals('mqtt_messages').get('heartbeat', 0)",
+            "import json\nfrom powerbot import counters\nresult = counters.totals('mqtt_messages').get('heartbeat', 0)",
         )
     )
 

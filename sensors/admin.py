@@ -70,6 +70,19 @@ def freeze_action(duration: timedelta | None, label: str) -> Callable[..., None]
     return admin.action(description=f"Freeze at current value {label}")(action)
 
 
+# What the board and the engine wrote, never an operator.
+REPORTED = [
+    "first_seen_at",
+    "last_heartbeat",
+    "online_since",
+    "last_ip",
+    "transport",
+    "last_will_at",
+    "firmware_version",
+    "telemetry",
+]
+
+
 @admin.register(Sensor)
 class SensorAdmin(admin.ModelAdmin[Sensor]):
     list_display = [
@@ -102,36 +115,12 @@ class SensorAdmin(admin.ModelAdmin[Sensor]):
     list_select_related = ["section__building"]
     search_fields = ["uuid", "name", "comment", "last_ip", "section__building__name", "=section__building__id"]
     ordering = ["-first_seen_at"]
-    readonly_fields = [
-        "id",
-        "first_seen_at",
-        "last_heartbeat",
-        "online_since",
-        "last_ip",
-        "transport",
-        "last_will_at",
-        "firmware_version",
-        "telemetry",
-    ]
+    readonly_fields = ["id", *REPORTED]
     fieldsets = [
         (None, {"fields": ["id", "uuid", "name", "comment", "enabled", "awaiting_approval"]}),
         ("Mapping", {"fields": ["section", "canonical"]}),
         ("Freeze", {"fields": ["frozen_is_up", "frozen_until"]}),
-        (
-            "Reported",
-            {
-                "fields": [
-                    "first_seen_at",
-                    "last_heartbeat",
-                    "online_since",
-                    "last_ip",
-                    "transport",
-                    "last_will_at",
-                    "firmware_version",
-                    "telemetry",
-                ]
-            },
-        ),
+        ("Reported", {"fields": REPORTED}),
     ]
     inlines = [AliasInline]
     actions = [
