@@ -133,7 +133,7 @@ def _isolated_settings(settings) -> None:
     settings.NEIGHBOUR_REPORT_HOURS = 6
     settings.MQTT_URL = None
     settings.MQTT_SHARE_GROUP = "powerbot"
-    settings.MQTT_WILL_SETTLE_SEC = 10
+    settings.MQTT_WILL_SETTLE_SEC = 15
 
 
 @pytest.fixture(autouse=True)

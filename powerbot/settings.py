@@ -229,7 +229,7 @@ MQTT_URL = config.get_broker_url("MQTT_URL")
 MQTT_SHARE_GROUP = config.get_slug("MQTT_SHARE_GROUP", "powerbot")
 # Boards cut off together fire their wills over about one heartbeat interval: a will is acted
 # on this long after it came, so the mass-silence guard sees the whole cut, not its first few.
-MQTT_WILL_SETTLE_SEC = config.get_int("MQTT_WILL_SETTLE_SEC", 10, minimum=0, maximum=120)
+MQTT_WILL_SETTLE_SEC = config.get_int("MQTT_WILL_SETTLE_SEC", 15, minimum=0, maximum=120)
 # /metrics (Prometheus): scrapers present METRICS_KEY as a bearer token, or come from
 # an address in METRICS_ALLOWED_IPS (addresses or networks; loopback by default).
 METRICS_KEY = config.get_str("METRICS_KEY")

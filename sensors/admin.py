@@ -71,7 +71,7 @@ def freeze_action(duration: timedelta | None, label: str) -> Callable[..., None]
 
 
 # What the board and the engine wrote, never an operator.
-REPORTED = [
+REPORTED = (
     "first_seen_at",
     "last_heartbeat",
     "online_since",
@@ -80,7 +80,7 @@ REPORTED = [
     "last_will_at",
     "firmware_version",
     "telemetry",
-]
+)
 
 
 @admin.register(Sensor)

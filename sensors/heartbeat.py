@@ -178,14 +178,17 @@ def _record(
     return HeartbeatAccepted(now, placement.building_name, placement.number, uuid)
 
 
-def record_presence(uuid: str) -> bool:
-    """A board's `online` (MQTT, retained or fresh): the presence of a heartbeat, for a sensor
-    already known (it carries no key, so it makes and moves nothing). Whether it counted."""
+def record_presence(uuid: str, *, revive: bool) -> bool:
+    """A board's `online` (MQTT): the presence of a heartbeat, for a sensor already known (it
+    carries no key, so it makes and moves nothing). Without `revive` (a retained one, which
+    may be left from a board long gone) it only keeps an online sensor online. Whether it counted."""
     known = find_sensor(uuid)
-    if known is None:
+    if known is None or not (revive or known.online):
         return False
     now = timezone.now()
     fields = {"last_heartbeat": now, "offline_after": now + sensor_timeout(), "transport": Transport.MQTT}
+    if not revive:  # conditional: one the detector took offline meanwhile stays so
+        return Sensor.objects.filter(pk=known.pk, online=True).update(**fields) == 1
     touched = _touch(known.pk, fields, now)
     if touched:
         _heard(known, touched, now)

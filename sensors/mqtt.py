@@ -45,17 +45,19 @@ def subscriptions(group: str) -> list[str]:
     return [f"$share/{group}/{TOPIC_ROOT}/+/{kind}" for kind in MESSAGE_KINDS]
 
 
-def receive(topic: str, payload: bytes, *, retained: bool, now: datetime) -> bool:
-    """Act on one message, count it, and log and count a rejection; whether it was a will
-    taken (its sensor falls due MQTT_WILL_SETTLE_SEC from `now`). Never raises for a bad
-    message; a database error goes to the caller, who may try again."""
+def receive(topic: str, payload: bytes, *, retained: bool, now: datetime, link_lost_after: bool = False) -> bool:
+    """Act on one message that came at `now`, count it, and log and count a rejection; whether
+    it was a will taken (its sensor falls due MQTT_WILL_SETTLE_SEC from `now`). With
+    `link_lost_after`, our own link to the broker dropped just after it came: a will is then
+    taken back at once (see link_lost). Never raises for a bad message; a database error goes
+    to the caller, who may try again."""
     try:
         uuid, kind = _parse_topic(topic)
         counters.count("mqtt_messages", kind)
         if kind == HEARTBEAT:
             _heartbeat(uuid, payload)
             return False
-        return _status(uuid, payload, retained=retained, now=now)
+        return _status(uuid, payload, retained=retained, now=now, link_lost_after=link_lost_after)
     except MessageRejected as rejected:
         counters.count("mqtt_rejected", rejected.reason)
         log_event(
@@ -98,10 +100,8 @@ def _heartbeat(uuid: str, payload: bytes) -> None:
         raise MessageRejected("too_large", str(error.detail)) from None
     except APIException:
         raise MessageRejected("invalid_json", "Invalid JSON") from None
-    if body.get("sensor_uuid") is None:
-        body["sensor_uuid"] = uuid
-    sent = body["sensor_uuid"]
-    if not isinstance(sent, str) or uuid_key(sent.strip()) != uuid_key(uuid):
+    sent = body.setdefault("sensor_uuid", uuid)
+    if isinstance(sent, str) and uuid_key(sent.strip()) != uuid_key(uuid):
         raise MessageRejected("topic_mismatch", "sensor_uuid differs from the topic's")
     key = WriteKey.for_sensor(body.get("api_key"), sent)
     if key is None:
@@ -112,13 +112,16 @@ def _heartbeat(uuid: str, payload: bytes) -> None:
         raise MessageRejected(rejected.reason, rejected.message) from None
 
 
-def _status(uuid: str, payload: bytes, *, retained: bool, now: datetime) -> bool:
+def _status(uuid: str, payload: bytes, *, retained: bool, now: datetime, link_lost_after: bool) -> bool:
     status = payload.strip().lower()
     if status == ONLINE:
-        record_presence(uuid)
+        # A retained one may be left from a board that said goodbye and never came back.
+        record_presence(uuid, revive=not retained)
     elif status == OFFLINE and retained:
         # Published before we subscribed, when we cannot tell: the heartbeats' timeout decides.
         counters.count("mqtt_wills", "stale")
+    elif status == OFFLINE and link_lost_after:
+        counters.count("mqtt_wills", "withdrawn")
     elif status == OFFLINE:
         taken = will_fired(uuid, now)
         counters.count("mqtt_wills", "taken" if taken else "ignored")

@@ -5,6 +5,10 @@ queues what arrives; this process's main thread does the database work, so a slo
 restarting database never costs the connection, and a will that meets a database error is
 kept and tried again. Wills are acted on MQTT_WILL_SETTLE_SEC after they came: the
 subscriber runs the detector then itself, so nobody waits for the next periodic tick.
+
+Our own link dropping is handled ahead of whatever is queued: a broker that stops fires
+every board's will just before, and those wills must be taken back before any detector
+acts on them, however long the queue (sensors.mqtt.link_lost).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -41,9 +45,13 @@ RECONNECT_DELAY_SEC = (1, 60)  # paho doubles the delay from the first up to the
 # Wills that came this long before our own connection dropped are taken back (link_lost).
 WITHDRAW_WINDOW_SEC = 2.0
 # Messages waiting while the database is away; past that, heartbeats are dropped (counted):
-# the boards send another every 10 s. Wills are kept whatever.
+# the boards send another every 10 s. Statuses are tiny, and may wait in twice that number.
 INBOX_MAX = 100_000
+STATUS_MAX_BYTES = 64
 RETRY_AFTER_SEC = 1.0
+# On a stop, what is left is handled within this (honcho kills after 5 s, Docker after 10):
+# statuses only; the boards send more heartbeats.
+DRAIN_SEC = 3.0
 
 
 @dataclass(frozen=True)
@@ -54,17 +62,16 @@ class Received:
     at: datetime
 
 
-@dataclass(frozen=True)
-class LinkLost:
-    at: datetime
-
-
 class Subscriber:
     def __init__(self, broker: BrokerURL, group: str) -> None:
         self.broker = broker
         self.group = group
-        self.inbox: queue.Queue[Received | LinkLost] = queue.Queue()
-        self.retry: deque[Received | LinkLost] = deque()
+        self.inbox: queue.Queue[Received] = queue.Queue()
+        self.retry: deque[Received] = deque()
+        # When our link dropped: queued by the network thread, handled before any message.
+        self.link_drops: queue.SimpleQueue[datetime] = queue.SimpleQueue()
+        self.unwithdrawn: deque[datetime] = deque()  # drops whose wills are yet to be taken back
+        self.dropped_at: deque[datetime] = deque(maxlen=100)  # every drop seen lately
         self.detect_at: float | None = None  # monotonic time of the next detector run for wills
         self.stopping = threading.Event()
         client_id = f"powerbot-{socket.gethostname()}-{os.getpid()}"[:64]
@@ -75,6 +82,7 @@ class Subscriber:
             self.client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self.client.reconnect_delay_set(*RECONNECT_DELAY_SEC)
         self.client.on_connect = self._connected
+        self.client.on_connect_fail = self._unreachable
         self.client.on_disconnect = self._disconnected
         self.client.on_message = self._message
 
@@ -105,13 +113,21 @@ class Subscriber:
         logger.info("mqtt: connected to %s", self.broker)
         client.subscribe([(topic, 1) for topic in messages.subscriptions(self.group)])
 
+    def _unreachable(self, client: mqtt.Client, userdata: Any) -> None:
+        logger.warning("mqtt: cannot reach the broker at %s; trying again", self.broker)
+
     def _disconnected(self, client: mqtt.Client, userdata: Any, flags: Any, reason: ReasonCode, props: Any) -> None:
         if not self.stopping.is_set():
             logger.warning("mqtt: connection lost (%s); reconnecting", reason)
-            self.inbox.put(LinkLost(timezone.now()))
+            self.link_drops.put(timezone.now())
 
     def _message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        if self.inbox.qsize() >= INBOX_MAX and not message.topic.endswith("/" + messages.STATUS):
+        status = message.topic.endswith("/" + messages.STATUS)
+        # Here, before it takes memory: what no check could accept.
+        if len(message.payload) > (STATUS_MAX_BYTES if status else settings.HEARTBEAT_MAX_BODY_BYTES):
+            counters.count("mqtt_rejected", "too_large")
+            return
+        if self.inbox.qsize() >= (2 * INBOX_MAX if status else INBOX_MAX):
             counters.count("mqtt_rejected", "overloaded")
             return
         self.inbox.put(Received(message.topic, message.payload, bool(message.retain), timezone.now()))
@@ -119,6 +135,9 @@ class Subscriber:
     # The main thread: the database.
 
     def _step(self) -> None:
+        if not self._link_drops_handled():
+            self.stopping.wait(RETRY_AFTER_SEC)
+            return
         item = self.retry.popleft() if self.retry else self._next(timeout=self._wait())
         if item is not None and not self._handled(item):
             self.retry.appendleft(item)
@@ -130,7 +149,25 @@ class Subscriber:
                 self.detect_at = time.monotonic() + RETRY_AFTER_SEC
         counters.flush()
 
-    def _next(self, timeout: float) -> Received | LinkLost | None:
+    def _link_drops_handled(self) -> bool:
+        """Take back the wills already taken of each drop of our link; False if the database failed."""
+        while True:
+            try:
+                self.unwithdrawn.append(self.link_drops.get_nowait())
+            except queue.Empty:
+                break
+            self.dropped_at.append(self.unwithdrawn[-1])
+        while self.unwithdrawn:
+            try:
+                with_fresh_connection(messages.link_lost, self.unwithdrawn[0], WITHDRAW_WINDOW_SEC)
+            except DatabaseError:
+                connection.close()
+                logger.warning("mqtt: database unavailable; trying again", exc_info=True)
+                return False
+            self.unwithdrawn.popleft()
+        return True
+
+    def _next(self, timeout: float) -> Received | None:
         try:
             return self.inbox.get(timeout=timeout)
         except queue.Empty:
@@ -141,18 +178,16 @@ class Subscriber:
             return 1.0
         return min(1.0, max(0.0, self.detect_at - time.monotonic()))
 
-    def _handled(self, item: Received | LinkLost) -> bool:
+    def _handled(self, item: Received) -> bool:
         """Whether `item` is done with; False when the database failed and a will must be tried again."""
         try:
-            if isinstance(item, LinkLost):
-                with_fresh_connection(messages.link_lost, item.at, WITHDRAW_WINDOW_SEC)
-            elif with_fresh_connection(self._receive, item):
+            if with_fresh_connection(self._receive, item):
                 settle = settings.MQTT_WILL_SETTLE_SEC + 0.1
                 due = time.monotonic() + settle - (timezone.now() - item.at).total_seconds()
                 self.detect_at = min(self.detect_at or due, due)
         except DatabaseError:
             connection.close()
-            if isinstance(item, Received) and item.topic.endswith("/" + messages.HEARTBEAT):
+            if item.topic.endswith("/" + messages.HEARTBEAT):
                 counters.count("mqtt_rejected", "database")
                 logger.warning("mqtt: database unavailable; a heartbeat was dropped", exc_info=True)
                 return True  # the board sends another in 10 s
@@ -160,9 +195,10 @@ class Subscriber:
             return False
         return True
 
-    @staticmethod
-    def _receive(item: Received) -> bool:
-        return messages.receive(item.topic, item.payload, retained=item.retained, now=item.at)
+    def _receive(self, item: Received) -> bool:
+        window = timedelta(seconds=WITHDRAW_WINDOW_SEC)
+        lost = any(item.at <= dropped <= item.at + window for dropped in self.dropped_at)
+        return messages.receive(item.topic, item.payload, retained=item.retained, now=item.at, link_lost_after=lost)
 
     @staticmethod
     def _detected() -> bool:
@@ -175,7 +211,23 @@ class Subscriber:
         return True
 
     def _drain(self) -> None:
-        """What came before the stop, handled once (no retries: the next start sees the rest)."""
-        while self.retry or not self.inbox.empty():
-            item = self.retry.popleft() if self.retry else self.inbox.get_nowait()
-            self._handled(item)
+        """The statuses that came before the stop, wills above all, tried again within DRAIN_SEC."""
+        pending = [item for item in [*self.retry, *self._queued()] if item.topic.endswith("/" + messages.STATUS)]
+        deadline = time.monotonic() + DRAIN_SEC
+        while pending and time.monotonic() < deadline:
+            if self._link_drops_handled() and self._handled(pending[0]):
+                pending.pop(0)
+            else:
+                time.sleep(RETRY_AFTER_SEC / 2)
+        if pending:
+            logger.error(
+                "mqtt: stopping with %d statuses (wills among them) not recorded: the database failed", len(pending)
+            )
+
+    def _queued(self) -> list[Received]:
+        items = []
+        while True:
+            try:
+                items.append(self.inbox.get_nowait())
+            except queue.Empty:
+                return items

@@ -20,7 +20,7 @@ from sensors.tests.history import events, recorded
 
 pytestmark = pytest.mark.django_db
 
-SETTLE = 10
+SETTLE = 15
 
 
 @pytest.fixture(autouse=True)
@@ -131,6 +131,18 @@ def test_online_counts_as_a_heartbeats_presence_for_a_known_sensor(make_sensor, 
     assert Sensor.objects.count() == 1  # a status makes no sensor: it carries no key
 
 
+def test_a_retained_online_left_by_a_board_gone_for_good_does_not_bring_it_back(elapse):
+    """A board that said goodbye leaves `online` retained: every subscriber start hears it again."""
+    heartbeat()
+    elapse(160)
+    assert not Sensor.objects.get().online
+    assert status("board-1", b"online", retained=True) is False
+    assert not Sensor.objects.get().online
+    assert events() == [(PowerState.UP, PowerCause.INITIAL), (PowerState.DOWN, PowerCause.TIMEOUT)]
+    status("board-1", b"online")  # a fresh one: it has just connected
+    assert Sensor.objects.get().online
+
+
 def test_a_will_takes_the_sensor_offline_as_the_cause_of_its_sections_power_off(time_travel):
     heartbeat()
     time_travel(seconds=20)
@@ -218,6 +230,12 @@ def test_a_will_while_the_server_was_down_proves_nothing(time_travel):
     time_travel(seconds=SETTLE)
     detect_offline()
     assert Sensor.objects.get().online  # a fresh timeout, as for every silent sensor
+
+
+def test_a_body_with_a_null_uuid_is_refused_as_over_http():
+    body = {"api_key": WRITE_KEY, "building_id": 10, "sensor_uuid": None}
+    publish("powerbot/board-1/heartbeat", json.dumps(body).encode())
+    assert rejected() == {"bad_sensor_uuid": 1}
 
 
 def test_wills_of_the_moment_our_link_dropped_are_taken_back(time_travel):
