@@ -9,7 +9,7 @@ the benchmark's own, one subscriber. Prints:
   it can, and the figure is the count over the time until the last is recorded;
 - the delay from a board's connection dying (its socket closed, the power gone) to its
   section's power-off being recorded, p50/p99, for the boards of `--cut` buildings; most of
-  it is MQTT_WILL_SETTLE_SEC (the default 10 s unless `--settle`), on purpose;
+  it is MQTT_WILL_SETTLE_SEC (the default 15 s unless `--settle`), on purpose;
 - the subscriber's RSS;
 - beside them, heartbeats/s over HTTP for the same fleet (gunicorn, 2 workers, wrk), if wrk
   is installed.
@@ -190,7 +190,7 @@ def main() -> None:
     parser.add_argument("--boards", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=4, help="heartbeats each board publishes")
     parser.add_argument("--cut", type=int, default=5, help="buildings whose boards vanish")
-    parser.add_argument("--settle", type=int, default=10, help="MQTT_WILL_SETTLE_SEC")
+    parser.add_argument("--settle", type=int, default=15, help="MQTT_WILL_SETTLE_SEC (the default: 15)")
     args = parser.parse_args()
     if OwnMosquitto.binary() is None:
         sys.exit("mosquitto is needed: apt-get install mosquitto")
