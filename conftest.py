@@ -132,6 +132,7 @@ def _isolated_settings(settings) -> None:
     settings.WEATHER_POLL_SEC, settings.WEATHER_PER_MINUTE, settings.WEATHER_DEMO = 900, 60, False
     settings.NEIGHBOUR_REPORT_HOURS = 6
     settings.MQTT_URL = None
+    settings.OPERATOR_SILENT_SENSOR_HOURS = 6
     settings.MQTT_SHARE_GROUP = "powerbot"
     settings.MQTT_WILL_SETTLE_SEC = 15
 

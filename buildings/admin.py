@@ -10,6 +10,7 @@ from django.utils.html import format_html
 
 from buildings.maps import MAP_SIDE, MAX_MAP_BYTES, MapError, Picture, prepared
 from buildings.models import Building, Contact, MapPicture, Section, Shelter
+from powerbot.admin import LoggedActions
 
 
 class SectionInline(admin.TabularInline[Section, Building]):
@@ -89,7 +90,7 @@ class ShelterInline(admin.StackedInline[Shelter, Building]):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin[Building]):
+class BuildingAdmin(LoggedActions[Building]):
     form = MapUploadForm
     list_display = [
         "id",

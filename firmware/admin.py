@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from firmware import services
 from firmware.models import Channel, FirmwareRelease, FleetSensor, SensorFirmware
-from powerbot.admin import RecordAdmin
+from powerbot.admin import LoggedActions, RecordAdmin
 from sensors.status import with_online
 
 if TYPE_CHECKING:  # names of django-stubs only
@@ -78,7 +78,7 @@ class ReleaseForm(forms.ModelForm[FirmwareRelease]):
 
 
 @admin.register(FirmwareRelease)
-class FirmwareReleaseAdmin(admin.ModelAdmin[FirmwareRelease]):
+class FirmwareReleaseAdmin(LoggedActions[FirmwareRelease]):
     """Upload an image once; afterwards only how it is rolled out changes (a new image is a new version)."""
 
     form = ReleaseForm

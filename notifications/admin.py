@@ -17,7 +17,7 @@ from notifications.services import (
     resume_notifications,
 )
 from notifications.tasks import deliver, queue_broadcast
-from powerbot.admin import RecordAdmin
+from powerbot.admin import LoggedActions, RecordAdmin
 from powerbot.queueing import after_commit
 
 
@@ -65,7 +65,7 @@ class SubscriptionInline(admin.TabularInline[Subscription, Subscriber]):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
+class SubscriberAdmin(LoggedActions[Subscriber]):
     list_display = [
         "chat_id",
         "name",
@@ -89,7 +89,7 @@ class SubscriberAdmin(admin.ModelAdmin[Subscriber]):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
+class SubscriptionAdmin(LoggedActions[Subscription]):
     list_display = ["subscriber", "section", "power"]
     list_filter = ["power", "section__building"]
     list_select_related = ["subscriber", "section__building"]
@@ -127,7 +127,7 @@ class MessageAdmin(RecordAdmin):
 
 
 @admin.register(Broadcast)
-class BroadcastAdmin(admin.ModelAdmin[Broadcast]):
+class BroadcastAdmin(LoggedActions[Broadcast]):
     """Write, choose the audience, save to preview, then "Send now"; progress shows while it runs."""
 
     change_form_template = "admin/notifications/broadcast/change_form.html"

@@ -6,3 +6,4 @@ class OpsConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "ops"
+    verbose_name = "Operations"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
@@ -12,8 +14,29 @@ from django.utils.cache import add_never_cache_headers
 from powerbot.apikeys import ApiKey, ApiKeyQuerySet
 from powerbot.models import SourceHealth
 
+M = TypeVar("M", bound=Model)
 
-class RecordAdmin(admin.ModelAdmin[Any]):
+
+class LoggedActions(admin.ModelAdmin[M]):
+    """Every action an operator runs from a list (freeze, release, resume, pull...) lands in
+    Django's admin log with the operator and the time, as its forms' changes do; the "Now"
+    page lists them."""
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
+        chosen = request.POST.get("action", "")
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        objects = list(queryset.filter(pk__in=selected)) if chosen and selected else []
+        response = super().response_action(request, queryset, *args, **kwargs)
+        action = self.get_actions(request).get(chosen)
+        if action is not None:
+            for obj in objects:
+                self.log_change(request, obj, f"Action: {action[2]}")
+        return response
+
+
+class RecordAdmin(LoggedActions[Any]):
     """Records the application keeps (history, holds, the outbox): listed and filtered,
     never edited or deleted by hand. `can_add` lets "add" stand for an operator's action;
     `can_delete` lets rows go with what they belong to (a subscriber's messages)."""
@@ -31,7 +54,7 @@ class RecordAdmin(admin.ModelAdmin[Any]):
         return self.can_delete and super().has_delete_permission(request, obj)
 
 
-class ApiKeyAdmin(admin.ModelAdmin[Any]):
+class ApiKeyAdmin(LoggedActions[Any]):
     """Keys are generated here, shown once, and revoked rather than edited."""
 
     list_display = ["name", "prefix", "created_at", "last_used_at", "is_active"]

@@ -53,7 +53,7 @@ SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 TRUST_X_FORWARDED_FOR = config.get_bool("TRUST_X_FORWARDED_FOR", False)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ops.admin_config.PowerBotAdminConfig",  # Django's admin, opening on the operators' "Now" page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -230,6 +230,8 @@ MQTT_SHARE_GROUP = config.get_slug("MQTT_SHARE_GROUP", "powerbot")
 # Boards cut off together fire their wills over about one heartbeat interval: a will is acted
 # on this long after it came, so the mass-silence guard sees the whole cut, not its first few.
 MQTT_WILL_SETTLE_SEC = config.get_int("MQTT_WILL_SETTLE_SEC", 15, minimum=0, maximum=120)
+# The admin's "Now" page lists a board silent this long while its section is up (broken, unplugged).
+OPERATOR_SILENT_SENSOR_HOURS = config.get_int("OPERATOR_SILENT_SENSOR_HOURS", 6, minimum=1, maximum=24 * 30)
 # /metrics (Prometheus): scrapers present METRICS_KEY as a bearer token, or come from
 # an address in METRICS_ALLOWED_IPS (addresses or networks; loopback by default).
 METRICS_KEY = config.get_str("METRICS_KEY")

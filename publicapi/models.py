@@ -8,4 +8,4 @@ class ReadKey(ApiKey):
     ENVIRONMENT_SETTING = "SENSOR_PUBLIC_API_KEY"
 
     class Meta(ApiKey.Meta):
-        verbose_name = "read-only API key"
+        verbose_name = "read-only key"

@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
-from powerbot.admin import RecordAdmin
+from powerbot.admin import LoggedActions, RecordAdmin
 from schedules import days, files
 from schedules.models import AddressLookup, DayStatus, ScheduleChange, ScheduleDay, Source
 from schedules.services import record
@@ -62,7 +62,7 @@ class FileDayForm(forms.ModelForm[ScheduleDay]):
 
 
 @admin.register(ScheduleDay)
-class ScheduleDayAdmin(admin.ModelAdmin[ScheduleDay]):
+class ScheduleDayAdmin(LoggedActions[ScheduleDay]):
     """Days of the file source are added and corrected here (recorded as an import is, so
     residents hear of the change); a polled source's days are read-only."""
 

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
-from powerbot.admin import ApiKeyAdmin, RecordAdmin
+from powerbot.admin import ApiKeyAdmin, LoggedActions, RecordAdmin
 from sensors import services
 from sensors.models import MassSilence, PowerEvent, PowerState, SectionPower, Sensor, SensorAlias, WriteKey
 from sensors.power import SectionBusy, release_mass_silence, set_section_state
@@ -84,7 +84,7 @@ REPORTED = (
 
 
 @admin.register(Sensor)
-class SensorAdmin(admin.ModelAdmin[Sensor]):
+class SensorAdmin(LoggedActions[Sensor]):
     list_display = [
         "id",
         "uuid",
@@ -180,7 +180,7 @@ class SensorAdmin(admin.ModelAdmin[Sensor]):
 
 
 @admin.register(SensorAlias)
-class SensorAliasAdmin(admin.ModelAdmin[SensorAlias]):
+class SensorAliasAdmin(LoggedActions[SensorAlias]):
     list_display = ["sensor", "section"]
     list_select_related = ["sensor", "section__building"]
     search_fields = ["sensor__uuid", "sensor__name", "section__building__name"]
