@@ -160,6 +160,7 @@ class Message(models.Model):
         SCHEDULE = "schedule", "schedule notice"
         REMINDER = "reminder", "planned-outage reminder"
         ALERT = "alert", "air-raid alert notice"
+        OPERATOR = "operator", "operator alert"  # to ADMIN_TELEGRAM_IDS only; never paused
 
     class State(models.TextChoices):
         PENDING = "pending", "queued"

@@ -317,6 +317,20 @@ def announce_alert(
     return queued_now if fresh else 0
 
 
+def notify_operators(topic: str, text: Callable[[], str], now: datetime | None = None) -> int:
+    """Queue an operator alert to each of ADMIN_TELEGRAM_IDS, once per topic; `text` is called
+    in each operator's language. Never held by the notification pause or quiet hours, and
+    never sent to anyone else. How many were queued now."""
+    now = now or timezone.now()
+    messages = []
+    for chat_id in sorted(settings.ADMIN_TELEGRAM_IDS):
+        # An operator who never wrote to the bot gets a chat of their own, with no broadcasts.
+        operator, _ = Subscriber.objects.get_or_create(chat_id=chat_id, defaults={"broadcasts": False})
+        with override(operator.language):
+            messages.append(queued(operator, now, may_hold=False, kind=Message.Kind.OPERATOR, topic=topic, text=text()))
+    return len(Message.objects.bulk_create(messages, ignore_conflicts=True))
+
+
 def broadcast_audience(broadcast: Broadcast) -> QuerySet[Subscriber]:
     """Active subscribers who accept broadcasts: all, or those following the building or section."""
     audience = Subscriber.objects.filter(active=True, broadcasts=True)

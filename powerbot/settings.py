@@ -291,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600,
         "options": {"expires": 3600},
     },
+    "check-operator-alerts": {
+        "task": "ops.tasks.check_operator_alerts",
+        "schedule": 60,
+        "options": {"expires": 60},
+    },
 }
 
 # --- Planned-outage schedules (names kept from the PowerBot seed) --------------------

@@ -26,6 +26,7 @@ from neighbours import services as neighbours
 from neighbours.models import Kind
 from notifications import services
 from notifications.models import Subscriber
+from ops.dashboard import now_summary
 from schedules.days import Interval, local_midnight
 from schedules.services import section_plan, section_plans
 from schedules.versus import planned_versus_actual
@@ -650,7 +651,7 @@ def my_id(person: Person, subscriber: Subscriber) -> Screen:
 def admin(person: Person, subscriber: Subscriber) -> Screen:
     if not person.operator:
         return Screen(texts.unknown_command())
-    return Screen(texts.fleet(fleet_summary(), f"{settings.SITE_URL}/admin/"))
+    return Screen(texts.fleet(fleet_summary(), now_summary(), f"{settings.SITE_URL}/admin/"))
 
 
 @_in_language

@@ -19,6 +19,7 @@ from neighbours.services import Tally
 from notifications import texts as notification_texts
 from notifications.models import TELEGRAM_TEXT_MAX_LENGTH, Subscriber
 from notifications.texts import countdown, day_plan_text, duration
+from ops.dashboard import Now
 from schedules import days
 from schedules.days import Interval
 from schedules.models import DayStatus
@@ -562,18 +563,39 @@ def language_set() -> str:
     return _("Done: I will write in English.")
 
 
-def fleet(summary: FleetSummary, admin_url: str) -> str:
+def fleet(summary: FleetSummary, now: Now, admin_url: str) -> str:
+    """The admin's "Now" page in short (ops.dashboard)."""
+
+    def when(moment: datetime) -> str:
+        return timezone.localtime(moment).strftime("%d.%m %H:%M")
+
     lines = [
         _("🛠 <b>Fleet</b>"),
         _("Buildings: %(n)d") % {"n": summary.buildings},
         _("Sensors offline: %(offline)d of %(total)d") % {"offline": summary.sensors_offline, "total": summary.sensors},
         _("Sections without power: %(n)d") % {"n": summary.sections_down},
         _("Sections in an unknown state: %(n)d") % {"n": summary.sections_unknown},
+        _("Boards silent %(hours)d h or more while their section has power: %(n)d")
+        % {"hours": now.silent_hours, "n": now.silent_boards_count},
+        _("Messages waiting to be sent: %(n)d; failed in the last hour: %(failed)d")
+        % {"n": now.sender.queued, "failed": now.sender.failed_last_hour},
     ]
     if summary.mass_silence is not None:
         lines.append(
             _("⚠️ Mass silence since %(time)s: outages are on hold. Check the server and the uplink.")
-            % {"time": timezone.localtime(summary.mass_silence.started_at).strftime("%d.%m %H:%M")}
+            % {"time": when(summary.mass_silence.started_at)}
+        )
+    if now.pause is not None:
+        lines.append(
+            _("⏸ Power notifications paused since %(time)s: %(reason)s")
+            % {"time": when(now.pause.started_at), "reason": escape(now.pause.reason)}
+        )
+    if now.detector_tick is None:
+        lines.append(_("⏱ The offline detector has never run: is the worker with beat running?"))
+    elif now.detector_late:
+        lines.append(
+            _("⏱ The offline detector last ran %(time)s: is the worker with beat running?")
+            % {"time": when(now.detector_tick)}
         )
     lines.append(_("Edit buildings, sensors and messages in the admin: %(url)s") % {"url": escape(admin_url)})
     return "\n".join(lines)

@@ -321,5 +321,9 @@ def test_operator_gets_the_fleet_summary_and_admin_link(bot, london, make_sensor
     make_sensor("a", section=1)
     summary = bot.user(7, language_code="en").send("/admin").params["text"]
     assert "Sensors offline: 1 of 1" in summary
+    # What the admin's "Now" page says, in short.
+    assert "Boards silent 6 h or more while their section has power: 0" in summary
+    assert "Messages waiting to be sent: 0; failed in the last hour: 0" in summary
+    assert "The offline detector has never run" in summary
     assert "https://power.example.org/admin/" in summary
     assert bot.user(8, language_code="en").send("/admin").params["text"] == "I don't know that command. See /help."
