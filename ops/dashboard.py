@@ -18,7 +18,7 @@ from buildings.models import Section
 from firmware.models import FirmwareRelease
 from notifications.models import Message, NotificationPause
 from powerbot.models import SourceHealth
-from sensors.models import MassSilence, PowerState, SectionPower, Sensor
+from sensors.models import MappingImport, MassSilence, PowerState, SectionPower, Sensor
 from sensors.power import last_tick
 from sensors.status import sensor_timeout
 
@@ -67,6 +67,7 @@ class Now:
     sources: list[SourceHealth]
     releases: list[Release]
     actions: list[LogEntry]
+    imports: list[MappingImport]
 
 
 def now_summary(now: datetime | None = None) -> Now:
@@ -92,6 +93,7 @@ def now_summary(now: datetime | None = None) -> Now:
         sources=list(SourceHealth.objects.order_by("source")),
         releases=_releases(),
         actions=list(LogEntry.objects.select_related("user", "content_type").order_by("-action_time")[:SHOWN]),
+        imports=list(MappingImport.objects.all()[:5]),
     )
 
 

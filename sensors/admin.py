@@ -12,7 +12,16 @@ from django.utils import timezone
 
 from powerbot.admin import ApiKeyAdmin, LoggedActions, RecordAdmin
 from sensors import services
-from sensors.models import MassSilence, PowerEvent, PowerState, SectionPower, Sensor, SensorAlias, WriteKey
+from sensors.models import (
+    MappingImport,
+    MassSilence,
+    PowerEvent,
+    PowerState,
+    SectionPower,
+    Sensor,
+    SensorAlias,
+    WriteKey,
+)
 from sensors.power import SectionBusy, release_mass_silence, set_section_state
 from sensors.status import with_frozen, with_online
 
@@ -263,3 +272,9 @@ class MassSilenceAdmin(RecordAdmin):
         now, operator = timezone.now(), request.user.get_username()
         changes = sum(len(release_mass_silence(silence, now, by=operator)) for silence in queryset.filter(open=True))
         self.message_user(request, f"Released; {changes} section(s) recorded with their true state.", messages.SUCCESS)
+
+
+@admin.register(MappingImport)
+class MappingImportAdmin(RecordAdmin):
+    list_display = ["at", "by", "source", "summary"]
+    search_fields = ["by", "source"]

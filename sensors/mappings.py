@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from buildings.models import (
     ALERT_REGION,
@@ -31,7 +32,7 @@ from buildings.models import (
 )
 from powerbot import yamlfiles
 from powerbot.reprs import shown
-from sensors.models import Sensor, SensorAlias, uuid_key
+from sensors.models import MappingImport, Sensor, SensorAlias, uuid_key
 
 Format = Literal["yaml", "json"]
 Outcome = Literal["created", "updated", "unchanged"]
@@ -106,9 +107,15 @@ def parse(text: str, fmt: Format) -> tuple[dict[str, Any], dict[tuple[str, int],
 
 
 def import_document(
-    document: Any, lines: dict[tuple[str, int], int] | None = None, *, dry_run: bool = False
+    document: Any,
+    lines: dict[tuple[str, int], int] | None = None,
+    *,
+    dry_run: bool = False,
+    by: str = "",
+    source: str = "",
 ) -> ImportReport:
-    """Apply the document in one transaction; raises MappingError listing every problem."""
+    """Apply the document in one transaction; raises MappingError listing every problem. An
+    import that changed something is recorded with `by` and `source` (MappingImport)."""
     importer = _Importer(lines or {})
     entries = importer.check_shape(document)
     with transaction.atomic():
@@ -123,6 +130,9 @@ def import_document(
             raise MappingError(importer.errors)
         if dry_run:
             transaction.set_rollback(True)
+        elif importer.report.changed:
+            summary = "; ".join(importer.report.lines())
+            MappingImport.objects.create(at=timezone.now(), by=by[:150], source=source[:300], summary=summary[:300])
     return importer.report
 
 

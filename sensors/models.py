@@ -388,3 +388,19 @@ class MassSilence(models.Model):
 
 # Read for every read of the list: SQL, as the ORM's building of it would cost more.
 _CURRENT_VERSION_SQL = f'SELECT version FROM "{SensorListVersion._meta.db_table}" WHERE id = 1'
+
+
+class MappingImport(models.Model):
+    """A mapping file imported (`manage.py import_mappings`), with who ran it: the operators'
+    record of changes made outside the admin, listed on its "Now" page."""
+
+    at = models.DateTimeField()
+    by = models.CharField(max_length=150, help_text="--by, or the system user who ran the command.")
+    source = models.CharField(max_length=300, help_text="The file's name.")
+    summary = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.source} imported by {self.by}"

@@ -152,3 +152,16 @@ def test_an_operators_list_action_is_listed_with_who_and_when(admin_client, hous
     actions = part(page(admin_client), "actions")
     assert "Freeze at current value for 15 min" in actions and "admin" in actions
     assert f"/admin/sensors/sensor/{cellar.pk}/change/" in actions
+
+
+def test_a_mapping_import_is_listed_with_who_ran_it(admin_client, tmp_path, test_database_url):
+    from conftest import project_env, run_manage
+
+    mappings = tmp_path / "town.yaml"
+    mappings.write_text("buildings:\n  - {id: 12, name: Sunny, sections: 2}\n")
+    imported = run_manage(project_env(test_database_url), "import_mappings", str(mappings), "--by", "olena")
+    assert imported.returncode == 0, imported.stderr
+    again = run_manage(project_env(test_database_url), "import_mappings", str(mappings), "--by", "olena")
+    assert "nothing changed" in again.stdout  # an import that changed nothing is no news
+    actions = part(page(admin_client), "actions")
+    assert actions.count("town.yaml") == 1 and "olena" in actions and "buildings: 1 created" in actions
