@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from django.conf import settings
@@ -328,6 +328,23 @@ def shared_budget() -> SharedBudget:
     key = hashlib.sha256(settings.TELEGRAM_BOT_TOKEN.encode()).hexdigest()[:16]
     store: Store = RedisStore(settings.REDIS_URL, key) if settings.REDIS_URL else DatabaseStore(key)
     return SharedBudget(FallbackStore(store), settings.TELEGRAM_RATE_PER_SEC)
+
+
+def telegram_paused_until() -> datetime | None:
+    """Until when a 429 from Telegram silences the bot, as every process sees it; None when it
+    does not (or no bot is configured). For the operators' page: a synchronous caller's."""
+    if not settings.TELEGRAM_BOT_TOKEN:
+        return None
+
+    async def read() -> tuple[Budget, float]:
+        budget = shared_budget()
+        try:
+            return await budget.read()
+        finally:
+            await budget.close()
+
+    state, now = asyncio.run(read())
+    return datetime.fromtimestamp(state.paused_until, UTC) if state.paused_until > now else None
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

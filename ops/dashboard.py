@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from buildings.models import Section
 from firmware.models import FirmwareRelease
+from notifications.budget import telegram_paused_until
 from notifications.models import Message, NotificationPause
 from powerbot.models import SourceHealth
 from sensors.models import MappingImport, MassSilence, PowerState, SectionPower, Sensor
@@ -41,6 +42,7 @@ class Sender:
     failed_last_hour: int  # of the messages queued in the last hour
     sent_last_hour: int
     oldest_due: datetime | None
+    telegram_paused_until: datetime | None  # a 429 silences the bot until then
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,9 @@ def _sender(now: datetime) -> Sender:
         .values_list("not_before", flat=True)
         .first()
     )
-    return Sender(counts["queued"], counts["sending"], counts["failed"], counts["sent"], oldest)
+    return Sender(
+        counts["queued"], counts["sending"], counts["failed"], counts["sent"], oldest, telegram_paused_until()
+    )
 
 
 def _releases() -> list[Release]:

@@ -165,3 +165,21 @@ def test_a_mapping_import_is_listed_with_who_ran_it(admin_client, tmp_path, test
     assert "nothing changed" in again.stdout  # an import that changed nothing is no news
     actions = part(page(admin_client), "actions")
     assert actions.count("town.yaml") == 1 and "olena" in actions and "buildings: 1 created" in actions
+
+
+@pytest.mark.django_db(transaction=True)  # the budget is kept by connections of its own
+def test_a_429_from_telegram_shows_until_when_nothing_goes_out(admin_client, settings):
+    import asyncio
+
+    from notifications.budget import shared_budget
+
+    settings.TELEGRAM_BOT_TOKEN, settings.REDIS_URL = "123:test", ""
+    assert "Telegram said 429" not in part(page(admin_client), "sender")
+
+    async def told_429() -> None:
+        budget = shared_budget()
+        await budget.pause(120)
+        await budget.close()
+
+    asyncio.run(told_429())
+    assert 'Telegram said 429</th><td class="now-bad">nothing goes out until' in part(page(admin_client), "sender")
