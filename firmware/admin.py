@@ -4,13 +4,12 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Case, CharField, Count, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, CharField, Count, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
 from firmware import services
-from firmware.models import Channel, FirmwareRelease, FleetSensor, SensorFirmware
+from firmware.models import Channel, FirmwareRelease, FleetSensor
 from powerbot.admin import LoggedActions, RecordAdmin
 from sensors.status import with_online
 
@@ -113,17 +112,8 @@ class FirmwareReleaseAdmin(LoggedActions[FirmwareRelease]):
         return ["board", "version", "size", "sha256", "created_at", "created_by"] if obj is not None else []
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FirmwareRelease]:
-        running = (
-            SensorFirmware.objects.filter(board=OuterRef("board"), sensor__firmware_version=OuterRef("version"))
-            .values("board")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        releases: QuerySet[FirmwareRelease] = (
-            super()
-            .get_queryset(request)
-            .annotate(running_on=Coalesce(Subquery(running), 0))
-            .annotate(target_count=Count("buildings"))
+        releases: QuerySet[FirmwareRelease] = services.with_running_on(super().get_queryset(request)).annotate(
+            target_count=Count("buildings")
         )
         return releases
 

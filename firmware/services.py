@@ -10,11 +10,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from buildings.models import Building
@@ -23,6 +25,14 @@ from firmware.image import ImageError, check_size, identity, inspect
 from firmware.models import Board, Channel, FirmwareImage, FirmwareRelease, SensorFirmware
 from sensors.models import Sensor, uuid_key
 from sensors.status import with_online
+
+if TYPE_CHECKING:  # names of django-stubs only
+    from django_stubs_ext import WithAnnotations
+
+    class _Running(TypedDict):
+        running_on: int
+
+    RunningRelease = WithAnnotations[FirmwareRelease, _Running]  # a release with running_on
 
 # A board that downloaded a release and still reports the old version this long after is
 # taken to have rolled back (the reference firmware installs and reboots within a minute).
@@ -320,3 +330,14 @@ def update_status(sensor: Sensor, newest: str | None, now: datetime | None = Non
     if record.offered_version:
         return f"{record.offered_version} offered at its last check"
     return f"{newest} not offered yet (rollout, channel or targeting)"
+
+
+def with_running_on(releases: QuerySet[FirmwareRelease]) -> QuerySet[RunningRelease]:
+    """Each release with `running_on`: the boards of its kind that report its version."""
+    running = (
+        SensorFirmware.objects.filter(board=OuterRef("board"), sensor__firmware_version=OuterRef("version"))
+        .values("board")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return releases.annotate(running_on=Coalesce(Subquery(running), 0))

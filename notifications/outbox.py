@@ -327,7 +327,9 @@ def notify_operators(topic: str, text: Callable[[], str], now: datetime | None =
         # An operator who never wrote to the bot gets a chat of their own, with no broadcasts.
         operator, _ = Subscriber.objects.get_or_create(chat_id=chat_id, defaults={"broadcasts": False})
         with override(operator.language):
-            messages.append(queued(operator, now, may_hold=False, kind=Message.Kind.OPERATOR, topic=topic, text=text()))
+            message = queued(operator, now, may_hold=False, kind=Message.Kind.OPERATOR, topic=topic, text=text())
+        message.urgent = True  # ahead of whatever waits: a stuck sender's backlog, say
+        messages.append(message)
     return len(Message.objects.bulk_create(messages, ignore_conflicts=True))
 
 

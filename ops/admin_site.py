@@ -13,6 +13,8 @@ from django.urls import URLPattern, URLResolver, path
 from ops.dashboard import now_summary
 
 REFRESH_SEC = 30
+# Who sees "Now": operators, who may see the sensors (superusers may see everything).
+OPERATOR_PERMISSION = "sensors.view_sensor"
 
 
 class PowerBotAdminSite(admin.AdminSite):
@@ -23,6 +25,8 @@ class PowerBotAdminSite(admin.AdminSite):
         return [path("apps/", self.admin_view(self.apps_view), name="apps"), *super().get_urls()]
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
+        if not request.user.has_perm(OPERATOR_PERMISSION):
+            return self.apps_view(request)  # staff who may not see the fleet: Django's own index
         context = {
             **self.each_context(request),
             "title": "Now",

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from notifications import outbox
 from notifications.models import Message
@@ -29,6 +30,7 @@ from sensors.status import sensor_timeout
 
 STUCK_AFTER = timedelta(minutes=5)
 SOURCE_STALE_AFTER = timedelta(minutes=30)
+STALE_FAILURES = 3
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def _mass_silence() -> list[Trouble]:
     return [
         Trouble(
             OperatorAlert.Kind.MASS_SILENCE,
-            "",
+            str(silence.pk),
             lambda: (
                 _(
                     "⚠️ Mass silence since %(time)s: %(silent)d of %(active)d sensors in %(buildings)d buildings "
@@ -114,19 +116,17 @@ def _sender_stuck(now: datetime) -> list[Trouble]:
     sent = Message.objects.filter(state=Message.State.SENT, sent_at__gte=now - STUCK_AFTER).exists()
     if not waiting or sent:
         return []
-    return [
-        Trouble(
-            OperatorAlert.Kind.SENDER_STUCK,
-            "",
-            lambda: (
-                _(
-                    "📮 %(n)d messages have waited over 5 minutes and nothing was sent: is the sender running, "
-                    "and can it reach Telegram?"
-                )
-                % {"n": waiting}
-            ),
-        )
-    ]
+
+    def text() -> str:
+        return ngettext(
+            "📮 %(n)d message has waited over 5 minutes and nothing was sent: is the sender running, "
+            "and can it reach Telegram?",
+            "📮 %(n)d messages have waited over 5 minutes and nothing was sent: is the sender running, "
+            "and can it reach Telegram?",
+            waiting,
+        ) % {"n": waiting}
+
+    return [Trouble(OperatorAlert.Kind.SENDER_STUCK, "", text)]
 
 
 def _detector_late(now: datetime) -> list[Trouble]:
@@ -149,15 +149,19 @@ def _detector_late(now: datetime) -> list[Trouble]:
 
 
 def _stale_sources(now: datetime) -> list[Trouble]:
-    stale = SourceHealth.objects.filter(failures__gt=0).exclude(last_success_at__gte=now - SOURCE_STALE_AFTER)
+    """Sources failing a few times in a row with no good answer for a while: one failure of a
+    source asked hourly is not yet trouble."""
+    stale = SourceHealth.objects.filter(failures__gte=STALE_FAILURES).exclude(
+        last_success_at__gte=now - SOURCE_STALE_AFTER
+    )
     return [
         Trouble(
             OperatorAlert.Kind.SOURCE_STALE,
             source.source,
-            lambda source=source: (
-                _(  # type: ignore[misc]  # bound now, called later
-                    "🛰 %(source)s has not answered well for over 30 minutes (%(failures)d failures in a row: "
-                    "%(error)s). Residents see its last good data with its age."
+            lambda source=source: (  # type: ignore[misc]  # bound now, called later
+                _(
+                    "🛰 %(source)s has not answered well for over 30 minutes (failures in a row: %(failures)d; "
+                    "the last: %(error)s). Residents see its last good data with its age."
                 )
                 % {"source": source.source, "failures": source.failures, "error": source.last_error or "?"}
             ),

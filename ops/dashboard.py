@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from buildings.models import Section
 from firmware.models import FirmwareRelease
+from firmware.services import with_running_on
 from notifications.budget import telegram_paused_until
 from notifications.models import Message, NotificationPause
 from powerbot.models import SourceHealth
@@ -82,7 +83,7 @@ def now_summary(now: datetime | None = None) -> Now:
         at=now,
         sections=sections[:SHOWN],
         sections_count=len(sections),
-        offline=list(offline.order_by("-last_heartbeat")[:SHOWN]),
+        offline=list(offline.order_by(F("last_heartbeat").desc(nulls_last=True))[:SHOWN]),
         offline_count=offline.count(),
         silent_boards=list(silent.order_by("last_heartbeat")[:SHOWN]),
         silent_boards_count=silent.count(),
@@ -100,14 +101,15 @@ def now_summary(now: datetime | None = None) -> Now:
 
 
 def silent_boards(now: datetime) -> QuerySet[Sensor]:
-    """Enabled sensors silent for OPERATOR_SILENT_SENSOR_HOURS while their section is up through
-    other sensors: a board broken or unplugged, the commonest fault in the field."""
+    """Enabled sensors silent for OPERATOR_SILENT_SENSOR_HOURS while another sensor of their
+    section is online: a board broken or unplugged, the commonest fault in the field. None
+    while a mass silence is held: then silence says nothing of a board."""
+    if MassSilence.objects.filter(open=True).exists():
+        return Sensor.objects.none()
     quiet_since = now - timedelta(hours=settings.OPERATOR_SILENT_SENSOR_HOURS)
+    heard_beside = Sensor.objects.filter(section=OuterRef("section"), enabled=True, online=True)
     return Sensor.objects.filter(
-        enabled=True,
-        online=False,
-        last_heartbeat__lt=quiet_since,
-        section__power__state=PowerState.UP,
+        Exists(heard_beside), enabled=True, online=False, last_heartbeat__lt=quiet_since
     ).select_related("section__building")
 
 
@@ -144,15 +146,9 @@ def _sender(now: datetime) -> Sender:
 
 
 def _releases() -> list[Release]:
-    """The active release of each board and channel, with how many boards report it."""
-    releases = FirmwareRelease.objects.filter(active=True).order_by("board", "channel", "-created_at")
-    shown: dict[tuple[str, str], FirmwareRelease] = {}
+    """The active release of each board and channel, with how many boards of its kind report it."""
+    releases = with_running_on(FirmwareRelease.objects.filter(active=True)).order_by("board", "channel", "-created_at")
+    shown: dict[tuple[str, str], Release] = {}
     for release in releases:
-        shown.setdefault((release.board, release.channel), release)
-    versions = dict(
-        Sensor.objects.filter(enabled=True)
-        .values_list("firmware_version")
-        .annotate(n=Count("pk"))
-        .values_list("firmware_version", "n")
-    )
-    return [Release(release, versions.get(release.version, 0)) for release in shown.values()]
+        shown.setdefault((release.board, release.channel), Release(release, release.running_on))
+    return list(shown.values())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import model_format_dict
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
@@ -20,19 +22,24 @@ M = TypeVar("M", bound=Model)
 class LoggedActions(admin.ModelAdmin[M]):
     """Every action an operator runs from a list (freeze, release, resume, pull...) lands in
     Django's admin log with the operator and the time, as its forms' changes do; the "Now"
-    page lists them."""
+    page lists them. Logged once it has run: not for a confirmation page it answers first, and
+    not for a deletion, which Django logs itself."""
 
     def response_action(
         self, request: HttpRequest, queryset: QuerySet[Any], *args: Any, **kwargs: Any
     ) -> HttpResponse | None:
         chosen = request.POST.get("action", "")
-        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
-        objects = list(queryset.filter(pk__in=selected)) if chosen and selected else []
+        if request.POST.get("select_across") == "1":
+            objects = list(queryset)
+        else:
+            objects = list(queryset.filter(pk__in=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)))
         response = super().response_action(request, queryset, *args, **kwargs)
         action = self.get_actions(request).get(chosen)
-        if action is not None:
-            for obj in objects:
-                self.log_change(request, obj, f"Action: {action[2]}")
+        done = isinstance(response, HttpResponseRedirect)  # not a confirmation page
+        if objects and action is not None and chosen != "delete_selected" and done:
+            description = str(action[2]) % model_format_dict(self.model)
+            user = cast(int, request.user.pk)  # the admin's views are for logged-in staff only
+            LogEntry.objects.log_actions(user, objects, CHANGE, change_message=f"Action: {description}")
         return response
 
 

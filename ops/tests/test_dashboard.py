@@ -3,6 +3,7 @@ list behind it; Django's app list stays one click away."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -74,7 +75,9 @@ def test_sections_down_or_unknown_are_listed_with_since_when_and_why(admin_clien
     assert "Sections down or unknown</a>: 2" in sections
     assert str(section(2)) in sections and str(section(3)) in sections and str(section(1)) not in sections
     assert "heartbeats stopped" in sections and "no sensor heard yet" in sections
-    assert "?state__exact=down" in sections
+    link = "/admin/sensors/sectionpower/?state__in=down,unknown"
+    assert link in sections
+    assert admin_client.get(link).status_code == 200
     assert SectionPower.objects.get(section__number=2).state == PowerState.DOWN
 
 
@@ -183,3 +186,38 @@ def test_a_429_from_telegram_shows_until_when_nothing_goes_out(admin_client, set
 
     asyncio.run(told_429())
     assert 'Telegram said 429</th><td class="now-bad">nothing goes out until' in part(page(admin_client), "sender")
+
+
+def test_staff_without_the_fleet_see_the_app_list_not_the_fleet(client, django_user_model, house):
+    from django.contrib.auth.models import Permission
+
+    clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    client.login(username="clerk", password="x")
+    html = client.get(NOW).content.decode()
+    assert 'id="now-sections"' not in html and "cellar" not in html
+    clerk.user_permissions.add(Permission.objects.get(codename="view_sensor"))
+    assert 'id="now-sections"' in client.get(NOW).content.decode()
+
+
+def test_an_action_on_all_rows_across_pages_is_logged_for_each_and_a_confirmation_page_is_not(admin_client, house):
+    from django.contrib.admin.models import LogEntry
+
+    admin_client.post("/admin/sensors/sensor/", {"action": "delete_selected", "_selected_action": ["1"]})
+    assert not LogEntry.objects.exists()  # only the "are you sure?" page: nothing happened
+    admin_client.post(
+        "/admin/sensors/sensor/", {"action": "unfreeze", "select_across": "1", "_selected_action": ["1"]}, follow=True
+    )
+    assert LogEntry.objects.count() == Sensor.objects.count() == 3
+
+
+def test_the_rollout_counts_the_boards_of_each_kind(admin_client, make_release, make_sensor, house):
+    from firmware.models import SensorFirmware
+
+    make_release("1.2.0", board="wt32-eth01")
+    make_release("1.2.0", board="esp32-wifi")
+    for sensor in Sensor.objects.all():
+        Sensor.objects.filter(pk=sensor.pk).update(firmware_version="1.2.0")
+        SensorFirmware.objects.update_or_create(sensor=sensor, defaults={"board": "wt32-eth01"})
+    firmware = part(page(admin_client), "firmware")
+    counts = dict(re.findall(r"<td>([^<,]+), stable</td>.*?>(\d+)</a>", firmware, re.S))
+    assert counts == {"WT32-ETH01 on Ethernet": "3", "ESP32 DevKit on Wi-Fi": "0"}, counts

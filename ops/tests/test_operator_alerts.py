@@ -79,7 +79,7 @@ def test_a_stuck_sender_a_late_detector_and_a_stale_source_are_each_told_once(to
     check()  # the sender has not run: the resident's message waits
     operator_texts = [m.text for m in Message.objects.filter(kind=Message.Kind.OPERATOR)]
     assert len(operator_texts) == 3
-    assert any("have waited over 5 minutes" in text for text in operator_texts)
+    assert any("1 message has waited over 5 minutes" in text for text in operator_texts)
     assert any("offline detector last ran 10 minutes ago" in text for text in operator_texts)
     assert any("yasno has not answered well" in text and "HTTP 503" in text for text in operator_texts)
     check()
@@ -103,3 +103,45 @@ def test_nothing_is_checked_without_operators(told, settings):
     settings.ADMIN_TELEGRAM_IDS = frozenset()
     MassSilence.objects.create(started_at=timezone.now(), silent_sensors=40, active_sensors=50, buildings=6)
     assert check() == 0 and not OperatorAlert.objects.exists()
+
+
+def test_no_board_is_called_silent_while_a_mass_silence_is_held_or_when_nothing_else_in_its_section_is_heard(
+    told, make_sensor
+):
+    now = timezone.now()
+    section = Section.objects.get(building_id=10, number=1)
+    SectionPower.objects.create(section=section, state=PowerState.UP, since=now)
+    make_sensor("cellar", section=1, last_heartbeat=now - timedelta(hours=7))  # alone: its section is up by an operator
+    assert told() == []
+    make_sensor("lobby", section=1, last_heartbeat=now)
+    MassSilence.objects.create(started_at=now - timedelta(hours=7), silent_sensors=40, active_sensors=50, buildings=6)
+    assert len(told()) == 1 and "Mass silence" in told()[0]  # one message, not one per sensor
+
+
+def test_a_new_mass_silence_right_after_the_last_is_told_again(told):
+    first = MassSilence.objects.create(started_at=timezone.now(), silent_sensors=40, active_sensors=50, buildings=6)
+    check()
+    release_mass_silence(first, timezone.now(), by="admin")
+    MassSilence.objects.create(started_at=timezone.now(), silent_sensors=30, active_sensors=50, buildings=4)
+    texts = told()
+    assert len(texts) == 3 and "mass silence is over" in texts[1] and "30 of 50 sensors" in texts[2]
+
+
+def test_a_source_is_stale_after_a_few_failures_not_one(told):
+    health = SourceHealth.objects.create(
+        source="yasno", failures=1, last_error="HTTP 503", last_success_at=timezone.now() - timedelta(hours=1)
+    )
+    assert told() == []
+    SourceHealth.objects.filter(pk=health.pk).update(failures=3)
+    assert len(told()) == 1 and "yasno has not answered well" in told()[0]
+
+
+def test_operator_alerts_go_ahead_of_a_residents_backlog(told):
+    resident = Subscriber.objects.get(chat_id=RESIDENT)
+    Message.objects.bulk_create(
+        Message(subscriber=resident, kind=Message.Kind.BROADCAST, topic=f"b{n}", text="x", not_before=timezone.now())
+        for n in range(3)
+    )
+    MassSilence.objects.create(started_at=timezone.now(), silent_sensors=40, active_sensors=50, buildings=6)
+    check()
+    assert Message.objects.get(kind=Message.Kind.OPERATOR).urgent

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from powerbot.text import storable
 from sensors.mappings import Format, MappingError, import_document, parse
 
 
@@ -33,7 +34,9 @@ class Command(BaseCommand):
         except (OSError, UnicodeDecodeError) as exc:
             raise CommandError(f"cannot read {file}: {exc}") from None
         try:
-            report = import_document(*parse(text, fmt), dry_run=dry_run, by=by, source=file)
+            report = import_document(
+                *parse(text, fmt), dry_run=dry_run, by=storable(by).strip() or _system_user(), source=file
+            )
         except MappingError as exc:
             lines = "\n".join(f"  - {error}" for error in exc.errors)
             raise CommandError(f"{file}: nothing was changed, {len(exc.errors)} problem(s):\n{lines}") from None
