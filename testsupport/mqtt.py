@@ -28,7 +28,7 @@ class Board:
     topic, it says `online` (retained) once connected, and a heartbeat is the HTTP body."""
 
     def __init__(self, port: int, uuid: str, *, keepalive: int = 5, host: str = "127.0.0.1") -> None:
-        self.uuid = uuid
+        self.uuid, self.host, self.port = uuid, host, port
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=uuid)
         self.client.will_set(self.topic("status"), "offline", qos=1, retain=True)
         self.client.connect(host, port, keepalive=keepalive)
@@ -57,8 +57,14 @@ class Board:
         self.client.loop_stop()
 
     def forget(self) -> None:
-        """Clear the retained status this board left on the broker."""
-        self.client.publish(self.topic("status"), b"", qos=1, retain=True).wait_for_publish(10)
+        """Clear the retained status this board left on the broker (on a connection of its own:
+        the board's may be gone)."""
+        cleaner = mqtt.Client(CallbackAPIVersion.VERSION2)
+        cleaner.connect(self.host, self.port)
+        cleaner.loop_start()
+        cleaner.publish(self.topic("status"), b"", qos=1, retain=True).wait_for_publish(10)
+        cleaner.disconnect()
+        cleaner.loop_stop()
 
 
 @dataclass

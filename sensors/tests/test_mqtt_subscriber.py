@@ -8,9 +8,7 @@ import signal
 from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from conftest import READ_KEY, WRITE_KEY, subscribe, wait_for
 from powerbot.models import Counter
@@ -29,23 +27,17 @@ SETTLE = "1"
 def boards(make_building) -> Iterator[Callable[..., Board]]:
     """Boards with uuids of this test's own (the broker keeps retained statuses between tests),
     whose retained statuses are cleared at the end."""
-    made: list[tuple[int, str]] = []
+    made: list[Board] = []
     run = secrets.token_hex(3)
 
     def connect(url: str, name: str) -> Board:
-        port = urlsplit(url).port or 1883
-        made.append((port, f"{name}-{run}"))
-        return Board(port, f"{name}-{run}", keepalive=KEEPALIVE)
+        made.append(Board(urlsplit(url).port or 1883, f"{name}-{run}", keepalive=KEEPALIVE))
+        return made[-1]
 
     make_building(id=10, name="London", sections=2)
     yield connect
-    for port, uuid in made:
-        cleaner = mqtt.Client(CallbackAPIVersion.VERSION2)
-        cleaner.connect("127.0.0.1", port)
-        cleaner.loop_start()
-        cleaner.publish(f"powerbot/{uuid}/status", b"", qos=1, retain=True).wait_for_publish(10)
-        cleaner.disconnect()
-        cleaner.loop_stop()
+    for board in made:
+        board.forget()
 
 
 def body(building: int = 10, **fields: object) -> dict[str, object]:
