@@ -182,13 +182,13 @@ def record_presence(uuid: str, *, revive: bool) -> bool:
     """A board's `online` (MQTT): the presence of a heartbeat, for a sensor already known (it
     carries no key, so it makes and moves nothing). Without `revive` (a retained one, which
     may be left from a board long gone) it only keeps an online sensor online. Whether it counted."""
-    known = find_sensor(uuid)
-    if known is None or not (revive or known.online):
-        return False
     now = timezone.now()
     fields = {"last_heartbeat": now, "offline_after": now + sensor_timeout(), "transport": Transport.MQTT}
-    if not revive:  # conditional: one the detector took offline meanwhile stays so
-        return Sensor.objects.filter(pk=known.pk, online=True).update(**fields) == 1
+    if not revive:  # one conditional write: a sensor offline, or taken offline meanwhile, stays so
+        return Sensor.objects.by_uuid(uuid).filter(online=True).update(**fields) == 1
+    known = find_sensor(uuid)
+    if known is None:
+        return False
     touched = _touch(known.pk, fields, now)
     if touched:
         _heard(known, touched, now)

@@ -40,6 +40,11 @@ class MessageRejected(Exception):
         self.message = message
 
 
+def is_status(topic: str) -> bool:
+    """Whether `topic` is a board's status (its `online` or its will), not a heartbeat."""
+    return topic.endswith("/" + STATUS)
+
+
 def subscriptions(group: str) -> list[str]:
     """The topics to subscribe, shared: subscribers of one group split the messages."""
     return [f"$share/{group}/{TOPIC_ROOT}/+/{kind}" for kind in MESSAGE_KINDS]

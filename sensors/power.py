@@ -204,10 +204,8 @@ def wills_withdrawn(since: datetime) -> int:
     """Take back the wills taken since `since`, of sensors not yet taken offline: a broker
     that stops fires every board's will before it drops our own connection, and boards it
     drops are no more without power than the rest. Their heartbeats' timeouts decide."""
-    return (
-        Sensor.objects.filter(online=True, last_will_at__gte=since, last_heartbeat__isnull=False)
-        .filter(last_will_at__gt=F("last_heartbeat"))
-        .update(offline_after=F("last_heartbeat") + sensor_timeout())
+    return Sensor.objects.filter(online=True, last_will_at__gte=since, last_will_at__gt=F("last_heartbeat")).update(
+        offline_after=F("last_heartbeat") + sensor_timeout()
     )
 
 

@@ -122,7 +122,7 @@ class Subscriber:
             self.link_drops.put(timezone.now())
 
     def _message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        status = message.topic.endswith("/" + messages.STATUS)
+        status = messages.is_status(message.topic)
         # Here, before it takes memory: what no check could accept.
         if len(message.payload) > (STATUS_MAX_BYTES if status else settings.HEARTBEAT_MAX_BODY_BYTES):
             counters.count("mqtt_rejected", "too_large")
@@ -187,7 +187,7 @@ class Subscriber:
                 self.detect_at = min(self.detect_at or due, due)
         except DatabaseError:
             connection.close()
-            if item.topic.endswith("/" + messages.HEARTBEAT):
+            if not messages.is_status(item.topic):
                 counters.count("mqtt_rejected", "database")
                 logger.warning("mqtt: database unavailable; a heartbeat was dropped", exc_info=True)
                 return True  # the board sends another in 10 s
@@ -212,7 +212,7 @@ class Subscriber:
 
     def _drain(self) -> None:
         """The statuses that came before the stop, wills above all, tried again within DRAIN_SEC."""
-        pending = [item for item in [*self.retry, *self._queued()] if item.topic.endswith("/" + messages.STATUS)]
+        pending = [item for item in [*self.retry, *self._queued()] if messages.is_status(item.topic)]
         deadline = time.monotonic() + DRAIN_SEC
         while pending and time.monotonic() < deadline:
             if self._link_drops_handled() and self._handled(pending[0]):
