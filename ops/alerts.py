@@ -25,8 +25,7 @@ from ops.dashboard import silent_boards
 from ops.models import OperatorAlert
 from powerbot.models import SourceHealth
 from sensors.models import MassSilence
-from sensors.power import last_tick
-from sensors.status import sensor_timeout
+from sensors.power import detector_late, last_tick
 
 STUCK_AFTER = timedelta(minutes=5)
 SOURCE_STALE_AFTER = timedelta(minutes=30)
@@ -38,7 +37,6 @@ class Trouble:
     kind: OperatorAlert.Kind
     subject: str
     text: Callable[[], str]  # called in each operator's language
-    cleared: Callable[[], str] | None = None  # told when it ends, if anything
 
 
 def check(now: datetime | None = None) -> int:
@@ -112,7 +110,7 @@ def _silent_boards(now: datetime) -> list[Trouble]:
 
 
 def _sender_stuck(now: datetime) -> list[Trouble]:
-    waiting = Message.objects.filter(state=Message.State.PENDING, not_before__lte=now - STUCK_AFTER).count()
+    waiting = outbox.overdue(STUCK_AFTER, now)
     sent = Message.objects.filter(state=Message.State.SENT, sent_at__gte=now - STUCK_AFTER).exists()
     if not waiting or sent:
         return []
@@ -131,8 +129,8 @@ def _sender_stuck(now: datetime) -> list[Trouble]:
 
 def _detector_late(now: datetime) -> list[Trouble]:
     tick = last_tick()
-    if tick is None or now - tick <= max(sensor_timeout(), timedelta(minutes=1)):
-        return []  # never ran: a fresh install, which the dashboard shows
+    if tick is None or not detector_late(tick, now):
+        return []  # on time, or never ran: a fresh install, which the Now page shows
     return [
         Trouble(
             OperatorAlert.Kind.DETECTOR_LATE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -17,12 +18,16 @@ from django.utils import timezone
 from buildings.models import Section
 from firmware.models import FirmwareRelease
 from firmware.services import with_running_on
+from notifications import outbox
 from notifications.budget import telegram_paused_until
 from notifications.models import Message, NotificationPause
 from powerbot.models import SourceHealth
 from sensors.models import MappingImport, MassSilence, PowerState, SectionPower, Sensor
-from sensors.power import last_tick
-from sensors.status import sensor_timeout
+from sensors.power import detector_late, last_tick
+from sensors.status import with_online
+
+if TYPE_CHECKING:
+    from firmware.services import RunningRelease
 
 SHOWN = 20  # rows of each list; the link behind it lists them all
 RECENT = timedelta(hours=1)
@@ -47,12 +52,6 @@ class Sender:
 
 
 @dataclass(frozen=True)
-class Release:
-    release: FirmwareRelease
-    on_it: int  # enabled sensors of its board reporting its version
-
-
-@dataclass(frozen=True)
 class Now:
     at: datetime
     sections: list[SectionLine]
@@ -68,15 +67,16 @@ class Now:
     detector_tick: datetime | None
     detector_late: bool
     sources: list[SourceHealth]
-    releases: list[Release]
+    releases: list[RunningRelease]  # each with running_on: boards of its kind on it
     actions: list[LogEntry]
     imports: list[MappingImport]
 
 
 def now_summary(now: datetime | None = None) -> Now:
     now = now or timezone.now()
-    sections = _sections_not_up()
-    offline = Sensor.objects.filter(enabled=True, online=False).select_related("section__building")
+    sections = _sections_not_up(now)
+    enabled = with_online(Sensor.objects.filter(enabled=True), now)
+    offline = enabled.filter(is_up=False).select_related("section__building")  # type: ignore[misc]  # is_up: with_online's annotation
     silent = silent_boards(now)
     tick = last_tick()
     return Now(
@@ -92,7 +92,7 @@ def now_summary(now: datetime | None = None) -> Now:
         pause=NotificationPause.objects.filter(open=True).first(),
         sender=_sender(now),
         detector_tick=tick,
-        detector_late=tick is None or now - tick > max(sensor_timeout(), timedelta(minutes=1)),
+        detector_late=detector_late(tick, now),
         sources=list(SourceHealth.objects.order_by("source")),
         releases=_releases(),
         actions=list(LogEntry.objects.select_related("user", "content_type").order_by("-action_time")[:SHOWN]),
@@ -107,24 +107,19 @@ def silent_boards(now: datetime) -> QuerySet[Sensor]:
     if MassSilence.objects.filter(open=True).exists():
         return Sensor.objects.none()
     quiet_since = now - timedelta(hours=settings.OPERATOR_SILENT_SENSOR_HOURS)
-    heard_beside = Sensor.objects.filter(section=OuterRef("section"), enabled=True, online=True)
-    return Sensor.objects.filter(
-        Exists(heard_beside), enabled=True, online=False, last_heartbeat__lt=quiet_since
-    ).select_related("section__building")
+    beside = with_online(Sensor.objects.filter(section=OuterRef("section")), now)
+    heard_beside = beside.filter(is_up=True)  # type: ignore[misc]  # is_up: with_online's annotation
+    silent = with_online(Sensor.objects.filter(enabled=True, last_heartbeat__lt=quiet_since), now)
+    return silent.filter(Exists(heard_beside), is_up=False).select_related("section__building")  # type: ignore[misc]  # is_up: with_online's annotation
 
 
-def _sections_not_up() -> list[SectionLine]:
-    """Sections down or unknown, the longest so first; a section never heard from is unknown."""
-    recorded = {
-        power.section_id: power
-        for power in SectionPower.objects.exclude(state=PowerState.UP).select_related("section__building")
-    }
+def _sections_not_up(now: datetime) -> list[SectionLine]:
+    """Sections down or unknown, down first, the longest first; a section never heard from is unknown."""
+    not_up = SectionPower.objects.exclude(state=PowerState.UP).select_related("section__building")
+    lines = [SectionLine(power.section, power.state, power.since, power.get_cause_display()) for power in not_up]
     never = Section.objects.filter(power__isnull=True).select_related("building")
-    lines = [
-        SectionLine(power.section, power.state, power.since, power.get_cause_display()) for power in recorded.values()
-    ]
     lines += [SectionLine(section, PowerState.UNKNOWN, None, "no sensor heard yet") for section in never]
-    return sorted(lines, key=lambda line: (line.state != PowerState.DOWN, line.since or timezone.now()))
+    return sorted(lines, key=lambda line: (line.state != PowerState.DOWN, line.since or now))
 
 
 def _sender(now: datetime) -> Sender:
@@ -134,21 +129,21 @@ def _sender(now: datetime) -> Sender:
         failed=Count("pk", filter=Q(state=Message.State.FAILED, created_at__gte=now - RECENT)),
         sent=Count("pk", filter=Q(state=Message.State.SENT, sent_at__gte=now - RECENT)),
     )
-    oldest = (
-        Message.objects.filter(state=Message.State.PENDING, not_before__lte=now)
-        .order_by("not_before")
-        .values_list("not_before", flat=True)
-        .first()
-    )
+    oldest = outbox.next_due()
     return Sender(
-        counts["queued"], counts["sending"], counts["failed"], counts["sent"], oldest, telegram_paused_until()
+        counts["queued"],
+        counts["sending"],
+        counts["failed"],
+        counts["sent"],
+        oldest if oldest is not None and oldest <= now else None,
+        telegram_paused_until(),
     )
 
 
-def _releases() -> list[Release]:
-    """The active release of each board and channel, with how many boards of its kind report it."""
+def _releases() -> list[RunningRelease]:
+    """The newest active release of each board and channel."""
     releases = with_running_on(FirmwareRelease.objects.filter(active=True)).order_by("board", "channel", "-created_at")
-    shown: dict[tuple[str, str], Release] = {}
+    newest: dict[tuple[str, str], RunningRelease] = {}
     for release in releases:
-        shown.setdefault((release.board, release.channel), Release(release, release.running_on))
-    return list(shown.values())
+        newest.setdefault((release.board, release.channel), release)
+    return list(newest.values())

@@ -22,12 +22,11 @@ from notifications import delivery
 from ops import metrics
 from powerbot.api import JSONAPIView, presented_key
 from powerbot.celery import app
-from sensors.power import last_tick
+from sensors.power import detector_late, last_tick
 
 logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_SEC = 3
-DETECTOR_GRACE_SEC = 30
 SENDER_LATE_SEC = 120  # past a long 429 pause or a large broadcast's tail
 
 
@@ -52,12 +51,10 @@ def _broker() -> str | None:
 def _detector() -> str | None:
     """The offline detector ticks every SENSOR_CHECK_INTERVAL_SEC in a worker: long silent, no
     outage is being found (a worker or beat that is down, or cannot reach the database)."""
-    ticked = last_tick()
-    if ticked is None:
-        return None  # not started yet: a fresh deployment's first seconds
-    behind = (timezone.now() - ticked).total_seconds()
-    limit = 3 * settings.SENSOR_CHECK_INTERVAL_SEC + DETECTOR_GRACE_SEC
-    return f"the offline detector has not run for {behind:.0f} s" if behind > limit else None
+    ticked, now = last_tick(), timezone.now()
+    if ticked is None or not detector_late(ticked, now):
+        return None
+    return f"the offline detector has not run for {(now - ticked).total_seconds():.0f} s"
 
 
 def _sender() -> str | None:

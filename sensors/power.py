@@ -437,6 +437,17 @@ def last_tick() -> datetime | None:
     return DetectorClock.objects.filter(pk=1).values_list("last_tick_at", flat=True).first()
 
 
+DETECTOR_GRACE = timedelta(seconds=30)
+
+
+def detector_late(ticked: datetime | None, now: datetime) -> bool:
+    """Whether the detector, which last ran at `ticked`, has missed three of its ticks and a
+    grace: no outage is being found (a worker or beat down, or the database out of its reach).
+    One that never ran is not late: a fresh deployment's first seconds."""
+    limit = 3 * timedelta(seconds=settings.SENSOR_CHECK_INTERVAL_SEC) + DETECTOR_GRACE
+    return ticked is not None and now - ticked > limit
+
+
 def _tick_clock(now: datetime) -> tuple[bool, int | None, datetime | None]:
     """Note this tick. Returns whether the previous one is older than the timeout (or
     there was none: a first start), the open mass silence, read in the same query, and
