@@ -272,7 +272,7 @@ def own_mosquitto(tmp_path) -> Iterator[Any]:
     from testsupport.mqtt import OwnMosquitto
 
     require_service("mosquitto", OwnMosquitto.binary() is not None, "install Mosquitto (apt-get install mosquitto)")
-    broker = OwnMosquitto(tmp_path)
+    broker = OwnMosquitto(tmp_path, free_port())
     broker.start()
     yield broker
     broker.stop()

@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchlib import ROOT, each_database, gunicorn, migrated_env, rss_mb, run, seed
+from benchlib import ROOT, each_database, free_port, gunicorn, migrated_env, rss_mb, run, seed
 
 sys.path.insert(0, str(ROOT))
 from testsupport.mqtt import OwnMosquitto
@@ -81,7 +81,7 @@ def heartbeat_body(n: int) -> bytes:
 
 def bench(db: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
-    broker = OwnMosquitto(work)
+    broker = OwnMosquitto(work, free_port())
     env = migrated_env(db, work, WRITE_KEY, READ_KEY)
     env |= {"METRICS_FLUSH_SEC": "1", "MQTT_WILL_SETTLE_SEC": str(args.settle), "LOG_LEVEL": "WARNING"}
     seed(env, BUILDINGS, args.boards)

@@ -69,10 +69,10 @@ class Board:
 
 @dataclass
 class OwnMosquitto:
-    """A Mosquitto of a test's own, on a free port, that it may stop and start again."""
+    """A Mosquitto of a test's own, on the free `port` it is given, that it may stop and start again."""
 
     folder: Path
-    port: int = 0
+    port: int
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @staticmethod
@@ -88,10 +88,6 @@ class OwnMosquitto:
     def start(self) -> None:
         binary = self.binary()
         assert binary is not None, "mosquitto is not installed"
-        if not self.port:
-            with socket.socket() as probe:
-                probe.bind(("127.0.0.1", 0))
-                self.port = probe.getsockname()[1]
         config = self.folder / "mosquitto.conf"
         config.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\nmax_keepalive 65535\n")
         self.process = subprocess.Popen(
