@@ -21,11 +21,11 @@ from django.utils.translation import ngettext
 
 from notifications import outbox
 from notifications.models import Message
-from ops.dashboard import silent_boards
 from ops.models import OperatorAlert
 from powerbot.models import SourceHealth
 from sensors.models import MassSilence
 from sensors.power import detector_late, last_tick
+from sensors.reports import silent_boards
 
 STUCK_AFTER = timedelta(minutes=5)
 SOURCE_STALE_AFTER = timedelta(minutes=30)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from buildings.models import Section
@@ -24,6 +24,7 @@ from notifications.models import Message, NotificationPause
 from powerbot.models import SourceHealth
 from sensors.models import MappingImport, MassSilence, PowerState, SectionPower, Sensor
 from sensors.power import detector_late, last_tick
+from sensors.reports import silent_boards
 from sensors.status import with_online
 
 if TYPE_CHECKING:
@@ -98,19 +99,6 @@ def now_summary(now: datetime | None = None) -> Now:
         actions=list(LogEntry.objects.select_related("user", "content_type").order_by("-action_time")[:SHOWN]),
         imports=list(MappingImport.objects.all()[:5]),
     )
-
-
-def silent_boards(now: datetime) -> QuerySet[Sensor]:
-    """Enabled sensors silent for OPERATOR_SILENT_SENSOR_HOURS while another sensor of their
-    section is online: a board broken or unplugged, the commonest fault in the field. None
-    while a mass silence is held: then silence says nothing of a board."""
-    if MassSilence.objects.filter(open=True).exists():
-        return Sensor.objects.none()
-    quiet_since = now - timedelta(hours=settings.OPERATOR_SILENT_SENSOR_HOURS)
-    beside = with_online(Sensor.objects.filter(section=OuterRef("section")), now)
-    heard_beside = beside.filter(is_up=True)  # type: ignore[misc]  # is_up: with_online's annotation
-    silent = with_online(Sensor.objects.filter(enabled=True, last_heartbeat__lt=quiet_since), now)
-    return silent.filter(Exists(heard_beside), is_up=False).select_related("section__building")  # type: ignore[misc]  # is_up: with_online's annotation
 
 
 def _sections_not_up(now: datetime) -> list[SectionLine]:

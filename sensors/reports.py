@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from buildings.models import Building, Section
@@ -74,3 +75,16 @@ def fleet_summary(now: datetime | None = None) -> FleetSummary:
         sections_unknown=Section.objects.count() - states[PowerState.UP] - states[PowerState.DOWN],
         mass_silence=MassSilence.objects.filter(open=True).first(),
     )
+
+
+def silent_boards(now: datetime) -> QuerySet[Sensor]:
+    """Enabled sensors silent for OPERATOR_SILENT_SENSOR_HOURS while another sensor of their
+    section is online: a board broken or unplugged, the commonest fault in the field. None
+    while a mass silence is held: then silence says nothing of a board."""
+    if MassSilence.objects.filter(open=True).exists():
+        return Sensor.objects.none()
+    quiet_since = now - timedelta(hours=settings.OPERATOR_SILENT_SENSOR_HOURS)
+    beside = with_online(Sensor.objects.filter(section=OuterRef("section")), now)
+    heard_beside = beside.filter(is_up=True)  # type: ignore[misc]  # is_up: with_online's annotation
+    silent = with_online(Sensor.objects.filter(enabled=True, last_heartbeat__lt=quiet_since), now)
+    return silent.filter(Exists(heard_beside), is_up=False).select_related("section__building")  # type: ignore[misc]  # is_up: with_online's annotation
