@@ -119,6 +119,8 @@ def test_a_shelters_map_is_uploaded_once_then_sent_by_its_file_id(olena, london)
     first = olena.tap("🛡 Parking -1")
     assert first.method == "sendPhoto" and first.params["photo"][:8] == b"\x89PNG\r\n\x1a\n"
     assert "🛡 <b>Parking -1</b>" in first.params["caption"] and "Enter from the yard." in first.params["caption"]
+    # The bot remembers the file id after Telegram answers; updates run concurrently, so wait for it.
+    olena.telegram.wait_for(lambda: Shelter.objects.filter(telegram_file_id=first.params["_file_id"]).exists())
     again = olena.tap("🛡 Parking -1")
     assert again.params["photo"] == first.params["_file_id"]  # no second upload
     assert len(olena.telegram.photos) == 1
