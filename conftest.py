@@ -7,6 +7,7 @@ unless REQUIRE_SERVICES=1 (CI), where it fails.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -135,17 +136,34 @@ def _isolated_settings(settings) -> None:
     settings.OPERATOR_SILENT_SENSOR_HOURS = 6
     settings.MQTT_SHARE_GROUP = "powerbot"
     settings.MQTT_WILL_SETTLE_SEC = 15
+    settings.READ_API_RATE, settings.HEARTBEAT_RATE = "600/min", "120/min"
+    settings.BAD_KEY_RATE, settings.FIRMWARE_DOWNLOAD_RATE = "30/min", "6/hour"
+
+
+_rate_limit_versions = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
-    """What a process reuses is keyed by database rows, and each test's rows start afresh."""
-    from django.core.cache import cache
+    """What a process reuses is keyed by database rows, and each test's rows start afresh.
+    Each test counts its rate limits afresh too: under a version of its own, at no query
+    (the database's cache table is not emptied between tests that commit)."""
+    from django.core.cache import cache, caches
 
+    from powerbot import throttling
     from sensors import heartbeat
 
     cache.clear()
     heartbeat._remembered.clear()  # checked by every write, but a stale entry costs a query
+    caches[throttling.CACHE].version = next(_rate_limit_versions)
+    throttling.RateLimit._unreachable_until = 0.0
+
+
+@pytest.fixture
+def rate_limits_in_memory(settings) -> None:
+    """The rate limits still checked, but counted in this process's memory instead of the
+    database: for tests that count a request's own queries (the limits' are bench/limits.py's)."""
+    settings.CACHES = {**settings.CACHES, "rate_limits": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 
 @pytest.fixture(autouse=True)

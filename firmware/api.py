@@ -7,7 +7,7 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -22,6 +22,7 @@ from firmware.models import Board
 from powerbot import counters
 from powerbot.api import ERROR, JSONAPIView, QueryKeyAuthentication
 from powerbot.logs import log_event
+from powerbot.throttling import RateLimit
 from sensors.api import HasWriteKey, write_key_of
 from sensors.heartbeat import SENSOR_UUID_REQUIRED, clean_sensor_uuid
 from sensors.models import WriteKey
@@ -126,7 +127,23 @@ class UpdateCheckView(FirmwareView):
         )
 
 
+class DownloadRate(RateLimit):
+    """Image downloads per board (FIRMWARE_DOWNLOAD_RATE): a board whose update loop went wrong
+    cannot pull megabytes through the web workers again and again. The firmware retries a
+    failed update after 30 to 90 minutes, far below the default."""
+
+    kind = "firmware_download"
+    rate_setting = "FIRMWARE_DOWNLOAD_RATE"
+
+    def offender(self, request: HttpRequest | Request) -> str | None:
+        key = getattr(request, "auth", None)
+        uuid = clean_sensor_uuid(request.GET.get("sensor_uuid")) or (key.sensor_uuid if key else "")
+        return uuid.lower() or None
+
+
 class DownloadView(FirmwareView):
+    throttle_classes = [DownloadRate]
+
     @extend_schema(
         operation_id="firmware_download",
         parameters=[
@@ -145,6 +162,7 @@ class DownloadView(FirmwareView):
             ),
             401: ERROR,
             404: ERROR,
+            429: ERROR,
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:

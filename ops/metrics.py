@@ -24,6 +24,7 @@ from notifications.models import Message
 from powerbot import counters
 from powerbot.models import SourceHealth
 from powerbot.sources import FETCH_RESULTS as SOURCE_FETCH_RESULTS
+from powerbot.throttling import KINDS as RATE_LIMIT_KINDS
 from schedules.services import FETCH_RESULTS
 from sensors.mqtt import MESSAGE_KINDS, WILL_RESULTS
 from sensors.power import last_tick
@@ -46,6 +47,10 @@ COUNTERS: dict[str, tuple[str, str]] = {
     "mqtt_messages": ("MQTT messages received, by topic kind: heartbeat, status.", "kind"),
     "mqtt_rejected": ("MQTT messages rejected, by reason.", "reason"),
     "mqtt_wills": ("MQTT last wills by result: taken, ignored, stale (retained), withdrawn.", "result"),
+    "rate_limited": (
+        "Requests refused over a rate limit (429), by kind: read_api, heartbeat, bad_key, firmware_download.",
+        "kind",
+    ),
 }
 # Labels that exist from the start, so a rate() over them works before the first event.
 KNOWN_LABELS = {
@@ -56,6 +61,7 @@ KNOWN_LABELS = {
     "weather_fetches": SOURCE_FETCH_RESULTS,
     "mqtt_messages": MESSAGE_KINDS,
     "mqtt_wills": WILL_RESULTS,
+    "rate_limited": RATE_LIMIT_KINDS,
 }
 
 

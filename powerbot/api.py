@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -24,6 +25,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from powerbot.apikeys import ApiKey
+from powerbot.throttling import RateLimit
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -34,6 +36,16 @@ class PayloadTooLarge(exceptions.APIException):
 class ServiceUnavailable(exceptions.APIException):
     status_code = 503
     default_detail = "Service unavailable"
+
+
+class TooManyRequests(exceptions.Throttled):
+    """429, with `Retry-After` always (DRF sends it only for a wait of a second or more) and
+    the message in English, as every other API message is, whatever the request's language."""
+
+    def __init__(self, wait: float | None) -> None:
+        seconds = max(1, math.ceil(wait or 0))
+        exceptions.APIException.__init__(self, f"Too many requests; try again in {seconds} s")
+        self.wait = seconds
 
 
 def _reject_constant(name: str) -> None:
@@ -83,6 +95,9 @@ class JSONOnlyNegotiation(BaseContentNegotiation):
 class JSONAPIView(APIView):
     content_negotiation_class = JSONOnlyNegotiation
 
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        raise TooManyRequests(wait)
+
 
 def presented_key(request: HttpRequest | Request) -> str:
     """The key from `X-API-Key` or `Authorization: Bearer`, else ""."""
@@ -107,6 +122,15 @@ class KeyAuthentication(BaseAuthentication):
     def rejection(self) -> exceptions.APIException:
         raise NotImplementedError
 
+    def refusal(self, request: Request) -> exceptions.APIException:
+        """The answer to a request without a valid key: its rejection, or a 429 once its
+        address has sent too many (a misconfigured key never goes into the key's store)."""
+        rejection = self.rejection()
+        limit = BadKeyRate()
+        if isinstance(rejection, exceptions.AuthenticationFailed) and not limit.allow_request(request, None):
+            return TooManyRequests(limit.wait())
+        return rejection
+
     @classmethod
     def find_key(cls, request: HttpRequest | Request, elsewhere: Any = "") -> ApiKey | None:
         """The active key of this kind the request presents in a header, else `elsewhere`."""
@@ -116,7 +140,7 @@ class KeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[None, ApiKey]:
         key = self.find_key(request, self.key_elsewhere(request))
         if key is None:
-            raise self.rejection()
+            raise self.refusal(request)
         return (None, key)
 
     def authenticate_header(self, request: Request) -> str:
@@ -149,6 +173,17 @@ def client_ip(request: HttpRequest | Request) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return None
+
+
+class BadKeyRate(RateLimit):
+    """Requests with a wrong or missing key, per client address (BAD_KEY_RATE): a guesser or a
+    misconfigured client cannot flood the log and the key look-ups."""
+
+    kind = "bad_key"
+    rate_setting = "BAD_KEY_RATE"
+
+    def offender(self, request: HttpRequest | Request) -> str | None:
+        return client_ip(request)
 
 
 def error_body(message: str) -> dict[str, str]:

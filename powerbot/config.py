@@ -112,6 +112,21 @@ def get_slug(name: str, default: str) -> str:
     return value
 
 
+_RATE = re.compile(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", re.IGNORECASE)
+
+
+def get_rate(name: str, default: str) -> str | None:
+    """A request rate such as 600/min (per s, min, hour or day), as DRF's throttles read it;
+    0 turns the limit off (None)."""
+    value = get_str(name, default)
+    if value == "0":
+        return None
+    match = _RATE.fullmatch(value)
+    if match is None or int(match[1]) < 1:
+        raise ConfigError(name, f"{value!r} is not a rate such as 600/min (per s, min, hour or day), or 0 for no limit")
+    return f"{int(match[1])}/{match[2].lower()}"
+
+
 def get_list(name: str, default: list[str]) -> list[str]:
     raw = get_str(name)
     if not raw:

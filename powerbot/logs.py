@@ -85,6 +85,15 @@ class SuccessfulHeartbeats(logging.Filter):
         return not (str(atoms.get("U", "")).rstrip("/") == HEARTBEAT_PATH and str(atoms.get("s", "")).startswith("2"))
 
 
+class NotRateLimited(logging.Filter):
+    """Leaves 429s out of Django's request log, which has a line for every 4xx: a client over
+    its rate would write one a request. Each limit logs its offenders once a minute instead
+    (powerbot.throttling)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "status_code", None) != 429
+
+
 def logging_config(log_format: str, level: str, *, skip_heartbeats: bool = False) -> dict[str, Any]:
     """The `LOGGING` dict for Django, and gunicorn's `logconfig_dict` (which may leave
     successful heartbeats out of the access log)."""
@@ -95,7 +104,10 @@ def logging_config(log_format: str, level: str, *, skip_heartbeats: bool = False
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"successful_heartbeats": {"()": SuccessfulHeartbeats}},
+        "filters": {
+            "successful_heartbeats": {"()": SuccessfulHeartbeats},
+            "not_rate_limited": {"()": NotRateLimited},
+        },
         "formatters": {"powerbot": formatter},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "powerbot"}},
         "root": {"handlers": ["console"], "level": level},
@@ -107,6 +119,7 @@ def logging_config(log_format: str, level: str, *, skip_heartbeats: bool = False
             "celery.worker.strategy": {"level": "WARNING"},
             "celery.app.trace": {"level": "WARNING"},
             "celery.beat": {"level": "WARNING"},
+            "django.request": {"filters": ["not_rate_limited"]},
             # gunicorn's own loggers, when gunicorn takes this dict: through our handler only.
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},
             "gunicorn.access": access,

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import django_stubs_ext
+from csp import constants as csp
 
 from powerbot import config
 from powerbot.logs import configured_format_and_level, logging_config
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "powerbot",
     "buildings",
     "sensors",
@@ -82,6 +84,7 @@ MIDDLEWARE = [
     # The plain-HTTP port the firmware in the field posts to serves the sensors' paths only.
     "powerbot.sensorport.SensorPortMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # An ETag on every GET answer, and 304 Not Modified for a matching If-None-Match: a poller
     # that sees no change gets no body.
@@ -94,6 +97,27 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Security headers on every answer. Pages take scripts only from this site (the Mini App also
+# from telegram.org) and are framed by nobody (the Mini App by Telegram's web clients only);
+# inline styles stay allowed for the status bars' widths and the admin's own style blocks.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    }
+}
 
 ROOT_URLCONF = "powerbot.urls"
 WSGI_APPLICATION = "powerbot.wsgi.application"
@@ -297,6 +321,32 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60},
     },
 }
+
+# --- Rate limits (DRF's throttling) ------------------------------------------------------
+# Requests a client may make, such as 600/min (per s, min, hour or day); 0 turns a limit off.
+# Read API per read key; heartbeats per sensor uuid (twelve times the firmware's pace);
+# requests with a wrong key per client address; firmware images per board.
+READ_API_RATE = config.get_rate("READ_API_RATE", "600/min")
+HEARTBEAT_RATE = config.get_rate("HEARTBEAT_RATE", "120/min")
+BAD_KEY_RATE = config.get_rate("BAD_KEY_RATE", "30/min")
+FIRMWARE_DOWNLOAD_RATE = config.get_rate("FIRMWARE_DOWNLOAD_RATE", "6/hour")
+# Every web process counts in one place: Redis when there is one, else a table of the database
+# (made by migrate). Room for every board, key and address of a large fleet before culling.
+CACHES["rate_limits"] = (  # powerbot.throttling.CACHE
+    {
+        "BACKEND": "powerbot.caches.ReusingRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "powerbot-rate",
+        # Short: a Redis that hangs must not hold a heartbeat (the limit is skipped meanwhile).
+        "OPTIONS": {"socket_timeout": 1, "socket_connect_timeout": 1},
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "powerbot_rate_limits",  # made by the migration powerbot 0003
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    }
+)
 
 # --- Planned-outage schedules (names kept from the PowerBot seed) --------------------
 YASNO_ENABLED = config.get_bool("YASNO_ENABLED", False)

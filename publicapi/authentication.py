@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.request import Request
 
 from powerbot.api import KeyPermission, QueryKeyAuthentication, ServiceUnavailable
+from powerbot.throttling import RateLimit
 from publicapi.models import ReadKey
 
 
@@ -23,6 +26,19 @@ class ReadKeyAuthentication(QueryKeyAuthentication):
 
 class HasReadKey(KeyPermission):
     key_model = ReadKey
+
+
+class ReadKeyRate(RateLimit):
+    """Requests per read key (READ_API_RATE): a third party polling in a tight loop cannot take
+    the web workers that the boards and the other readers need."""
+
+    kind = "read_api"
+    rate_setting = "READ_API_RATE"
+
+    def offender(self, request: HttpRequest | Request) -> str | None:
+        key = getattr(request, "auth", None)
+        # The key from the environment is an unsaved instance: it has no id.
+        return f"#{key.pk or 0} {key}" if isinstance(key, ReadKey) else None
 
 
 class ReadKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]  # drf-spectacular's hook

@@ -27,7 +27,7 @@ from buildings.models import MAX_BUILDING_ID, Building, Section
 from neighbours import services as neighbours
 from powerbot.api import ERROR, JSONAPIView
 from publicapi import calendar, sensor_list
-from publicapi.authentication import HasReadKey, ReadKeyAuthentication
+from publicapi.authentication import HasReadKey, ReadKeyAuthentication, ReadKeyRate
 from publicapi.calendar import CalendarRenderer
 from publicapi.serializers import (
     AlertRegionListSerializer,
@@ -52,7 +52,7 @@ from sensors.status import public_sensor_state
 
 MAX_ID = 2**63 - 1
 SENSOR_LIST_CACHE_KEY = "publicapi:sensor-list"
-AUTH_ERRORS = {401: ERROR, 503: ERROR}
+AUTH_ERRORS = {401: ERROR, 429: ERROR, 503: ERROR}
 
 
 def positive_id(raw: str, name: str, maximum: int) -> int | None:
@@ -66,6 +66,7 @@ def positive_id(raw: str, name: str, maximum: int) -> int | None:
 class ReadOnlyView(JSONAPIView):
     authentication_classes = [ReadKeyAuthentication]
     permission_classes = [HasReadKey]
+    throttle_classes = [ReadKeyRate]
 
 
 class SensorStatusListView(ReadOnlyView):

@@ -32,12 +32,14 @@ from powerbot.api import (
     KeyAuthentication,
     KeyPermission,
     PayloadTooLarge,
+    TooManyRequests,
     client_ip,
     error_body,
     presented_key,
 )
 from powerbot.logs import log_event
-from sensors.heartbeat import HeartbeatAccepted, HeartbeatRejected, record_heartbeat
+from powerbot.throttling import RateLimit
+from sensors.heartbeat import HeartbeatAccepted, HeartbeatRejected, clean_sensor_uuid, record_heartbeat
 from sensors.models import WriteKey
 
 if TYPE_CHECKING:  # names of the DRF stubs only
@@ -59,7 +61,7 @@ class WriteKeyAuthentication(KeyAuthentication):
             raise ParseError("Invalid JSON")
         key = self.write_key(request, request.data)
         if key is None:
-            raise self.rejection()
+            raise self.refusal(request)
         return None, key
 
     @classmethod
@@ -69,6 +71,22 @@ class WriteKeyAuthentication(KeyAuthentication):
 
     def rejection(self) -> AuthenticationFailed:
         return AuthenticationFailed("Invalid API key")
+
+
+class HeartbeatRate(RateLimit):
+    """Heartbeats per sensor uuid (HEARTBEAT_RATE), from the body already parsed: a board whose
+    firmware went wrong cannot take the web workers every other board needs."""
+
+    kind = "heartbeat"
+    rate_setting = "HEARTBEAT_RATE"
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__()
+        self.body = body
+
+    def offender(self, request: HttpRequest | Request) -> str | None:
+        uuid = clean_sensor_uuid(self.body.get("sensor_uuid"))
+        return uuid.lower() if uuid else None  # uuids match case-insensitively
 
 
 class HasWriteKey(KeyPermission):
@@ -164,9 +182,22 @@ def _accepted(accepted: HeartbeatAccepted) -> HttpResponse:
     )
 
 
+def _too_many(wait: float | None) -> HttpResponse:
+    """DRF's 429 for a limited heartbeat, rendered as _accepted is (the tests hold both paths alike)."""
+    refusal = TooManyRequests(wait)
+    return HttpResponse(
+        json.dumps(error_body(str(refusal.detail)), ensure_ascii=False, separators=(",", ":")),
+        status=refusal.status_code,
+        content_type="application/json",
+        headers={"Retry-After": str(refusal.wait)},
+    )
+
+
 def _accepted_at_once(request: HttpRequest) -> HttpResponse | None:
-    """The answer to a heartbeat that passes every check, or None (nothing written) to let
-    DRF's view decide: a refusal, another method, a body of no stated length."""
+    """The answer to a heartbeat that passes every check, or to one over its sensor's rate;
+    None (nothing written) to let DRF's view decide: a refusal, another method, a body of no
+    stated length. Every heartbeat DRF's view could accept passes here first, so its rate is
+    checked here alone, once."""
     try:  # as DRF reads it; a length it would take as 0 ("²", 5,000 digits) is its to refuse
         length = int(request.META.get("CONTENT_LENGTH") or "")
     except ValueError:
@@ -179,6 +210,8 @@ def _accepted_at_once(request: HttpRequest) -> HttpResponse | None:
         return None
     if (key := WriteKeyAuthentication.write_key(request, data)) is None:
         return None
+    if not (limit := HeartbeatRate(data)).allow_request(request, None):
+        return _too_many(limit.wait())
     try:
         return _accepted(record_heartbeat(data, ip=client_ip(request), bound=bool(key.sensor_uuid)))
     except HeartbeatRejected:
@@ -192,7 +225,7 @@ class HeartbeatView(JSONAPIView):
 
     @extend_schema(
         request=HEARTBEAT_REQUEST,
-        responses={200: HEARTBEAT_RESPONSE, 400: ERROR, 401: ERROR, 404: ERROR, 413: ERROR},
+        responses={200: HEARTBEAT_RESPONSE, 400: ERROR, 401: ERROR, 404: ERROR, 413: ERROR, 429: ERROR},
         examples=[
             OpenApiExample(
                 "Firmware heartbeat",
@@ -241,6 +274,8 @@ class HeartbeatView(JSONAPIView):
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
+        if isinstance(exc, TooManyRequests):
+            return response  # counted and logged by its limit, once a minute per offender
         reason = next((reason for kind, reason in _REFUSALS if isinstance(exc, kind)), "other")
         _rejected(self.request, reason, response.status_code, str(getattr(exc, "detail", exc)))
         return response

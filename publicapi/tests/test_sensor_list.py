@@ -39,7 +39,7 @@ def fleet(make_building, beat) -> list[Sensor]:
     return list(Sensor.objects.order_by("id"))
 
 
-def test_an_unchanged_list_is_answered_with_one_query(fleet, read, django_assert_num_queries):
+def test_an_unchanged_list_is_answered_with_one_query(fleet, read, django_assert_num_queries, rate_limits_in_memory):
     first = read()
     counters.flush(force=True)  # what earlier tests counted is not written inside the measured request
     with django_assert_num_queries(1):  # the list's version; the rendered list is still true

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def heard(make_building, beat, django_assert_num_queries):
+def heard(make_building, beat, django_assert_num_queries, rate_limits_in_memory):
     """Sensor "a" in London's section 2, heard often enough to be remembered."""
     make_building(id=10, name="London", sections=3)
     make_building(id=11, name="Leeds", sections=2)

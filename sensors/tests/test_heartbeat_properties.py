@@ -62,6 +62,13 @@ def london(make_building):
     make_building(id=10, sections=3)
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings) -> None:
+    """Hundreds of bodies from one address within a second: the limits would answer most of them
+    (their own tests are in test_heartbeat_rate.py and powerbot/tests/test_rate_limits.py)."""
+    settings.HEARTBEAT_RATE = settings.BAD_KEY_RATE = None
+
+
 @property_settings
 @given(body=bodies)
 def test_any_body_gets_a_documented_answer_and_rejections_write_nothing(post_heartbeat, body):

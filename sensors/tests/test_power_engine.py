@@ -76,7 +76,7 @@ def test_online_run_starts_at_the_first_heartbeat_after_silence(beat, elapse):
     assert sensor.last_heartbeat is not None and sensor.online_since == sensor.last_heartbeat > started
 
 
-def test_regular_heartbeats_record_nothing_new(beat, time_travel, django_assert_num_queries):
+def test_regular_heartbeats_record_nothing_new(beat, time_travel, django_assert_num_queries, rate_limits_in_memory):
     detect_offline()
     beat()
     time_travel(seconds=10)
