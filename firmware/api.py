@@ -136,9 +136,12 @@ class DownloadRate(RateLimit):
     rate_setting = "FIRMWARE_DOWNLOAD_RATE"
 
     def offender(self, request: HttpRequest | Request) -> str | None:
+        if request.method == "HEAD":  # serves no image
+            return None
         key = getattr(request, "auth", None)
         uuid = clean_sensor_uuid(request.GET.get("sensor_uuid")) or (key.sensor_uuid if key else "")
-        return uuid.lower() or None
+        # Only the board the key may speak for: a key of one board never spends another's downloads.
+        return uuid.lower() if uuid and isinstance(key, WriteKey) and key.allows(uuid) else None
 
 
 class DownloadView(FirmwareView):

@@ -183,7 +183,16 @@ class BadKeyRate(RateLimit):
     rate_setting = "BAD_KEY_RATE"
 
     def offender(self, request: HttpRequest | Request) -> str | None:
-        return client_ip(request)
+        address = client_ip(request)
+        if address is None:  # a unix socket, or a forwarded address that is none: all such together
+            return "unknown address"
+        parsed = ipaddress.ip_address(address)
+        if isinstance(parsed, ipaddress.IPv6Address):
+            if parsed.ipv4_mapped is not None:
+                return str(parsed.ipv4_mapped)
+            # One client holds a whole /64: each of its addresses is not another client.
+            return str(ipaddress.IPv6Network((int(parsed) >> 64 << 64, 64)))
+        return address
 
 
 def error_body(message: str) -> dict[str, str]:

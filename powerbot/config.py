@@ -112,18 +112,24 @@ def get_slug(name: str, default: str) -> str:
     return value
 
 
-_RATE = re.compile(r"(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", re.IGNORECASE)
+_RATE = re.compile(r"([0-9]+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)", re.IGNORECASE)
+# DRF keeps the time of each request counted in the window: a larger count is no limit, and heavy.
+RATE_MAX_COUNT = 10_000
 
 
 def get_rate(name: str, default: str) -> str | None:
     """A request rate such as 600/min (per s, min, hour or day), as DRF's throttles read it;
     0 turns the limit off (None)."""
-    value = get_str(name, default)
+    value = get_str(name) or default
     if value == "0":
         return None
     match = _RATE.fullmatch(value)
-    if match is None or int(match[1]) < 1:
-        raise ConfigError(name, f"{value!r} is not a rate such as 600/min (per s, min, hour or day), or 0 for no limit")
+    if match is None or not 1 <= int(match[1]) <= RATE_MAX_COUNT:
+        raise ConfigError(
+            name,
+            f"{value!r} is not a rate such as 600/min (1 to {RATE_MAX_COUNT} per s, min, hour or day), "
+            "or 0 for no limit",
+        )
     return f"{int(match[1])}/{match[2].lower()}"
 
 

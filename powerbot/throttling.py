@@ -42,6 +42,8 @@ class RateLimit(SimpleRateThrottle):
     kind: ClassVar[str]
     rate_setting: ClassVar[str]
     _unreachable_until: ClassVar[float] = 0.0  # every limit of this process: they share the cache
+    num_requests: int | None  # DRF's, from the rate (None: off)
+    duration: int | None
 
     def __init__(self) -> None:
         self.cache: BaseCache = caches[CACHE]  # DRF's class attribute; Django's caches are per thread
@@ -69,10 +71,19 @@ class RateLimit(SimpleRateThrottle):
             return bool(super().allow_request(cast(Request, request), view))
         except (RedisError, DatabaseError) as exc:
             RateLimit._unreachable_until = time.monotonic() + UNREACHABLE_PAUSE_SEC
+            reason = f"{type(exc).__name__}: {next(iter(str(exc).splitlines()), '')}"  # one line, as every log line
             logger.warning(
-                "rate limits not checked for %d s: their cache cannot be reached (%s)", UNREACHABLE_PAUSE_SEC, exc
+                "rate limits not checked for %d s: their cache cannot be reached (%s)", UNREACHABLE_PAUSE_SEC, reason
             )
             return True
+
+    def wait(self) -> float | None:
+        # DRF has no answer when more requests are counted than the rate now allows (an operator
+        # lowered it): there is room again once only rate - 1 are left in the window.
+        wait = super().wait()
+        if wait is None and self.num_requests and self.duration and len(self.history) >= self.num_requests:
+            return float(self.duration - (self.now - self.history[self.num_requests - 1]))
+        return wait
 
     def throttle_failure(self) -> bool:
         counters.count("rate_limited", self.kind)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import WRITE_KEY
+from sensors.models import WriteKey
 
 pytestmark = pytest.mark.django_db
 
@@ -39,3 +40,23 @@ def test_the_default_allows_the_firmwares_retries(client, make_building, make_re
     make_release("1.2.0")
     # The firmware retries a failed update after 30 to 90 minutes: a few an hour at most.
     assert {download(client, "board").status_code for _ in range(4)} == {200}
+
+
+def test_a_head_request_downloads_nothing_and_counts_nothing(client, settings, make_building, make_release):
+    settings.FIRMWARE_DOWNLOAD_RATE = "1/hour"
+    make_building()
+    make_release("1.2.0")
+    assert [download(client, "board", "head").status_code for _ in range(3)] == [200, 200, 200]
+    assert download(client, "board").status_code == 200
+
+
+def test_a_key_of_one_board_never_spends_another_boards_downloads(client, settings, make_building, make_release):
+    settings.FIRMWARE_DOWNLOAD_RATE = "2/hour"
+    make_building()
+    make_release("1.2.0")
+    key = WriteKey(name="board A", sensor_uuid="board-a")
+    raw = key.set_new_key()
+    key.save()
+    path = "/api/v1/firmware/download/wt32-eth01/1.2.0"
+    assert [client.get(path, {"sensor_uuid": "board-b"}, HTTP_X_API_KEY=raw).status_code for _ in range(3)] == [401] * 3
+    assert [download(client, "board-b").status_code for _ in range(2)] == [200, 200]  # board B's own budget, whole

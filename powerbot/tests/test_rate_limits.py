@@ -72,6 +72,31 @@ def test_wrong_keys_count_together_on_every_endpoint(client, settings, make_buil
     assert check.status_code == 429 and check.json()["status"] == "error"
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("2001:db8:1:2::10", "2001:db8:1:2:ffff::1"),  # one client's /64
+        ("10.9.9.9", "::ffff:10.9.9.9"),  # the same address, IPv4 and mapped
+    ],
+)
+def test_a_clients_addresses_count_as_one(client, settings, one, other):
+    settings.BAD_KEY_RATE = "2/min"
+    client.get(LIST, HTTP_X_API_KEY="guess", REMOTE_ADDR=one)
+    client.get(LIST, HTTP_X_API_KEY="guess", REMOTE_ADDR=other)
+    assert client.get(LIST, HTTP_X_API_KEY="guess", REMOTE_ADDR=one).status_code == 429
+    assert client.get(LIST, HTTP_X_API_KEY="guess", REMOTE_ADDR="2001:db8:1:3::10").status_code == 401  # another
+
+
+def test_requests_with_no_address_are_limited_together(client, settings):
+    settings.BAD_KEY_RATE = "2/min"
+    settings.TRUST_X_FORWARDED_FOR = True  # and the proxy sent nothing usable, as through a unix socket
+    answers = [
+        client.get(LIST, HTTP_X_API_KEY="guess", REMOTE_ADDR="", HTTP_X_FORWARDED_FOR="junk").status_code
+        for _ in range(3)
+    ]
+    assert answers == [401, 401, 429]
+
+
 def test_a_missing_read_key_configuration_is_503_not_counted_as_a_wrong_key(client, settings):
     settings.SENSOR_PUBLIC_API_KEY = ""
     settings.BAD_KEY_RATE = "1/min"
@@ -110,6 +135,7 @@ def test_metrics_list_every_kind_of_limit_from_the_start(client):
         assert f'powerbot_rate_limited_total{{kind="{kind}"}} 0.0' in scrape
 
 
+@pytest.mark.django_db(transaction=True)  # as requests run: a failed query aborts no transaction
 def test_with_its_cache_gone_every_request_passes_and_the_log_says_so_once(client, settings, caplog):
     settings.READ_API_RATE = "1/min"
     with caplog.at_level(logging.WARNING, logger="powerbot.throttling"), cache_table_missing():
@@ -149,7 +175,14 @@ def test_a_rate_reads_as_drf_takes_it(monkeypatch, raw, rate):
     assert config.get_rate("SOME_RATE", "1/min") == rate
 
 
-@pytest.mark.parametrize("raw", ["600", "600/week", "0/min", "-1/min", "fast", "600/min/2"])
+def test_an_empty_rate_is_the_default(monkeypatch):
+    monkeypatch.setenv("SOME_RATE", "")
+    assert config.get_rate("SOME_RATE", "30/min") == "30/min"
+
+
+@pytest.mark.parametrize(
+    "raw", ["600", "600/week", "0/min", "-1/min", "fast", "600/min/2", "٣/min", "10001/min", "99999999999999999999/min"]
+)
 def test_a_bad_rate_stops_the_service_with_the_variable_named(monkeypatch, raw):
     monkeypatch.setenv("SOME_RATE", raw)
     with pytest.raises(config.ConfigError, match=r"SOME_RATE: .* is not a rate such as 600/min"):

@@ -69,3 +69,16 @@ def test_off_at_0(post_heartbeat, make_building, settings):
     settings.HEARTBEAT_RATE = None
     make_building()
     assert {post_heartbeat(heartbeat("a")).status_code for _ in range(150)} == {200}
+
+
+def test_after_the_rate_is_lowered_the_wait_is_until_enough_have_left_the_window(
+    post_heartbeat, make_building, settings, time_travel
+):
+    settings.HEARTBEAT_RATE = "5/min"
+    make_building()
+    for _ in range(5):
+        post_heartbeat(heartbeat("lowered"))
+        time_travel(seconds=2)
+    settings.HEARTBEAT_RATE = "2/min"  # five counted, 10, 8, 6, 4 and 2 s ago; room for one more
+    refused = post_heartbeat(heartbeat("lowered"))  # once the second newest, 4 s old, leaves the window
+    assert refused.status_code == 429 and refused["Retry-After"] == "56"
