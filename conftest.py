@@ -825,6 +825,22 @@ def browser_for() -> Iterator[Callable[..., Any]]:
 
 
 @pytest.fixture
+def admin_browser(live_server, browser_for, admin_user) -> Any:
+    """Headless Chromium logged in to the admin of the live test server as a superuser, on the
+    admin's first page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser = browser_for(language="en")
+    browser.get(f"{live_server.url}/admin/login/?next=/admin/")
+    browser.find_element(By.NAME, "username").send_keys(admin_user.get_username())
+    browser.find_element(By.NAME, "password").send_keys("password")
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda b: b.find_elements(By.ID, "now-sections"))
+    return browser
+
+
+@pytest.fixture
 def screenshots() -> Path:
     """Where the browser tests leave their pictures for a person to look at."""
     folder = BASE_DIR / "var" / "screenshots"

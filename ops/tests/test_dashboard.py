@@ -135,12 +135,8 @@ def test_outside_sources_firmware_and_operators_actions(admin_client, make_relea
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_dashboard_in_a_real_browser(live_server, browser_for, admin_user, house, screenshots):
-    browser = browser_for(language="en")
-    browser.get(f"{live_server.url}/admin/login/?next=/admin/")
-    browser.find_element(By.NAME, "username").send_keys(admin_user.get_username())
-    browser.find_element(By.NAME, "password").send_keys("password")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+def test_the_dashboard_in_a_real_browser(house, admin_browser, screenshots):  # the house first: the page shows it
+    browser = admin_browser
     assert "Sections down or unknown" in browser.find_element(By.ID, "now-sections").text
     assert "cellar" in browser.find_element(By.ID, "now-silent").text
     browser.set_window_size(1400, 1100)

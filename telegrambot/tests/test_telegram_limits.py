@@ -10,7 +10,7 @@ import pytest
 
 from buildings.models import Section
 from notifications import delivery
-from notifications.budget import shared_budget
+from notifications.budget import shared_budget, telegram_paused_until
 from notifications.models import Message, Subscriber, Subscription
 from sensors.models import PowerState
 from sensors.power import set_section_state
@@ -110,6 +110,8 @@ def test_a_429_seen_by_the_bot_process_holds_back_the_sender(telegram, bot_proce
     olena = telegram.user(42, language_code="en")
     olena.write("/help")
     refused = telegram.wait_for(lambda: sends(telegram, 42))[0]
+    # The bot writes the pause once the 429 has reached it, a moment after the fake answered.
+    telegram.wait_for(telegram_paused_until)
 
     delivery.deliver(max_seconds=10)
 
