@@ -125,7 +125,7 @@ powerbot::Heartbeat current_heartbeat() {
 // Over HTTP a heartbeat is delivered when the server answers 200.
 bool post_heartbeat(powerbot::Client& client, const powerbot::Heartbeat& heartbeat) {
   powerbot::Exchange exchange = client.send_heartbeat(heartbeat);
-  bool delivered = powerbot::is_success(exchange.status_line);
+  bool delivered = exchange.ok();
   if (!delivered) {
     Serial.printf("heartbeat: %s\n", exchange.reached ? exchange.status_line.c_str() : exchange.error.c_str());
   }
@@ -166,7 +166,7 @@ void keep_broker(uint32_t now, bool heartbeat_due) {
 bool check_for_update(powerbot::Client& client) {
   powerbot::Offer offer;
   powerbot::Exchange exchange = client.check_for_update(settings.sensor_uuid, kBoard, kFirmwareVersion, offer);
-  if (!exchange.reached || exchange.status != 200 || !exchange.error.empty()) {
+  if (!exchange.ok()) {
     Serial.printf("update check: %s %s\n", exchange.status_line.c_str(), exchange.error.c_str());
     return false;
   }

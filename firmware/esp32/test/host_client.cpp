@@ -167,7 +167,7 @@ int main(int argc, char** argv) {
     }
     Exchange exchange = client.send_heartbeat(heartbeat);
     std::printf("status: %s\ndelivered: %s\nerror: %s\n", exchange.status_line.c_str(),
-                is_success(exchange.status_line) ? "yes" : "no", exchange.error.c_str());
+                exchange.ok() ? "yes" : "no", exchange.error.c_str());
     return 0;
   }
 

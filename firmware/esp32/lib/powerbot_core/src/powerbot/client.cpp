@@ -101,7 +101,7 @@ Exchange Client::check_for_update(const std::string& sensor_uuid, const std::str
   std::string path = "/api/v1/firmware/check?sensor_uuid=" + query_value(sensor_uuid) +
                      "&current_version=" + query_value(running_version) + "&board=" + query_value(board);
   Exchange exchange = request(get_request(server_, path, api_key_), kMaxAnswer);
-  if (exchange.reached && exchange.status == 200 && exchange.error.empty()) {
+  if (exchange.ok()) {
     std::string why;
     if (!parse_offer(exchange.body, offer, why)) exchange.error = why;
   }

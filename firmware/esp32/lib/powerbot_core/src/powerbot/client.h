@@ -40,6 +40,10 @@ struct Exchange {
   std::string status_line;
   std::string body;  // for small answers only
   std::string error;
+
+  // The server answered 200, by the parsed status code: what counts as a delivered heartbeat,
+  // which also proves a new image (a reason phrase holding " 200 " proves nothing).
+  bool ok() const { return reached && status == 200 && error.empty(); }
 };
 
 enum class DownloadResult { installed, unreachable, refused, wrong_size, wrong_checksum, sink_failed, cut_short };
@@ -50,7 +54,7 @@ class Client {
   Client(Connection& connection, const Url& server, const std::string& api_key)
       : connection_(connection), server_(server), api_key_(api_key) {}
 
-  // Posts one heartbeat; it was delivered when is_success(status_line), as the field firmware has it.
+  // Posts one heartbeat; it was delivered when the answer is ok().
   Exchange send_heartbeat(const Heartbeat& heartbeat);
 
   // Asks whether a newer release is meant for this board; `offer` is filled on a 200.

@@ -1,13 +1,21 @@
 #include "http.h"
 
 #include <cctype>
-#include <cstdio>
+#include <utility>
 
 namespace powerbot {
 
 namespace {
 
 constexpr size_t kMaxHead = 4096;
+constexpr const char* kKeptHeaders[] = {"content-length", "transfer-encoding", "x-firmware-sha256"};
+
+bool kept(const std::string& name) {
+  for (const char* wanted : kKeptHeaders) {
+    if (name == wanted) return true;
+  }
+  return false;
+}
 
 std::string lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -78,19 +86,26 @@ HeadResult parse_head(const std::string& received, ResponseHead& head, size_t& b
   ResponseHead parsed;
   size_t line_end = received.find("\r\n");
   parsed.status_line = received.substr(0, line_end);
-  int status = 0;
-  if (parsed.status_line.rfind("HTTP/1.", 0) != 0 || std::sscanf(parsed.status_line.c_str(), "HTTP/1.%*d %3d", &status) != 1 ||
-      status < 100 || status > 599) {
+  // "HTTP/1.x NNN", then the end or a space and the reason phrase: three digits, no more.
+  const std::string& line = parsed.status_line;
+  auto digit = [&line](size_t at) { return std::isdigit(static_cast<unsigned char>(line[at])) != 0; };
+  if (line.size() < 12 || line.rfind("HTTP/1.", 0) != 0 || !digit(7) || line[8] != ' ' || !digit(9) || !digit(10) ||
+      !digit(11) || (line.size() > 12 && line[12] != ' ')) {
     return HeadResult::malformed;
   }
+  int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  if (status < 100 || status > 599) return HeadResult::malformed;
   parsed.status = status;
   size_t at = line_end + 2;
+  size_t lines = 0;
   while (at < end) {
+    if (++lines > kMaxHeaderLines) return HeadResult::malformed;
     size_t next = received.find("\r\n", at);
     std::string line = received.substr(at, next - at);
     size_t colon = line.find(':');
     if (colon == std::string::npos || colon == 0) return HeadResult::malformed;
-    parsed.headers[lower(trim(line.substr(0, colon)))] = trim(line.substr(colon + 1));
+    std::string name = lower(trim(line.substr(0, colon)));
+    if (kept(name)) parsed.headers[name] = trim(line.substr(colon + 1));
     at = next + 2;
   }
   auto length = parsed.headers.find("content-length");
@@ -103,11 +118,9 @@ HeadResult parse_head(const std::string& received, ResponseHead& head, size_t& b
     }
     parsed.has_length = true;
   }
-  head = parsed;
+  head = std::move(parsed);
   body_at = end + 4;
   return HeadResult::complete;
 }
-
-bool is_success(const std::string& status_line) { return status_line.find(" 200 ") != std::string::npos; }
 
 }  // namespace powerbot

@@ -31,18 +31,21 @@ std::string get_request(const Url& server, const std::string& path, const std::s
 struct ResponseHead {
   int status = 0;
   std::string status_line;
-  std::map<std::string, std::string> headers;  // names lower-cased
+  // Only the headers the firmware reads (kKeptHeaders), names lower-cased: a hostile head of
+  // many tiny headers must not fill the heap beside TLS.
+  std::map<std::string, std::string> headers;
   bool has_length = false;
   uint64_t content_length = 0;
 };
 
 enum class HeadResult { incomplete, complete, malformed };
 
-// Parses the status line and headers at the start of `received`; on `complete`,
-// `body_at` is where the body begins.
-HeadResult parse_head(const std::string& received, ResponseHead& head, size_t& body_at);
+// More header lines than this make a head malformed (a real server sends about ten).
+constexpr size_t kMaxHeaderLines = 64;
 
-// What the field firmware counts as delivered: a status line containing " 200 ".
-bool is_success(const std::string& status_line);
+// Parses the status line and headers at the start of `received`; on `complete`,
+// `body_at` is where the body begins. The status is the status line's code: whatever
+// its reason phrase says ("502 Bad Gateway (upstream 200 )"), and with none ("200").
+HeadResult parse_head(const std::string& received, ResponseHead& head, size_t& body_at);
 
 }  // namespace powerbot
