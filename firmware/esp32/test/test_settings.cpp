@@ -64,6 +64,23 @@ TEST(the_setup_form_updates_settings_and_keeps_secrets_left_empty) {
   CHECK_EQ(problems(settings, true, false).at(0), std::string("Give the building's id (a whole number from 1)."));
 }
 
+TEST(a_stray_space_or_line_break_is_trimmed_and_one_inside_is_refused) {
+  Settings settings = complete();
+  apply_form("server_url=+http%3A%2F%2F10.0.0.5%3A18081%0D%0A&api_key=pbw_new%0D%0A&sensor_uuid=%09esp32-x+", settings);
+  CHECK_EQ(settings.server_url, std::string("http://10.0.0.5:18081"));
+  CHECK_EQ(settings.api_key, std::string("pbw_new"));
+  CHECK_EQ(settings.sensor_uuid, std::string("esp32-x"));
+  CHECK(problems(settings, true, false).empty());
+  settings.api_key = "pbw_a\r\nX-Injected: 1";
+  settings.server_url = "http://10.0.0.5/a b";
+  settings.sensor_uuid = "esp32\x01x";
+  std::vector<std::string> found = problems(settings, true, false);
+  CHECK_EQ(found.size(), 3u);
+  CHECK_EQ(found[0], std::string("The server URL cannot hold spaces or line breaks."));
+  CHECK_EQ(found[1], std::string("The sensor key cannot hold spaces or line breaks."));
+  CHECK_EQ(found[2], std::string("The sensor uuid cannot hold spaces or control characters."));
+}
+
 TEST(the_setup_page_shows_settings_escaped_and_never_the_secrets) {
   Settings settings = complete();
   settings.sensor_uuid = "<script>\"x\"";

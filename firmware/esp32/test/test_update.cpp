@@ -48,6 +48,10 @@ TEST(a_malformed_check_answer_is_refused) {
   CHECK(!parse_offer("{\"update_available\":true,\"version\":\"1.3.0\",\"url\":\"u\",\"size\":-1,\"sha256\":\"x\"}",
                      read, error));
   CHECK_EQ(error, std::string("the offer lacks its version, url, size or sha256"));
+  CHECK(!parse_offer("{\"update_available\":true,\"version\":\"1.3.0\",\"url\":\"/d/x HTTP/1.1\\r\\nX: y\","
+                     "\"size\":1,\"sha256\":\"x\"}",
+                     read, error));
+  CHECK_EQ(error, std::string("the offer's url holds spaces or control characters"));
 }
 
 TEST(a_newer_valid_offer_that_fits_is_installed) {

@@ -12,6 +12,13 @@ namespace {
 constexpr int64_t kMaxBuildingId = 2147483647;  // the server's 32-bit building id
 constexpr int32_t kMaxSection = 99;
 
+// A value pasted with a stray space or line break around it (a key copied from a message).
+std::string trimmed(const std::string& text) {
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return "";
+  return text.substr(start, text.find_last_not_of(" \t\r\n") - start + 1);
+}
+
 bool whole_number(const std::string& text, int64_t& out) {
   if (text.empty() || text.size() > 12) return false;
   int64_t value = 0;
@@ -74,6 +81,8 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
   std::string why;
   if (settings.server_url.empty()) {
     found.push_back("Give the server's URL, e.g. http://192.168.1.10:18081.");
+  } else if (has_space_or_control(settings.server_url)) {
+    found.push_back("The server URL cannot hold spaces or line breaks.");
   } else if (!parse_url(settings.server_url, url, &why)) {
     found.push_back("The server URL is not valid: " + why + ".");
   } else if (url.tls && !has_ca_certificate) {
@@ -81,7 +90,9 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
   }
   if (!settings.mqtt_url.empty()) {
     Url broker;
-    if (!parse_broker_url(settings.mqtt_url, broker, &why)) {
+    if (has_space_or_control(settings.mqtt_url)) {
+      found.push_back("The MQTT broker URL cannot hold spaces or line breaks.");
+    } else if (!parse_broker_url(settings.mqtt_url, broker, &why)) {
       found.push_back("The MQTT broker URL is not valid: " + why + ".");  // `why` never quotes the password
     } else if (broker.tls && !has_ca_certificate) {
       found.push_back("An mqtts broker needs its CA certificate built in (POWERBOT_CA_CERT in config.h).");
@@ -89,8 +100,11 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
     if (!fits_topic(settings.sensor_uuid)) found.push_back("Over MQTT the sensor uuid cannot hold /, + or #.");
   }
   if (settings.api_key.empty()) found.push_back("Give the sensor key.");
+  if (has_space_or_control(settings.api_key)) found.push_back("The sensor key cannot hold spaces or line breaks.");
   if (settings.sensor_uuid.empty() || settings.sensor_uuid.size() > 64) {
     found.push_back("The sensor uuid must be 1 to 64 characters.");
+  } else if (has_space_or_control(settings.sensor_uuid)) {
+    found.push_back("The sensor uuid cannot hold spaces or control characters.");
   }
   if (settings.building_id < 1 || settings.building_id > kMaxBuildingId) {
     found.push_back("Give the building's id (a whole number from 1).");
@@ -103,6 +117,11 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
 
 void apply_form(const std::string& form, Settings& settings) {
   std::map<std::string, std::string> values = fields(form);
+  // Values that name or prove the board are trimmed: a stray line break on a key meant 401s for ever.
+  for (const char* name : {"server_url", "mqtt_url", "api_key", "sensor_uuid"}) {
+    auto found = values.find(name);
+    if (found != values.end()) found->second = trimmed(found->second);
+  }
   auto text = [&](const char* name, std::string& into, bool keep_if_empty) {
     auto found = values.find(name);
     if (found == values.end() || (keep_if_empty && found->second.empty())) return;

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "http.h"
 #include "json.h"
 #include "version.h"
 
@@ -44,6 +45,10 @@ bool parse_offer(const std::string& body, Offer& offer, std::string& error) {
     if (version.type != json::Value::Type::string || url.type != json::Value::Type::string ||
         sha256.type != json::Value::Type::string || !members["size"].as_uint(parsed.size)) {
       error = "the offer lacks its version, url, size or sha256";
+      return false;
+    }
+    if (has_space_or_control(url.text)) {  // it goes into a request line
+      error = "the offer's url holds spaces or control characters";
       return false;
     }
     parsed.version = version.text;
