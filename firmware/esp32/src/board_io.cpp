@@ -53,7 +53,21 @@ void BoardConnection::close() {
   client_ = nullptr;
 }
 
-bool PartitionSink::begin(uint64_t size) { return Update.begin(static_cast<size_t>(size)); }
+bool running_image_pending() {
+  esp_ota_img_states_t state;
+  return esp_ota_get_state_partition(esp_ota_get_running_partition(), &state) == ESP_OK &&
+         state == ESP_OTA_IMG_PENDING_VERIFY;
+}
+
+bool PartitionSink::begin(uint64_t size) {
+  // The other slot holds the last good image while this one is unproven: Arduino's Update would
+  // overwrite it without the refusal esp_ota_begin gives.
+  if (running_image_pending()) {
+    Serial.println("update: refused, the running image has not proved itself yet");
+    return false;
+  }
+  return Update.begin(static_cast<size_t>(size));
+}
 
 bool PartitionSink::write(const uint8_t* data, size_t size) {
   esp_task_wdt_reset();
@@ -115,7 +129,12 @@ void Flash::save_settings(const powerbot::Settings& settings) {
 
 powerbot::InstallRecord Flash::load_install() {
   preferences_.begin("powerbot", true);
-  powerbot::InstallRecord record{text(preferences_.getString("installing")), text(preferences_.getString("failed"))};
+  powerbot::InstallRecord record;
+  record.installing = text(preferences_.getString("installing"));
+  record.failed = text(preferences_.getString("failed"));
+  // A version failed under an older image, which kept no reason, stays failed for good.
+  record.failed_for_good = preferences_.getBool("failed_good", true);
+  record.failed_attempts = preferences_.getUChar("failed_count", 0);
   preferences_.end();
   return record;
 }
@@ -124,6 +143,8 @@ void Flash::save_install(const powerbot::InstallRecord& record) {
   preferences_.begin("powerbot", false);
   preferences_.putString("installing", record.installing.c_str());
   preferences_.putString("failed", record.failed.c_str());
+  preferences_.putBool("failed_good", record.failed_for_good);
+  preferences_.putUChar("failed_count", record.failed_attempts);
   preferences_.end();
 }
 

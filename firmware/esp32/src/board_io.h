@@ -61,5 +61,8 @@ class PartitionSink : public powerbot::ImageSink {
   std::string version_;
 };
 
+// Whether the running image was installed by an update and has not proved itself yet.
+bool running_image_pending();
+
 // Bytes the update partition holds (0 when the partition table has no OTA slots).
 uint64_t update_slot_size();

@@ -102,12 +102,6 @@ bool setup_button_held() {
   return false;
 }
 
-bool running_image_pending() {
-  esp_ota_img_states_t state;
-  return esp_ota_get_state_partition(esp_ota_get_running_partition(), &state) == ESP_OK &&
-         state == ESP_OTA_IMG_PENDING_VERIFY;
-}
-
 powerbot::Heartbeat current_heartbeat() {
   powerbot::Heartbeat heartbeat;
   heartbeat.api_key = settings.api_key;
@@ -170,7 +164,13 @@ bool check_for_update(powerbot::Client& client) {
     Serial.printf("update check: %s %s\n", exchange.status_line.c_str(), exchange.error.c_str());
     return false;
   }
-  powerbot::DeviceState state{kFirmwareVersion, install.failed, settings.auto_update, update_slot_size()};
+  powerbot::DeviceState state;
+  state.running_version = kFirmwareVersion;
+  state.failed_version = install.failed;
+  state.failed_for_good = install.failed_for_good;
+  state.auto_update = settings.auto_update;
+  state.slot_size = update_slot_size();
+  state.running_pending = guard.pending();
   powerbot::Decision decision = powerbot::decide(offer, state);
   Serial.printf("update check: %s %s\n", offer.version.c_str(), powerbot::describe(decision));
   if (decision != powerbot::Decision::install) return true;
@@ -197,9 +197,10 @@ void setup() {
 
   install = flash.load_install();
   bool pending = running_image_pending();
-  switch (powerbot::after_boot(install, kFirmwareVersion)) {
+  switch (powerbot::after_boot(install, kFirmwareVersion, reset_reason)) {
     case powerbot::AfterBoot::rolled_back:
-      Serial.printf("update: %s did not start; back on %s\n", install.failed.c_str(), kFirmwareVersion);
+      Serial.printf("update: %s did not start (%s); back on %s%s\n", install.failed.c_str(), reset_reason.c_str(),
+                    kFirmwareVersion, install.failed_for_good ? "" : "; it will be tried again");
       break;
     case powerbot::AfterBoot::new_image_running:
       if (!pending) install.installing.clear();  // a bootloader without rollback took it as it is
@@ -214,8 +215,7 @@ void setup() {
   bool complete = powerbot::problems(settings, wifi, kCaCertificate != nullptr).empty();
   if (!complete && pending) {  // a new image that cannot run here gives the old one back at once
     Serial.println("update: this image lacks settings the old one had; rolling back");
-    install.failed = kFirmwareVersion;
-    install.installing.clear();
+    powerbot::record_failure(install, kFirmwareVersion, true);
     flash.save_install(install);
     esp_ota_mark_app_invalid_rollback_and_reboot();
   }
@@ -267,8 +267,7 @@ void loop() {
     case powerbot::RollbackGuard::Verdict::roll_back:
       Serial.printf("update: no heartbeat delivered in %u min; rolling back\n",
                     static_cast<unsigned>(kRollbackDeadlineMs / 60000));
-      install.failed = kFirmwareVersion;
-      install.installing.clear();
+      powerbot::record_failure(install, kFirmwareVersion, false);  // the network may have been down
       flash.save_install(install);
       broker.disconnect();  // a reboot on purpose: no "offline"
       esp_ota_mark_app_invalid_rollback_and_reboot();
@@ -276,7 +275,8 @@ void loop() {
     default:
       break;
   }
-  if (network::up() && due(now, next_check_ms)) {
+  // No update while this image is unproven: the other slot holds the last good one.
+  if (!guard.pending() && network::up() && due(now, next_check_ms)) {
     bool answered = check_for_update(client);
     next_check_ms = millis() + (answered ? powerbot::next_check_delay_ms(esp_random())
                                          : powerbot::retry_check_delay_ms(esp_random()));

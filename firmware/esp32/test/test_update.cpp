@@ -83,13 +83,44 @@ TEST(an_offer_is_skipped_when_it_should_not_be_installed) {
 
 TEST(after_boot_tells_a_new_image_from_a_rollback) {
   InstallRecord record;
-  CHECK(after_boot(record, "1.2.0") == AfterBoot::nothing_pending);
+  CHECK(after_boot(record, "1.2.0", "power_on") == AfterBoot::nothing_pending);
   record.installing = "1.3.0";
-  CHECK(after_boot(record, "1.3.0") == AfterBoot::new_image_running);
+  CHECK(after_boot(record, "1.3.0", "software") == AfterBoot::new_image_running);
   CHECK_EQ(record.installing, std::string("1.3.0"));  // until it proves itself
-  CHECK(after_boot(record, "1.2.0") == AfterBoot::rolled_back);
+  CHECK(after_boot(record, "1.2.0", "task_watchdog") == AfterBoot::rolled_back);  // it hung
   CHECK_EQ(record.failed, std::string("1.3.0"));
+  CHECK(record.failed_for_good);
   CHECK(record.installing.empty());
+}
+
+TEST(a_version_rolled_back_for_a_passing_reason_is_tried_again_a_few_times) {
+  InstallRecord record;
+  record.installing = "1.3.0";
+  after_boot(record, "1.2.0", "power_on");  // the mains went before its first heartbeat
+  CHECK(!record.failed_for_good && record.failed_attempts == 1);
+  DeviceState state = running("1.2.0");
+  state.failed_version = record.failed;
+  state.failed_for_good = record.failed_for_good;
+  CHECK(decide(offer("1.3.0"), state) == Decision::install);
+  record_failure(record, "1.3.0", false);  // no heartbeat before the deadline: the network was down
+  CHECK(!record.failed_for_good && record.failed_attempts == 2);
+  record_failure(record, "1.3.0", false);
+  CHECK(record.failed_for_good && record.failed_attempts == kMaxPassingFailures);  // then never again
+  state.failed_for_good = record.failed_for_good;
+  CHECK(decide(offer("1.3.0"), state) == Decision::failed_before);
+  record_failure(record, "1.4.0", true);  // a new version starts its own count
+  CHECK(record.failed == "1.4.0" && record.failed_for_good && record.failed_attempts == 1);
+}
+
+TEST(no_update_is_installed_while_the_running_image_is_unproven) {
+  DeviceState state = running("1.3.0");
+  state.running_pending = true;  // the other slot holds the last good image
+  CHECK(decide(offer("1.4.0"), state) == Decision::running_pending);
+  CHECK(decide(offer("1.4.0", 1000, true), state) == Decision::running_pending);  // mandatory or not
+  RollbackGuard guard(true, 600000);
+  CHECK(guard.pending());
+  guard.update(true, 1000);
+  CHECK(!guard.pending());
 }
 
 TEST(a_new_image_is_kept_at_its_first_heartbeat_or_rolled_back_at_the_deadline) {

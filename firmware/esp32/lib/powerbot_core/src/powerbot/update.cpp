@@ -61,6 +61,7 @@ bool parse_offer(const std::string& body, Offer& offer, std::string& error) {
 }
 
 Decision decide(const Offer& offer, const DeviceState& state) {
+  if (state.running_pending) return Decision::running_pending;
   if (!offer.available) return Decision::nothing_offered;
   Version offered, running;
   if (!Version::parse(offer.version, offered) || !is_hex64(offer.sha256) || offer.size == 0 || offer.url.empty()) {
@@ -68,7 +69,9 @@ Decision decide(const Offer& offer, const DeviceState& state) {
   }
   // A board whose own version cannot be read takes any valid offer: that is how it heals.
   if (Version::parse(state.running_version, running) && compare(offered, running) <= 0) return Decision::not_newer;
-  if (!state.failed_version.empty() && offer.version == state.failed_version) return Decision::failed_before;
+  if (state.failed_for_good && !state.failed_version.empty() && offer.version == state.failed_version) {
+    return Decision::failed_before;
+  }
   if (!state.auto_update && !offer.mandatory) return Decision::auto_update_off;
   if (offer.size > state.slot_size) return Decision::too_large;
   return Decision::install;
@@ -83,15 +86,33 @@ const char* describe(Decision decision) {
     case Decision::auto_update_off: return "automatic updates are off and the update is not mandatory";
     case Decision::too_large: return "image too large for the update partition";
     case Decision::bad_offer: return "malformed offer";
+    case Decision::running_pending: return "the running image has not proved itself yet";
   }
   return "?";
 }
 
-AfterBoot after_boot(InstallRecord& record, const std::string& running_version) {
+void record_failure(InstallRecord& record, const std::string& version, bool for_good) {
+  if (record.failed == version) {
+    if (record.failed_attempts < 255) ++record.failed_attempts;
+    record.failed_for_good = record.failed_for_good || for_good;
+  } else {
+    record.failed = version;
+    record.failed_attempts = 1;
+    record.failed_for_good = for_good;
+  }
+  if (record.failed_attempts >= kMaxPassingFailures) record.failed_for_good = true;
+  record.installing.clear();
+}
+
+bool is_crash(const std::string& reset_reason) {
+  return reset_reason == "panic" || reset_reason == "interrupt_watchdog" || reset_reason == "task_watchdog" ||
+         reset_reason == "other_watchdog";
+}
+
+AfterBoot after_boot(InstallRecord& record, const std::string& running_version, const std::string& last_reset) {
   if (record.installing.empty()) return AfterBoot::nothing_pending;
   if (record.installing == running_version) return AfterBoot::new_image_running;
-  record.failed = record.installing;
-  record.installing.clear();
+  record_failure(record, record.installing, is_crash(last_reset));
   return AfterBoot::rolled_back;
 }
 
