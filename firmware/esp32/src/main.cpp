@@ -73,10 +73,9 @@ powerbot::InstallRecord install;
 powerbot::Backoff heartbeat_backoff(kHeartbeatIntervalMs, 60000);  // a fleet back from an outage spreads out
 powerbot::RollbackGuard guard(false, kRollbackDeadlineMs);
 std::string reset_reason;
-uint32_t next_heartbeat_ms = 0;
-uint32_t next_check_ms = 0;
+powerbot::Deadline next_heartbeat;  // due at once
+powerbot::Deadline next_check;
 
-bool due(uint32_t now_ms, uint32_t at_ms) { return static_cast<int32_t>(now_ms - at_ms) >= 0; }
 
 powerbot::Settings built_in_settings() {
   powerbot::Settings built_in;
@@ -239,7 +238,7 @@ void setup() {
   }
   transport = powerbot::TransportChooser(mqtt, kBrokerFailuresBeforeHttp,
                                          powerbot::Backoff(kBrokerRetryMs, kBrokerRetryCapMs));
-  next_check_ms = millis() + powerbot::first_check_delay_ms(esp_random());
+  next_check.in(millis(), powerbot::first_check_delay_ms(esp_random()));
 }
 
 void loop() {
@@ -248,14 +247,18 @@ void loop() {
   network::keep_alive(now);
   powerbot::Client client(connection, server, settings.api_key);
 
-  bool heartbeat_due = network::up() && due(now, next_heartbeat_ms);
+  if (!network::up()) {  // nothing can be sent: what has passed stays due, however long this lasts
+    next_heartbeat.hold(now);
+    next_check.hold(now);
+  }
+  bool heartbeat_due = network::up() && next_heartbeat.due(now);
   if (network::up()) keep_broker(now, heartbeat_due);
   bool delivered = false;
   if (heartbeat_due) {
     powerbot::Heartbeat heartbeat = current_heartbeat();
     delivered = transport.over_mqtt() ? publish_heartbeat(heartbeat) : post_heartbeat(client, heartbeat);
     if (delivered) heartbeat_backoff.reset();
-    next_heartbeat_ms = now + (delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
+    next_heartbeat.in(now, delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
   }
   switch (guard.update(delivered, now)) {
     case powerbot::RollbackGuard::Verdict::mark_valid:
@@ -276,10 +279,10 @@ void loop() {
       break;
   }
   // No update while this image is unproven: the other slot holds the last good one.
-  if (!guard.pending() && network::up() && due(now, next_check_ms)) {
+  if (!guard.pending() && network::up() && next_check.due(now)) {
     bool answered = check_for_update(client);
-    next_check_ms = millis() + (answered ? powerbot::next_check_delay_ms(esp_random())
-                                         : powerbot::retry_check_delay_ms(esp_random()));
+    next_check.in(millis(), answered ? powerbot::next_check_delay_ms(esp_random())
+                                     : powerbot::retry_check_delay_ms(esp_random()));
   }
   delay(50);
 }

@@ -23,3 +23,22 @@ TEST(backoff_never_overflows_after_many_failures) {
   for (int i = 0; i < 100000; ++i) backoff.next_delay_ms(UINT32_MAX);
   CHECK_EQ(backoff.next_delay_ms(UINT32_MAX), 60000u);
 }
+
+TEST(a_deadline_held_through_a_long_outage_is_due_when_the_network_is_back) {
+  constexpr uint32_t kDay = 86'400'000u;
+  powerbot::Deadline unheld, held;
+  unheld.in(0, 10'000);
+  held.in(0, 10'000);
+  uint32_t now = 0;
+  for (int hour = 1; hour <= 30 * 24; hour++) {  // a month without network, the loop running
+    now += kDay / 24;
+    held.hold(now);
+  }
+  CHECK(held.due(now));
+  CHECK(!unheld.due(now));  // what it was: 30 days later the wrapped clock says "not yet"
+  powerbot::Deadline ahead;
+  ahead.in(0, kDay);  // the next update check, a day ahead: held, it stays ahead until then
+  ahead.hold(kDay / 2);
+  CHECK(!ahead.due(kDay / 2));
+  CHECK(ahead.due(kDay));
+}

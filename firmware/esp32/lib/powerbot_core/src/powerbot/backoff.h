@@ -21,4 +21,21 @@ class Backoff {
   uint32_t failures_ = 0;
 };
 
+// A moment on millis()'s clock, which wraps every 49.7 days. "Due" is judged by the signed
+// difference, which is right only within 24.8 days of the moment: a deadline nobody could act
+// on for longer (the network down for a month) would look 24.8 days ahead again, and keep
+// heartbeats silent that long after the network is back. hold() keeps one that has passed due.
+class Deadline {
+ public:
+  void in(uint32_t now_ms, uint32_t delay_ms) { at_ms_ = now_ms + delay_ms; }
+  bool due(uint32_t now_ms) const { return static_cast<int32_t>(now_ms - at_ms_) >= 0; }
+  // Called while the deadline cannot be acted on: once passed, it stays at now.
+  void hold(uint32_t now_ms) {
+    if (due(now_ms)) at_ms_ = now_ms;
+  }
+
+ private:
+  uint32_t at_ms_ = 0;
+};
+
 }  // namespace powerbot
