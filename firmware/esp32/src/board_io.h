@@ -18,6 +18,7 @@ class BoardConnection : public powerbot::Connection {
   bool write(const uint8_t* data, size_t size) override;
   int read(uint8_t* buffer, size_t size) override;
   void close() override;
+  uint32_t now_ms() override { return millis(); }
   // Called while waiting for the server's answer: in MQTT mode the broker's connection is
   // kept alive meanwhile, so a slow update check does not set off the board's last will.
   void set_idle(void (*idle)()) { idle_ = idle; }

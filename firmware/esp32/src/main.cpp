@@ -65,6 +65,7 @@ constexpr uint32_t kBrokerRetryCapMs = 10 * 60 * 1000;
 powerbot::Settings settings;
 Flash flash;
 BoardConnection connection(kCaCertificate);
+BoardConnection heartbeat_connection(kCaCertificate);  // heartbeats during a download, beside it
 BrokerConnection broker(kCaCertificate);
 powerbot::TransportChooser transport(false, kBrokerFailuresBeforeHttp,
                                      powerbot::Backoff(kBrokerRetryMs, kBrokerRetryCapMs));
@@ -155,6 +156,16 @@ void keep_broker(uint32_t now, bool heartbeat_due) {
   }
 }
 
+// Heartbeats go on while an image downloads (up to 90 s on weak Wi-Fi, and the server counts
+// a section off after 150 s of silence), on a connection of their own.
+void heartbeat_during_download() {
+  uint32_t now = millis();
+  if (!next_heartbeat.due(now)) return;
+  powerbot::Client side(heartbeat_connection, server, settings.api_key);
+  bool delivered = post_heartbeat(side, current_heartbeat());
+  next_heartbeat.in(now, delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
+}
+
 // Whether the server answered the check (an answer of "nothing for you" included).
 bool check_for_update(powerbot::Client& client) {
   powerbot::Offer offer;
@@ -179,7 +190,7 @@ bool check_for_update(powerbot::Client& client) {
   broker.disconnect();
   PartitionSink sink(flash, install, offer.version);
   std::string detail;
-  powerbot::DownloadResult result = client.download(offer, sink, detail);
+  powerbot::DownloadResult result = client.download(offer, sink, detail, heartbeat_during_download);
   Serial.printf("update: %s (%s)\n", powerbot::describe(result), detail.c_str());
   if (result == powerbot::DownloadResult::installed) ESP.restart();  // into the new image, pending
   return result != powerbot::DownloadResult::unreachable;

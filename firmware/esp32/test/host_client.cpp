@@ -14,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +72,11 @@ class SocketConnection : public Connection {
   void close() override {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
+  }
+
+  uint32_t now_ms() override {
+    auto since = std::chrono::steady_clock::now().time_since_epoch();
+    return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(since).count());
   }
 
  private:

@@ -23,16 +23,22 @@ class ScriptedConnection : public Connection {
     return true;
   }
   int read(uint8_t* buffer, size_t size) override {
+    clock += ms_per_read;  // each piece takes this long to come
+    ++reads;
     size_t n = std::min({size, piece_, answer_.size() - at_});
     for (size_t i = 0; i < n; ++i) buffer[i] = static_cast<uint8_t>(answer_[at_ + i]);
     at_ += n;
     return static_cast<int>(n);
   }
   void close() override { ++closed; }
+  uint32_t now_ms() override { return clock; }
 
   bool reachable = true;
   std::string opened_host, sent;
   int closed = 0;
+  uint32_t clock = 4'000'000'000u;  // near millis()'s wrap: deadlines must survive it
+  uint32_t ms_per_read = 0;
+  int reads = 0;
 
  private:
   std::string answer_;
@@ -195,4 +201,47 @@ TEST(a_damaged_or_short_image_is_never_committed) {
   MemorySink fifth;
   CHECK(Client(missing, server(), "k").download(offer, fifth, detail) == DownloadResult::refused);
   CHECK_EQ(detail, std::string("HTTP/1.1 404 Not Found"));
+}
+
+TEST(a_peer_dripping_bytes_is_cut_off_at_the_download_deadline) {
+  std::string image(100'000, 'x');
+  ScriptedConnection drip(image_answer(image), 1);  // a byte a read...
+  drip.ms_per_read = 14'000;                         // ...every 14 s: just inside the read timeout
+  Client client(drip, server(), "k");
+  MemorySink sink;
+  std::string detail;
+  CHECK(client.download(offer_for(image), sink, detail) == DownloadResult::too_slow);
+  CHECK(drip.reads < 10);  // was 100,043 reads, for days
+  CHECK(!sink.committed && sink.written.empty());
+  CHECK_EQ(detail, std::string("no whole response within 90 s"));  // even its head came too slowly
+  ScriptedConnection slow_body(image_answer(image), 1000);
+  slow_body.ms_per_read = 5'000;  // the head at once, then a kilobyte every 5 s: 500 s in all
+  Client patient(slow_body, server(), "k");
+  MemorySink partial;
+  CHECK(patient.download(offer_for(image), partial, detail) == DownloadResult::too_slow);
+  CHECK(partial.aborted && !partial.committed);
+  CHECK(detail.find(" of 100000 bytes in 90 s; tried again later") != std::string::npos);
+}
+
+TEST(heartbeats_go_on_between_the_pieces_of_a_download) {
+  std::string image(20'000, 'y');
+  ScriptedConnection slow(image_answer(image), 1024);
+  slow.ms_per_read = 3'000;  // about a minute for the whole image, as on weak Wi-Fi
+  Client client(slow, server(), "k");
+  MemorySink sink;
+  std::string detail;
+  int calls = 0;
+  CHECK(client.download(offer_for(image), sink, detail, [&calls] { ++calls; }) == DownloadResult::installed);
+  CHECK(calls >= 19);  // after every piece: the board posts a heartbeat whenever one is due
+}
+
+TEST(a_heartbeat_answer_that_never_completes_is_given_up_at_its_deadline) {
+  ScriptedConnection stalling("HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\"" + std::string(9999, ' '), 1);
+  stalling.ms_per_read = 5'000;
+  Client client(stalling, server(), "k");
+  Heartbeat heartbeat;
+  heartbeat.sensor_uuid = "b1";
+  Exchange exchange = client.send_heartbeat(heartbeat);
+  CHECK(!exchange.ok());
+  CHECK_EQ(exchange.error, std::string("no whole response within 30 s"));
 }

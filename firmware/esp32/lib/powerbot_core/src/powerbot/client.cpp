@@ -20,6 +20,7 @@ const char* describe(DownloadResult result) {
     case DownloadResult::wrong_checksum: return "image SHA-256 differs from the offer";
     case DownloadResult::sink_failed: return "could not write the update partition";
     case DownloadResult::cut_short: return "download cut short";
+    case DownloadResult::too_slow: return "download slower than its deadline";
   }
   return "?";
 }
@@ -37,7 +38,8 @@ bool Client::open_and_send(const std::string& bytes, Exchange& exchange) {
   return true;
 }
 
-bool Client::read_head(Exchange& exchange, ResponseHead& head, std::string& rest) {
+bool Client::read_head(Exchange& exchange, ResponseHead& head, std::string& rest, uint32_t started,
+                       uint32_t deadline) {
   std::string received;
   uint8_t buffer[512];
   for (;;) {
@@ -60,6 +62,10 @@ bool Client::read_head(Exchange& exchange, ResponseHead& head, std::string& rest
       exchange.error = "malformed response";
       return false;
     }
+    if (late(started, deadline)) {
+      exchange.error = "no whole response within " + std::to_string(deadline / 1000) + " s";
+      return false;
+    }
     int n = connection_.read(buffer, sizeof buffer);
     if (n <= 0) {
       exchange.error = n == 0 ? "connection closed before the response" : "no response";
@@ -71,12 +77,17 @@ bool Client::read_head(Exchange& exchange, ResponseHead& head, std::string& rest
 
 Exchange Client::request(const std::string& bytes, size_t max_body) {
   Exchange exchange;
+  uint32_t started = connection_.now_ms();
   if (!open_and_send(bytes, exchange)) return exchange;
   ResponseHead head;
   std::string body;
-  if (read_head(exchange, head, body)) {
+  if (read_head(exchange, head, body, started, kExchangeDeadlineMs)) {
     uint8_t buffer[512];
     while ((!head.has_length || body.size() < head.content_length) && body.size() <= max_body) {
+      if (late(started, kExchangeDeadlineMs)) {
+        exchange.error = "no whole response within " + std::to_string(kExchangeDeadlineMs / 1000) + " s";
+        break;
+      }
       int n = connection_.read(buffer, sizeof buffer);
       if (n <= 0) break;  // Connection: close ends the body
       body.append(reinterpret_cast<const char*>(buffer), static_cast<size_t>(n));
@@ -108,17 +119,20 @@ Exchange Client::check_for_update(const std::string& sensor_uuid, const std::str
   return exchange;
 }
 
-DownloadResult Client::download(const Offer& offer, ImageSink& sink, std::string& detail) {
+DownloadResult Client::download(const Offer& offer, ImageSink& sink, std::string& detail,
+                                const std::function<void()>& between) {
   Exchange exchange;
+  uint32_t started = connection_.now_ms();
   if (!open_and_send(get_request(server_, path_of(offer.url), api_key_), exchange)) {
     detail = exchange.error;
     return DownloadResult::unreachable;
   }
   ResponseHead head;
   std::string first;
-  if (!read_head(exchange, head, first)) {
+  if (!read_head(exchange, head, first, started, kDownloadDeadlineMs)) {
     connection_.close();
     detail = exchange.error;
+    if (late(started, kDownloadDeadlineMs)) return DownloadResult::too_slow;
     return exchange.reached ? DownloadResult::refused : DownloadResult::unreachable;
   }
   auto close_with = [&](DownloadResult result, const std::string& why) {
@@ -151,6 +165,13 @@ DownloadResult Client::download(const Offer& offer, ImageSink& sink, std::string
   }
   uint8_t buffer[kChunk];
   while (received < offer.size) {
+    if (between) between();
+    if (late(started, kDownloadDeadlineMs)) {
+      sink.abort();
+      return close_with(DownloadResult::too_slow, std::to_string(received) + " of " + std::to_string(offer.size) +
+                                                      " bytes in " + std::to_string(kDownloadDeadlineMs / 1000) +
+                                                      " s; tried again later");
+    }
     int n = connection_.read(buffer, sizeof buffer);
     if (n <= 0) break;
     if (!take(buffer, static_cast<size_t>(n))) {

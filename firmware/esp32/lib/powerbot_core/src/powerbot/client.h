@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "heartbeat.h"
@@ -21,7 +22,15 @@ class Connection {
   // Up to `size` bytes; 0 once the server has closed, <0 on an error or a timeout.
   virtual int read(uint8_t* buffer, size_t size) = 0;
   virtual void close() = 0;
+  // Milliseconds on the connection's clock (the board's millis()): every exchange has a deadline
+  // as a whole, beside the connection's own timeout for each read.
+  virtual uint32_t now_ms() = 0;
 };
+
+// A heartbeat or update check must be over within this; a download within the longer one, so
+// a slow or dripping peer is cut off and tried again later (the board retries in 30-90 min).
+constexpr uint32_t kExchangeDeadlineMs = 30'000;
+constexpr uint32_t kDownloadDeadlineMs = 90'000;
 
 // Where a downloaded image goes: the board's other app slot, or a file on the host.
 class ImageSink {
@@ -46,7 +55,16 @@ struct Exchange {
   bool ok() const { return reached && status == 200 && error.empty(); }
 };
 
-enum class DownloadResult { installed, unreachable, refused, wrong_size, wrong_checksum, sink_failed, cut_short };
+enum class DownloadResult {
+  installed,
+  unreachable,
+  refused,
+  wrong_size,
+  wrong_checksum,
+  sink_failed,
+  cut_short,
+  too_slow,
+};
 const char* describe(DownloadResult result);
 
 class Client {
@@ -63,12 +81,15 @@ class Client {
 
   // Streams the offered image into `sink`, checking its size and SHA-256 before commit().
   // The image comes from this client's server, whatever host the offer's URL names.
-  DownloadResult download(const Offer& offer, ImageSink& sink, std::string& detail);
+  // `between` runs after every piece read: the board keeps its heartbeats going with it.
+  DownloadResult download(const Offer& offer, ImageSink& sink, std::string& detail,
+                          const std::function<void()>& between = nullptr);
 
  private:
   Exchange request(const std::string& bytes, size_t max_body);
   bool open_and_send(const std::string& bytes, Exchange& exchange);
-  bool read_head(Exchange& exchange, ResponseHead& head, std::string& rest);
+  bool read_head(Exchange& exchange, ResponseHead& head, std::string& rest, uint32_t started, uint32_t deadline);
+  bool late(uint32_t started, uint32_t deadline) { return connection_.now_ms() - started >= deadline; }
 
   Connection& connection_;
   Url server_;
