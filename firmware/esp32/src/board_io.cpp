@@ -115,6 +115,7 @@ powerbot::Settings Flash::load_settings(const powerbot::Settings& defaults) {
 
 void Flash::save_settings(const powerbot::Settings& settings) {
   preferences_.begin("powerbot", false);
+  preferences_.putBool("proven", false);  // new settings are still to deliver a heartbeat
   preferences_.putString("wifi_ssid", settings.wifi_ssid.c_str());
   preferences_.putString("wifi_password", settings.wifi_password.c_str());
   preferences_.putString("api_key", settings.api_key.c_str());
@@ -145,6 +146,32 @@ void Flash::save_install(const powerbot::InstallRecord& record) {
   preferences_.putString("failed", record.failed.c_str());
   preferences_.putBool("failed_good", record.failed_for_good);
   preferences_.putUChar("failed_count", record.failed_attempts);
+  preferences_.end();
+}
+
+uint8_t Flash::load_quick_boots() {
+  preferences_.begin("powerbot", true);
+  uint8_t count = preferences_.getUChar("quick_boots", 0);
+  preferences_.end();
+  return count;
+}
+
+void Flash::save_quick_boots(uint8_t count) {
+  preferences_.begin("powerbot", false);
+  preferences_.putUChar("quick_boots", count);
+  preferences_.end();
+}
+
+bool Flash::settings_proven() {
+  preferences_.begin("powerbot", true);
+  bool proven = preferences_.getBool("proven", false);
+  preferences_.end();
+  return proven;
+}
+
+void Flash::set_settings_proven(bool proven) {
+  preferences_.begin("powerbot", false);
+  preferences_.putBool("proven", proven);
   preferences_.end();
 }
 

@@ -38,6 +38,12 @@ class Flash {
   powerbot::Settings load_settings(const powerbot::Settings& defaults);
   void save_settings(const powerbot::Settings& settings);
   powerbot::InstallRecord load_install();
+  // Boots that ended within seconds of starting, in a row (powerbot::SetupReopener).
+  uint8_t load_quick_boots();
+  void save_quick_boots(uint8_t count);
+  // Whether a heartbeat was delivered with the settings saved last.
+  bool settings_proven();
+  void set_settings_proven(bool proven);
   void save_install(const powerbot::InstallRecord& record);
 
  private:

@@ -74,6 +74,9 @@ powerbot::InstallRecord install;
 powerbot::Backoff heartbeat_backoff(kHeartbeatIntervalMs, 60000);  // a fleet back from an outage spreads out
 powerbot::RollbackGuard guard(false, kRollbackDeadlineMs);
 std::string reset_reason;
+powerbot::SetupReopener reopener;
+bool settings_proven = false;
+bool quick_boots_cleared = false;
 powerbot::Deadline next_heartbeat;  // due at once
 powerbot::Deadline next_check;
 
@@ -116,10 +119,18 @@ powerbot::Heartbeat current_heartbeat() {
   return heartbeat;
 }
 
+// A heartbeat got through with these settings: quick power cycles are the grid's from now on.
+void settings_worked() {
+  if (settings_proven) return;
+  settings_proven = true;
+  flash.set_settings_proven(true);
+}
+
 // Over HTTP a heartbeat is delivered when the server answers 200.
 bool post_heartbeat(powerbot::Client& client, const powerbot::Heartbeat& heartbeat) {
   powerbot::Exchange exchange = client.send_heartbeat(heartbeat);
   bool delivered = exchange.ok();
+  reopener.answered(exchange.reached ? exchange.status : 0);
   if (!delivered) {
     Serial.printf("heartbeat: %s\n", exchange.reached ? exchange.status_line.c_str() : exchange.error.c_str());
   }
@@ -163,6 +174,7 @@ void heartbeat_during_download() {
   if (!next_heartbeat.due(now)) return;
   powerbot::Client side(heartbeat_connection, server, settings.api_key);
   bool delivered = post_heartbeat(side, current_heartbeat());
+  if (delivered) settings_worked();
   next_heartbeat.in(now, delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
 }
 
@@ -229,7 +241,12 @@ void setup() {
     flash.save_install(install);
     esp_ota_mark_app_invalid_rollback_and_reboot();
   }
-  if (!complete || setup_button_held()) {
+  settings_proven = flash.settings_proven();
+  uint8_t quick_boots = 0;
+  bool cycled = powerbot::SetupReopener::power_cycled(flash.load_quick_boots(), settings_proven, quick_boots);
+  flash.save_quick_boots(quick_boots);
+  if (cycled) Serial.println("setup: several quick power cycles with unproven settings; opening the set-up page");
+  if (!complete || cycled || setup_button_held()) {
     run_setup_page(settings, flash, wifi, kCaCertificate != nullptr, POWERBOT_SETUP_PASSWORD, kSetupPageTimeoutMs);
     ESP.restart();  // the settings may have changed: start cleanly with them
   }
@@ -255,6 +272,16 @@ void setup() {
 void loop() {
   esp_task_wdt_reset();
   uint32_t now = millis();
+  if (!quick_boots_cleared && now >= powerbot::SetupReopener::kQuickBootMs) {
+    flash.save_quick_boots(0);  // this start was not a quick one
+    quick_boots_cleared = true;
+  }
+  if (reopener.refused_too_long()) {  // settings that can never work: let someone fix them
+    Serial.println("setup: heartbeats refused for 15 minutes (the key or the building); opening the set-up page");
+    run_setup_page(settings, flash, POWERBOT_WIFI != 0, kCaCertificate != nullptr, POWERBOT_SETUP_PASSWORD,
+                   kSetupPageTimeoutMs);
+    ESP.restart();
+  }
   network::keep_alive(now);
   powerbot::Client client(connection, server, settings.api_key);
 
@@ -268,7 +295,10 @@ void loop() {
   if (heartbeat_due) {
     powerbot::Heartbeat heartbeat = current_heartbeat();
     delivered = transport.over_mqtt() ? publish_heartbeat(heartbeat) : post_heartbeat(client, heartbeat);
-    if (delivered) heartbeat_backoff.reset();
+    if (delivered) {
+      heartbeat_backoff.reset();
+      settings_worked();
+    }
     next_heartbeat.in(now, delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
   }
   switch (guard.update(delivered, now)) {

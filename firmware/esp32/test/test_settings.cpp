@@ -167,3 +167,25 @@ TEST(names_come_from_the_mac_address_in_its_printed_order) {
   CHECK_EQ(default_sensor_uuid(efuse_mac), std::string("esp32-a1b2c3d4e5f6"));
   CHECK_EQ(setup_network_name(efuse_mac), std::string("PowerBot-D4E5F6"));
 }
+
+TEST(the_setup_page_reopens_after_a_long_run_of_refusals_or_quick_power_cycles) {
+  SetupReopener reopener;
+  for (uint32_t n = 1; n < SetupReopener::kRefusalsInARow; n++) reopener.answered(n % 2 ? 401 : 404);
+  reopener.answered(0);  // no answer at all: says nothing about the settings
+  CHECK(!reopener.refused_too_long());
+  reopener.answered(401);
+  CHECK(reopener.refused_too_long());
+  reopener.answered(200);
+  CHECK(!reopener.refused_too_long());
+  for (uint32_t n = 0; n < SetupReopener::kRefusalsInARow - 1; n++) reopener.answered(401);
+  reopener.answered(500);  // the server's trouble, not the settings': the run starts again
+  reopener.answered(401);
+  CHECK(!reopener.refused_too_long());
+
+  uint8_t keep = 0;
+  CHECK(!SetupReopener::power_cycled(0, false, keep) && keep == 1);
+  CHECK(!SetupReopener::power_cycled(1, false, keep) && keep == 2);
+  CHECK(SetupReopener::power_cycled(2, false, keep) && keep == 0);  // the third quick start opens the page
+  CHECK(SetupReopener::power_cycled(255, false, keep) && keep == 0);
+  CHECK(!SetupReopener::power_cycled(2, true, keep) && keep == 0);  // a reporting board: the grid flickering
+}

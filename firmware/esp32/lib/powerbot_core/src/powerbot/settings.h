@@ -35,6 +35,42 @@ void apply_form(const std::string& form, Settings& settings);
 std::string setup_page(const Settings& settings, const std::vector<std::string>& problems, bool wifi,
                        const std::string& board, const std::string& version);
 
+// When a board with no set-up button (the WT32-ETH01) opens its set-up page again by itself:
+// after a long run of heartbeats refused for its settings (401: the key; 404: the building),
+// or after several quick power cycles in a row (someone switching the board on and off on
+// purpose). Settings that can never work must not leave it reporting nothing for ever.
+class SetupReopener {
+ public:
+  static constexpr uint32_t kRefusalsInARow = 90;  // 15 minutes of heartbeats
+  static constexpr uint8_t kQuickBoots = 3;        // each ended within kQuickBootMs of starting
+  static constexpr uint32_t kQuickBootMs = 10'000;
+
+  // After every heartbeat over HTTP: its status, 0 when there was no answer (which says
+  // nothing about the settings and neither counts nor resets the run).
+  void answered(int status) {
+    if (status == 401 || status == 404) {
+      if (refusals_ < kRefusalsInARow) ++refusals_;
+    } else if (status != 0) {
+      refusals_ = 0;
+    }
+  }
+  bool refused_too_long() const { return refusals_ >= kRefusalsInARow; }
+
+  // At boot, with the quick boots counted before this one (kept in flash): whether to open the
+  // page now, and the count to keep until the board has run kQuickBootMs (then 0). Only while
+  // the settings have not proved themselves (no heartbeat delivered with them): on a board that
+  // reports, quick power cycles are the grid flickering back, and the page would silence it.
+  static bool power_cycled(uint8_t quick_boots_before, bool settings_proven, uint8_t& keep) {
+    keep = settings_proven ? 0 : quick_boots_before < 255 ? quick_boots_before + 1 : 255;
+    if (keep < kQuickBoots) return false;
+    keep = 0;
+    return true;
+  }
+
+ private:
+  uint32_t refusals_ = 0;
+};
+
 // The uuid a board uses unless told otherwise: "esp32-" and its MAC address, as printed on
 // routers' lists (`efuse_mac` as the chip gives it, the first byte lowest).
 std::string default_sensor_uuid(uint64_t efuse_mac);
