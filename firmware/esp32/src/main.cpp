@@ -55,6 +55,7 @@ constexpr uint32_t kHeartbeatIntervalMs = 10000;
 constexpr uint32_t kWatchdogSec = 60;  // longer than a connect and a read timeout together
 constexpr uint32_t kRollbackDeadlineMs = 30 * 60 * 1000;
 constexpr uint32_t kSetupPageTimeoutMs = 10 * 60 * 1000;
+constexpr uint32_t kSecondTlsHeapBytes = 50 * 1024;  // a TLS session's buffers, with room to spare
 // MQTT mode: three heartbeats' connects in a row fail (about half a minute, well within the
 // server's 150 s timeout), then heartbeats go over HTTP and the broker is tried again after
 // 1-2 minutes, doubling up to 5-10.
@@ -76,6 +77,7 @@ powerbot::RollbackGuard guard(false, kRollbackDeadlineMs);
 std::string reset_reason;
 powerbot::SetupReopener reopener;
 bool settings_proven = false;
+bool refused_while_pending = false;  // the server refused this unproven image: its failure is its own
 bool quick_boots_cleared = false;
 powerbot::Deadline next_heartbeat;  // due at once
 powerbot::Deadline next_check;
@@ -119,10 +121,16 @@ powerbot::Heartbeat current_heartbeat() {
   return heartbeat;
 }
 
-// A heartbeat got through with these settings: quick power cycles are the grid's from now on.
-void settings_worked() {
-  if (settings_proven) return;
-  settings_proven = true;
+// What the server said to the board's key over HTTP (a heartbeat, an update check): whether the
+// settings work. An MQTT publish proves the broker's credentials only, never the key.
+void server_answered(const powerbot::Exchange& exchange) {
+  reopener.answered(exchange.reached ? exchange.status : 0, millis());
+  // A refusal that is the image's doing (its heartbeats malformed), not the server's trouble.
+  bool refused = exchange.reached && exchange.status >= 400 && exchange.status < 500 && exchange.status != 408 &&
+                 exchange.status != 429;
+  refused_while_pending = refused_while_pending || (refused && guard.pending());
+  if (!exchange.ok() || settings_proven) return;
+  settings_proven = true;  // quick power cycles are the grid's from now on
   flash.set_settings_proven(true);
 }
 
@@ -130,7 +138,7 @@ void settings_worked() {
 bool post_heartbeat(powerbot::Client& client, const powerbot::Heartbeat& heartbeat) {
   powerbot::Exchange exchange = client.send_heartbeat(heartbeat);
   bool delivered = exchange.ok();
-  reopener.answered(exchange.reached ? exchange.status : 0);
+  server_answered(exchange);
   if (!delivered) {
     Serial.printf("heartbeat: %s\n", exchange.reached ? exchange.status_line.c_str() : exchange.error.c_str());
   }
@@ -172,9 +180,11 @@ void keep_broker(uint32_t now, bool heartbeat_due) {
 void heartbeat_during_download() {
   uint32_t now = millis();
   if (!next_heartbeat.due(now)) return;
+  // A second TLS session beside the download's and the update buffer: only with room for it.
+  if (server.tls && ESP.getMaxAllocHeap() < kSecondTlsHeapBytes) return;
   powerbot::Client side(heartbeat_connection, server, settings.api_key);
   bool delivered = post_heartbeat(side, current_heartbeat());
-  if (delivered) settings_worked();
+  if (delivered) heartbeat_backoff.reset();
   next_heartbeat.in(now, delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
 }
 
@@ -182,6 +192,7 @@ void heartbeat_during_download() {
 bool check_for_update(powerbot::Client& client) {
   powerbot::Offer offer;
   powerbot::Exchange exchange = client.check_for_update(settings.sensor_uuid, kBoard, kFirmwareVersion, offer);
+  server_answered(exchange);  // the same key: in MQTT mode the only word on it the board gets
   if (!exchange.ok()) {
     Serial.printf("update check: %s %s\n", exchange.status_line.c_str(), exchange.error.c_str());
     return false;
@@ -205,7 +216,9 @@ bool check_for_update(powerbot::Client& client) {
   powerbot::DownloadResult result = client.download(offer, sink, detail, heartbeat_during_download);
   Serial.printf("update: %s (%s)\n", powerbot::describe(result), detail.c_str());
   if (result == powerbot::DownloadResult::installed) ESP.restart();  // into the new image, pending
-  return result != powerbot::DownloadResult::unreachable;
+  // A download too slow or cut short is tried again soon (30-90 min), as an unreachable server.
+  return result != powerbot::DownloadResult::unreachable && result != powerbot::DownloadResult::too_slow &&
+         result != powerbot::DownloadResult::cut_short;
 }
 
 }  // namespace
@@ -233,6 +246,7 @@ void setup() {
   flash.save_install(install);
 
   settings = flash.load_settings(built_in_settings());
+  powerbot::normalise(settings);  // an older image kept what its form gave, untrimmed
   bool wifi = POWERBOT_WIFI != 0;
   bool complete = powerbot::problems(settings, wifi, kCaCertificate != nullptr).empty();
   if (!complete && pending) {  // a new image that cannot run here gives the old one back at once
@@ -247,6 +261,7 @@ void setup() {
   flash.save_quick_boots(quick_boots);
   if (cycled) Serial.println("setup: several quick power cycles with unproven settings; opening the set-up page");
   if (!complete || cycled || setup_button_held()) {
+    flash.save_quick_boots(0);  // a start that opened the page is no quick one
     run_setup_page(settings, flash, wifi, kCaCertificate != nullptr, POWERBOT_SETUP_PASSWORD, kSetupPageTimeoutMs);
     ESP.restart();  // the settings may have changed: start cleanly with them
   }
@@ -276,8 +291,8 @@ void loop() {
     flash.save_quick_boots(0);  // this start was not a quick one
     quick_boots_cleared = true;
   }
-  if (reopener.refused_too_long()) {  // settings that can never work: let someone fix them
-    Serial.println("setup: heartbeats refused for 15 minutes (the key or the building); opening the set-up page");
+  if (reopener.refused_too_long(now)) {  // settings that can never work: let someone fix them
+    Serial.println("setup: the server has refused the key, building or section for 15 minutes; opening the set-up page");
     run_setup_page(settings, flash, POWERBOT_WIFI != 0, kCaCertificate != nullptr, POWERBOT_SETUP_PASSWORD,
                    kSetupPageTimeoutMs);
     ESP.restart();
@@ -295,10 +310,7 @@ void loop() {
   if (heartbeat_due) {
     powerbot::Heartbeat heartbeat = current_heartbeat();
     delivered = transport.over_mqtt() ? publish_heartbeat(heartbeat) : post_heartbeat(client, heartbeat);
-    if (delivered) {
-      heartbeat_backoff.reset();
-      settings_worked();
-    }
+    if (delivered) heartbeat_backoff.reset();
     next_heartbeat.in(now, delivered ? kHeartbeatIntervalMs : heartbeat_backoff.next_delay_ms(esp_random()));
   }
   switch (guard.update(delivered, now)) {
@@ -311,7 +323,9 @@ void loop() {
     case powerbot::RollbackGuard::Verdict::roll_back:
       Serial.printf("update: no heartbeat delivered in %u min; rolling back\n",
                     static_cast<unsigned>(kRollbackDeadlineMs / 60000));
-      powerbot::record_failure(install, kFirmwareVersion, false);  // the network may have been down
+      // Nothing got through: the network or the server may have been down, and it is tried again.
+      // Refused by the server (400, 401, 404...): the image's own heartbeats are wrong, for good.
+      powerbot::record_failure(install, kFirmwareVersion, refused_while_pending);
       flash.save_install(install);
       broker.disconnect();  // a reboot on purpose: no "offline"
       esp_ota_mark_app_invalid_rollback_and_reboot();

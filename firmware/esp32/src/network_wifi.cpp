@@ -9,7 +9,7 @@ namespace network {
 namespace {
 
 powerbot::Backoff backoff(1000, 60000);
-uint32_t next_attempt_ms = 0;
+powerbot::Deadline next_attempt;
 std::string ssid, password;
 
 }  // namespace
@@ -20,7 +20,7 @@ void begin(const powerbot::Settings& settings) {
   WiFi.mode(WIFI_STA);
   WiFi.setAutoReconnect(false);  // reconnecting is ours, with backoff
   WiFi.begin(ssid.c_str(), password.c_str());
-  next_attempt_ms = millis() + 15000;
+  next_attempt.in(millis(), 15000);
 }
 
 bool up() { return WiFi.status() == WL_CONNECTED; }
@@ -28,13 +28,14 @@ bool up() { return WiFi.status() == WL_CONNECTED; }
 void keep_alive(uint32_t now_ms) {
   if (up()) {
     backoff.reset();
+    next_attempt.hold(now_ms);  // a link up for weeks: the first attempt after it drops is at once
     return;
   }
-  if (static_cast<int32_t>(now_ms - next_attempt_ms) < 0) return;
+  if (!next_attempt.due(now_ms)) return;
   Serial.printf("wifi: reconnecting to %s (attempt %u)\n", ssid.c_str(), static_cast<unsigned>(backoff.failures() + 1));
   WiFi.disconnect();
   WiFi.begin(ssid.c_str(), password.c_str());
-  next_attempt_ms = now_ms + 10000 + backoff.next_delay_ms(esp_random());
+  next_attempt.in(now_ms, 10000 + backoff.next_delay_ms(esp_random()));
 }
 
 bool has_rssi() { return true; }

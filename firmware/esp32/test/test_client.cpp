@@ -236,12 +236,14 @@ TEST(heartbeats_go_on_between_the_pieces_of_a_download) {
 }
 
 TEST(a_heartbeat_answer_that_never_completes_is_given_up_at_its_deadline) {
-  ScriptedConnection stalling("HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n{\"status\"" + std::string(9999, ' '), 1);
+  // The head at once, then a body that trickles in, 64 bytes every 5 s, towards its 1,000.
+  ScriptedConnection stalling("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, ' '), 64);
   stalling.ms_per_read = 5'000;
   Client client(stalling, server(), "k");
   Heartbeat heartbeat;
   heartbeat.sensor_uuid = "b1";
   Exchange exchange = client.send_heartbeat(heartbeat);
-  CHECK(!exchange.ok());
+  CHECK(exchange.reached && !exchange.ok());
   CHECK_EQ(exchange.error, std::string("no whole response within 30 s"));
+  CHECK(stalling.reads <= 8);
 }

@@ -78,7 +78,18 @@ TEST(a_stray_space_or_line_break_is_trimmed_and_one_inside_is_refused) {
   CHECK_EQ(found.size(), 3u);
   CHECK_EQ(found[0], std::string("The server URL cannot hold spaces or line breaks."));
   CHECK_EQ(found[1], std::string("The sensor key cannot hold spaces or line breaks."));
-  CHECK_EQ(found[2], std::string("The sensor uuid cannot hold spaces or control characters."));
+  CHECK_EQ(found[2], std::string("The sensor uuid cannot hold control characters."));
+}
+
+TEST(settings_an_older_image_saved_untrimmed_are_trimmed_when_loaded) {
+  Settings saved = complete();
+  saved.api_key = "pbw_key\r\n";  // what an older image kept from its form
+  saved.server_url = " http://192.168.1.10:18081";
+  saved.sensor_uuid = "kitchen 1";  // a space inside: the server takes it, so a new image must too
+  normalise(saved);
+  CHECK_EQ(saved.api_key, std::string("pbw_key"));
+  CHECK_EQ(saved.server_url, std::string("http://192.168.1.10:18081"));
+  CHECK(problems(saved, true, false).empty());  // not "this image lacks settings": no rollback
 }
 
 TEST(the_setup_page_shows_settings_escaped_and_never_the_secrets) {
@@ -169,18 +180,20 @@ TEST(names_come_from_the_mac_address_in_its_printed_order) {
 }
 
 TEST(the_setup_page_reopens_after_a_long_run_of_refusals_or_quick_power_cycles) {
+  constexpr uint32_t kMinute = 60'000;
   SetupReopener reopener;
-  for (uint32_t n = 1; n < SetupReopener::kRefusalsInARow; n++) reopener.answered(n % 2 ? 401 : 404);
-  reopener.answered(0);  // no answer at all: says nothing about the settings
-  CHECK(!reopener.refused_too_long());
-  reopener.answered(401);
-  CHECK(reopener.refused_too_long());
-  reopener.answered(200);
-  CHECK(!reopener.refused_too_long());
-  for (uint32_t n = 0; n < SetupReopener::kRefusalsInARow - 1; n++) reopener.answered(401);
-  reopener.answered(500);  // the server's trouble, not the settings': the run starts again
-  reopener.answered(401);
-  CHECK(!reopener.refused_too_long());
+  uint32_t now = 4'294'000'000u;  // near millis()'s wrap
+  reopener.answered(401, now);
+  reopener.answered(0, now + 5 * kMinute);    // no answer: says nothing about the settings
+  reopener.answered(429, now + 6 * kMinute);  // the server limiting wrong keys: nor does this
+  reopener.answered(400, now + 7 * kMinute);  // a section the building does not have
+  CHECK(!reopener.refused_too_long(now + 14 * kMinute));
+  CHECK(reopener.refused_too_long(now + 15 * kMinute));
+  reopener.answered(200, now + 16 * kMinute);
+  CHECK(!reopener.refused_too_long(now + 40 * kMinute));
+  reopener.answered(404, now + 41 * kMinute);  // a new run starts its own 15 minutes
+  CHECK(!reopener.refused_too_long(now + 55 * kMinute));
+  CHECK(reopener.refused_too_long(now + 56 * kMinute));
 
   uint8_t keep = 0;
   CHECK(!SetupReopener::power_cycled(0, false, keep) && keep == 1);

@@ -19,6 +19,14 @@ std::string trimmed(const std::string& text) {
   return text.substr(start, text.find_last_not_of(" \t\r\n") - start + 1);
 }
 
+bool has_control(const std::string& text) {
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return true;
+  }
+  return false;
+}
+
 bool whole_number(const std::string& text, int64_t& out) {
   if (text.empty() || text.size() > 12) return false;
   int64_t value = 0;
@@ -103,8 +111,8 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
   if (has_space_or_control(settings.api_key)) found.push_back("The sensor key cannot hold spaces or line breaks.");
   if (settings.sensor_uuid.empty() || settings.sensor_uuid.size() > 64) {
     found.push_back("The sensor uuid must be 1 to 64 characters.");
-  } else if (has_space_or_control(settings.sensor_uuid)) {
-    found.push_back("The sensor uuid cannot hold spaces or control characters.");
+  } else if (has_control(settings.sensor_uuid)) {  // a space inside is the server's to allow, and it does
+    found.push_back("The sensor uuid cannot hold control characters.");
   }
   if (settings.building_id < 1 || settings.building_id > kMaxBuildingId) {
     found.push_back("Give the building's id (a whole number from 1).");
@@ -117,11 +125,6 @@ std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_
 
 void apply_form(const std::string& form, Settings& settings) {
   std::map<std::string, std::string> values = fields(form);
-  // Values that name or prove the board are trimmed: a stray line break on a key meant 401s for ever.
-  for (const char* name : {"server_url", "mqtt_url", "api_key", "sensor_uuid"}) {
-    auto found = values.find(name);
-    if (found != values.end()) found->second = trimmed(found->second);
-  }
   auto text = [&](const char* name, std::string& into, bool keep_if_empty) {
     auto found = values.find(name);
     if (found == values.end() || (keep_if_empty && found->second.empty())) return;
@@ -146,6 +149,14 @@ void apply_form(const std::string& form, Settings& settings) {
                                                                                             : -1;
   }
   if (values.count("server_url") != 0) settings.auto_update = values.count("auto_update") != 0;
+  normalise(settings);
+}
+
+void normalise(Settings& settings) {
+  // A stray line break on a key pasted from a message meant 401 for ever.
+  for (std::string* value : {&settings.server_url, &settings.mqtt_url, &settings.api_key, &settings.sensor_uuid}) {
+    *value = trimmed(*value);
+  }
 }
 
 std::string setup_page(const Settings& settings, const std::vector<std::string>& problems, bool wifi,

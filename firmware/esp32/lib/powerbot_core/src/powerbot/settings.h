@@ -25,6 +25,11 @@ struct Settings {
 // in (config.h).
 std::vector<std::string> problems(const Settings& settings, bool wifi, bool has_ca_certificate);
 
+// Trims the server and broker URLs, the key and the uuid of spaces and line breaks around them:
+// done to the form's values and to settings loaded from flash (saved by older images, which
+// did not trim), before problems() judges them.
+void normalise(Settings& settings);
+
 // Applies the set-up page's form (application/x-www-form-urlencoded) to `settings`.
 // An empty password or key field keeps the current value, so they are never shown; the
 // broker's password has a field of its own, apart from its URL.
@@ -36,25 +41,27 @@ std::string setup_page(const Settings& settings, const std::vector<std::string>&
                        const std::string& board, const std::string& version);
 
 // When a board with no set-up button (the WT32-ETH01) opens its set-up page again by itself:
-// after a long run of heartbeats refused for its settings (401: the key; 404: the building),
+// after heartbeats have been refused for its settings for 15 minutes (400, 401, 404),
 // or after several quick power cycles in a row (someone switching the board on and off on
 // purpose). Settings that can never work must not leave it reporting nothing for ever.
 class SetupReopener {
  public:
-  static constexpr uint32_t kRefusalsInARow = 90;  // 15 minutes of heartbeats
-  static constexpr uint8_t kQuickBoots = 3;        // each ended within kQuickBootMs of starting
+  static constexpr uint32_t kRefusingMs = 15 * 60'000;  // refused this long, with nothing accepted
+  static constexpr uint8_t kQuickBoots = 3;            // each ended within kQuickBootMs of starting
   static constexpr uint32_t kQuickBootMs = 10'000;
 
-  // After every heartbeat over HTTP: its status, 0 when there was no answer (which says
-  // nothing about the settings and neither counts nor resets the run).
-  void answered(int status) {
-    if (status == 401 || status == 404) {
-      if (refusals_ < kRefusalsInARow) ++refusals_;
-    } else if (status != 0) {
-      refusals_ = 0;
+  // After every answer the server gives with the board's key (a heartbeat over HTTP, an update
+  // check): 400, 401 and 404 are the settings' fault (the section, the key, the building); 2xx
+  // ends a refusing run; anything else (no answer, 429, 5xx) says nothing about the settings.
+  void answered(int status, uint32_t now_ms) {
+    if (status == 400 || status == 401 || status == 404) {
+      if (!refusing_) first_refusal_ms_ = now_ms;
+      refusing_ = true;
+    } else if (status >= 200 && status < 300) {
+      refusing_ = false;
     }
   }
-  bool refused_too_long() const { return refusals_ >= kRefusalsInARow; }
+  bool refused_too_long(uint32_t now_ms) const { return refusing_ && now_ms - first_refusal_ms_ >= kRefusingMs; }
 
   // At boot, with the quick boots counted before this one (kept in flash): whether to open the
   // page now, and the count to keep until the board has run kQuickBootMs (then 0). Only while
@@ -68,7 +75,8 @@ class SetupReopener {
   }
 
  private:
-  uint32_t refusals_ = 0;
+  bool refusing_ = false;
+  uint32_t first_refusal_ms_ = 0;
 };
 
 // The uuid a board uses unless told otherwise: "esp32-" and its MAC address, as printed on
