@@ -24,6 +24,9 @@ from sensors.simulator import firmware_request
 ESP32 = BASE_DIR / "firmware" / "esp32"
 CORE = ESP32 / "lib" / "powerbot_core" / "src" / "powerbot"
 TESTS = ESP32 / "test"
+FUZZ = TESTS / "fuzz"
+# The fuzz drivers (LLVMFuzzerTestOneInput), each linked with a seeded stand-in for libFuzzer.
+FUZZ_DRIVERS = sorted(path.stem.removeprefix("fuzz_") for path in FUZZ.glob("fuzz_*.cpp") if path.stem != "fuzz_main")
 WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
 # Memory and undefined-behaviour errors fail the tests (unoptimised: the sanitizers make
 # -O1 several times slower to build); a compiler without their runtime builds plainly.
@@ -40,6 +43,7 @@ def build(folder: Path, flavour: list[str]) -> str:
     programs = {
         "core_tests": [*library, TESTS / "harness.cpp", *sorted(TESTS.glob("test_*.cpp"))],
         "host_client": [*library, TESTS / "host_client.cpp"],
+        **{f"fuzz_{name}": [*library, FUZZ / "fuzz_main.cpp", FUZZ / f"fuzz_{name}.cpp"] for name in FUZZ_DRIVERS},
     }
 
     def compile_one(source: Path) -> subprocess.CompletedProcess[str]:
@@ -86,7 +90,9 @@ def built() -> Path:
         shutil.which("g++") is not None,
         "install a C++ compiler (apt-get install g++) to build and test the firmware's core",
     )
-    sources = sorted([*CORE.glob("*.cpp"), *CORE.glob("*.h"), *TESTS.glob("*.cpp"), *TESTS.glob("*.h")])
+    sources = sorted(
+        [*CORE.glob("*.cpp"), *CORE.glob("*.h"), *TESTS.glob("*.cpp"), *TESTS.glob("*.h"), *FUZZ.glob("*.cpp")]
+    )
     digest = hashlib.sha256(json.dumps([*FLAVOURS, WARNINGS]).encode())
     for source in sources:
         digest.update(source.name.encode() + source.read_bytes())
@@ -118,6 +124,19 @@ def test_firmware_core(built, name):
     result = run(built / "core_tests", name)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"ok {name}" in result.stdout
+
+
+@pytest.mark.parametrize("driver", FUZZ_DRIVERS)
+def test_a_fuzz_driver_runs_clean_for_a_fixed_seed(built, driver):
+    """A few seconds of each driver under the sanitizers, the same inputs every run; a crash, a
+    sanitizer's report or a broken invariant (a trap) fails it. Longer runs: firmware/README.md."""
+    result = run(built / f"fuzz_{driver}", "--runs=20000", "--seed=1")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert result.stdout.strip() == "runs: 20000 seed: 1"
+
+
+def test_every_fuzz_driver_is_run():
+    assert FUZZ_DRIVERS == ["client", "form", "head", "offer"]
 
 
 # --- The same client against the real server ---------------------------------------------
