@@ -8,5 +8,5 @@ from powerbot.admin import RecordAdmin
 class OperatorAlertAdmin(RecordAdmin):
     """What operators were told in Telegram (ops.alerts), and when each trouble ended."""
 
-    list_display = ["kind", "subject", "opened_at", "closed_at", "open"]
-    list_filter = ["open", "kind"]
+    list_display = ["kind", "subject", "opened_at", "closed_at"]
+    list_filter = ["closed_at", "kind"]  # "No date": still open

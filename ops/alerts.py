@@ -46,10 +46,10 @@ def check(now: datetime | None = None) -> int:
         return 0
     found: dict[tuple[str, str], Trouble] = {(trouble.kind, trouble.subject): trouble for trouble in troubles(now)}
     queued = 0
-    for alert in OperatorAlert.objects.filter(open=True):
+    for alert in OperatorAlert.objects.filter(closed_at__isnull=True):
         if (alert.kind, alert.subject) in found:
             found.pop((alert.kind, alert.subject))
-        elif OperatorAlert.objects.filter(pk=alert.pk, open=True).update(open=False, closed_at=now):
+        elif OperatorAlert.objects.filter(pk=alert.pk, closed_at__isnull=True).update(closed_at=now):
             queued += _told_cleared(alert, now)
     for trouble in found.values():
         try:

@@ -18,15 +18,14 @@ class OperatorAlert(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     subject = models.CharField(max_length=64, blank=True, help_text="Which one: a sensor's id, a source's name.")
     opened_at = models.DateTimeField()
-    closed_at = models.DateTimeField(null=True, blank=True)
-    open = models.BooleanField(default=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="Empty while the trouble lasts.")
 
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
             # However many workers check at once, one occurrence is opened (and told) once.
             models.UniqueConstraint(
-                fields=["kind", "subject"], condition=models.Q(open=True), name="one_open_operator_alert"
+                fields=["kind", "subject"], condition=models.Q(closed_at__isnull=True), name="one_open_operator_alert"
             ),
         ]
 

@@ -19,12 +19,11 @@ class Migration(migrations.Migration):
                 ('kind', models.CharField(choices=[('mass_silence', 'mass silence held'), ('silent_board', 'board silent while its section is up'), ('sender_stuck', 'sender stuck'), ('detector_late', 'detector not ticking'), ('source_stale', 'outside source stale')], max_length=16)),
                 ('subject', models.CharField(blank=True, help_text="Which one: a sensor's id, a source's name.", max_length=64)),
                 ('opened_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('open', models.BooleanField(default=True)),
+                ('closed_at', models.DateTimeField(blank=True, help_text='Empty while the trouble lasts.', null=True)),
             ],
             options={
                 'ordering': ['-opened_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('open', True)), fields=('kind', 'subject'), name='one_open_operator_alert')],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('closed_at__isnull', True)), fields=('kind', 'subject'), name='one_open_operator_alert')],
             },
         ),
     ]

@@ -61,7 +61,7 @@ def test_a_silent_board_is_told_once_cleared_and_told_again_when_it_recurs(told,
     cellar.last_heartbeat, cellar.online = timezone.now(), True  # it came back
     cellar.save()
     assert len(told()) == 1
-    assert OperatorAlert.objects.get().open is False
+    assert OperatorAlert.objects.get().closed_at is not None
     cellar.last_heartbeat, cellar.online = now - timedelta(hours=8), False  # and went quiet again
     cellar.save()
     assert len(told()) == 2 and "Sensor cellar" in told()[1]
@@ -96,7 +96,7 @@ def test_two_workers_checking_at_once_tell_it_once(told, at_once):
     MassSilence.objects.create(started_at=timezone.now(), silent_sensors=40, active_sensors=50, buildings=6)
     at_once(check_operator_alerts, 2)
     assert Message.objects.filter(kind=Message.Kind.OPERATOR).count() == 1
-    assert OperatorAlert.objects.filter(open=True).count() == 1
+    assert OperatorAlert.objects.filter(closed_at__isnull=True).count() == 1
 
 
 def test_nothing_is_checked_without_operators(told, settings):
