@@ -57,7 +57,8 @@ class FirmwareView(JSONAPIView):
     authentication_classes = [SensorKeyAuthentication]
     permission_classes = [HasWriteKey]
 
-    def sensor_uuid(self, request: Request, *, required: bool) -> str:
+    @staticmethod
+    def sensor_uuid(request: Request, *, required: bool) -> str:
         """The board's uuid from `?sensor_uuid=`; a key scoped to one sensor answers for that one only."""
         raw = request.query_params.get("sensor_uuid")
         if raw is None and not required:
@@ -136,16 +137,22 @@ class DownloadRate(RateLimit):
     rate_setting = "FIRMWARE_DOWNLOAD_RATE"
 
     def offender(self, request: HttpRequest | Request) -> str | None:
-        if request.method == "HEAD":  # serves no image
+        if request.method == "HEAD" or not isinstance(request, Request):  # HEAD serves no image
             return None
-        key = getattr(request, "auth", None)
-        uuid = clean_sensor_uuid(request.GET.get("sensor_uuid")) or (key.sensor_uuid if key else "")
-        # Only the board the key may speak for: a key of one board never spends another's downloads.
-        return uuid.lower() if uuid and isinstance(key, WriteKey) and key.allows(uuid) else None
+        try:  # the view's own rule: a key of one board never spends another's downloads
+            uuid = DownloadView.board_uuid(request)
+        except (ValidationError, AuthenticationFailed):
+            return None  # the view refuses it, saying why
+        return uuid.lower()
 
 
 class DownloadView(FirmwareView):
     throttle_classes = [DownloadRate]
+
+    @staticmethod
+    def board_uuid(request: Request) -> str:
+        """The board a download is for: `?sensor_uuid=`, which only a key scoped to one board may leave out."""
+        return FirmwareView.sensor_uuid(request, required=not write_key_of(request).sensor_uuid)
 
     @extend_schema(
         operation_id="firmware_download",
@@ -169,7 +176,7 @@ class DownloadView(FirmwareView):
         },
     )
     def get(self, request: Request, board: str, version: str) -> FileResponse:
-        uuid = self.sensor_uuid(request, required=not write_key_of(request).sensor_uuid)
+        uuid = self.board_uuid(request)
         release = services.downloadable(board, version, uuid)
         if release is None:
             raise NotFound("Firmware not found")
