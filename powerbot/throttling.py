@@ -16,13 +16,14 @@ from typing import Any, ClassVar, cast
 from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError
 from django.http import HttpRequest
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
 from powerbot import counters
+from powerbot.db import committed_without_waiting_for_disk
 from powerbot.logs import log_event
 
 logger = logging.getLogger(__name__)
@@ -87,13 +88,11 @@ class RateLimit(SimpleRateThrottle):
         return wait
 
     def throttle_success(self) -> bool:
-        # A count is worth less than a heartbeat: in the database's table on PostgreSQL its write
-        # does not wait for the disk, or every quiet heartbeat would wait for it after all.
-        if not (isinstance(self.cache, DatabaseCache) and connection.vendor == "postgresql"):
+        # A count is worth less than a heartbeat: in the database's table its write does not
+        # wait for the disk, or every quiet heartbeat would wait for it after all.
+        if not isinstance(self.cache, DatabaseCache):
             return bool(super().throttle_success())
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        with committed_without_waiting_for_disk():
             return bool(super().throttle_success())
 
     def throttle_failure(self) -> bool:

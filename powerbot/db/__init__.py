@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.db.models import QuerySet
 
 R = TypeVar("R")
@@ -48,6 +49,20 @@ def delete_in_batches(rows: QuerySet[Any], batch_size: int) -> int:
     while batch := list(rows.values_list("pk", flat=True)[:batch_size]):
         deleted += rows.filter(pk__in=batch).delete()[0]  # still matching: one changed meanwhile stays
     return deleted
+
+
+@contextmanager
+def committed_without_waiting_for_disk() -> Iterator[None]:
+    """On PostgreSQL, a transaction whose commit does not wait for the disk; elsewhere the
+    writes run as they would. For writes a crash may lose, made by statements we do not write
+    ourselves (a cache's), so no_wait_for_disk() cannot join them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def no_wait_for_disk() -> str:
