@@ -40,13 +40,15 @@ bool parse_url(const std::string& text, Url& out, std::string* error) {
   return parse_url(text, {{"http://", false, 80}, {"https://", true, 443}}, false, out, error);
 }
 
-bool has_space_or_control(const std::string& text) {
+bool has_control(const std::string& text) {
   for (char c : text) {
     auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte == 0x7f) return true;
+    if (byte < 0x20 || byte == 0x7f) return true;
   }
   return false;
 }
+
+bool has_space_or_control(const std::string& text) { return text.find(' ') != std::string::npos || has_control(text); }
 
 std::string path_of(const std::string& url) {
   Url parsed;

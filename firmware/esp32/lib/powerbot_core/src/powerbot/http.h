@@ -19,8 +19,11 @@ std::string path_of(const std::string& url);
 // `base`'s path as a prefix of `path` ("/api/..."), so a server behind a path prefix works.
 std::string under(const Url& base, const std::string& path);
 
-// Whether `text` holds a space or a control character (a line break, a tab, DEL): never right
-// in a key, a URL or a uuid, where it would break the request line or inject a header.
+// Whether `text` holds a control character (a line break, a tab, DEL): never right in a key, a
+// URL or a uuid, where it would inject a header.
+bool has_control(const std::string& text);
+
+// ...or a space, which would break the request line (a key, a URL).
 bool has_space_or_control(const std::string& text);
 
 // Percent-encoding of a query value.

@@ -19,14 +19,6 @@ std::string trimmed(const std::string& text) {
   return text.substr(start, text.find_last_not_of(" \t\r\n") - start + 1);
 }
 
-bool has_control(const std::string& text) {
-  for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) return true;
-  }
-  return false;
-}
-
 bool whole_number(const std::string& text, int64_t& out) {
   if (text.empty() || text.size() > 12) return false;
   int64_t value = 0;
