@@ -7,6 +7,7 @@ unless REQUIRE_SERVICES=1 (CI), where it fails.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -32,6 +33,8 @@ from testsupport.fake_open_meteo import NO_WEATHER
 WRITE_KEY = "test-write-key"
 READ_KEY = "test-read-key"
 BASE_DIR = Path(__file__).resolve().parent
+# The tests' release signing key (FIRMWARE_SIGNING_KEY), made at the first run and kept in var/.
+RELEASE_KEY = BASE_DIR / "var" / "test-release-key.pem"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -99,6 +102,17 @@ def _counters_end_in_the_test_database(django_db_setup, django_db_blocker) -> It
         counters.flush(force=True)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_key() -> None:
+    """The tests' release signing key, made once (a run beside this one may have made it)."""
+    from firmware import signing
+
+    RELEASE_KEY.parent.mkdir(parents=True, exist_ok=True)
+    if not RELEASE_KEY.exists():
+        with contextlib.suppress(signing.SigningKeyError):
+            signing.create_key(RELEASE_KEY)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(settings) -> None:
     """Every test starts from the documented defaults, whatever the shell or .env says."""
@@ -138,6 +152,7 @@ def _isolated_settings(settings) -> None:
     settings.MQTT_WILL_SETTLE_SEC = 15
     settings.READ_API_RATE, settings.HEARTBEAT_RATE = "600/min", "120/min"
     settings.BAD_KEY_RATE, settings.FIRMWARE_DOWNLOAD_RATE = "30/min", "6/hour"
+    settings.FIRMWARE_SIGNING_KEY = RELEASE_KEY
 
 
 _rate_limit_versions = itertools.count(1)
@@ -521,6 +536,7 @@ def project_env(database_url: str, **extra: str) -> dict[str, str]:
         "SENSOR_API_KEY": WRITE_KEY,
         "SENSOR_PUBLIC_API_KEY": READ_KEY,
         "WEATHER_API_URL": NO_WEATHER,  # a test that wants weather brings the fake Open-Meteo
+        "FIRMWARE_SIGNING_KEY": str(RELEASE_KEY),
         **extra,
     }
 

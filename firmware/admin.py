@@ -91,6 +91,7 @@ class FirmwareReleaseAdmin(LoggedActions[FirmwareRelease]):
         "running",
         "size",
         "short_sha256",
+        "signed",
         "created_at",
     ]
     list_filter = ["board", "channel", "active", "mandatory"]
@@ -100,7 +101,7 @@ class FirmwareReleaseAdmin(LoggedActions[FirmwareRelease]):
 
     def get_fieldsets(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> _FieldsetSpec:
         what = ("board", "version", "channel") + (
-            ("image",) if obj is None else ("size", "sha256", "created_at", "created_by")
+            ("image",) if obj is None else ("size", "sha256", "signing_key", "signature", "created_at", "created_by")
         )
         return [
             (None, {"fields": what}),
@@ -109,7 +110,9 @@ class FirmwareReleaseAdmin(LoggedActions[FirmwareRelease]):
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: FirmwareRelease | None = None) -> list[str]:
-        return ["board", "version", "size", "sha256", "created_at", "created_by"] if obj is not None else []
+        if obj is None:
+            return []
+        return ["board", "version", "size", "sha256", "signing_key", "signature", "created_at", "created_by"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FirmwareRelease]:
         releases: QuerySet[FirmwareRelease] = services.with_running_on(super().get_queryset(request)).annotate(
@@ -147,6 +150,10 @@ class FirmwareReleaseAdmin(LoggedActions[FirmwareRelease]):
     @admin.display(description="SHA-256")
     def short_sha256(self, release: FirmwareRelease) -> str:
         return release.sha256[:12] + "…"
+
+    @admin.display(description="signed with key", ordering="signing_key")
+    def signed(self, release: FirmwareRelease) -> str:
+        return release.signing_key if release.signature else "unsigned: boards refuse it"
 
     @admin.action(description="Pull: stop offering and serving the selected releases")
     def pull(self, request: HttpRequest, queryset: QuerySet[FirmwareRelease]) -> None:
@@ -198,6 +205,7 @@ class FleetAdmin(RecordAdmin):
         "reset_reason",
         "uptime",
         "rssi",
+        "release_key",
     ]
     list_filter = [UpdateStatusFilter, "firmware__board", "firmware_version", "firmware__channel", "section__building"]
     list_select_related = ["section__building", "firmware"]
@@ -254,6 +262,11 @@ class FleetAdmin(RecordAdmin):
     @admin.display(description="RSSI (dBm)")
     def rssi(self, sensor: FleetSensor) -> str:
         return str(sensor.telemetry.get("rssi", ""))
+
+    @admin.display(description="release key")
+    def release_key(self, sensor: FleetSensor) -> str:
+        """The id of the release key the board's firmware trusts, as its heartbeats report it."""
+        return str(sensor.telemetry.get("release_key", ""))
 
     @admin.action(description="Put on the beta channel (offered beta releases too)")
     def to_beta(self, request: HttpRequest, queryset: QuerySet[FleetSensor]) -> None:

@@ -79,6 +79,11 @@ UPDATE_CHECK = inline_serializer(
         "url": serializers.URLField(required=False, help_text="Download it from here, with the sensor key."),
         "size": serializers.IntegerField(required=False, help_text="Bytes."),
         "sha256": serializers.CharField(required=False, help_text="Hex SHA-256 of the image: verify before switching."),
+        "signature": serializers.CharField(
+            required=False,
+            help_text="Hex DER ECDSA P-256 signature of the board, version and SHA-256 by the release signing key "
+            "(firmware/README.md); absent for a release made before releases were signed.",
+        ),
         "mandatory": serializers.BooleanField(required=False, help_text="Install even with automatic updates off."),
     },
 )
@@ -116,16 +121,17 @@ class UpdateCheckView(FirmwareView):
         release = offer.release
         log_event(logger, "firmware_offered", sensor_uuid=uuid, board=board, running=running, version=release.version)
         path = reverse("firmware-download", args=[release.board, release.version])
-        return Response(
-            {
-                "update_available": True,
-                "version": release.version,
-                "url": request.build_absolute_uri(f"{path}?{urlencode({'sensor_uuid': uuid})}"),
-                "size": release.size,
-                "sha256": release.sha256,
-                "mandatory": offer.mandatory,
-            }
-        )
+        answer = {
+            "update_available": True,
+            "version": release.version,
+            "url": request.build_absolute_uri(f"{path}?{urlencode({'sensor_uuid': uuid})}"),
+            "size": release.size,
+            "sha256": release.sha256,
+            "mandatory": offer.mandatory,
+        }
+        if release.signature:
+            answer["signature"] = release.signature
+        return Response(answer)
 
 
 class DownloadRate(RateLimit):
@@ -168,7 +174,9 @@ class DownloadView(FirmwareView):
         ],
         responses={
             (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The image; its SHA-256 in the X-Firmware-SHA256 header."
+                OpenApiTypes.BINARY,
+                description="The image; its SHA-256 in the X-Firmware-SHA256 header, its signature (when signed) "
+                "in X-Firmware-Signature.",
             ),
             401: ERROR,
             404: ERROR,
@@ -192,5 +200,7 @@ class DownloadView(FirmwareView):
         )
         response["X-Firmware-SHA256"] = release.sha256
         response["X-Firmware-Version"] = release.version
+        if release.signature:
+            response["X-Firmware-Signature"] = release.signature
         response["ETag"] = f'"{release.sha256}"'
         return response

@@ -61,6 +61,16 @@ class FirmwareRelease(models.Model):
     )
     size = models.PositiveIntegerField(editable=False, help_text="Bytes.")
     sha256 = models.CharField("SHA-256", max_length=64, editable=False)
+    signature = models.CharField(
+        max_length=144,
+        blank=True,
+        editable=False,
+        help_text="ECDSA P-256 signature (hex DER) of the board, version and SHA-256, by the release signing key. "
+        "Empty for a release made before releases were signed: boards that check signatures refuse it.",
+    )
+    signing_key = models.CharField(
+        "signed with key", max_length=16, blank=True, editable=False, help_text="The signing key's id."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150, blank=True, editable=False)
 

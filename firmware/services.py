@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypedDict
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -20,7 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from buildings.models import Building
-from firmware import versions
+from firmware import signing, versions
 from firmware.image import ImageError, check_size, identity, inspect
 from firmware.models import Board, Channel, FirmwareImage, FirmwareRelease, SensorFirmware
 from sensors.models import Sensor, uuid_key
@@ -42,6 +43,15 @@ INSTALL_GRACE = timedelta(minutes=15)
 # What an update check answered, for the metrics' result label.
 CHECK_RESULTS = ("offered", "current")
 
+# Why a board refused an image it was offered, as its heartbeats report it (`update_refused`'s
+# reason; the firmware's refusal_code()), for the fleet view and the metrics.
+REFUSALS = {
+    "unsigned": "the release is not signed",
+    "bad_signature": "its signature does not verify with the board's release key",
+    "wrong_size": "the image's size differs from the offer",
+    "wrong_checksum": "the image's SHA-256 differs from the offer",
+}
+
 
 class UploadRefused(ValueError):
     """An upload that is not released, with what is wrong for the operator."""
@@ -55,6 +65,7 @@ class Upload:
     version: str
     data: bytes
     sha256: str
+    signed: signing.Signed
 
 
 def read_image(file: File[bytes]) -> bytes:
@@ -95,7 +106,19 @@ def check_upload(board: str, version: str, data: bytes) -> Upload:
     twin = FirmwareRelease.objects.filter(board=board, sha256=sha256).values_list("version", flat=True).first()
     if twin is not None:
         raise UploadRefused(f"this very image is already released for {board} as {twin}")
-    return Upload(board, version, data, sha256)
+    return Upload(board, version, data, sha256, signing.sign(signing_key(), board, version, sha256))
+
+
+def signing_key() -> ec.EllipticCurvePrivateKey:
+    """The configured release signing key; UploadRefused saying what to do when there is none."""
+    if settings.FIRMWARE_SIGNING_KEY is None:
+        raise UploadRefused(
+            f"boards install only signed releases, and FIRMWARE_SIGNING_KEY is not set: {signing.HOW_TO_MAKE_ONE}"
+        )
+    try:
+        return signing.load_key(settings.FIRMWARE_SIGNING_KEY)
+    except signing.SigningKeyError as exc:
+        raise UploadRefused(f"FIRMWARE_SIGNING_KEY: {exc}") from None
 
 
 def publish(
@@ -104,6 +127,7 @@ def publish(
     """Save `release` (its channel, notes, rollout ... as set) with the uploaded image: all or nothing."""
     release.board, release.version = upload.board, upload.version
     release.size, release.sha256, release.created_by = len(upload.data), upload.sha256, created_by
+    release.signature, release.signing_key = upload.signed.signature, upload.signed.key_id
     try:
         with transaction.atomic():
             release.save()
@@ -327,9 +351,30 @@ def update_status(sensor: Sensor, newest: str | None, now: datetime | None = Non
         and is_older(sensor.firmware_version, record.downloaded_version)
     ):
         return f"downloaded {record.downloaded_version} but still runs {sensor.firmware_version}: rolled back?"
+    refused = refusal(sensor)
+    if refused:
+        return refused
     if record.offered_version:
         return f"{record.offered_version} offered at its last check"
     return f"{newest} not offered yet (rollout, channel or targeting)"
+
+
+def refusal(sensor: Sensor) -> str:
+    """What the sensor's board last refused to install, as its heartbeats report it; "" for nothing."""
+    refused = sensor.telemetry.get("update_refused")
+    if not isinstance(refused, dict) or refused.get("reason") not in REFUSALS:
+        return ""
+    return f"refused {refused.get('version') or 'an update'}: {REFUSALS[refused['reason']]}"
+
+
+def refusing_sensors() -> dict[str, int]:
+    """Enabled sensors whose boards report refusing an offered image, by reason (every reason listed)."""
+    reported = (
+        Sensor.objects.filter(enabled=True, telemetry__update_refused__reason__in=list(REFUSALS))
+        .values_list("telemetry__update_refused__reason")
+        .annotate(n=Count("pk"))
+    )
+    return dict.fromkeys(REFUSALS, 0) | dict(reported)
 
 
 def with_running_on(releases: QuerySet[FirmwareRelease]) -> QuerySet[RunningRelease]:

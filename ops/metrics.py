@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from alerts.models import Region
 from alerts.services import shown
-from firmware.services import CHECK_RESULTS
+from firmware.services import CHECK_RESULTS, refusing_sensors
 from notifications import outbox
 from notifications.delivery import DELIVERY_RESULTS
 from notifications.models import Message
@@ -108,6 +108,15 @@ class PowerBotCollector:
             "Seconds since the offline detector last ran (+Inf: never).",
             value=lag,
         )
+        refusing = GaugeMetricFamily(
+            "powerbot_firmware_refusing_sensors",
+            "Enabled sensors whose boards report refusing an offered firmware image, by reason "
+            "(unsigned, bad_signature, wrong_size, wrong_checksum).",
+            labels=["reason"],
+        )
+        for reason, count in refusing_sensors().items():
+            refusing.add_metric([reason], count)
+        yield refusing
         yield from self._sources()
         yield from self._alert_regions()
         depth = outbox.depth()

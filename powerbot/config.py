@@ -181,6 +181,17 @@ def get_url(name: str, default: str) -> str:
     return value
 
 
+def get_file(name: str) -> Path | None:
+    """A file that must exist (a key kept outside the database), or None when unset."""
+    value = get_str(name)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ConfigError(name, f"{value!r} is not a file")
+    return path
+
+
 def get_api_url(name: str, default: str) -> str:
     """An API's base URL, which may have a path (no query): requests add theirs to it."""
     value = get_str(name, default).rstrip("/")

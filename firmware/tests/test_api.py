@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import READ_KEY, WRITE_KEY
-from firmware import services
+from conftest import READ_KEY, RELEASE_KEY, WRITE_KEY
+from firmware import services, signing
 from firmware.models import Channel, SensorFirmware
 from sensors.models import Sensor, WriteKey
 
@@ -47,7 +47,10 @@ def test_a_board_is_offered_the_newest_release_and_downloads_it_whole(client, fl
         "sha256": newest.sha256,
         "mandatory": True,
         "url": "http://testserver/api/v1/firmware/download/wt32-eth01/1.2.0?sensor_uuid=esp32-1",
+        "signature": newest.signature,
     }
+    public_key = signing.load_key(RELEASE_KEY).public_key()
+    assert signing.verifies(public_key, offer["signature"], "wt32-eth01", "1.2.0", offer["sha256"])
     url = urlsplit(offer["url"])
     download = client.get(f"{url.path}?{url.query}", HTTP_X_API_KEY=WRITE_KEY)
     body = b"".join(download.streaming_content)
@@ -55,6 +58,7 @@ def test_a_board_is_offered_the_newest_release_and_downloads_it_whole(client, fl
     assert int(download["Content-Length"]) == len(body) == offer["size"]
     assert hashlib.sha256(body).hexdigest() == download["X-Firmware-SHA256"] == offer["sha256"]
     assert download["X-Firmware-Version"] == "1.2.0"
+    assert download["X-Firmware-Signature"] == offer["signature"]
     assert 'filename="powerbot-wt32-eth01-1.2.0.bin"' in download["Content-Disposition"]
 
 
@@ -256,3 +260,15 @@ def test_a_board_is_served_only_what_the_check_would_offer_it(client, fleet, mak
         .exclude(sensor__uuid__in=served)
         .exists()
     )
+
+
+def test_a_release_made_before_signing_is_offered_without_a_signature(client, fleet, make_release):
+    """Boards that check signatures refuse it (and say so); older firmware still takes it."""
+    release = make_release("1.2.0")
+    type(release).objects.filter(pk=release.pk).update(signature="", signing_key="")
+
+    offer = check(client).json()
+    download = client.get(urlsplit(offer["url"]).path + "?sensor_uuid=esp32-1", HTTP_X_API_KEY=WRITE_KEY)
+
+    assert offer["version"] == "1.2.0" and "signature" not in offer
+    assert download.status_code == 200 and "X-Firmware-Signature" not in download

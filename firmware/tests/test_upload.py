@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from firmware import services
+from firmware import services, signing
 from firmware.models import FirmwareImage, FirmwareRelease
 from firmware.tests.images import esp32_image
 
@@ -219,10 +219,11 @@ def test_the_command_refuses_an_oversized_image_with_its_message(tmp_path, setti
 @pytest.mark.django_db(transaction=True)
 def test_two_uploads_of_one_version_at_once_release_it_once(at_once):
     outcomes = []
+    signed = signing.sign(services.signing_key(), "wt32-eth01", "3.0.0", "ab" * 32)
 
     def release() -> None:
         try:
-            services.publish(FirmwareRelease(), services.Upload("wt32-eth01", "3.0.0", b"image", "ab" * 32))
+            services.publish(FirmwareRelease(), services.Upload("wt32-eth01", "3.0.0", b"image", "ab" * 32, signed))
             outcomes.append("released")
         except services.UploadRefused as refused:
             outcomes.append(str(refused))
