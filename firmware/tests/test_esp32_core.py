@@ -11,13 +11,16 @@ import re
 import shutil
 import subprocess
 import urllib.parse
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
-from conftest import BASE_DIR, WRITE_KEY, ServedApp, require_service
+from conftest import BASE_DIR, RELEASE_KEY, WRITE_KEY, ServedApp, require_service, run_manage
+from firmware import services, signing
 from firmware.tests.images import esp32_image
 from sensors.simulator import firmware_request
 
@@ -31,6 +34,9 @@ WARNINGS = ["-std=c++17", "-Wall", "-Wextra", "-Werror"]
 # Memory and undefined-behaviour errors fail the tests (unoptimised: the sanitizers make
 # -O1 several times slower to build); a compiler without their runtime builds plainly.
 FLAVOURS = [["-O0", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"], ["-O1"]]
+# The board checks release signatures with mbedTLS; the host programs use the same code against
+# Debian's libmbedtls (2.28, as ESP-IDF 4.4 carries).
+LIBRARIES = ["-lmbedcrypto"]
 UNIT_TESTS = sorted(
     name for path in TESTS.glob("test_*.cpp") for name in re.findall(r"^TEST\((\w+)\)", path.read_text(), re.M)
 )
@@ -72,7 +78,7 @@ def build(folder: Path, flavour: list[str]) -> str:
         if failed:
             break
         linked = subprocess.run(
-            ["g++", *flavour, *(str(folder / f"{f.stem}.o") for f in files), "-o", str(folder / program)],
+            ["g++", *flavour, *(str(folder / f"{f.stem}.o") for f in files), "-o", str(folder / program), *LIBRARIES],
             capture_output=True,
             text=True,
             timeout=300,
@@ -89,6 +95,14 @@ def built() -> Path:
         "g++",
         shutil.which("g++") is not None,
         "install a C++ compiler (apt-get install g++) to build and test the firmware's core",
+    )
+    has_mbedtls = subprocess.run(
+        ["g++", "-E", "-x", "c++", "-"], input="#include <mbedtls/pk.h>\n", capture_output=True, text=True, timeout=60
+    )
+    require_service(
+        "mbedTLS",
+        has_mbedtls.returncode == 0,
+        "install mbedTLS's headers (apt-get install libmbedtls-dev): the firmware checks release signatures with it",
     )
     sources = sorted(
         [*CORE.glob("*.cpp"), *CORE.glob("*.h"), *TESTS.glob("*.cpp"), *TESTS.glob("*.h"), *FUZZ.glob("*.cpp")]
@@ -149,7 +163,8 @@ def answer(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def app(served_app: ServedApp) -> ServedApp:
-    result = served_app.manage("import_mappings", "-", stdin="buildings:\n  - {id: 20, name: Kyiv, sections: 2}\n")
+    buildings = "".join(f"  - {{id: {pk}, name: Kyiv {pk}, sections: 2}}\n" for pk in (20, 21, 22, 23))
+    result = served_app.manage("import_mappings", "-", stdin=f"buildings:\n{buildings}")
     assert result.returncode == 0, result.stderr
     return served_app
 
@@ -270,63 +285,165 @@ def test_an_unreachable_server_is_reported(built):
     assert result["delivered"] == "no" and result["error"] == "cannot connect"
 
 
-def test_the_core_updates_itself_from_a_real_release(built, app, tmp_path):
-    client = built / "host_client"
-    assert (
-        answer(run(client, "heartbeat", url(app), WRITE_KEY, "20", "1", "esp32-host-2", "1.2.0"))["delivered"] == "yes"
+@pytest.fixture(scope="module")
+def release_key(tmp_path_factory) -> Path:
+    """The public half of the key the served app signs with, as the firmware is built with it (PEM)."""
+    path = tmp_path_factory.mktemp("keys") / "release-key.pub.pem"
+    path.write_bytes(
+        signing.load_key(RELEASE_KEY)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    image = esp32_image([b"\x42" * 200_000, bytes(range(256)) * 100], named=("wt32-eth01", "1.3.0"))
-    (tmp_path / "firmware.bin").write_bytes(image)
-    released = app.manage("release_firmware", str(tmp_path / "firmware.bin"), "--board", "wt32-eth01")
+    return path
+
+
+def update(built: Path, app: ServedApp, key: Path, uuid: str, board: str, running: str, slot: Path, *options: str):
+    """The board's update check, and the install it decides on, against the served app."""
+    return answer(
+        run(
+            built / "host_client",
+            "update",
+            url(app),
+            WRITE_KEY,
+            uuid,
+            board,
+            running,
+            str(slot),
+            "--release-key",
+            str(key),
+            *options,
+        )
+    )
+
+
+def release(app: ServedApp, tmp_path: Path, board: str, version: str, *options: str, env: dict[str, str] | None = None):
+    """An image naming `board` and `version`, released with `manage.py release_firmware`; its bytes."""
+    image = esp32_image([b"\x42" * 200_000, bytes(range(256)) * 100], named=(board, version))
+    (tmp_path / f"{version}.bin").write_bytes(image)
+    args = ("release_firmware", str(tmp_path / f"{version}.bin"), "--board", board, *options)
+    released = run_manage(env, *args) if env is not None else app.manage(*args)
     assert released.returncode == 0, released.stderr
+    return image
+
+
+def test_the_core_updates_itself_from_a_real_release(built, app, release_key, tmp_path):
+    assert (
+        answer(run(built / "host_client", "heartbeat", url(app), WRITE_KEY, "20", "1", "esp32-host-2", "1.2.0"))[
+            "delivered"
+        ]
+        == "yes"
+    )
+    image = release(app, tmp_path, "wt32-eth01", "1.3.0", "--building", "20")
     installed = tmp_path / "slot.bin"
 
-    result = answer(run(client, "update", url(app), WRITE_KEY, "esp32-host-2", "wt32-eth01", "1.2.0", str(installed)))
+    result = update(built, app, release_key, "esp32-host-2", "wt32-eth01", "1.2.0", installed)
 
     assert result == {
         "check": "HTTP/1.1 200 OK",
         "offer": "1.3.0",
         "decision": "installing",
-        "download": "installed (SHA-256 verified)",
+        "download": "installed (signature and SHA-256 verified)",
     }
     assert installed.read_bytes() == image and not (tmp_path / "slot.bin.partial").exists()
     # Running it now, the board is offered nothing; a version that rolled back is not tried again.
-    again = answer(run(client, "update", url(app), WRITE_KEY, "esp32-host-2", "wt32-eth01", "1.3.0", str(installed)))
+    again = update(built, app, release_key, "esp32-host-2", "wt32-eth01", "1.3.0", installed)
     assert (again["offer"], again["decision"]) == ("none", "up to date")
-    failed = answer(
-        run(
-            client,
-            "update",
-            url(app),
-            WRITE_KEY,
-            "esp32-host-2",
-            "wt32-eth01",
-            "1.2.0",
-            str(tmp_path / "other.bin"),
-            "--failed",
-            "1.3.0",
-        )
-    )
+    other = tmp_path / "other.bin"
+    failed = update(built, app, release_key, "esp32-host-2", "wt32-eth01", "1.2.0", other, "--failed", "1.3.0")
     assert failed["decision"] == "offered version rolled back before" and "download" not in failed
-    small = answer(
-        run(
-            client,
-            "update",
-            url(app),
-            WRITE_KEY,
-            "esp32-host-2",
-            "wt32-eth01",
-            "1.2.0",
-            str(tmp_path / "other.bin"),
-            "--slot",
-            "1000",
-        )
-    )
+    small = update(built, app, release_key, "esp32-host-2", "wt32-eth01", "1.2.0", other, "--slot", "1000")
     assert small["decision"] == "image too large for the update partition"
-    assert not (tmp_path / "other.bin").exists()
+    assert not other.exists()
 
 
-def test_a_check_with_a_wrong_key_is_refused(built, app, tmp_path):
+def shell(app: ServedApp, code: str) -> str:
+    """The last line `code` prints in `manage.py shell` (Django's own notes come before it)."""
+    result = app.manage("shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+def metric(app: ServedApp, line_start: str) -> str:
+    with urllib.request.urlopen(f"{url(app)}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    return next(line for line in text.splitlines() if line.startswith(line_start)).rsplit(" ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("building", "reason", "detail"),
+    [
+        (21, "unsigned", "the release is not signed (2.1.0 carries no signature)"),
+        (22, "bad_signature", "the release's signature does not verify with this board's key"),
+        (23, "bad_signature", "the release's signature does not verify with this board's key"),
+    ],
+    ids=["unsigned", "signed-for-another-version", "re-signed-with-another-key"],
+)
+def test_a_release_the_boards_key_did_not_sign_is_refused_and_the_refusal_counted(
+    built, app, release_key, tmp_path, building, reason, detail
+):
+    """Unsigned (made before signing), a signature lifted from another release, or an image
+    re-signed with a key other than the one the firmware is built with: nothing is fetched or
+    installed, and the board's heartbeats tell the server why, which the fleet view and the
+    metrics count."""
+    uuid = f"esp32-refuses-{building}"
+    heartbeat = ["heartbeat", url(app), WRITE_KEY, str(building), "1", uuid, "2.0.0"]
+    assert answer(run(built / "host_client", *heartbeat))["delivered"] == "yes"
+    version = f"2.{building - 20}.0"
+    if building == 23:
+        other_key = tmp_path / "other.pem"
+        signing.create_key(other_key)
+        release(
+            app,
+            tmp_path,
+            "esp32-wifi",
+            version,
+            "--building",
+            str(building),
+            env=app.env | {"FIRMWARE_SIGNING_KEY": str(other_key)},
+        )
+    else:
+        release(app, tmp_path, "esp32-wifi", version, "--building", str(building))
+    if building == 21:
+        shell(
+            app,
+            "from firmware.models import FirmwareRelease as R; "
+            f"R.objects.filter(version={version!r}).update(signature='')",
+        )
+    if building == 22:  # the same key's signature of an older release of the board
+        shell(
+            app,
+            "from firmware.models import FirmwareRelease as R; from firmware import signing, services; "
+            f"r = R.objects.get(board='esp32-wifi', version={version!r}); "
+            "r.signature = signing.sign(services.signing_key(), r.board, '1.0.0', r.sha256).signature; r.save()",
+        )
+    before = int(float(metric(app, f'powerbot_firmware_refusing_sensors{{reason="{reason}"}}')))
+    slot = tmp_path / "slot.bin"
+
+    result = update(built, app, release_key, uuid, "esp32-wifi", "2.0.0", slot)
+
+    assert (result["offer"], result["decision"]) == (version, "installing")
+    assert result["download"].startswith(detail) and result["refused"] == reason
+    assert not slot.exists() and not (tmp_path / "slot.bin.partial").exists()
+    downloaded = shell(
+        app,
+        "from firmware.models import SensorFirmware as F; "
+        f"print(repr(F.objects.get(sensor__uuid={uuid!r}).downloaded_version))",
+    )
+    assert downloaded == "''"  # the image was never asked for
+
+    reported = run(built / "host_client", *heartbeat, "--release-key-id", "c0ffee", "--refused", version, reason)
+    assert answer(reported)["delivered"] == "yes"
+    assert int(float(metric(app, f'powerbot_firmware_refusing_sensors{{reason="{reason}"}}'))) == before + 1
+    status = shell(
+        app,
+        "from firmware import services; from sensors.models import Sensor; "
+        f"s = Sensor.objects.select_related('firmware').get(uuid={uuid!r}); "
+        "print(services.update_status(s, '9.0.0'), s.telemetry['release_key'])",
+    )
+    assert status == f"refused {version}: {services.REFUSALS[reason]} c0ffee"
+
+
+def test_a_check_with_a_wrong_key_is_refused(built, app, release_key, tmp_path):
     result = answer(
         run(
             built / "host_client",
@@ -337,6 +454,8 @@ def test_a_check_with_a_wrong_key_is_refused(built, app, tmp_path):
             "wt32-eth01",
             "1.2.0",
             str(tmp_path / "slot.bin"),
+            "--release-key",
+            str(release_key),
         )
     )
     assert result["check"] == "HTTP/1.1 401 Unauthorized"

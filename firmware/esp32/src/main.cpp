@@ -14,6 +14,13 @@
 #include "config.example.h"  // no config.h: the set-up page asks for everything
 #endif
 
+// The release key's public half, made per deployment by `manage.py firmware_key public` (never committed).
+#if __has_include("release_key.h")
+#include "release_key.h"
+#else
+#error "No release key: write include/release_key.h with `manage.py firmware_key public` (firmware/README.md)"
+#endif
+
 #include "board_io.h"
 #include "broker.h"
 #include "identity.h"
@@ -22,6 +29,7 @@
 #include "powerbot/backoff.h"
 #include "powerbot/client.h"
 #include "powerbot/heartbeat.h"
+#include "powerbot/mbedtls_key.h"
 #include "powerbot/mqtt.h"
 #include "powerbot/transport.h"
 #include "powerbot/update.h"
@@ -81,6 +89,15 @@ bool refused_while_pending = false;  // the server refused this unproven image: 
 bool quick_boots_cleared = false;
 powerbot::Deadline next_heartbeat;  // due at once
 powerbot::Deadline next_check;
+// The last update this board refused since it started, and why: its heartbeats tell the server.
+std::string refused_version;
+std::string refused_reason;
+
+// Parsed at first use, once the heap is up, rather than in a static constructor.
+const powerbot::MbedtlsReleaseKey& release_key() {
+  static const powerbot::MbedtlsReleaseKey key(POWERBOT_RELEASE_KEY);
+  return key;
+}
 
 
 powerbot::Settings built_in_settings() {
@@ -118,6 +135,9 @@ powerbot::Heartbeat current_heartbeat() {
   heartbeat.has_rssi = network::has_rssi();
   heartbeat.rssi = network::rssi();
   heartbeat.reset_reason = reset_reason;
+  heartbeat.release_key = POWERBOT_RELEASE_KEY_ID;
+  heartbeat.refused_version = refused_version;
+  heartbeat.refused_reason = refused_reason;
   return heartbeat;
 }
 
@@ -206,16 +226,24 @@ bool check_for_update(powerbot::Client& client) {
   state.running_pending = guard.pending();
   powerbot::Decision decision = powerbot::decide(offer, state);
   Serial.printf("update check: %s %s\n", offer.version.c_str(), powerbot::describe(decision));
-  if (decision != powerbot::Decision::install) return true;
+  if (decision != powerbot::Decision::install) {
+    refused_version.clear();  // nothing is offered that it refuses
+    refused_reason.clear();
+    return true;
+  }
   // The download holds the loop longer than the broker's keep-alive, and a good one ends in
   // a reboot: leave now with DISCONNECT, so the broker discards the will instead of saying
   // "offline". Should the download fail, the next heartbeat connects again.
   broker.disconnect();
   PartitionSink sink(flash, install, offer.version);
   std::string detail;
-  powerbot::DownloadResult result = client.download(offer, sink, detail, heartbeat_during_download);
+  powerbot::DownloadResult result =
+      client.download(offer, kBoard, release_key(), sink, detail, heartbeat_during_download);
   Serial.printf("update: %s (%s)\n", powerbot::describe(result), detail.c_str());
   if (result == powerbot::DownloadResult::installed) ESP.restart();  // into the new image, pending
+  const char* refused = powerbot::refusal_code(result);
+  refused_version = refused != nullptr ? offer.version : "";
+  refused_reason = refused != nullptr ? refused : "";
   // A download too slow or cut short is tried again soon (30-90 min), as an unreachable server.
   return result != powerbot::DownloadResult::unreachable && result != powerbot::DownloadResult::too_slow &&
          result != powerbot::DownloadResult::cut_short;
@@ -230,6 +258,7 @@ void setup() {
   esp_task_wdt_add(nullptr);
   reset_reason = powerbot::reset_reason_name(static_cast<int>(esp_reset_reason()));
 
+  if (!release_key().loaded()) Serial.println("update: the built-in release key is no P-256 key; nothing will install");
   install = flash.load_install();
   bool pending = running_image_pending();
   switch (powerbot::after_boot(install, kFirmwareVersion, reset_reason)) {

@@ -1,13 +1,15 @@
 // The board's client logic on the host, over POSIX sockets, for the tests that run it
 // against a real PowerBot server (firmware/tests/test_esp32_core.py):
 //
-//   host_client heartbeat URL KEY BUILDING SECTION UUID VERSION
+//   host_client heartbeat URL KEY BUILDING SECTION UUID VERSION [--release-key-id ID] [--refused VERSION REASON]
 //   host_client request URL KEY BUILDING SECTION UUID VERSION   (prints the heartbeat's bytes)
 //   host_client mqtt BROKER_URL KEY BUILDING SECTION UUID VERSION   (prints the broker as read, and
 //                                                                    what MQTT mode would publish)
-//   host_client update URL KEY UUID BOARD RUNNING OUTFILE [--failed VERSION] [--manual] [--slot BYTES]
+//   host_client update URL KEY UUID BOARD RUNNING OUTFILE --release-key PEM [--failed VERSION] [--manual]
+//                      [--slot BYTES]
 //
 // It prints `key: value` lines. An installed image is written to OUTFILE only once its
+// signature (by the release key in the PEM file, checked by the board's own mbedTLS code),
 // size and SHA-256 are verified, as the board switches partitions only then.
 #include <netdb.h>
 #include <sys/socket.h>
@@ -18,9 +20,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "powerbot/client.h"
+#include "powerbot/mbedtls_key.h"
 #include "powerbot/mqtt.h"
 #include "powerbot/update.h"
 
@@ -109,11 +114,19 @@ class FileSink : public ImageSink {
 };
 
 int usage() {
-  std::fprintf(stderr, "usage: host_client heartbeat|request URL KEY BUILDING SECTION UUID VERSION\n"
+  std::fprintf(stderr, "usage: host_client heartbeat|request URL KEY BUILDING SECTION UUID VERSION "
+                       "[--release-key-id ID] [--refused VERSION REASON]\n"
                        "       host_client mqtt BROKER_URL KEY BUILDING SECTION UUID VERSION\n"
-                       "       host_client update URL KEY UUID BOARD RUNNING OUTFILE [--failed V] [--manual] "
-                       "[--slot BYTES]\n");
+                       "       host_client update URL KEY UUID BOARD RUNNING OUTFILE --release-key PEM [--failed V] "
+                       "[--manual] [--slot BYTES]\n");
   return 2;
+}
+
+std::string read_file(const char* path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
 Heartbeat heartbeat_from(char** argv) {
@@ -164,8 +177,19 @@ int main(int argc, char** argv) {
   SocketConnection connection;
   Client client(connection, server, argc > 3 ? argv[3] : "");
 
-  if ((command == "heartbeat" || command == "request") && argc == 8) {
+  if ((command == "heartbeat" || command == "request") && argc >= 8) {
     Heartbeat heartbeat = heartbeat_from(argv);
+    for (int i = 8; i < argc; ++i) {
+      std::string option = argv[i];
+      if (option == "--release-key-id" && i + 1 < argc) {
+        heartbeat.release_key = argv[++i];
+      } else if (option == "--refused" && i + 2 < argc) {
+        heartbeat.refused_version = argv[++i];
+        heartbeat.refused_reason = argv[++i];
+      } else {
+        return usage();
+      }
+    }
     if (command == "request") {
       std::string bytes = post_request(server, "/api/v1/heartbeat", heartbeat_body(heartbeat));
       std::fwrite(bytes.data(), 1, bytes.size(), stdout);
@@ -181,12 +205,20 @@ int main(int argc, char** argv) {
     DeviceState state;
     state.running_version = argv[6];
     state.slot_size = 1966080;
+    std::string release_key;
     for (int i = 8; i < argc; ++i) {
       std::string option = argv[i];
       if (option == "--manual") state.auto_update = false;
+      else if (option == "--release-key" && i + 1 < argc) release_key = read_file(argv[++i]);
       else if (option == "--failed" && i + 1 < argc) state.failed_version = argv[++i];
       else if (option == "--slot" && i + 1 < argc) state.slot_size = std::strtoull(argv[++i], nullptr, 10);
       else return usage();
+    }
+    if (release_key.empty()) return usage();
+    MbedtlsReleaseKey key(release_key.c_str());
+    if (!key.loaded()) {
+      std::fprintf(stderr, "the release key is not an ECDSA P-256 public key in PEM\n");
+      return 2;
     }
     Offer offer;
     Exchange exchange = client.check_for_update(argv[4], argv[5], state.running_version, offer);
@@ -201,8 +233,9 @@ int main(int argc, char** argv) {
     if (decision == Decision::install) {
       FileSink sink(argv[7]);
       std::string detail;
-      DownloadResult result = client.download(offer, sink, detail);
+      DownloadResult result = client.download(offer, argv[5], key, sink, detail);
       std::printf("download: %s (%s)\n", describe(result), detail.c_str());
+      if (const char* refused = refusal_code(result)) std::printf("refused: %s\n", refused);
     }
     return 0;
   }

@@ -5,6 +5,7 @@
 #include "powerbot/client.h"
 #include "harness.h"
 #include "powerbot/sha256.h"
+#include "stand_in_key.h"
 
 using namespace powerbot;
 
@@ -76,6 +77,10 @@ std::string sha_of(const std::string& data) {
   return hash.hex_digest();
 }
 
+const char* const kBoard = "wt32-eth01";
+const StandInKey kKey;
+
+// An offer of `image`, signed for this board unless told otherwise.
 Offer offer_for(const std::string& image) {
   Offer offer;
   offer.available = true;
@@ -83,6 +88,7 @@ Offer offer_for(const std::string& image) {
   offer.url = "http://public.example.org/api/v1/firmware/download/wt32-eth01/1.3.0?sensor_uuid=b1";
   offer.size = image.size();
   offer.sha256 = sha_of(image);
+  offer.signature = StandInKey::sign(kBoard, offer.version, offer.sha256);
   return offer;
 }
 
@@ -141,7 +147,7 @@ TEST(a_chunked_answer_is_refused_saying_why) {
   MemorySink sink;
   std::string detail;
   Offer image = offer_for("data");
-  CHECK(Client(download, server(), "k").download(image, sink, detail) == DownloadResult::refused);
+  CHECK(Client(download, server(), "k").download(image, kBoard, kKey, sink, detail) == DownloadResult::refused);
   CHECK(sink.written.empty() && !sink.committed);
 }
 
@@ -162,12 +168,41 @@ TEST(a_downloaded_image_is_committed_only_when_size_and_sha256_match) {
   ScriptedConnection connection(image_answer(image), 333);
   MemorySink sink;
   std::string detail;
-  DownloadResult result = Client(connection, server(), "k").download(offer_for(image), sink, detail);
+  DownloadResult result = Client(connection, server(), "k").download(offer_for(image), kBoard, kKey, sink, detail);
   CHECK(result == DownloadResult::installed);
   CHECK(sink.committed && !sink.aborted && sink.written == image && sink.expected == image.size());
   // From the configured server, whatever host the offer named.
   CHECK_EQ(connection.opened_host, std::string("10.0.0.5"));
   CHECK(connection.sent.rfind("GET /api/v1/firmware/download/wt32-eth01/1.3.0?sensor_uuid=b1 HTTP/1.1\r\n", 0) == 0);
+}
+
+TEST(an_unsigned_or_wrongly_signed_release_is_refused_before_anything_is_fetched) {
+  std::string image(5000, '\xE9');
+  struct Case {
+    std::string signature;
+    DownloadResult result;
+  };
+  Offer offer = offer_for(image);
+  const Case cases[] = {
+      {"", DownloadResult::unsigned_release},
+      {StandInKey::sign("esp32-wifi", offer.version, offer.sha256), DownloadResult::bad_signature},
+      {StandInKey::sign(kBoard, "1.2.0", offer.sha256), DownloadResult::bad_signature},
+      {StandInKey::sign(kBoard, offer.version, sha_of("another image")), DownloadResult::bad_signature},
+      {"not hex at all", DownloadResult::bad_signature},
+  };
+  for (const Case& one : cases) {
+    ScriptedConnection connection(image_answer(image));
+    MemorySink sink;
+    std::string detail;
+    offer.signature = one.signature;
+    CHECK(Client(connection, server(), "k").download(offer, kBoard, kKey, sink, detail) == one.result);
+    CHECK(connection.sent.empty() && sink.written.empty() && !sink.committed && sink.expected == 0);
+    CHECK(!detail.empty());
+    CHECK(refusal_code(one.result) != nullptr);
+  }
+  CHECK_EQ(std::string(refusal_code(DownloadResult::unsigned_release)), std::string("unsigned"));
+  CHECK_EQ(std::string(refusal_code(DownloadResult::bad_signature)), std::string("bad_signature"));
+  CHECK(refusal_code(DownloadResult::installed) == nullptr && refusal_code(DownloadResult::too_slow) == nullptr);
 }
 
 TEST(a_damaged_or_short_image_is_never_committed) {
@@ -179,27 +214,27 @@ TEST(a_damaged_or_short_image_is_never_committed) {
 
   ScriptedConnection wrong_bytes(image_answer(damaged));
   MemorySink first;
-  CHECK(Client(wrong_bytes, server(), "k").download(offer, first, detail) == DownloadResult::wrong_checksum);
+  CHECK(Client(wrong_bytes, server(), "k").download(offer, kBoard, kKey, first, detail) == DownloadResult::wrong_checksum);
   CHECK(first.aborted && !first.committed);
 
   ScriptedConnection cut(image_answer(image).substr(0, 3000));
   MemorySink second;
-  CHECK(Client(cut, server(), "k").download(offer, second, detail) == DownloadResult::cut_short);
+  CHECK(Client(cut, server(), "k").download(offer, kBoard, kKey, second, detail) == DownloadResult::cut_short);
   CHECK(second.aborted && !second.committed);
 
   ScriptedConnection other_size("HTTP/1.1 200 OK\r\nContent-Length: 4999\r\n\r\n" + image.substr(1));
   MemorySink third;
-  CHECK(Client(other_size, server(), "k").download(offer, third, detail) == DownloadResult::wrong_size);
+  CHECK(Client(other_size, server(), "k").download(offer, kBoard, kKey, third, detail) == DownloadResult::wrong_size);
   CHECK(third.written.empty() && !third.committed);
 
   ScriptedConnection announced(image_answer(image, "X-Firmware-SHA256: " + std::string(64, '0') + "\r\n"));
   MemorySink fourth;
-  CHECK(Client(announced, server(), "k").download(offer, fourth, detail) == DownloadResult::wrong_checksum);
+  CHECK(Client(announced, server(), "k").download(offer, kBoard, kKey, fourth, detail) == DownloadResult::wrong_checksum);
   CHECK(fourth.written.empty());
 
   ScriptedConnection missing("HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}");
   MemorySink fifth;
-  CHECK(Client(missing, server(), "k").download(offer, fifth, detail) == DownloadResult::refused);
+  CHECK(Client(missing, server(), "k").download(offer, kBoard, kKey, fifth, detail) == DownloadResult::refused);
   CHECK_EQ(detail, std::string("HTTP/1.1 404 Not Found"));
 }
 
@@ -210,7 +245,7 @@ TEST(a_peer_dripping_bytes_is_cut_off_at_the_download_deadline) {
   Client client(drip, server(), "k");
   MemorySink sink;
   std::string detail;
-  CHECK(client.download(offer_for(image), sink, detail) == DownloadResult::too_slow);
+  CHECK(client.download(offer_for(image), kBoard, kKey, sink, detail) == DownloadResult::too_slow);
   CHECK(drip.reads < 10);  // was 100,043 reads, for days
   CHECK(!sink.committed && sink.written.empty());
   CHECK_EQ(detail, std::string("no whole response within 90 s"));  // even its head came too slowly
@@ -218,7 +253,7 @@ TEST(a_peer_dripping_bytes_is_cut_off_at_the_download_deadline) {
   slow_body.ms_per_read = 5'000;  // the head at once, then a kilobyte every 5 s: 500 s in all
   Client patient(slow_body, server(), "k");
   MemorySink partial;
-  CHECK(patient.download(offer_for(image), partial, detail) == DownloadResult::too_slow);
+  CHECK(patient.download(offer_for(image), kBoard, kKey, partial, detail) == DownloadResult::too_slow);
   CHECK(partial.aborted && !partial.committed);
   CHECK(detail.find(" of 100000 bytes in 90 s; tried again later") != std::string::npos);
 }
@@ -231,7 +266,7 @@ TEST(heartbeats_go_on_between_the_pieces_of_a_download) {
   MemorySink sink;
   std::string detail;
   int calls = 0;
-  CHECK(client.download(offer_for(image), sink, detail, [&calls] { ++calls; }) == DownloadResult::installed);
+  CHECK(client.download(offer_for(image), kBoard, kKey, sink, detail, [&calls] { ++calls; }) == DownloadResult::installed);
   CHECK(calls >= 19);  // after every piece: the board posts a heartbeat whenever one is due
 }
 

@@ -39,3 +39,18 @@ TEST(reset_reasons_are_named_in_esp_idf_order) {
   CHECK_EQ(std::string(reset_reason_name(42)), std::string("unknown"));
   CHECK_EQ(std::string(reset_reason_name(-1)), std::string("unknown"));
 }
+
+TEST(the_release_key_and_a_refused_update_are_reported_as_telemetry) {
+  Heartbeat heartbeat;
+  heartbeat.api_key = "k";
+  heartbeat.building_id = 7;
+  heartbeat.sensor_uuid = "u";
+  heartbeat.firmware_version = "1.0.0";
+  heartbeat.release_key = "c3622386584dc88f";
+  heartbeat.refused_version = "1.3.0";
+  heartbeat.refused_reason = "bad_signature";
+  CHECK_EQ(heartbeat_body(heartbeat),
+           std::string("{\"api_key\":\"k\",\"building_id\":7,\"sensor_uuid\":\"u\",\"firmware_version\":\"1.0.0\","
+                       "\"uptime_sec\":0,\"release_key\":\"c3622386584dc88f\","
+                       "\"update_refused\":{\"version\":\"1.3.0\",\"reason\":\"bad_signature\"}}"));
+}

@@ -33,9 +33,12 @@ TEST(an_offer_is_read_from_the_check_answer) {
   CHECK(parse_offer("{\"update_available\":true,\"version\":\"1.3.0\",\"url\":\"http://s/d\",\"size\":123456,"
                     "\"sha256\":\"" + kSha + "\",\"mandatory\":true}", read, error));
   CHECK(read.available && read.version == "1.3.0" && read.url == "http://s/d" && read.size == 123456u);
-  CHECK(read.sha256 == kSha && read.mandatory);
+  CHECK(read.sha256 == kSha && read.mandatory && read.signature.empty());
+  CHECK(parse_offer("{\"update_available\":true,\"version\":\"1.3.0\",\"url\":\"http://s/d\",\"size\":1,"
+                    "\"sha256\":\"" + kSha + "\",\"signature\":\"3045ab\"}", read, error));
+  CHECK_EQ(read.signature, std::string("3045ab"));
   CHECK(parse_offer("{\"update_available\":false}", read, error));
-  CHECK(!read.available);
+  CHECK(!read.available && read.signature.empty());
 }
 
 TEST(a_malformed_check_answer_is_refused) {

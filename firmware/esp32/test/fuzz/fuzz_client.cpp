@@ -6,6 +6,7 @@
 
 #include "powerbot/client.h"
 #include "powerbot/sha256.h"
+#include "stand_in_key.h"
 
 namespace {
 
@@ -60,12 +61,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   client.check_for_update("b1", "wt32-eth01", "1.2.0", offer);
   powerbot::Offer image;
   image.available = true;
+  image.version = "1.3.0";
   image.url = "/api/v1/firmware/download/wt32-eth01/1.3.0";
   image.size = 64;
   image.sha256 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  image.signature = StandInKey::sign("wt32-eth01", "1.3.0", image.sha256);
   Sink sink;
   std::string detail;
-  powerbot::DownloadResult result = client.download(image, sink, detail);
+  powerbot::DownloadResult result = client.download(image, "wt32-eth01", StandInKey(), sink, detail);
   // Committed only when whole and as the offer says, whatever came.
   if (sink.committed && (result != powerbot::DownloadResult::installed || sink.hash.hex_digest() != image.sha256)) {
     __builtin_trap();

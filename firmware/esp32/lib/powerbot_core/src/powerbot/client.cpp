@@ -21,8 +21,20 @@ const char* describe(DownloadResult result) {
     case DownloadResult::sink_failed: return "could not write the update partition";
     case DownloadResult::cut_short: return "download cut short";
     case DownloadResult::too_slow: return "download slower than its deadline";
+    case DownloadResult::unsigned_release: return "the release is not signed";
+    case DownloadResult::bad_signature: return "the release's signature does not verify with this board's key";
   }
   return "?";
+}
+
+const char* refusal_code(DownloadResult result) {
+  switch (result) {
+    case DownloadResult::unsigned_release: return "unsigned";
+    case DownloadResult::bad_signature: return "bad_signature";
+    case DownloadResult::wrong_size: return "wrong_size";
+    case DownloadResult::wrong_checksum: return "wrong_checksum";
+    default: return nullptr;
+  }
 }
 
 bool Client::open_and_send(const std::string& bytes, Exchange& exchange) {
@@ -119,8 +131,18 @@ Exchange Client::check_for_update(const std::string& sensor_uuid, const std::str
   return exchange;
 }
 
-DownloadResult Client::download(const Offer& offer, ImageSink& sink, std::string& detail,
-                                const std::function<void()>& between) {
+DownloadResult Client::download(const Offer& offer, const std::string& board, const ReleaseKey& key,
+                                ImageSink& sink, std::string& detail, const std::function<void()>& between) {
+  switch (check_signature(offer, board, key)) {
+    case SignatureCheck::missing:
+      detail = offer.version + " carries no signature";
+      return DownloadResult::unsigned_release;
+    case SignatureCheck::invalid:
+      detail = offer.version + " is not signed by this board's release key for " + board;
+      return DownloadResult::bad_signature;
+    case SignatureCheck::valid:
+      break;
+  }
   Exchange exchange;
   uint32_t started = connection_.now_ms();
   if (!open_and_send(get_request(server_, path_of(offer.url), api_key_), exchange)) {
@@ -195,7 +217,7 @@ DownloadResult Client::download(const Offer& offer, ImageSink& sink, std::string
     detail = "the new image was refused at the end";
     return DownloadResult::sink_failed;
   }
-  detail = "SHA-256 verified";
+  detail = "signature and SHA-256 verified";
   return DownloadResult::installed;
 }
 

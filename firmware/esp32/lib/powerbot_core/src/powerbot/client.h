@@ -9,6 +9,7 @@
 
 #include "heartbeat.h"
 #include "http.h"
+#include "signature.h"
 #include "update.h"
 
 namespace powerbot {
@@ -64,8 +65,14 @@ enum class DownloadResult {
   sink_failed,
   cut_short,
   too_slow,
+  unsigned_release,
+  bad_signature,
 };
 const char* describe(DownloadResult result);
+
+// The reason a board reports for refusing what it was offered (its heartbeats' update_refused;
+// the server's firmware.services.REFUSALS), or nullptr when the result is no refusal of the image.
+const char* refusal_code(DownloadResult result);
 
 class Client {
  public:
@@ -80,10 +87,12 @@ class Client {
                             const std::string& running_version, Offer& offer);
 
   // Streams the offered image into `sink`, checking its size and SHA-256 before commit().
-  // The image comes from this client's server, whatever host the offer's URL names.
-  // `between` runs after every piece read: the board keeps its heartbeats going with it.
-  DownloadResult download(const Offer& offer, ImageSink& sink, std::string& detail,
-                          const std::function<void()>& between = nullptr);
+  // Nothing is fetched unless `key` signed the offer for `board` (the board this firmware is
+  // for), so only an image the key vouches for is ever written. The image comes from this
+  // client's server, whatever host the offer's URL names. `between` runs after every piece
+  // read: the board keeps its heartbeats going with it.
+  DownloadResult download(const Offer& offer, const std::string& board, const ReleaseKey& key, ImageSink& sink,
+                          std::string& detail, const std::function<void()>& between = nullptr);
 
  private:
   Exchange request(const std::string& bytes, size_t max_body);

@@ -16,6 +16,11 @@ std::string heartbeat_body(const Heartbeat& heartbeat) {
   body += ",\"uptime_sec\":" + std::to_string(heartbeat.uptime_sec);
   if (heartbeat.has_rssi) body += ",\"rssi\":" + std::to_string(heartbeat.rssi);
   if (!heartbeat.reset_reason.empty()) body += ",\"reset_reason\":" + quote(heartbeat.reset_reason);
+  if (!heartbeat.release_key.empty()) body += ",\"release_key\":" + quote(heartbeat.release_key);
+  if (!heartbeat.refused_reason.empty()) {
+    body += ",\"update_refused\":{\"version\":" + quote(heartbeat.refused_version) +
+            ",\"reason\":" + quote(heartbeat.refused_reason) + "}";
+  }
   return body + "}";
 }
 

@@ -19,6 +19,10 @@ struct Heartbeat {
   bool has_rssi = false;  // Wi-Fi boards only
   int32_t rssi = 0;
   std::string reset_reason;  // e.g. "power_on", "task_watchdog"
+  std::string release_key;   // the id of the release key it trusts (POWERBOT_RELEASE_KEY_ID)
+  // The last offered update it refused since it started, and why (refusal_code()); empty: none.
+  std::string refused_version;
+  std::string refused_reason;
 };
 
 std::string heartbeat_body(const Heartbeat& heartbeat);

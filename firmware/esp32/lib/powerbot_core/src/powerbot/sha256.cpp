@@ -73,7 +73,7 @@ void Sha256::update(const uint8_t* data, size_t size) {
   }
 }
 
-std::string Sha256::hex_digest() {
+Sha256::Digest Sha256::digest() {
   uint64_t bits = length_ * 8;
   const uint8_t one = 0x80, zero = 0x00;
   update(&one, 1);
@@ -81,10 +81,17 @@ std::string Sha256::hex_digest() {
   uint8_t length[8];
   for (int i = 0; i < 8; ++i) length[i] = static_cast<uint8_t>(bits >> (56 - 8 * i));
   update(length, 8);
+  Digest out;
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(state_[i / 4] >> (24 - 8 * (i % 4)));
+  return out;
+}
+
+std::string Sha256::hex_digest() {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
-  for (uint32_t word : state_) {
-    for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(word >> shift) & 0xF];
+  for (uint8_t byte : digest()) {
+    out += kHex[byte >> 4];
+    out += kHex[byte & 0xF];
   }
   return out;
 }

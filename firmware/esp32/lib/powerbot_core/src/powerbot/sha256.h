@@ -4,6 +4,7 @@
 // the board is the code the host tests run against the server's downloads.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -12,8 +13,12 @@ namespace powerbot {
 
 class Sha256 {
  public:
+  using Digest = std::array<uint8_t, 32>;
+
   Sha256();
   void update(const uint8_t* data, size_t size);
+  // The digest; the hasher is spent afterwards.
+  Digest digest();
   // The digest as 64 lower-case hex digits; the hasher is spent afterwards.
   std::string hex_digest();
 

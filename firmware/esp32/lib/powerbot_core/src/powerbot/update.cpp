@@ -54,6 +54,8 @@ bool parse_offer(const std::string& body, Offer& offer, std::string& error) {
     parsed.version = version.text;
     parsed.url = url.text;
     parsed.sha256 = sha256.text;
+    const json::Value& signature = members["signature"];
+    if (signature.type == json::Value::Type::string) parsed.signature = signature.text;
     parsed.mandatory = mandatory.type == json::Value::Type::boolean && mandatory.boolean;
   }
   offer = parsed;

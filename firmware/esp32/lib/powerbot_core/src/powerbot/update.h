@@ -13,6 +13,7 @@ struct Offer {
   std::string url;
   uint64_t size = 0;
   std::string sha256;
+  std::string signature;  // hex DER, by the release key (signature.h); empty when unsigned
   bool mandatory = false;
 };
 
