@@ -332,6 +332,7 @@ void loop() {
   if (!network::up()) {  // nothing can be sent: what has passed stays due, however long this lasts
     next_heartbeat.hold(now);
     next_check.hold(now);
+    transport.hold(now);
   }
   bool heartbeat_due = network::up() && next_heartbeat.due(now);
   if (network::up()) keep_broker(now, heartbeat_due);

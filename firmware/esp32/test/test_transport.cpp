@@ -75,6 +75,21 @@ TEST(the_retry_time_survives_the_millisecond_clock_wrapping) {
   CHECK(chooser.connect_due(now + kMinute, false));
 }
 
+TEST(a_broker_retry_that_came_due_during_a_month_long_outage_is_tried_when_the_network_is_back) {
+  const uint32_t kDay = 24 * 60 * kMinute;
+  TransportChooser held = with_broker(), left = with_broker();
+  for (TransportChooser* chooser : {&held, &left}) {
+    for (int i = 0; i < 3; ++i) chooser->connect_failed(0, 0);  // on HTTP, the broker due in a minute
+  }
+  uint32_t now = 0;
+  for (int day = 0; day < 30; ++day) {  // the network down: no connect is tried
+    now += kDay;
+    held.hold(now);
+  }
+  CHECK(held.connect_due(now, false));
+  CHECK(!left.connect_due(now, false));  // what an unheld retry time looks like 30 days on
+}
+
 TEST(at_least_one_failure_turns_to_http) {
   TransportChooser chooser(true, 0, Backoff(1000, 1000));
   CHECK(chooser.over_mqtt());

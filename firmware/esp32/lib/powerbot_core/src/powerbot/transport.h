@@ -33,12 +33,16 @@ class TransportChooser {
 
   uint32_t failures() const { return failures_; }  // failed connects in a row
 
+  // Called while the network is down and no connect can be tried: a retry that has come due
+  // stays due, however long the outage (Deadline::hold).
+  void hold(uint32_t now_ms) { retry_at_.hold(now_ms); }
+
  private:
   bool configured_;
   uint32_t max_failures_;
   Backoff retry_;
   uint32_t failures_ = 0;
-  uint32_t retry_at_ms_ = 0;
+  Deadline retry_at_;
 };
 
 }  // namespace powerbot
