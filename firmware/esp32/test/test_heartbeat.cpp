@@ -3,6 +3,20 @@
 
 using namespace powerbot;
 
+namespace {
+
+// A heartbeat with only what every one has.
+Heartbeat minimal() {
+  Heartbeat heartbeat;
+  heartbeat.api_key = "k";
+  heartbeat.building_id = 7;
+  heartbeat.sensor_uuid = "u";
+  heartbeat.firmware_version = "1.0.0";
+  return heartbeat;
+}
+
+}  // namespace
+
 TEST(the_heartbeat_body_has_the_contract_fields_then_telemetry) {
   Heartbeat heartbeat;
   heartbeat.api_key = "pbw_key";
@@ -20,11 +34,7 @@ TEST(the_heartbeat_body_has_the_contract_fields_then_telemetry) {
 }
 
 TEST(optional_fields_are_left_out_when_empty) {
-  Heartbeat heartbeat;
-  heartbeat.api_key = "k";
-  heartbeat.building_id = 7;
-  heartbeat.sensor_uuid = "u";
-  heartbeat.firmware_version = "1.0.0";
+  Heartbeat heartbeat = minimal();
   CHECK_EQ(heartbeat_body(heartbeat), std::string("{\"api_key\":\"k\",\"building_id\":7,\"sensor_uuid\":\"u\","
                                                   "\"firmware_version\":\"1.0.0\",\"uptime_sec\":0}"));
   heartbeat.name = "Lobby";
@@ -41,11 +51,7 @@ TEST(reset_reasons_are_named_in_esp_idf_order) {
 }
 
 TEST(the_release_key_and_a_refused_update_are_reported_as_telemetry) {
-  Heartbeat heartbeat;
-  heartbeat.api_key = "k";
-  heartbeat.building_id = 7;
-  heartbeat.sensor_uuid = "u";
-  heartbeat.firmware_version = "1.0.0";
+  Heartbeat heartbeat = minimal();
   heartbeat.release_key = "c3622386584dc88f";
   heartbeat.refused_version = "1.3.0";
   heartbeat.refused_reason = "bad_signature";
