@@ -362,9 +362,11 @@ def update_status(sensor: Sensor, newest: str | None, now: datetime | None = Non
 def refusal(sensor: Sensor) -> str:
     """What the sensor's board last refused to install, as its heartbeats report it; "" for nothing."""
     refused = sensor.telemetry.get("update_refused")
-    if not isinstance(refused, dict) or refused.get("reason") not in REFUSALS:
+    reason = refused.get("reason") if isinstance(refused, dict) else None
+    if not isinstance(reason, str) or reason not in REFUSALS:  # telemetry is whatever a board sent
         return ""
-    return f"refused {refused.get('version') or 'an update'}: {REFUSALS[refused['reason']]}"
+    version = refused.get("version")
+    return f"refused {version if isinstance(version, str) and version else 'an update'}: {REFUSALS[reason]}"
 
 
 def refusing_sensors() -> dict[str, int]:

@@ -77,17 +77,31 @@ def verifies(public_key: ec.EllipticCurvePublicKey, signature: str, board: str, 
 
 
 def create_key(path: Path) -> ec.EllipticCurvePrivateKey:
-    """A new key, written to `path` readable by its owner only from the first byte; an existing file is kept."""
+    """A new key, written to `path` readable by its owner only; an existing file is kept.
+
+    Written whole to a file of its own first, then linked to `path`: no reader ever finds a
+    part of a key there, and a failed write (a full disk) leaves nothing that would block the
+    next try.
+    """
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    if path.exists():
+        raise SigningKeyError(f"{path} exists; a signing key is never overwritten (boards trust the old one)")
+    draft = path.with_name(f".{path.name}.{os.getpid()}.new")
     try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(draft, path)  # fails, keeping the other, if a key appeared there meanwhile
+        finally:
+            draft.unlink(missing_ok=True)
     except FileExistsError:
         raise SigningKeyError(f"{path} exists; a signing key is never overwritten (boards trust the old one)") from None
     except OSError as exc:
         raise SigningKeyError(f"cannot write {path}: {exc.strerror or exc}") from None
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(pem)
     return key
 
 

@@ -181,14 +181,15 @@ def get_url(name: str, default: str) -> str:
     return value
 
 
-def get_file(name: str) -> Path | None:
-    """A file that must exist (a key kept outside the database), or None when unset."""
+def get_file(name: str, *, missing: str = "") -> Path | None:
+    """A file that must exist (a key kept outside the database), or None when unset; `missing`
+    tells how to make one that is not there yet."""
     value = get_str(name)
     if not value:
         return None
     path = Path(value).expanduser()
     if not path.is_file():
-        raise ConfigError(name, f"{value!r} is not a file")
+        raise ConfigError(name, f"{value!r} is not a file" + (f"; {missing}" if missing else ""))
     return path
 
 

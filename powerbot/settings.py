@@ -239,7 +239,10 @@ HEARTBEAT_MAX_BODY_BYTES = config.get_int("HEARTBEAT_MAX_BODY_BYTES", 4096, mini
 FIRMWARE_MAX_BYTES = config.get_int("FIRMWARE_MAX_BYTES", 1_966_080, minimum=65_536, maximum=16_777_216)
 # The private key releases are signed with (firmware/signing.py), a PEM file outside the database;
 # unset, no release can be made, as boards install only signed ones.
-FIRMWARE_SIGNING_KEY = config.get_file("FIRMWARE_SIGNING_KEY")
+FIRMWARE_SIGNING_KEY = config.get_file(
+    "FIRMWARE_SIGNING_KEY",
+    missing="to make the key there, run `manage.py firmware_key create PATH` with FIRMWARE_SIGNING_KEY unset",
+)
 
 SENSOR_CHECK_INTERVAL_SEC = config.get_int("SENSOR_CHECK_INTERVAL_SEC", 10, minimum=1, maximum=3600)
 # A section goes back up only once a sensor has been heard for this long (0: at once).

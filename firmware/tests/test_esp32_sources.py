@@ -38,6 +38,12 @@ def test_the_image_names_itself_as_the_upload_check_reads_it():
         assert found is not None and (found.board, found.version) == (board, version)
 
 
+def test_the_firmware_takes_versions_as_long_as_the_server_does():
+    header = (ESP32 / "lib" / "powerbot_core" / "src" / "powerbot" / "version.h").read_text()
+    limit = re.search(r"constexpr size_t kMaxVersionLength = (\d+);", header)
+    assert limit is not None and int(limit[1]) == versions.MAX_LENGTH
+
+
 def test_the_app_slot_matches_the_largest_upload():
     assert PLATFORMIO["env"]["board_build.partitions"] == "min_spiffs.csv"
     assert settings.FIRMWARE_MAX_BYTES == 0x1E0000  # min_spiffs.csv's app0 and app1

@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import re
 import stat
+import subprocess
+import sys
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -15,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from conftest import RELEASE_KEY
+from conftest import BASE_DIR, RELEASE_KEY
 from firmware import services, signing
 from firmware.models import FirmwareImage, FirmwareRelease
 from firmware.tests.images import esp32_image
@@ -112,8 +114,8 @@ def test_a_key_file_that_went_missing_is_named(settings, tmp_path):
 
 def test_the_setting_must_name_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("FIRMWARE_SIGNING_KEY", str(tmp_path / "nowhere.pem"))
-    with pytest.raises(config.ConfigError, match=r"FIRMWARE_SIGNING_KEY: '.*nowhere\.pem' is not a file"):
-        config.get_file("FIRMWARE_SIGNING_KEY")
+    with pytest.raises(config.ConfigError, match=r"FIRMWARE_SIGNING_KEY: '.*nowhere\.pem' is not a file; make it"):
+        config.get_file("FIRMWARE_SIGNING_KEY", missing="make it")
     monkeypatch.setenv("FIRMWARE_SIGNING_KEY", " ")
     assert config.get_file("FIRMWARE_SIGNING_KEY") is None
     monkeypatch.setenv("FIRMWARE_SIGNING_KEY", str(RELEASE_KEY))
@@ -136,6 +138,32 @@ def test_firmware_key_create_writes_a_key_only_its_owner_reads_and_never_overwri
     assert path.read_bytes() == before
     with pytest.raises(CommandError, match="cannot write"):
         call_command("firmware_key", "create", str(tmp_path / "no-such-folder" / "key.pem"))
+
+
+def test_a_key_whose_write_fails_leaves_nothing_behind_and_can_be_made_again(tmp_path):
+    """A full disk, here a file size limit below a key's: no empty key file stays to block the next try."""
+    path = tmp_path / "release.pem"
+    failed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import resource, signal, sys; from pathlib import Path; from firmware import signing\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))\n"
+            "try: signing.create_key(Path(sys.argv[1]))\n"
+            "except signing.SigningKeyError as exc: print(exc)",
+            str(path),
+        ],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert failed.returncode == 0, failed.stderr
+    assert failed.stdout.startswith(f"cannot write {path}: File too large")
+    assert list(tmp_path.iterdir()) == []
+    signing.create_key(path)
+    assert signing.load_key(path) is not None
 
 
 def test_firmware_key_public_prints_the_header_the_firmware_is_built_with(settings):
@@ -189,3 +217,27 @@ def test_a_boards_refusal_shows_in_the_fleet_view_and_is_counted(make_building, 
     scraped = client.get("/metrics").content.decode()
     assert 'powerbot_firmware_refusing_sensors{reason="bad_signature"} 2.0' in scraped
     assert 'powerbot_firmware_refusing_sensors{reason="unsigned"} 0.0' in scraped
+
+
+def test_odd_refusal_telemetry_never_breaks_the_fleet_view(admin_client, make_building, make_sensor, make_release):
+    """Telemetry is whatever a board with the sensor key sent: only a known reason is shown."""
+    make_building(id=10)
+    make_release("1.3.0")
+    odd = {
+        "list": {"version": "1.3.0", "reason": ["unsigned"]},
+        "dict": {"version": "1.3.0", "reason": {"a": 1}},
+        "number": {"version": "1.3.0", "reason": 7},
+        "text": "bad_signature",
+        "odd-version": {"version": {"x": [1, 2]}, "reason": "unsigned"},
+    }
+    for uuid, refused in odd.items():
+        make_sensor(uuid, firmware_version="1.2.0", telemetry={"update_refused": refused})
+        services.offered_release(uuid, "wt32-eth01", "1.2.0")
+
+    for query in ("", "?firmware=outdated"):
+        page = admin_client.get(f"/admin/firmware/fleetsensor/{query}")
+        assert page.status_code == 200
+    text = page.content.decode()
+    assert text.count("1.3.0 offered at its last check") == 4
+    assert "refused an update: the release is not signed" in text
+    assert services.refusing_sensors()["unsigned"] == 1

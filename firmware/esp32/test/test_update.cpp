@@ -76,6 +76,9 @@ TEST(an_offer_is_skipped_when_it_should_not_be_installed) {
   CHECK(decide(offer("1.3.0"), manual) == Decision::auto_update_off);
   CHECK(decide(offer("1.3.0", 1000, true), manual) == Decision::install);  // mandatory
   CHECK(decide(offer("1.3.0", 1966081), running("1.2.0")) == Decision::too_large);
+  // Longer than any release's version can be: forged, and its refusal would not fit a heartbeat.
+  CHECK(decide(offer("1.3.0-" + std::string(26, 'a')), running("1.2.0")) == Decision::install);  // 32
+  CHECK(decide(offer("1.3.0-" + std::string(27, 'a')), running("1.2.0")) == Decision::bad_offer);
   Offer bad = offer("1.3.0");
   bad.sha256 = "ABC";
   CHECK(decide(bad, running("1.2.0")) == Decision::bad_offer);

@@ -66,7 +66,8 @@ Decision decide(const Offer& offer, const DeviceState& state) {
   if (state.running_pending) return Decision::running_pending;
   if (!offer.available) return Decision::nothing_offered;
   Version offered, running;
-  if (!Version::parse(offer.version, offered) || !is_hex64(offer.sha256) || offer.size == 0 || offer.url.empty()) {
+  if (offer.version.size() > kMaxVersionLength || !Version::parse(offer.version, offered) || !is_hex64(offer.sha256) ||
+      offer.size == 0 || offer.url.empty()) {
     return Decision::bad_offer;
   }
   // A board whose own version cannot be read takes any valid offer: that is how it heals.

@@ -1,11 +1,16 @@
 // Semantic versions (semver.org 2.0.0), compared as the server compares them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace powerbot {
+
+// The longest version a release may have (the server's firmware.versions.MAX_LENGTH): a longer
+// one in an offer is forged, and would not fit the heartbeat that reports its refusal.
+constexpr size_t kMaxVersionLength = 32;
 
 struct Version {
   uint32_t major = 0, minor = 0, patch = 0;
