@@ -135,7 +135,13 @@ def heartbeat_latency(port: int, duration: float) -> dict[str, float]:
 def bench(db: str, args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="powerbot-bench-"))
     try:
-        env = migrated_env(db, work, WRITE_KEY, "bench-read-key")
+        # Each board here downloads again and again, and one sensor beats at full speed: what
+        # FIRMWARE_DOWNLOAD_RATE and HEARTBEAT_RATE are there to refuse. Both are off here
+        # (bench/limits.py measures the limits).
+        env = migrated_env(db, work, WRITE_KEY, "bench-read-key") | {
+            "FIRMWARE_DOWNLOAD_RATE": "0",
+            "HEARTBEAT_RATE": "0",
+        }
         run(
             [
                 sys.executable,
@@ -149,6 +155,8 @@ def bench(db: str, args: argparse.Namespace) -> None:
             ],
             env,
         )
+        run([sys.executable, "manage.py", "firmware_key", "create", str(work / "release.pem")], env)
+        env = env | {"FIRMWARE_SIGNING_KEY": str(work / "release.pem")}  # releases are signed
         filler = MAX_BYTES - 4096  # the image's headers, description and padding take the rest
         image = esp32_image([os.urandom(filler)], named=(BOARD, "1.1.0"))
         (work / "firmware.bin").write_bytes(image)
