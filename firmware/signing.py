@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,17 +80,17 @@ def verifies(public_key: ec.EllipticCurvePublicKey, signature: str, board: str, 
 def create_key(path: Path) -> ec.EllipticCurvePrivateKey:
     """A new key, written to `path` readable by its owner only; an existing file is kept.
 
-    Written whole to a file of its own first, then linked to `path`: no reader ever finds a
+    Written whole to a draft of its own first, then linked to `path`: no reader ever finds a
     part of a key there, and a failed write (a full disk) leaves nothing that would block the
     next try.
     """
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    if path.exists():
-        raise SigningKeyError(f"{path} exists; a signing key is never overwritten (boards trust the old one)")
-    draft = path.with_name(f".{path.name}.{os.getpid()}.new")
+    exists = SigningKeyError(f"{path} exists; a signing key is never overwritten (boards trust the old one)")
     try:
-        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        if path.exists() or path.is_symlink():
+            raise exists
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # 0600, a name of its own
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(pem)
@@ -97,12 +98,22 @@ def create_key(path: Path) -> ec.EllipticCurvePrivateKey:
                 os.fsync(handle.fileno())
             os.link(draft, path)  # fails, keeping the other, if a key appeared there meanwhile
         finally:
-            draft.unlink(missing_ok=True)
+            os.unlink(draft)
+        _sync_folder(path.parent)
     except FileExistsError:
-        raise SigningKeyError(f"{path} exists; a signing key is never overwritten (boards trust the old one)") from None
-    except OSError as exc:
-        raise SigningKeyError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise exists from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        raise SigningKeyError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
     return key
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a new name in `folder` survive a power cut."""
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def firmware_header(public_key: ec.EllipticCurvePublicKey) -> str:

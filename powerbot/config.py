@@ -187,10 +187,14 @@ def get_file(name: str, *, missing: str = "") -> Path | None:
     value = get_str(name)
     if not value:
         return None
-    path = Path(value).expanduser()
-    if not path.is_file():
-        raise ConfigError(name, f"{value!r} is not a file" + (f"; {missing}" if missing else ""))
-    return path
+    try:
+        path = Path(value).expanduser().absolute()  # the same file whatever folder a process works in
+        if path.is_file():
+            return path
+        there = path.exists()
+    except (OSError, RuntimeError) as exc:  # a folder it may not search; ~nobody/
+        raise ConfigError(name, f"{value!r} cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
+    raise ConfigError(name, f"{value!r} is not a file" + (f"; {missing}" if missing and not there else ""))
 
 
 def get_api_url(name: str, default: str) -> str:

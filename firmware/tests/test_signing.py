@@ -112,10 +112,33 @@ def test_a_key_file_that_went_missing_is_named(settings, tmp_path):
         services.signing_key()
 
 
+def test_a_key_may_have_any_name_the_file_system_takes_and_odd_paths_are_refused_saying_why(tmp_path):
+    longest = tmp_path / ("k" * 251 + ".pem")  # NAME_MAX: the draft beside it must not need more
+    signing.create_key(longest)
+    assert signing.load_key(longest) is not None
+    (tmp_path / "dangling.pem").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(signing.SigningKeyError, match=r"dangling\.pem exists"):
+        signing.create_key(tmp_path / "dangling.pem")
+    with pytest.raises(signing.SigningKeyError, match=r"cannot write .*: File name too long"):
+        signing.create_key(tmp_path / ("k" * 256))
+    with pytest.raises(signing.SigningKeyError, match=r"cannot write .*embedded null byte"):
+        signing.create_key(tmp_path / "a\0b.pem")
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted([longest.name, "dangling.pem"])
+
+
 def test_the_setting_must_name_a_file(monkeypatch, tmp_path):
     monkeypatch.setenv("FIRMWARE_SIGNING_KEY", str(tmp_path / "nowhere.pem"))
     with pytest.raises(config.ConfigError, match=r"FIRMWARE_SIGNING_KEY: '.*nowhere\.pem' is not a file; make it"):
         config.get_file("FIRMWARE_SIGNING_KEY", missing="make it")
+    monkeypatch.setenv("FIRMWARE_SIGNING_KEY", str(tmp_path))  # it exists: making a key there would fail
+    with pytest.raises(config.ConfigError, match=r"' is not a file$"):
+        config.get_file("FIRMWARE_SIGNING_KEY", missing="make it")
+    monkeypatch.setenv("FIRMWARE_SIGNING_KEY", "~no-such-user/key.pem")
+    with pytest.raises(config.ConfigError, match="cannot be read: Could not determine home directory"):
+        config.get_file("FIRMWARE_SIGNING_KEY")
+    monkeypatch.chdir(RELEASE_KEY.parent)
+    monkeypatch.setenv("FIRMWARE_SIGNING_KEY", RELEASE_KEY.name)
+    assert config.get_file("FIRMWARE_SIGNING_KEY") == RELEASE_KEY  # absolute: whatever folder it is read from later
     monkeypatch.setenv("FIRMWARE_SIGNING_KEY", " ")
     assert config.get_file("FIRMWARE_SIGNING_KEY") is None
     monkeypatch.setenv("FIRMWARE_SIGNING_KEY", str(RELEASE_KEY))
