@@ -91,3 +91,43 @@ def test_a_real_worker_records_power_off_and_prunes_old_data(celery_app, beat, t
         pruned = wait_for(lambda: SensorTransition.objects.count() == 2, 20)  # online, then offline
     assert recorded and SectionPower.objects.get().cause == PowerCause.TIMEOUT
     assert pruned
+
+
+def test_the_embedded_brokers_queues_are_made_once_before_its_processes_start(tmp_path):
+    """runall declares them first: kombu's SQLAlchemy transport makes a queue's row at first use
+    under a lock of one process only, and a worker and a sender starting together could both
+    insert it, one dying on kombu_queue.name's unique constraint."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from powerbot.celery import app, declare_queues
+
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite3'}"
+    before = app.conf.broker_url
+    use_broker(app, url)
+    try:
+        declare_queues()
+        declare_queues()  # every start of runall does it again
+    finally:
+        use_broker(app, before)
+    with sqlite3.connect(tmp_path / "broker.sqlite3") as database:
+        assert sorted(row[0] for row in database.execute("SELECT name FROM kombu_queue")) == ["celery", "telegram"]
+
+    # Processes starting together now each find their queue, and publish to it.
+    starting = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from kombu import Connection\n"
+                "with Connection(sys.argv[1]) as c:\n"
+                "    for q in ('celery', 'telegram'): c.SimpleQueue(q).put('hello')",
+                url,
+            ]
+        )
+        for _ in range(6)
+    ]
+    assert [process.wait(timeout=60) for process in starting] == [0] * 6
+    with sqlite3.connect(tmp_path / "broker.sqlite3") as database:
+        assert database.execute("SELECT COUNT(*) FROM kombu_message").fetchone()[0] == 12

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from powerbot.celery import declare_queues
+
 
 class Command(BaseCommand):
     help = (
@@ -36,6 +38,7 @@ class Command(BaseCommand):
             processes.append("simulator")
         self.stdout.write(self._banner(port, processes, demo))
         self.stdout.flush()
+        declare_queues()  # the worker and the sender start at once: neither may race to make them
         os.environ["WEB_PORT"] = str(port)
         os.chdir(settings.BASE_DIR)  # the Procfile's paths are the project's
         # honcho takes over this process: Ctrl-C reaches it, and it stops every process group it
