@@ -20,12 +20,6 @@ class StandInKey : public powerbot::ReleaseKey {
     powerbot::Sha256 hash;
     hash.update(reinterpret_cast<const uint8_t*>(text.data()), text.size());
     powerbot::Sha256::Digest digest = hash.digest();
-    static const char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (size_t i = 0; i < 8; ++i) {
-      out += kHex[digest[i] >> 4];
-      out += kHex[digest[i] & 0xF];
-    }
-    return out;
+    return powerbot::to_hex(digest.data(), 8);
   }
 };

@@ -86,14 +86,19 @@ Sha256::Digest Sha256::digest() {
   return out;
 }
 
-std::string Sha256::hex_digest() {
+std::string to_hex(const uint8_t* data, size_t size) {
   static const char kHex[] = "0123456789abcdef";
   std::string out;
-  for (uint8_t byte : digest()) {
-    out += kHex[byte >> 4];
-    out += kHex[byte & 0xF];
+  for (size_t i = 0; i < size; ++i) {
+    out += kHex[data[i] >> 4];
+    out += kHex[data[i] & 0xF];
   }
   return out;
+}
+
+std::string Sha256::hex_digest() {
+  Digest bytes = digest();
+  return to_hex(bytes.data(), bytes.size());
 }
 
 }  // namespace powerbot

@@ -11,6 +11,9 @@
 
 namespace powerbot {
 
+// `size` bytes as lower-case hex, two digits a byte.
+std::string to_hex(const uint8_t* data, size_t size);
+
 class Sha256 {
  public:
   using Digest = std::array<uint8_t, 32>;
